@@ -1,0 +1,231 @@
+//! The native batch runner: the same model as the page, scenario in, JSON metrics out.
+//!
+//! Exit codes: 0 success, 2 bad input (unknown preset, key or value; bad scenario file).
+
+use clap::{Parser, Subcommand};
+use infrasim::scenario::{self, apply_setting, preset, preset_names, setting_docs, Scenario, PRESETS};
+use infrasim::sim::time::from_s;
+use infrasim::sim::{Report, Sim, TraceConfig};
+
+#[derive(Parser)]
+#[command(name = "infrasim", version, about = "Simulate the www.foobar.com infrastructure: scenario in, metrics out")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a scenario and print its metrics.
+    Run {
+        /// Start from this preset (see `infrasim presets`).
+        #[arg(long, default_value = "three-server")]
+        preset: String,
+        /// Start from this scenario JSON file instead of a preset.
+        #[arg(long)]
+        scenario: Option<std::path::PathBuf>,
+        /// Change one setting, `key=value`; repeatable (see `infrasim show --keys`).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Seed of the random generator.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated seconds to run.
+        #[arg(long, default_value_t = 60.0)]
+        duration_s: f64,
+        /// Print one JSON object (otherwise a short summary).
+        #[arg(long)]
+        json: bool,
+        /// Also print the event trace, one line per event, to stderr.
+        #[arg(long)]
+        trace: bool,
+    },
+    /// List the presets.
+    Presets,
+    /// Print a preset's full scenario JSON, or with --keys every settable key with its value.
+    Show {
+        #[arg(long, default_value = "three-server")]
+        preset: String,
+        /// Document every `--set` key: value in this preset, unit, allowed values, meaning.
+        #[arg(long)]
+        keys: bool,
+    },
+    /// Measure simulated requests per wall-clock second (M/M/2, λ = 150/s, μ = 100/s).
+    Bench {
+        /// Requests to simulate.
+        #[arg(long, default_value_t = 5_000_000)]
+        requests: u64,
+    },
+}
+
+fn fail(message: impl std::fmt::Display) -> i32 {
+    eprintln!("infrasim: {message}");
+    2
+}
+
+fn load_preset(name: &str) -> Result<Scenario, String> {
+    preset(name).ok_or_else(|| format!("unknown preset '{name}'; allowed: {}", preset_names().join(", ")))
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Cmd::Presets => {
+            for p in PRESETS {
+                println!("{:<24} {}", p.name, p.summary);
+            }
+            0
+        }
+        Cmd::Show { preset, keys } => {
+            let s = match load_preset(&preset) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
+            if keys {
+                print_keys(&s);
+            } else {
+                println!("{}", s.to_json_pretty());
+            }
+            0
+        }
+        Cmd::Run { preset, scenario, set, seed, duration_s, json, trace } => {
+            let mut s = match scenario {
+                Some(path) => match std::fs::read_to_string(&path) {
+                    Ok(text) => match Scenario::from_json(&text) {
+                        Ok(s) => s,
+                        Err(problems) => {
+                            for p in &problems {
+                                eprintln!("infrasim: {}: {p}", path.display());
+                            }
+                            return 2;
+                        }
+                    },
+                    Err(e) => return fail(format!("cannot read {}: {e}", path.display())),
+                },
+                None => match load_preset(&preset) {
+                    Ok(s) => s,
+                    Err(e) => return fail(e),
+                },
+            };
+            for kv in &set {
+                let Some((key, value)) = kv.split_once('=') else {
+                    return fail(format!("--set {kv}: expected key=value"));
+                };
+                if let Err(e) = apply_setting(&mut s, key.trim(), value) {
+                    return fail(e);
+                }
+            }
+            if let Some(seed) = seed {
+                s.seed = seed;
+            }
+            if !duration_s.is_finite() || duration_s <= 0.0 || duration_s > 30.0 * 86_400.0 {
+                return fail(format!("--duration-s {duration_s}: allowed more than 0 up to 2592000"));
+            }
+            let problems = s.validate();
+            if !problems.is_empty() {
+                for p in problems {
+                    eprintln!("infrasim: {p}");
+                }
+                return 2;
+            }
+            let mut sim = Sim::new(s, TraceConfig { enabled: trace, capacity: usize::MAX });
+            sim.run_until(from_s(duration_s), u64::MAX);
+            if trace {
+                for line in sim.trace.lines() {
+                    eprintln!("{line}");
+                }
+            }
+            let report = Report::from_sim(&sim);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            } else {
+                print_summary(&report);
+            }
+            0
+        }
+        Cmd::Bench { requests } => {
+            bench(requests);
+            0
+        }
+    }
+}
+
+fn print_keys(s: &Scenario) {
+    let value_of = |key: &str| -> String {
+        let v = serde_json::to_value(s).unwrap_or_default();
+        let servers = &s.web.servers;
+        match key {
+            "web.count" => servers.len().to_string(),
+            "web.weights" => servers.iter().map(|w| w.weight.to_string()).collect::<Vec<_>>().join(","),
+            "balancer.maxconn" => servers.first().map_or(String::new(), |w| w.maxconn.to_string()),
+            k if k.starts_with("web.") => {
+                let field = &k[4..];
+                servers.first().and_then(|w| serde_json::to_value(w).ok()).map_or(String::new(), |w| w[field].to_string())
+            }
+            k => {
+                let mut cur = &v;
+                for part in k.split('.') {
+                    cur = &cur[part];
+                }
+                cur.to_string()
+            }
+        }
+    };
+    println!("{:<30} {:<14} {:<12} {:<48} meaning", "key", "value", "unit", "allowed");
+    for d in setting_docs() {
+        println!("{:<30} {:<14} {:<12} {:<48} {}", d.key, value_of(d.key), d.unit, d.allowed, d.meaning);
+    }
+}
+
+fn print_summary(r: &Report) {
+    println!("scenario {} seed {} over {:.1} s (warm-up {:.1} s)", r.scenario, r.seed, r.duration_s, r.warmup_s);
+    println!(
+        "requests: {} arrived, {} completed, {} failed, {} in flight",
+        r.requests.arrived, r.requests.completed, r.requests.failed, r.requests.in_flight
+    );
+    for (cause, n) in &r.requests.failed_by_cause {
+        if *n > 0 {
+            println!("  failed {cause}: {n}");
+        }
+    }
+    let l = &r.latency_ms;
+    println!("latency ms: mean {:.2} p50 {:.2} p95 {:.2} p99 {:.2} max {:.2}", l.mean, l.p50, l.p95, l.p99, l.max);
+    println!("throughput {:.1}/s, fairness (Jain) {:.3}", r.throughput_per_s, r.fairness_jain);
+    for s in &r.by_server {
+        println!("  {:<6} weight {:>3} completed {:>8} utilization {:.3}", s.id, s.weight, s.completed, s.utilization);
+    }
+}
+
+/// M/M/2 with a shared queue: the queue-lab preset, two servers, maxconn 1, λ = 150/s, 10 ms.
+pub fn bench_scenario() -> Scenario {
+    let mut s = scenario::preset("queue-lab").unwrap_or_default();
+    s.traffic.arrival_rate_per_s = 150.0;
+    for w in &mut s.web.servers {
+        w.maxconn = 1;
+        w.workers = 1;
+        w.service_time_ms = 10.0;
+    }
+    s
+}
+
+fn bench(requests: u64) {
+    let s = bench_scenario();
+    let rate = s.traffic.arrival_rate_per_s;
+    let mut sim = Sim::new(s, TraceConfig { enabled: false, capacity: 1 });
+    let sim_s = requests as f64 / rate;
+    let start = std::time::Instant::now();
+    sim.run_until(from_s(sim_s), u64::MAX);
+    let wall = start.elapsed().as_secs_f64();
+    let done = sim.metrics.all.completed;
+    println!(
+        "{{\"workload\":\"M/M/2 lambda=150/s mu=100/s\",\"requests\":{done},\"events\":{},\"wall_s\":{wall:.3},\"requests_per_wall_s\":{:.0}}}",
+        sim.events_processed(),
+        done as f64 / wall
+    );
+}

@@ -1,0 +1,14 @@
+//! infrasim: a distributed web infrastructure simulated live in the browser.
+//!
+//! - [`sim`]: the discrete-event model (pure Rust, deterministic, no web crate).
+//! - [`scenario`]: scenarios as data: presets, `key=value` settings, JSON with validation.
+//! - [`render`]: drawing; its layout geometry is pure and tested natively, the canvas part is
+//!   compiled for the browser only.
+//! - `ui`: the Yew page (browser only).
+
+pub mod render;
+pub mod scenario;
+pub mod sim;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;

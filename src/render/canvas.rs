@@ -1,0 +1,1 @@
+//! Canvas drawing of a View (browser only); filled in with the page.

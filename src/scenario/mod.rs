@@ -1,0 +1,641 @@
+//! Scenarios are data: what the simulated infrastructure looks like and how it is loaded.
+//!
+//! Every field has a default, so a scenario file only names what differs. `validate()` reports
+//! every problem with its field path; the batch runner, the URL loader and the JSON importer all
+//! go through it before anything reaches `Sim::new`.
+
+mod keys;
+mod presets;
+
+pub use keys::{apply_setting, setting_docs, SettingDoc, SettingError};
+pub use presets::{preset, preset_names, PRESETS};
+
+use serde::{Deserialize, Serialize};
+
+/// The scenario format this build reads and writes.
+pub const SCENARIO_VERSION: u32 = 1;
+/// Most web servers a scenario may have (the power-of-d lessons use 100).
+pub const MAX_WEB_SERVERS: usize = 128;
+/// Most replicas behind one primary.
+pub const MAX_REPLICAS: u32 = 4;
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version; a file from a newer infrasim is rejected rather than misread.
+    pub version: u32,
+    /// Name shown in the page and in batch output.
+    pub name: String,
+    /// Seed of the random generator: same seed + scenario + commands = same run.
+    pub seed: u64,
+    /// Requests arriving before this simulated time (seconds) are left out of statistics.
+    pub warmup_s: f64,
+    pub traffic: Traffic,
+    pub network: Network,
+    pub balancer: Balancer,
+    pub web: WebTier,
+    pub db: Database,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            version: SCENARIO_VERSION,
+            name: "three-server".into(),
+            seed: 1,
+            warmup_s: 0.0,
+            traffic: Traffic::default(),
+            network: Network::default(),
+            balancer: Balancer::default(),
+            web: WebTier::default(),
+            db: Database::default(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Traffic {
+    /// Mean rate of new requests (Poisson arrivals), requests per second.
+    pub arrival_rate_per_s: f64,
+    /// Fraction of requests that are writes (0 to 1); the rest are reads.
+    pub write_ratio: f64,
+    /// Number of distinct clients; each request comes from one chosen at random.
+    pub clients: u32,
+    /// Optional periodic burst on top of the base rate.
+    pub burst: Burst,
+}
+
+impl Default for Traffic {
+    fn default() -> Self {
+        Traffic { arrival_rate_per_s: 100.0, write_ratio: 0.2, clients: 1000, burst: Burst::default() }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Burst {
+    /// Whether bursts happen at all.
+    pub enabled: bool,
+    /// Time from the start of one burst to the start of the next, seconds.
+    pub period_s: f64,
+    /// How long each burst lasts, seconds.
+    pub duration_s: f64,
+    /// Arrival rate during a burst as a multiple of the base rate.
+    pub multiplier: f64,
+}
+
+impl Default for Burst {
+    fn default() -> Self {
+        Burst { enabled: false, period_s: 60.0, duration_s: 10.0, multiplier: 3.0 }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Network {
+    /// One-way latency between a client and the load balancer (the internet), milliseconds.
+    pub client_latency_ms: f64,
+    /// One-way latency between machines in the data centre, milliseconds.
+    pub lan_latency_ms: f64,
+    /// Time a client spends resolving www.foobar.com when its cached answer has expired, milliseconds.
+    pub dns_lookup_ms: f64,
+    /// How long a client keeps a DNS answer, seconds.
+    pub dns_ttl_s: f64,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network { client_latency_ms: 20.0, lan_latency_ms: 0.5, dns_lookup_ms: 15.0, dns_ttl_s: 300.0 }
+    }
+}
+
+/// HAProxy `balance` algorithms.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Algorithm {
+    /// Smooth weighted round robin; weights may change while running.
+    Roundrobin,
+    /// Round robin with the weights fixed at start (0 still drains).
+    StaticRr,
+    /// Fewest (served + queued) connections relative to weight, round robin among ties.
+    Leastconn,
+    /// First server in id order with a free connection slot.
+    First,
+    /// Hash of the client id: a client always lands on the same server while it is up.
+    Source,
+    /// `random_draws` servers drawn at random (by weight); the least loaded wins.
+    Random,
+}
+
+impl Algorithm {
+    pub const ALL: [Algorithm; 6] = [
+        Algorithm::Roundrobin,
+        Algorithm::StaticRr,
+        Algorithm::Leastconn,
+        Algorithm::First,
+        Algorithm::Source,
+        Algorithm::Random,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Roundrobin => "roundrobin",
+            Algorithm::StaticRr => "static-rr",
+            Algorithm::Leastconn => "leastconn",
+            Algorithm::First => "first",
+            Algorithm::Source => "source",
+            Algorithm::Random => "random",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Algorithm> {
+        Algorithm::ALL.into_iter().find(|a| a.name() == text)
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Balancer {
+    /// How the balancer picks a web server.
+    pub algorithm: Algorithm,
+    /// With `random`: how many servers are drawn (2 = power of two choices).
+    pub random_draws: u32,
+    /// Most requests waiting in the balancer's queue when every server is full (0 = unlimited).
+    pub maxqueue: u32,
+    /// A request waiting this long in the balancer's queue is answered 503, milliseconds.
+    pub timeout_queue_ms: f64,
+}
+
+impl Default for Balancer {
+    fn default() -> Self {
+        Balancer { algorithm: Algorithm::Roundrobin, random_draws: 2, maxqueue: 0, timeout_queue_ms: 5000.0 }
+    }
+}
+
+/// Shape of a server's service-time distribution.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Distribution {
+    Exponential,
+    Constant,
+    /// Log-normal with the given mean and coefficient of variation.
+    Lognormal,
+}
+
+impl Distribution {
+    pub const ALL: [Distribution; 3] = [Distribution::Exponential, Distribution::Constant, Distribution::Lognormal];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Distribution::Exponential => "exponential",
+            Distribution::Constant => "constant",
+            Distribution::Lognormal => "lognormal",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Distribution> {
+        Distribution::ALL.into_iter().find(|d| d.name() == text)
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebServer {
+    /// Share of balanced traffic (HAProxy `weight`, 0 to 256; 0 drains the server).
+    pub weight: u32,
+    /// Most connections the balancer opens to this server; more wait in its queue (0 = unlimited).
+    pub maxconn: u32,
+    /// Requests the server works on at once (Nginx + application workers).
+    pub workers: u32,
+    /// Mean application time per request, milliseconds (database time comes on top).
+    pub service_time_ms: f64,
+    /// Shape of the application time.
+    pub service_distribution: Distribution,
+    /// Coefficient of variation (standard deviation / mean) for `lognormal`.
+    pub service_time_cv: f64,
+}
+
+impl Default for WebServer {
+    fn default() -> Self {
+        WebServer {
+            weight: 1,
+            maxconn: 0,
+            workers: 4,
+            service_time_ms: 20.0,
+            service_distribution: Distribution::Exponential,
+            service_time_cv: 1.0,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebTier {
+    /// The web servers web1, web2, … in order; each may differ (heterogeneous farms).
+    pub servers: Vec<WebServer>,
+}
+
+impl Default for WebTier {
+    fn default() -> Self {
+        WebTier { servers: vec![WebServer::default(), WebServer::default()] }
+    }
+}
+
+/// Which database node the application sends reads to.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReadFrom {
+    /// Reads go to the replicas (round robin), writes to the primary: the seeds' split.
+    Replica,
+    /// Everything goes to the primary; replicas only follow.
+    Primary,
+}
+
+impl ReadFrom {
+    pub const ALL: [ReadFrom; 2] = [ReadFrom::Replica, ReadFrom::Primary];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadFrom::Replica => "replica",
+            ReadFrom::Primary => "primary",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ReadFrom> {
+        ReadFrom::ALL.into_iter().find(|r| r.name() == text)
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Database {
+    /// Whether the application uses a database at all (off in `queue-lab`).
+    pub enabled: bool,
+    /// Replicas following the primary (0 to 4).
+    pub replicas: u32,
+    /// Queries each database node runs at once.
+    pub workers: u32,
+    /// Mean time of a read query, milliseconds (exponential).
+    pub read_time_ms: f64,
+    /// Mean time of a write (commit) on the primary, milliseconds (exponential).
+    pub write_time_ms: f64,
+    /// Time for a binlog event to reach a replica, milliseconds.
+    pub ship_latency_ms: f64,
+    /// Binlog events a replica applies per second (its single applier thread).
+    pub apply_rate_per_s: f64,
+    /// Where the application sends reads.
+    pub read_from: ReadFrom,
+}
+
+impl Default for Database {
+    fn default() -> Self {
+        Database {
+            enabled: true,
+            replicas: 1,
+            workers: 8,
+            read_time_ms: 2.0,
+            write_time_ms: 5.0,
+            ship_latency_ms: 2.0,
+            apply_rate_per_s: 400.0,
+            read_from: ReadFrom::Replica,
+        }
+    }
+}
+
+/// One thing wrong with a scenario, with the path of the field (`web.servers[1].workers`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem { path: path.into(), message: message.into() });
+    }
+
+    /// A finite number within [min, max].
+    fn range(&mut self, path: &str, value: f64, min: f64, max: f64, unit: &str) {
+        if !value.is_finite() || value < min || value > max {
+            self.push(path, format!("{value} is out of range: allowed {min} to {max} {unit}"));
+        }
+    }
+
+    fn range_u(&mut self, path: &str, value: u64, min: u64, max: u64) {
+        if value < min || value > max {
+            self.push(path, format!("{value} is out of range: allowed {min} to {max}"));
+        }
+    }
+}
+
+impl Scenario {
+    /// Every problem in the scenario, each with its field path; empty when it can run.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut c = Checker { problems: Vec::new() };
+        if self.version > SCENARIO_VERSION {
+            c.push(
+                "version",
+                format!("version {} is newer than this infrasim reads ({SCENARIO_VERSION})", self.version),
+            );
+        }
+        if self.version == 0 {
+            c.push("version", "version 0 does not exist: use 1");
+        }
+        c.range("warmup_s", self.warmup_s, 0.0, 86_400.0, "s");
+        let t = &self.traffic;
+        c.range("traffic.arrival_rate_per_s", t.arrival_rate_per_s, 0.0, 100_000.0, "requests/s");
+        c.range("traffic.write_ratio", t.write_ratio, 0.0, 1.0, "");
+        c.range_u("traffic.clients", t.clients as u64, 1, 1_000_000);
+        if t.burst.enabled {
+            c.range("traffic.burst.period_s", t.burst.period_s, 1.0, 86_400.0, "s");
+            c.range("traffic.burst.duration_s", t.burst.duration_s, 0.0, t.burst.period_s.max(0.0), "s");
+            c.range("traffic.burst.multiplier", t.burst.multiplier, 0.0, 100.0, "×");
+        }
+        let n = &self.network;
+        c.range("network.client_latency_ms", n.client_latency_ms, 0.0, 10_000.0, "ms");
+        c.range("network.lan_latency_ms", n.lan_latency_ms, 0.0, 1_000.0, "ms");
+        c.range("network.dns_lookup_ms", n.dns_lookup_ms, 0.0, 10_000.0, "ms");
+        c.range("network.dns_ttl_s", n.dns_ttl_s, 0.0, 86_400.0, "s");
+        let b = &self.balancer;
+        c.range_u("balancer.random_draws", b.random_draws as u64, 1, 8);
+        c.range_u("balancer.maxqueue", b.maxqueue as u64, 0, 1_000_000);
+        c.range("balancer.timeout_queue_ms", b.timeout_queue_ms, 0.0, 3_600_000.0, "ms");
+        let servers = &self.web.servers;
+        if servers.is_empty() || servers.len() > MAX_WEB_SERVERS {
+            c.push("web.servers", format!("{} servers: allowed 1 to {MAX_WEB_SERVERS}", servers.len()));
+        }
+        for (i, s) in servers.iter().enumerate() {
+            let p = |f: &str| format!("web.servers[{i}].{f}");
+            c.range_u(&p("weight"), s.weight as u64, 0, 256);
+            c.range_u(&p("maxconn"), s.maxconn as u64, 0, 100_000);
+            c.range_u(&p("workers"), s.workers as u64, 1, 1024);
+            c.range(&p("service_time_ms"), s.service_time_ms, 0.001, 600_000.0, "ms");
+            c.range(&p("service_time_cv"), s.service_time_cv, 0.0, 10.0, "");
+        }
+        let d = &self.db;
+        c.range_u("db.replicas", d.replicas as u64, 0, MAX_REPLICAS as u64);
+        c.range_u("db.workers", d.workers as u64, 1, 1024);
+        c.range("db.read_time_ms", d.read_time_ms, 0.001, 600_000.0, "ms");
+        c.range("db.write_time_ms", d.write_time_ms, 0.001, 600_000.0, "ms");
+        c.range("db.ship_latency_ms", d.ship_latency_ms, 0.0, 600_000.0, "ms");
+        c.range("db.apply_rate_per_s", d.apply_rate_per_s, 0.001, 1_000_000.0, "events/s");
+        if d.enabled && d.read_from == ReadFrom::Replica && d.replicas == 0 {
+            c.push("db.read_from", "reads go to a replica but db.replicas is 0: add a replica or read from the primary");
+        }
+        c.problems
+    }
+
+    /// Parse a scenario from JSON text, reporting every problem with its path: syntax errors,
+    /// unknown fields, wrong types, and then everything `validate()` finds.
+    pub fn from_json(text: &str) -> Result<Scenario, Vec<Problem>> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            vec![Problem { path: "(file)".into(), message: format!("not valid JSON: {e}") }]
+        })?;
+        Scenario::from_value(value)
+    }
+
+    /// Deserialise from a JSON value, collecting every field error rather than the first: each
+    /// failing field is reported and removed (so its default applies) and parsing tried again.
+    pub fn from_value(mut value: serde_json::Value) -> Result<Scenario, Vec<Problem>> {
+        let mut problems = Vec::new();
+        if !value.is_object() {
+            return Err(vec![Problem { path: "(file)".into(), message: "a scenario is a JSON object".into() }]);
+        }
+        // Bounded: every round removes one field from the value, and a value has finitely many.
+        for _ in 0..256 {
+            match first_field_error(&value) {
+                None => break,
+                Some((path, message)) => {
+                    let removed = remove_path(&mut value, &path);
+                    problems.push(Problem { path: display_path(&path), message });
+                    if !removed {
+                        break;
+                    }
+                }
+            }
+        }
+        match serde_json::from_value::<Scenario>(value) {
+            Ok(scenario) => {
+                problems.extend(scenario.validate());
+                if problems.is_empty() {
+                    Ok(scenario)
+                } else {
+                    Err(problems)
+                }
+            }
+            Err(e) => {
+                problems.push(Problem { path: "(file)".into(), message: e.to_string() });
+                Err(problems)
+            }
+        }
+    }
+
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The node id of web server `index` (0-based): web1, web2, …
+    pub fn web_id(index: usize) -> String {
+        format!("web{}", index + 1)
+    }
+}
+
+/// Path segment inside a JSON value.
+#[derive(Clone, Debug, PartialEq)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+fn display_path(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Segment::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    if out.is_empty() {
+        "(file)".into()
+    } else {
+        out
+    }
+}
+
+/// The first field that fails to deserialise, found by descending the schema by hand: serde
+/// reports the message but not where, so we try each field against its own type.
+fn first_field_error(value: &serde_json::Value) -> Option<(Vec<Segment>, String)> {
+    use serde_json::Value;
+    fn check<T: serde::de::DeserializeOwned>(v: &Value) -> Option<String> {
+        serde_json::from_value::<T>(v.clone()).err().map(|e| e.to_string())
+    }
+    fn object_fields(
+        v: &Value,
+        base: &[Segment],
+        known: &[&str],
+        field: &dyn Fn(&str, &Value, &[Segment]) -> Option<(Vec<Segment>, String)>,
+    ) -> Option<(Vec<Segment>, String)> {
+        let Value::Object(map) = v else {
+            return Some((base.to_vec(), format!("expected an object, found {}", kind_of(v))));
+        };
+        for (key, child) in map {
+            let mut path = base.to_vec();
+            path.push(Segment::Key(key.clone()));
+            if !known.contains(&key.as_str()) {
+                return Some((path, format!("unknown field; allowed: {}", known.join(", "))));
+            }
+            if let Some(found) = field(key, child, &path) {
+                return Some(found);
+            }
+        }
+        None
+    }
+    fn leaf<T: serde::de::DeserializeOwned>(v: &Value, path: &[Segment]) -> Option<(Vec<Segment>, String)> {
+        check::<T>(v).map(|m| (path.to_vec(), clean_serde_message(&m)))
+    }
+    let top = ["version", "name", "seed", "warmup_s", "traffic", "network", "balancer", "web", "db"];
+    object_fields(value, &[], &top, &|key, v, path| match key {
+        "version" => leaf::<u32>(v, path),
+        "name" => leaf::<String>(v, path),
+        "seed" => leaf::<u64>(v, path),
+        "warmup_s" => leaf::<f64>(v, path),
+        "traffic" => object_fields(v, path, &["arrival_rate_per_s", "write_ratio", "clients", "burst"], &|k, v, p| {
+            match k {
+                "clients" => leaf::<u32>(v, p),
+                "burst" => object_fields(v, p, &["enabled", "period_s", "duration_s", "multiplier"], &|k, v, p| {
+                    if k == "enabled" {
+                        leaf::<bool>(v, p)
+                    } else {
+                        leaf::<f64>(v, p)
+                    }
+                }),
+                _ => leaf::<f64>(v, p),
+            }
+        }),
+        "network" => object_fields(
+            v,
+            path,
+            &["client_latency_ms", "lan_latency_ms", "dns_lookup_ms", "dns_ttl_s"],
+            &|_, v, p| leaf::<f64>(v, p),
+        ),
+        "balancer" => object_fields(
+            v,
+            path,
+            &["algorithm", "random_draws", "maxqueue", "timeout_queue_ms"],
+            &|k, v, p| match k {
+                "algorithm" => leaf::<Algorithm>(v, p),
+                "timeout_queue_ms" => leaf::<f64>(v, p),
+                _ => leaf::<u32>(v, p),
+            },
+        ),
+        "web" => object_fields(v, path, &["servers"], &|_, v, p| {
+            let Value::Array(items) = v else {
+                return Some((p.to_vec(), format!("expected a list of servers, found {}", kind_of(v))));
+            };
+            for (i, item) in items.iter().enumerate() {
+                let mut ip = p.to_vec();
+                ip.push(Segment::Index(i));
+                let found = object_fields(
+                    item,
+                    &ip,
+                    &["weight", "maxconn", "workers", "service_time_ms", "service_distribution", "service_time_cv"],
+                    &|k, v, p| match k {
+                        "service_distribution" => leaf::<Distribution>(v, p),
+                        "service_time_ms" | "service_time_cv" => leaf::<f64>(v, p),
+                        _ => leaf::<u32>(v, p),
+                    },
+                );
+                if found.is_some() {
+                    return found;
+                }
+            }
+            None
+        }),
+        "db" => object_fields(
+            v,
+            path,
+            &[
+                "enabled",
+                "replicas",
+                "workers",
+                "read_time_ms",
+                "write_time_ms",
+                "ship_latency_ms",
+                "apply_rate_per_s",
+                "read_from",
+            ],
+            &|k, v, p| match k {
+                "enabled" => leaf::<bool>(v, p),
+                "replicas" | "workers" => leaf::<u32>(v, p),
+                "read_from" => leaf::<ReadFrom>(v, p),
+                _ => leaf::<f64>(v, p),
+            },
+        ),
+        _ => None,
+    })
+}
+
+fn kind_of(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// serde_json's messages end in " at line 0 column 0" for values; drop that noise.
+fn clean_serde_message(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Remove the field at `path` (or replace the whole value when the path is empty).
+fn remove_path(value: &mut serde_json::Value, path: &[Segment]) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut cur = value;
+    for seg in parents {
+        cur = match (seg, cur) {
+            (Segment::Key(k), serde_json::Value::Object(m)) => match m.get_mut(k) {
+                Some(v) => v,
+                None => return false,
+            },
+            (Segment::Index(i), serde_json::Value::Array(a)) => match a.get_mut(*i) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match (last, cur) {
+        (Segment::Key(k), serde_json::Value::Object(m)) => m.remove(k).is_some(),
+        (Segment::Index(i), serde_json::Value::Array(a)) if *i < a.len() => {
+            // Keep the list length (server indices mean something): an empty object = defaults.
+            a[*i] = serde_json::Value::Object(Default::default());
+            true
+        }
+        _ => false,
+    }
+}

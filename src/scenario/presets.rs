@@ -1,0 +1,75 @@
+//! Named starting points. Each is a function of the default scenario, so a new field with a
+//! default reaches every preset without editing it.
+
+use super::{Algorithm, Scenario, WebServer};
+
+/// A named scenario with a one-line summary for `infrasim presets` and the page's picker.
+pub struct Preset {
+    pub name: &'static str,
+    pub summary: &'static str,
+    build: fn() -> Scenario,
+}
+
+pub static PRESETS: &[Preset] = &[
+    Preset {
+        name: "three-server",
+        summary: "The course design: DNS, one HAProxy (round robin), two web servers, MySQL primary + replica",
+        build: three_server,
+    },
+    Preset {
+        name: "three-server-leastconn",
+        summary: "The same design with least-connections balancing",
+        build: || {
+            let mut s = three_server();
+            s.name = "three-server-leastconn".into();
+            s.balancer.algorithm = Algorithm::Leastconn;
+            s
+        },
+    },
+    Preset {
+        name: "single-server",
+        summary: "The design before this one: one web server and one database, nothing redundant",
+        build: || {
+            let mut s = three_server();
+            s.name = "single-server".into();
+            s.web.servers.truncate(1);
+            s.db.replicas = 0;
+            s.db.read_from = super::ReadFrom::Primary;
+            s
+        },
+    },
+    Preset {
+        name: "queue-lab",
+        summary: "Balancer + identical servers, exponential service, reads only, no database: textbook queueing",
+        build: queue_lab,
+    },
+];
+
+fn three_server() -> Scenario {
+    Scenario::default()
+}
+
+fn queue_lab() -> Scenario {
+    let mut s = Scenario { name: "queue-lab".into(), ..Scenario::default() };
+    s.traffic.arrival_rate_per_s = 150.0;
+    s.traffic.write_ratio = 0.0;
+    s.network.client_latency_ms = 0.0;
+    s.network.lan_latency_ms = 0.0;
+    s.network.dns_lookup_ms = 0.0;
+    s.db.enabled = false;
+    s.db.replicas = 0;
+    s.db.read_from = super::ReadFrom::Primary;
+    let server = WebServer { workers: 1, service_time_ms: 10.0, ..WebServer::default() };
+    s.web.servers = vec![server.clone(), server];
+    s
+}
+
+/// Names of every preset, in display order.
+pub fn preset_names() -> Vec<&'static str> {
+    PRESETS.iter().map(|p| p.name).collect()
+}
+
+/// The scenario of a preset by name.
+pub fn preset(name: &str) -> Option<Scenario> {
+    PRESETS.iter().find(|p| p.name == name).map(|p| (p.build)())
+}

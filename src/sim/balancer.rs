@@ -1,0 +1,184 @@
+//! HAProxy's server selection (doc/configuration.txt, `balance`). The balancer sees each
+//! server's weight, its open connections and its `maxconn`; selection never blocks: `None`
+//! means "every eligible server is full", and the request waits in the balancer's queue.
+
+use super::rng::{mix64, uniform};
+use crate::scenario::Algorithm;
+use rand_chacha::ChaCha8Rng;
+
+/// What the balancer knows of one server when choosing.
+pub struct Candidate {
+    /// Weight in force (runtime weight; for `static-rr` the start weight unless drained).
+    pub weight: u32,
+    /// Connections open to the server (being served or waiting on it).
+    pub conns: u32,
+    /// Requests waiting in the balancer for this server specifically (persistence).
+    pub queued: u32,
+    /// 0 = unlimited.
+    pub maxconn: u32,
+    /// In the farm and able to take traffic (not removed, not marked down).
+    pub usable: bool,
+    /// Smooth weighted round-robin state.
+    pub rr_current: i64,
+}
+
+impl Candidate {
+    fn has_slot(&self) -> bool {
+        self.maxconn == 0 || self.conns < self.maxconn
+    }
+
+    fn eligible(&self) -> bool {
+        self.usable && self.weight > 0 && self.has_slot()
+    }
+
+    /// `a` is less loaded than `b`: compare (conns + queued) / weight without division.
+    fn less_loaded(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+        let la = (a.conns + a.queued) as u64 * b.weight as u64;
+        let lb = (b.conns + b.queued) as u64 * a.weight as u64;
+        la.cmp(&lb)
+    }
+}
+
+/// Where a request should go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// Send it to this server now.
+    Server(usize),
+    /// It belongs to this server (hash persistence) but the server is full: queue for it.
+    WaitFor(usize),
+    /// Every server that could take it is full: the balancer's shared queue.
+    Queue,
+    /// No server can ever take it now (all drained, removed or down): 503.
+    NoServer,
+}
+
+pub struct Selector {
+    /// Rotating start for ties under `leastconn`.
+    lc_next: usize,
+}
+
+impl Default for Selector {
+    fn default() -> Self {
+        Selector { lc_next: 0 }
+    }
+}
+
+impl Selector {
+    pub fn choose(
+        &mut self,
+        algorithm: Algorithm,
+        random_draws: u32,
+        servers: &mut [Candidate],
+        client: u32,
+        rng: &mut ChaCha8Rng,
+    ) -> Choice {
+        if !servers.iter().any(|s| s.usable && s.weight > 0) {
+            return Choice::NoServer;
+        }
+        match algorithm {
+            Algorithm::Roundrobin | Algorithm::StaticRr => smooth_round_robin(servers),
+            Algorithm::Leastconn => self.least_connections(servers),
+            Algorithm::First => servers.iter().position(Candidate::eligible).map_or(Choice::Queue, Choice::Server),
+            Algorithm::Source => source_hash(servers, client),
+            Algorithm::Random => random_draws_least_loaded(servers, random_draws, rng),
+        }
+    }
+
+    fn least_connections(&mut self, servers: &[Candidate]) -> Choice {
+        let n = servers.len();
+        let mut best: Option<usize> = None;
+        // Walk from the rotating start so the first of the least-loaded ties is the next in turn.
+        for k in 0..n {
+            let i = (self.lc_next + k) % n;
+            if !servers[i].eligible() {
+                continue;
+            }
+            match best {
+                Some(b) if Candidate::less_loaded(&servers[i], &servers[b]).is_ge() => {}
+                _ => best = Some(i),
+            }
+        }
+        match best {
+            Some(i) => {
+                self.lc_next = (i + 1) % n;
+                Choice::Server(i)
+            }
+            None => Choice::Queue,
+        }
+    }
+}
+
+/// Nginx-style smooth weighted round robin (what HAProxy's roundrobin converges to): each
+/// eligible server gains its weight, the richest is picked and pays the total back. Equal
+/// weights give strict alternation; 5:1:1 gives a,a,b,a,c,a,a rather than a,a,a,a,a,b,c.
+fn smooth_round_robin(servers: &mut [Candidate]) -> Choice {
+    let mut total: i64 = 0;
+    let mut best: Option<usize> = None;
+    for i in 0..servers.len() {
+        if !servers[i].eligible() {
+            continue;
+        }
+        servers[i].rr_current += servers[i].weight as i64;
+        total += servers[i].weight as i64;
+        if best.is_none_or(|b| servers[i].rr_current > servers[b].rr_current) {
+            best = Some(i);
+        }
+    }
+    match best {
+        Some(b) => {
+            servers[b].rr_current -= total;
+            Choice::Server(b)
+        }
+        None => Choice::Queue,
+    }
+}
+
+/// `balance source` with map-based hashing: the client hash indexes a table of usable servers
+/// laid out by weight, so a client sticks to one server while the farm is unchanged.
+fn source_hash(servers: &[Candidate], client: u32) -> Choice {
+    let total: u64 = servers.iter().filter(|s| s.usable).map(|s| s.weight as u64).sum();
+    if total == 0 {
+        return Choice::NoServer;
+    }
+    let mut slot = mix64(client as u64) % total;
+    for (i, s) in servers.iter().enumerate() {
+        if !s.usable {
+            continue;
+        }
+        if slot < s.weight as u64 {
+            return if s.has_slot() { Choice::Server(i) } else { Choice::WaitFor(i) };
+        }
+        slot -= s.weight as u64;
+    }
+    Choice::NoServer
+}
+
+/// `balance random(<draws>)`: draw servers at random in proportion to weight, keep the least
+/// loaded. Draws are independent (with replacement), as in the power-of-d-choices analysis.
+fn random_draws_least_loaded(servers: &[Candidate], draws: u32, rng: &mut ChaCha8Rng) -> Choice {
+    let total: u64 = servers.iter().filter(|s| s.eligible()).map(|s| s.weight as u64).sum();
+    if total == 0 {
+        return Choice::Queue;
+    }
+    let mut best: Option<usize> = None;
+    for _ in 0..draws.max(1) {
+        let mut slot = (uniform(rng) * total as f64) as u64;
+        let mut pick = None;
+        for (i, s) in servers.iter().enumerate() {
+            if !s.eligible() {
+                continue;
+            }
+            if slot < s.weight as u64 {
+                pick = Some(i);
+                break;
+            }
+            slot -= s.weight as u64;
+        }
+        let Some(i) = pick else { continue };
+        match best {
+            Some(b) if Candidate::less_loaded(&servers[i], &servers[b]).is_ge() => {}
+            _ => best = Some(i),
+        }
+    }
+    best.map_or(Choice::Queue, Choice::Server)
+}

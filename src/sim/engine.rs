@@ -1,0 +1,1048 @@
+//! The discrete-event model: clients → DNS → balancer → web servers → database, and back.
+//!
+//! A request's life, each arrow an event at a simulated microsecond:
+//! arrival (+DNS lookup if the client's answer expired) → reaches the balancer → dispatched
+//! (or queued, or 503) → reaches a web server → waits for a worker → application time →
+//! database query (read to a replica or the primary, write to the primary) → worker free →
+//! response through the balancer (connection slot free) → client.
+
+use super::balancer::{Candidate, Choice, Selector};
+use super::command::{Command, CommandKind};
+use super::metrics::{jain_fairness, FailCause, Metrics};
+use super::node::NodeId;
+use super::queue::EventQueue;
+use super::rng::{exponential_from, lognormal_from, uniform, Rngs};
+use super::time::{from_ms, from_s, to_ms, SimTime, US_PER_S};
+use super::trace::{Trace, TraceKind};
+use crate::scenario::{Algorithm, Distribution, ReadFrom, Scenario, WebServer};
+use std::collections::VecDeque;
+
+/// A handle on a request slot; `generation` detects a slot reused since the event was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ReqRef {
+    idx: u32,
+    generation: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    /// The next client request (stale if `generation` is not the current arrival generation).
+    Arrival { generation: u32 },
+    /// A traffic burst starts or ends.
+    BurstEdge,
+    ReachLb(ReqRef),
+    ReachWeb(ReqRef),
+    AppDone(ReqRef),
+    ReachDb(ReqRef),
+    DbDone(ReqRef),
+    DbReplyAtWeb(ReqRef),
+    ReplyAtLb(ReqRef),
+    ReplyAtClient(ReqRef),
+    QueueTimeout(ReqRef),
+    /// The client has resolved www.foobar.com.
+    DnsDone(ReqRef),
+    BinlogArrive { replica: u8, position: u64 },
+    ApplyDone { replica: u8 },
+    /// Close one second of metrics.
+    Sample,
+    WarmupEnd,
+    /// A command scheduled for later (index into the command log).
+    Command(u32),
+}
+
+/// Where a request is; the travelling stages are drawn as moving particles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Free,
+    Dns,
+    ToLb,
+    Queued,
+    ToWeb,
+    WebWait,
+    App,
+    ToDb,
+    DbWait,
+    Db,
+    FromDb,
+    ToLbReply,
+    ToClient,
+    /// A 503 on its way back to the client.
+    ErrorToClient,
+}
+
+impl Stage {
+    /// Stages spent travelling on a link (drawn as particles).
+    pub fn travelling(self) -> bool {
+        matches!(
+            self,
+            Stage::Dns | Stage::ToLb | Stage::ToWeb | Stage::ToDb | Stage::FromDb | Stage::ToLbReply | Stage::ToClient | Stage::ErrorToClient
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Request {
+    generation: u32,
+    pub(crate) id: u64,
+    pub(crate) client: u32,
+    pub(crate) write: bool,
+    measured: bool,
+    arrived_at: SimTime,
+    /// Uniform numbers fixed at arrival: the request's intrinsic work, so two designs fed the
+    /// same traffic see the same job sizes (common random numbers).
+    web_u: f64,
+    db_u: f64,
+    pub(crate) server: Option<u16>,
+    db: u8,
+    pub(crate) stage: Stage,
+    pub(crate) hop: (NodeId, NodeId),
+    pub(crate) hop_start: SimTime,
+    pub(crate) hop_end: SimTime,
+    fail: Option<FailCause>,
+}
+
+pub(crate) struct WebState {
+    pub(crate) spec: WebServer,
+    /// Weight at start: `static-rr` keeps it (runtime weights only drain or restore).
+    start_weight: u32,
+    /// Runtime weight as set by the operator.
+    pub(crate) weight: u32,
+    /// Within the configured server count.
+    pub(crate) active: bool,
+    pub(crate) busy: u32,
+    waiting: VecDeque<ReqRef>,
+    /// Requests queued in the balancer for this server only (hash persistence).
+    own_queue: VecDeque<ReqRef>,
+    pub(crate) completed: u64,
+    busy_area_us: f64,
+    busy_since: SimTime,
+}
+
+pub(crate) struct DbState {
+    pub(crate) busy: u32,
+    waiting: VecDeque<ReqRef>,
+    /// Highest binlog position received (replicas) — the primary's own position for db1.
+    pub(crate) received: u64,
+    /// Highest binlog position applied.
+    pub(crate) applied: u64,
+    applying: bool,
+    pub(crate) queries: u64,
+}
+
+/// Database results for the batch runner and the dashboard.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct DbStats {
+    pub writes_acknowledged: u64,
+    pub stale_reads: u64,
+    pub replication_lag_ms_max: f64,
+    pub replication_lag_ms_mean: f64,
+}
+
+pub struct Sim {
+    scenario: Scenario,
+    now: SimTime,
+    queue: EventQueue<Ev>,
+    rngs: Rngs,
+    requests: Vec<Request>,
+    free_slots: Vec<u32>,
+    next_request_id: u64,
+    live_requests: u64,
+    pub(crate) web: Vec<WebState>,
+    pub(crate) candidates: Vec<Candidate>,
+    selector: Selector,
+    /// The balancer's shared queue (oldest first); entries may be stale after a timeout.
+    lb_queue: VecDeque<ReqRef>,
+    /// Requests really waiting in the balancer (shared queue + per-server queues).
+    pub(crate) lb_queued: u32,
+    pub(crate) db: Vec<DbState>,
+    /// Commit time of binlog positions not yet applied everywhere; front is `binlog_base`.
+    binlog_times: VecDeque<SimTime>,
+    binlog_base: u64,
+    replica_turn: usize,
+    client_last_write: Vec<u64>,
+    dns_expiry: Vec<SimTime>,
+    arrival_generation: u32,
+    burst_on: bool,
+    warmup_end: SimTime,
+    stats_since: SimTime,
+    pub metrics: Metrics,
+    pub trace: Trace,
+    commands: Vec<Command>,
+    events_processed: u64,
+    db_stats: DbStats,
+    lag_samples: u64,
+    lag_sum_ms: f64,
+}
+
+/// Where the trace goes: the page keeps the newest lines, tests keep everything.
+#[derive(Clone, Copy, Debug)]
+pub struct TraceConfig {
+    pub enabled: bool,
+    pub capacity: usize,
+}
+
+impl Default for TraceConfig {
+    fn default() -> Self {
+        TraceConfig { enabled: true, capacity: 2_000 }
+    }
+}
+
+impl Sim {
+    /// Build a model from a scenario. The scenario must have passed `validate()`; values out of
+    /// range are clamped rather than trusted, so a bad scenario cannot panic the model.
+    pub fn new(scenario: Scenario, trace: TraceConfig) -> Sim {
+        let clients = scenario.traffic.clients.max(1) as usize;
+        let web: Vec<WebState> = scenario.web.servers.iter().map(|s| new_web_state(s.clone())).collect();
+        let candidates = scenario.web.servers.iter().map(new_candidate).collect();
+        let db_nodes = if scenario.db.enabled { 1 + scenario.db.replicas.min(crate::scenario::MAX_REPLICAS) as usize } else { 0 };
+        let warmup_end = from_s(scenario.warmup_s);
+        let mut sim = Sim {
+            now: 0,
+            queue: EventQueue::new(),
+            rngs: Rngs::new(scenario.seed),
+            requests: Vec::new(),
+            free_slots: Vec::new(),
+            next_request_id: 1,
+            live_requests: 0,
+            web,
+            candidates,
+            selector: Selector::default(),
+            lb_queue: VecDeque::new(),
+            lb_queued: 0,
+            db: (0..db_nodes)
+                .map(|_| DbState { busy: 0, waiting: VecDeque::new(), received: 0, applied: 0, applying: false, queries: 0 })
+                .collect(),
+            binlog_times: VecDeque::new(),
+            binlog_base: 1,
+            replica_turn: 0,
+            client_last_write: vec![0; if scenario.db.enabled { clients } else { 0 }],
+            dns_expiry: vec![0; clients],
+            arrival_generation: 0,
+            burst_on: false,
+            warmup_end,
+            stats_since: 0,
+            metrics: Metrics::new(),
+            trace: Trace::new(trace.enabled, trace.capacity),
+            commands: Vec::new(),
+            events_processed: 0,
+            db_stats: DbStats::default(),
+            lag_samples: 0,
+            lag_sum_ms: 0.0,
+            scenario,
+        };
+        sim.schedule_next_arrival();
+        sim.queue.push(US_PER_S, Ev::Sample);
+        if warmup_end > 0 {
+            sim.queue.push(warmup_end, Ev::WarmupEnd);
+        }
+        if sim.scenario.traffic.burst.enabled {
+            sim.queue.push(from_s(sim.scenario.traffic.burst.period_s), Ev::BurstEdge);
+        }
+        sim
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The scenario as it stands now, commands included.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn events_processed(&self) -> u64 {
+        self.events_processed
+    }
+
+    pub fn commands(&self) -> &[Command] {
+        &self.commands
+    }
+
+    /// Requests alive in the model (arrived, not yet answered).
+    pub fn live_requests(&self) -> u64 {
+        self.live_requests
+    }
+
+    pub fn db_stats(&self) -> DbStats {
+        let mut s = self.db_stats.clone();
+        s.replication_lag_ms_mean = if self.lag_samples == 0 { 0.0 } else { self.lag_sum_ms / self.lag_samples as f64 };
+        s
+    }
+
+    /// Number of servers in the farm now (the server-count command may have changed it).
+    pub fn active_servers(&self) -> usize {
+        self.web.iter().filter(|w| w.active).count()
+    }
+
+    /// Process the next event. Returns false when there is none.
+    pub fn step(&mut self) -> bool {
+        let Some((at, ev)) = self.queue.pop() else { return false };
+        debug_assert!(at >= self.now, "time went backwards");
+        self.now = at;
+        self.events_processed += 1;
+        self.handle(ev);
+        true
+    }
+
+    /// Run every event up to and including time `until`, at most `max_events` of them.
+    /// Returns true when `until` was reached (the clock then reads `until`).
+    pub fn run_until(&mut self, until: SimTime, max_events: u64) -> bool {
+        let mut done = 0;
+        while let Some(t) = self.queue.peek_time() {
+            if t > until {
+                break;
+            }
+            if done >= max_events {
+                return false;
+            }
+            self.step();
+            done += 1;
+        }
+        self.now = self.now.max(until);
+        true
+    }
+
+    /// Apply a command now (or at its time, if later). Bad values are refused with a message
+    /// and change nothing.
+    pub fn apply(&mut self, mut command: Command) -> Result<(), String> {
+        command.what.check(self.web.len().max(crate::scenario::MAX_WEB_SERVERS))?;
+        if let CommandKind::SetWeight { server, .. } = command.what {
+            if server as usize >= self.web.len() {
+                return Err(format!("no server web{} (there are {})", server + 1, self.web.len()));
+            }
+        }
+        command.at_us = command.at_us.max(self.now);
+        let index = self.commands.len() as u32;
+        let at = command.at_us;
+        self.commands.push(command);
+        if at == self.now {
+            self.execute_command(index);
+        } else {
+            self.queue.push(at, Ev::Command(index));
+        }
+        Ok(())
+    }
+
+    fn execute_command(&mut self, index: u32) {
+        let what = self.commands[index as usize].what.clone();
+        self.trace.record(self.now, 0, TraceKind::Command(index));
+        match what {
+            CommandKind::SetArrivalRate { per_s } => {
+                self.scenario.traffic.arrival_rate_per_s = per_s;
+                self.schedule_next_arrival();
+            }
+            CommandKind::SetWriteRatio { ratio } => self.scenario.traffic.write_ratio = ratio,
+            CommandKind::SetAlgorithm { algorithm } => {
+                self.scenario.balancer.algorithm = algorithm;
+                self.refresh_weights();
+            }
+            CommandKind::SetRandomDraws { draws } => self.scenario.balancer.random_draws = draws,
+            CommandKind::SetWeight { server, weight } => {
+                let i = server as usize;
+                self.web[i].weight = weight;
+                if let Some(spec) = self.scenario.web.servers.get_mut(i) {
+                    spec.weight = weight;
+                }
+                self.refresh_weights();
+                self.serve_all_queues();
+            }
+            CommandKind::SetServerCount { count } => {
+                let count = count as usize;
+                while self.web.len() < count {
+                    let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
+                    self.web.push(new_web_state(template.clone()));
+                    self.candidates.push(new_candidate(&template));
+                }
+                for (i, w) in self.web.iter_mut().enumerate() {
+                    w.active = i < count;
+                }
+                let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
+                self.scenario.web.servers.resize(count, template);
+                self.refresh_weights();
+                self.serve_all_queues();
+            }
+            CommandKind::SetMaxconn { maxconn } => {
+                for (w, c) in self.web.iter_mut().zip(self.candidates.iter_mut()) {
+                    w.spec.maxconn = maxconn;
+                    c.maxconn = maxconn;
+                }
+                for s in &mut self.scenario.web.servers {
+                    s.maxconn = maxconn;
+                }
+                self.serve_all_queues();
+            }
+            CommandKind::SetMaxqueue { maxqueue } => self.scenario.balancer.maxqueue = maxqueue,
+            CommandKind::SetTimeoutQueue { ms } => self.scenario.balancer.timeout_queue_ms = ms,
+            CommandKind::Pause | CommandKind::Resume | CommandKind::SetSpeed { .. } => {}
+        }
+    }
+
+    /// Push each server's weight in force and usability to the balancer's view.
+    fn refresh_weights(&mut self) {
+        let static_rr = self.scenario.balancer.algorithm == Algorithm::StaticRr;
+        for (w, c) in self.web.iter().zip(self.candidates.iter_mut()) {
+            // static-rr: weights are fixed at start; a runtime weight can only drain (0) or restore.
+            c.weight = if static_rr && w.weight > 0 { w.start_weight } else { w.weight };
+            c.usable = w.active;
+        }
+    }
+
+    fn current_arrival_rate(&self) -> f64 {
+        let t = &self.scenario.traffic;
+        let multiplier = if self.burst_on { t.burst.multiplier } else { 1.0 };
+        t.arrival_rate_per_s * multiplier
+    }
+
+    /// Draw the next arrival from now at the current rate. Poisson arrivals are memoryless, so
+    /// redrawing when the rate changes is exact; the old pending arrival becomes stale.
+    fn schedule_next_arrival(&mut self) {
+        self.arrival_generation = self.arrival_generation.wrapping_add(1);
+        let rate = self.current_arrival_rate();
+        if rate <= 0.0 {
+            return;
+        }
+        let gap_s = exponential_from(uniform(&mut self.rngs.arrivals), 1.0 / rate);
+        let at = self.now + from_s(gap_s);
+        self.queue.push(at, Ev::Arrival { generation: self.arrival_generation });
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Arrival { generation } => {
+                if generation == self.arrival_generation {
+                    self.on_arrival();
+                }
+            }
+            Ev::BurstEdge => {
+                let b = self.scenario.traffic.burst.clone();
+                self.burst_on = !self.burst_on && b.enabled;
+                let next = if self.burst_on { b.duration_s } else { (b.period_s - b.duration_s).max(0.0) };
+                if b.enabled {
+                    self.queue.push(self.now + from_s(next).max(1), Ev::BurstEdge);
+                }
+                self.schedule_next_arrival();
+            }
+            Ev::DnsDone(r) => {
+                if self.valid(r) {
+                    self.on_dns_done(r);
+                }
+            }
+            Ev::ReachLb(r) => {
+                if self.valid(r) {
+                    self.dispatch(r);
+                }
+            }
+            Ev::ReachWeb(r) => {
+                if self.valid(r) {
+                    self.on_reach_web(r);
+                }
+            }
+            Ev::AppDone(r) => {
+                if self.valid(r) {
+                    self.on_app_done(r);
+                }
+            }
+            Ev::ReachDb(r) => {
+                if self.valid(r) {
+                    self.on_reach_db(r);
+                }
+            }
+            Ev::DbDone(r) => {
+                if self.valid(r) {
+                    self.on_db_done(r);
+                }
+            }
+            Ev::DbReplyAtWeb(r) => {
+                if self.valid(r) {
+                    self.on_db_reply_at_web(r);
+                }
+            }
+            Ev::ReplyAtLb(r) => {
+                if self.valid(r) {
+                    self.on_reply_at_lb(r);
+                }
+            }
+            Ev::ReplyAtClient(r) => {
+                if self.valid(r) {
+                    self.on_reply_at_client(r);
+                }
+            }
+            Ev::QueueTimeout(r) => {
+                if self.valid(r) && self.req(r).stage == Stage::Queued {
+                    self.unqueue(r);
+                    self.fail_at_lb(r, FailCause::QueueTimeout);
+                }
+            }
+            Ev::BinlogArrive { replica, position } => self.on_binlog_arrive(replica as usize, position),
+            Ev::ApplyDone { replica } => self.on_apply_done(replica as usize),
+            Ev::Sample => self.on_sample(),
+            Ev::WarmupEnd => {
+                for w in &mut self.web {
+                    w.busy_area_us = 0.0;
+                    w.busy_since = self.now;
+                    w.completed = 0;
+                }
+                self.stats_since = self.now;
+            }
+            Ev::Command(index) => self.execute_command(index),
+        }
+    }
+
+    fn valid(&self, r: ReqRef) -> bool {
+        self.requests.get(r.idx as usize).is_some_and(|q| q.generation == r.generation && q.stage != Stage::Free)
+    }
+
+    fn req(&self, r: ReqRef) -> &Request {
+        &self.requests[r.idx as usize]
+    }
+
+    fn req_mut(&mut self, r: ReqRef) -> &mut Request {
+        &mut self.requests[r.idx as usize]
+    }
+
+    /// Move a request onto a link; it reaches the far end after `delay`.
+    fn travel(&mut self, r: ReqRef, stage: Stage, from: NodeId, to: NodeId, delay: SimTime, arrive: Ev) {
+        let now = self.now;
+        let q = self.req_mut(r);
+        q.stage = stage;
+        q.hop = (from, to);
+        q.hop_start = now;
+        q.hop_end = now + delay;
+        self.queue.push(now + delay, arrive);
+    }
+
+    fn lan(&self) -> SimTime {
+        from_ms(self.scenario.network.lan_latency_ms)
+    }
+
+    fn on_arrival(&mut self) {
+        let clients = self.scenario.traffic.clients.max(1);
+        let rng = &mut self.rngs.arrivals;
+        // A fixed number of draws per arrival keeps the traffic identical across designs.
+        let client = ((uniform(rng) * clients as f64) as u32).min(clients - 1);
+        let write = uniform(rng) < self.scenario.traffic.write_ratio;
+        let web_u = uniform(rng);
+        let db_u = uniform(rng);
+        self.schedule_next_arrival();
+
+        let measured = self.now >= self.warmup_end;
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        let request = Request {
+            generation: 0,
+            id,
+            client,
+            write,
+            measured,
+            arrived_at: self.now,
+            web_u,
+            db_u,
+            server: None,
+            db: 0,
+            stage: Stage::Free,
+            hop: (NodeId::Clients, NodeId::Clients),
+            hop_start: self.now,
+            hop_end: self.now,
+            fail: None,
+        };
+        let r = match self.free_slots.pop() {
+            Some(idx) => {
+                let slot = &mut self.requests[idx as usize];
+                let generation = slot.generation.wrapping_add(1);
+                *slot = Request { generation, ..request };
+                ReqRef { idx, generation }
+            }
+            None => {
+                self.requests.push(request);
+                ReqRef { idx: (self.requests.len() - 1) as u32, generation: 0 }
+            }
+        };
+        self.live_requests += 1;
+        self.metrics.on_arrival(measured);
+        self.trace.record(self.now, id, TraceKind::Arrive { client, write });
+
+        // The client resolves www.foobar.com unless its cached answer is still fresh.
+        let net = &self.scenario.network;
+        let to_lb = from_ms(net.client_latency_ms);
+        let c = client as usize;
+        if c < self.dns_expiry.len() && self.now >= self.dns_expiry[c] {
+            let lookup = from_ms(net.dns_lookup_ms);
+            self.dns_expiry[c] = self.now + lookup + from_s(net.dns_ttl_s);
+            if lookup > 0 {
+                self.trace.record(self.now, id, TraceKind::DnsLookup);
+                self.travel(r, Stage::Dns, NodeId::Clients, NodeId::Dns, lookup, Ev::DnsDone(r));
+                return;
+            }
+        }
+        self.travel(r, Stage::ToLb, NodeId::Clients, NodeId::Lb(0), to_lb, Ev::ReachLb(r));
+    }
+
+    fn on_dns_done(&mut self, r: ReqRef) {
+        let to_lb = from_ms(self.scenario.network.client_latency_ms);
+        self.travel(r, Stage::ToLb, NodeId::Clients, NodeId::Lb(0), to_lb, Ev::ReachLb(r));
+    }
+
+    /// The balancer's decision for a request that has just reached it.
+    fn dispatch(&mut self, r: ReqRef) {
+        let client = self.req(r).client;
+        let b = &self.scenario.balancer;
+        let choice = self.selector.choose(b.algorithm, b.random_draws, &mut self.candidates, client, &mut self.rngs.routing);
+        match choice {
+            Choice::Server(i) => self.send_to_server(r, i),
+            Choice::WaitFor(i) => self.enqueue(r, Some(i)),
+            Choice::Queue => self.enqueue(r, None),
+            Choice::NoServer => self.fail_at_lb(r, FailCause::NoServer),
+        }
+    }
+
+    fn enqueue(&mut self, r: ReqRef, server: Option<usize>) {
+        let maxqueue = self.scenario.balancer.maxqueue;
+        if maxqueue > 0 && self.lb_queued >= maxqueue {
+            self.fail_at_lb(r, FailCause::QueueFull);
+            return;
+        }
+        let now = self.now;
+        let id = self.req(r).id;
+        {
+            let q = self.req_mut(r);
+            q.stage = Stage::Queued;
+            q.server = server.map(|i| i as u16);
+            q.hop = (NodeId::Lb(0), NodeId::Lb(0));
+            q.hop_start = now;
+        }
+        self.lb_queued += 1;
+        match server {
+            Some(i) => {
+                self.web[i].own_queue.push_back(r);
+                self.candidates[i].queued += 1;
+            }
+            None => self.lb_queue.push_back(r),
+        }
+        self.trace.record(now, id, TraceKind::Queued);
+        let timeout = from_ms(self.scenario.balancer.timeout_queue_ms);
+        if timeout > 0 {
+            self.queue.push(now + timeout, Ev::QueueTimeout(r));
+        }
+    }
+
+    /// Take a request out of the balancer's queue bookkeeping (its deque entry goes stale).
+    fn unqueue(&mut self, r: ReqRef) {
+        self.lb_queued -= 1;
+        if let Some(i) = self.req(r).server {
+            self.candidates[i as usize].queued -= 1;
+        }
+        self.req_mut(r).stage = Stage::Free; // transitional; callers set the next stage
+    }
+
+    fn send_to_server(&mut self, r: ReqRef, i: usize) {
+        self.candidates[i].conns += 1;
+        let id = self.req(r).id;
+        self.req_mut(r).server = Some(i as u16);
+        self.trace.record(self.now, id, TraceKind::Dispatch(NodeId::Web(i as u16)));
+        let lan = self.lan();
+        self.travel(r, Stage::ToWeb, NodeId::Lb(0), NodeId::Web(i as u16), lan, Ev::ReachWeb(r));
+    }
+
+    /// A connection slot on server `i` opened: serve the oldest request waiting for it, either
+    /// in its own queue or in the shared queue (HAProxy's process_srv_queue).
+    fn serve_queue(&mut self, i: usize) {
+        loop {
+            let c = &self.candidates[i];
+            if !(c.maxconn == 0 || c.conns < c.maxconn) || !self.web[i].active {
+                return;
+            }
+            self.drop_stale_heads(i);
+            let own = self.web[i].own_queue.front().copied();
+            let shared = if self.candidates[i].weight > 0 { self.lb_queue.front().copied() } else { None };
+            let pick = match (own, shared) {
+                (Some(a), Some(b)) => {
+                    if self.req(a).hop_start <= self.req(b).hop_start {
+                        self.web[i].own_queue.pop_front()
+                    } else {
+                        self.lb_queue.pop_front()
+                    }
+                }
+                (Some(_), None) => self.web[i].own_queue.pop_front(),
+                (None, Some(_)) => self.lb_queue.pop_front(),
+                (None, None) => None,
+            };
+            let Some(r) = pick else { return };
+            self.unqueue(r);
+            self.send_to_server(r, i);
+        }
+    }
+
+    fn serve_all_queues(&mut self) {
+        for i in 0..self.web.len() {
+            self.serve_queue(i);
+        }
+    }
+
+    /// Queue entries whose request timed out are removed lazily, here.
+    fn drop_stale_heads(&mut self, i: usize) {
+        while let Some(&r) = self.web[i].own_queue.front() {
+            if self.valid(r) && self.req(r).stage == Stage::Queued {
+                break;
+            }
+            self.web[i].own_queue.pop_front();
+        }
+        while let Some(&r) = self.lb_queue.front() {
+            if self.valid(r) && self.req(r).stage == Stage::Queued {
+                break;
+            }
+            self.lb_queue.pop_front();
+        }
+    }
+
+    /// The balancer answers 503 itself; the error travels back to the client.
+    fn fail_at_lb(&mut self, r: ReqRef, cause: FailCause) {
+        self.req_mut(r).fail = Some(cause);
+        let back = from_ms(self.scenario.network.client_latency_ms);
+        self.travel(r, Stage::ErrorToClient, NodeId::Lb(0), NodeId::Clients, back, Ev::ReplyAtClient(r));
+    }
+
+    fn on_reach_web(&mut self, r: ReqRef) {
+        let i = self.req(r).server.map_or(0, |s| s as usize);
+        if self.web[i].busy < self.web[i].spec.workers {
+            self.start_app(r, i);
+        } else {
+            self.req_mut(r).stage = Stage::WebWait;
+            self.web[i].waiting.push_back(r);
+        }
+    }
+
+    fn set_busy(&mut self, i: usize, delta: i32) {
+        let now = self.now;
+        let w = &mut self.web[i];
+        w.busy_area_us += w.busy as f64 * (now - w.busy_since) as f64;
+        w.busy_since = now;
+        w.busy = (w.busy as i32 + delta) as u32;
+    }
+
+    fn start_app(&mut self, r: ReqRef, i: usize) {
+        self.set_busy(i, 1);
+        let (id, u) = (self.req(r).id, self.req(r).web_u);
+        let spec = &self.web[i].spec;
+        let ms = match spec.service_distribution {
+            Distribution::Exponential => exponential_from(u, spec.service_time_ms),
+            Distribution::Constant => spec.service_time_ms,
+            Distribution::Lognormal => lognormal_from(u, spec.service_time_ms, spec.service_time_cv),
+        };
+        self.trace.record(self.now, id, TraceKind::Start(NodeId::Web(i as u16)));
+        let now = self.now;
+        let q = self.req_mut(r);
+        q.stage = Stage::App;
+        q.hop = (NodeId::Web(i as u16), NodeId::Web(i as u16));
+        q.hop_start = now;
+        self.queue.push(now + from_ms(ms), Ev::AppDone(r));
+    }
+
+    fn on_app_done(&mut self, r: ReqRef) {
+        let i = self.req(r).server.map_or(0, |s| s as usize);
+        if self.db.is_empty() {
+            self.finish_at_web(r, i);
+            return;
+        }
+        let write = self.req(r).write;
+        let replicas = self.db.len() - 1;
+        let node = if write || self.scenario.db.read_from == ReadFrom::Primary || replicas == 0 {
+            0
+        } else {
+            self.replica_turn = self.replica_turn % replicas + 1;
+            self.replica_turn
+        };
+        let id = self.req(r).id;
+        self.req_mut(r).db = node as u8;
+        self.trace.record(self.now, id, TraceKind::Query(NodeId::Db(node as u8)));
+        let lan = self.lan();
+        self.travel(r, Stage::ToDb, NodeId::Web(i as u16), NodeId::Db(node as u8), lan, Ev::ReachDb(r));
+    }
+
+    fn on_reach_db(&mut self, r: ReqRef) {
+        let n = self.req(r).db as usize;
+        if self.db[n].busy < self.scenario.db.workers.max(1) {
+            self.start_db(r, n);
+        } else {
+            self.req_mut(r).stage = Stage::DbWait;
+            self.db[n].waiting.push_back(r);
+        }
+    }
+
+    fn start_db(&mut self, r: ReqRef, n: usize) {
+        self.db[n].busy += 1;
+        let (write, u) = (self.req(r).write, self.req(r).db_u);
+        let mean = if write { self.scenario.db.write_time_ms } else { self.scenario.db.read_time_ms };
+        let now = self.now;
+        let q = self.req_mut(r);
+        q.stage = Stage::Db;
+        q.hop = (NodeId::Db(n as u8), NodeId::Db(n as u8));
+        q.hop_start = now;
+        self.queue.push(now + from_ms(exponential_from(u, mean)), Ev::DbDone(r));
+    }
+
+    fn on_db_done(&mut self, r: ReqRef) {
+        let n = self.req(r).db as usize;
+        self.db[n].busy -= 1;
+        self.db[n].queries += 1;
+        if let Some(next) = self.db[n].waiting.pop_front() {
+            self.start_db(next, n);
+        }
+        let (write, client) = (self.req(r).write, self.req(r).client as usize);
+        if write {
+            self.commit_write(client);
+        } else if n > 0 {
+            // A read on a replica that has not applied this client's last write is stale.
+            let last = self.client_last_write.get(client).copied().unwrap_or(0);
+            if self.db[n].applied < last {
+                self.db_stats.stale_reads += 1;
+            }
+        }
+        let i = self.req(r).server.map_or(0, |s| s as usize);
+        let lan = self.lan();
+        self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i as u16), lan, Ev::DbReplyAtWeb(r));
+    }
+
+    /// The primary commits a write: a new binlog position, shipped to every replica.
+    fn commit_write(&mut self, client: usize) {
+        let primary = &mut self.db[0];
+        primary.received += 1;
+        primary.applied = primary.received;
+        let position = primary.received;
+        self.db_stats.writes_acknowledged += 1;
+        if let Some(slot) = self.client_last_write.get_mut(client) {
+            *slot = position;
+        }
+        if self.db.len() > 1 {
+            self.binlog_times.push_back(self.now);
+            let ship = from_ms(self.scenario.db.ship_latency_ms);
+            for replica in 1..self.db.len() {
+                self.queue.push(self.now + ship, Ev::BinlogArrive { replica: replica as u8, position });
+            }
+        }
+    }
+
+    fn on_binlog_arrive(&mut self, n: usize, position: u64) {
+        let d = &mut self.db[n];
+        d.received = d.received.max(position);
+        if !d.applying && d.applied < d.received {
+            self.start_apply(n);
+        }
+    }
+
+    fn start_apply(&mut self, n: usize) {
+        self.db[n].applying = true;
+        let per_event = from_s(1.0 / self.scenario.db.apply_rate_per_s.max(1e-3)).max(1);
+        self.queue.push(self.now + per_event, Ev::ApplyDone { replica: n as u8 });
+    }
+
+    fn on_apply_done(&mut self, n: usize) {
+        let d = &mut self.db[n];
+        d.applying = false;
+        d.applied += 1;
+        if d.applied < d.received {
+            self.start_apply(n);
+        }
+        // Forget commit times every replica has applied.
+        let min_applied = self.db[1..].iter().map(|d| d.applied).min().unwrap_or(0);
+        while self.binlog_base <= min_applied && !self.binlog_times.is_empty() {
+            self.binlog_times.pop_front();
+            self.binlog_base += 1;
+        }
+    }
+
+    /// How far replica `n` trails the primary, in milliseconds of commit time.
+    pub fn replica_lag_ms(&self, n: usize) -> f64 {
+        if n == 0 || n >= self.db.len() {
+            return 0.0;
+        }
+        let applied = self.db[n].applied;
+        if applied >= self.db[0].received {
+            return 0.0;
+        }
+        let next = applied + 1;
+        match self.binlog_times.get((next - self.binlog_base) as usize) {
+            Some(&committed) => to_ms(self.now.saturating_sub(committed)),
+            None => 0.0,
+        }
+    }
+
+    fn on_db_reply_at_web(&mut self, r: ReqRef) {
+        let i = self.req(r).server.map_or(0, |s| s as usize);
+        self.finish_at_web(r, i);
+    }
+
+    /// The application has its answer: the worker is free, the response goes back.
+    fn finish_at_web(&mut self, r: ReqRef, i: usize) {
+        self.set_busy(i, -1);
+        if let Some(next) = self.web[i].waiting.pop_front() {
+            self.start_app(next, i);
+        }
+        let lan = self.lan();
+        self.travel(r, Stage::ToLbReply, NodeId::Web(i as u16), NodeId::Lb(0), lan, Ev::ReplyAtLb(r));
+    }
+
+    fn on_reply_at_lb(&mut self, r: ReqRef) {
+        let i = self.req(r).server.map_or(0, |s| s as usize);
+        self.candidates[i].conns -= 1;
+        self.serve_queue(i);
+        let back = from_ms(self.scenario.network.client_latency_ms);
+        self.travel(r, Stage::ToClient, NodeId::Lb(0), NodeId::Clients, back, Ev::ReplyAtClient(r));
+    }
+
+    fn on_reply_at_client(&mut self, r: ReqRef) {
+        let (id, measured, arrived_at, fail, server) = {
+            let q = self.req(r);
+            (q.id, q.measured, q.arrived_at, q.fail, q.server)
+        };
+        match fail {
+            Some(cause) => {
+                self.metrics.on_fail(measured, cause);
+                self.trace.record(self.now, id, TraceKind::Fail(cause));
+            }
+            None => {
+                let latency = self.now - arrived_at;
+                self.metrics.on_complete(measured, latency);
+                if let Some(i) = server {
+                    if self.now >= self.stats_since && arrived_at >= self.warmup_end {
+                        self.web[i as usize].completed += 1;
+                    }
+                }
+                self.trace.record(self.now, id, TraceKind::Complete { latency });
+            }
+        }
+        self.req_mut(r).stage = Stage::Free;
+        self.free_slots.push(r.idx);
+        self.live_requests -= 1;
+    }
+
+    fn on_sample(&mut self) {
+        let conns = self.candidates.iter().map(|c| c.conns).collect();
+        let lag = (1..self.db.len()).map(|n| self.replica_lag_ms(n)).fold(0.0, f64::max);
+        if self.db.len() > 1 {
+            self.db_stats.replication_lag_ms_max = self.db_stats.replication_lag_ms_max.max(lag);
+            self.lag_sum_ms += lag;
+            self.lag_samples += 1;
+        }
+        self.metrics.close_second(self.now, self.live_requests as u32, self.lb_queued, conns, lag);
+        self.queue.push(self.now + US_PER_S, Ev::Sample);
+    }
+
+    /// Fraction of time each server's workers were busy since the statistics started.
+    pub fn utilization(&self) -> Vec<f64> {
+        let elapsed = self.now.saturating_sub(self.stats_since) as f64;
+        self.web
+            .iter()
+            .map(|w| {
+                let area = w.busy_area_us + w.busy as f64 * (self.now - w.busy_since) as f64;
+                if elapsed <= 0.0 {
+                    0.0
+                } else {
+                    area / (elapsed * w.spec.workers.max(1) as f64)
+                }
+            })
+            .collect()
+    }
+
+    /// Jain's fairness index of utilization over the servers that take balanced traffic.
+    pub fn fairness_jain(&self) -> f64 {
+        let util = self.utilization();
+        let loads: Vec<f64> = self
+            .web
+            .iter()
+            .zip(util)
+            .filter(|(w, _)| w.active && w.weight > 0)
+            .map(|(_, u)| u)
+            .collect();
+        jain_fairness(&loads)
+    }
+
+    /// Check the model's invariants; tests call this after every step.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let live = self.requests.iter().filter(|q| q.stage != Stage::Free).count() as u64;
+        if live != self.live_requests {
+            return Err(format!("{live} live request slots but {} counted", self.live_requests));
+        }
+        let all = &self.metrics.all;
+        if all.arrived != all.completed + all.failed() + live {
+            return Err(format!(
+                "conservation broken: arrived {} != completed {} + failed {} + in flight {live}",
+                all.arrived,
+                all.completed,
+                all.failed()
+            ));
+        }
+        let m = &self.metrics.measured;
+        let live_measured = self.requests.iter().filter(|q| q.stage != Stage::Free && q.measured).count() as u64;
+        if m.arrived != m.completed + m.failed() + live_measured {
+            return Err("conservation broken for measured requests".into());
+        }
+        let queued = self.requests.iter().filter(|q| q.stage == Stage::Queued).count() as u32;
+        if queued != self.lb_queued {
+            return Err(format!("{queued} requests queued but the balancer counts {}", self.lb_queued));
+        }
+        for (i, (w, c)) in self.web.iter().zip(&self.candidates).enumerate() {
+            if w.busy > w.spec.workers {
+                return Err(format!("web{} has {} busy workers of {}", i + 1, w.busy, w.spec.workers));
+            }
+            let holding = self
+                .requests
+                .iter()
+                .filter(|q| {
+                    q.server == Some(i as u16)
+                        && matches!(
+                            q.stage,
+                            Stage::ToWeb | Stage::WebWait | Stage::App | Stage::ToDb | Stage::DbWait | Stage::Db | Stage::FromDb | Stage::ToLbReply
+                        )
+                })
+                .count() as u32;
+            if holding != c.conns {
+                return Err(format!("web{}: {holding} requests hold a connection but the balancer counts {}", i + 1, c.conns));
+            }
+            if c.maxconn > 0 && c.conns > c.maxconn {
+                return Err(format!("web{} has {} connections over maxconn {}", i + 1, c.conns, c.maxconn));
+            }
+        }
+        if let Some(primary) = self.db.first() {
+            for (n, d) in self.db.iter().enumerate().skip(1) {
+                if d.applied > d.received || d.received > primary.received {
+                    return Err(format!(
+                        "db{}: applied {} received {} beyond the primary's {}",
+                        n + 1,
+                        d.applied,
+                        d.received,
+                        primary.received
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn db_waiting(&self, n: usize) -> u32 {
+        self.db.get(n).map_or(0, |d| d.waiting.len() as u32)
+    }
+
+    /// Iterate requests in flight (for drawing).
+    pub(crate) fn live(&self) -> impl Iterator<Item = &Request> {
+        self.requests.iter().filter(|q| q.stage != Stage::Free)
+    }
+}
+
+fn new_web_state(spec: WebServer) -> WebState {
+    WebState {
+        start_weight: spec.weight,
+        weight: spec.weight,
+        active: true,
+        busy: 0,
+        waiting: VecDeque::new(),
+        own_queue: VecDeque::new(),
+        completed: 0,
+        busy_area_us: 0.0,
+        busy_since: 0,
+        spec,
+    }
+}
+
+fn new_candidate(spec: &WebServer) -> Candidate {
+    Candidate { weight: spec.weight, conns: 0, queued: 0, maxconn: spec.maxconn, usable: true, rr_current: 0 }
+}

@@ -1,0 +1,244 @@
+//! What monitoring would see: counters, latency histograms (HdrHistogram), per-second series in
+//! bounded ring buffers. Memory stays flat however long the run.
+
+use super::time::{SimTime, US_PER_S};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// Why a request failed. Every failed request has exactly one cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailCause {
+    /// 503: the balancer's queue was full (`maxqueue`).
+    QueueFull,
+    /// 503: the request waited longer than `timeout queue`.
+    QueueTimeout,
+    /// 503: no web server can take traffic (all drained or down).
+    NoServer,
+}
+
+impl FailCause {
+    pub const ALL: [FailCause; 3] = [FailCause::QueueFull, FailCause::QueueTimeout, FailCause::NoServer];
+    pub const COUNT: usize = Self::ALL.len();
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FailCause::QueueFull => "queue_full",
+            FailCause::QueueTimeout => "queue_timeout",
+            FailCause::NoServer => "no_server",
+        }
+    }
+
+    /// The HTTP status the client sees.
+    pub fn status(self) -> u16 {
+        503
+    }
+}
+
+/// Request counters for one cohort of requests.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    pub arrived: u64,
+    pub completed: u64,
+    pub failed_by_cause: [u64; FailCause::COUNT],
+}
+
+impl Counters {
+    pub fn failed(&self) -> u64 {
+        self.failed_by_cause.iter().sum()
+    }
+
+    /// Requests of this cohort neither completed nor failed yet.
+    pub fn in_flight(&self) -> u64 {
+        self.arrived - self.completed - self.failed()
+    }
+}
+
+/// A fixed-capacity ring buffer: the oldest sample goes when a new one comes.
+#[derive(Clone, Debug)]
+pub struct Ring<T> {
+    items: VecDeque<T>,
+    capacity: usize,
+}
+
+impl<T> Ring<T> {
+    pub fn new(capacity: usize) -> Self {
+        Ring { items: VecDeque::with_capacity(capacity), capacity: capacity.max(1) }
+    }
+
+    pub fn push(&mut self, item: T) {
+        if self.items.len() == self.capacity {
+            self.items.pop_front();
+        }
+        self.items.push_back(item);
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + ExactSizeIterator {
+        self.items.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn last(&self) -> Option<&T> {
+        self.items.back()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+}
+
+/// One second of the run, as a chart would show it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sample {
+    /// End of the second, seconds of simulated time.
+    pub t_s: f64,
+    pub arrived: u32,
+    pub completed: u32,
+    pub failed: u32,
+    pub latency_p50_ms: f64,
+    pub latency_p95_ms: f64,
+    pub latency_p99_ms: f64,
+    pub in_flight: u32,
+    pub balancer_queue: u32,
+    /// Open connections per web server at the end of the second.
+    pub server_conns: Vec<u32>,
+    /// Largest replica lag at the end of the second, milliseconds.
+    pub replication_lag_ms: f64,
+}
+
+/// Seconds of history kept for charts.
+pub const SERIES_CAPACITY: usize = 600;
+
+/// Latencies are recorded in microseconds up to one hour, three significant digits.
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600 * US_PER_S, 3).expect("static histogram bounds are valid")
+}
+
+pub struct Metrics {
+    /// Every request since the start (for conservation checks).
+    pub all: Counters,
+    /// Requests that arrived after the warm-up (for statistics).
+    pub measured: Counters,
+    /// End-to-end latency of measured completed requests, microseconds.
+    pub latency_us: Histogram<u64>,
+    /// Latency of the current second only, for the per-second percentiles.
+    second_latency_us: Histogram<u64>,
+    second: Counters,
+    pub series: Ring<Sample>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        Metrics {
+            all: Counters::default(),
+            measured: Counters::default(),
+            latency_us: new_histogram(),
+            second_latency_us: new_histogram(),
+            second: Counters::default(),
+            series: Ring::new(SERIES_CAPACITY),
+        }
+    }
+
+    pub fn on_arrival(&mut self, measured: bool) {
+        self.all.arrived += 1;
+        self.second.arrived += 1;
+        if measured {
+            self.measured.arrived += 1;
+        }
+    }
+
+    pub fn on_complete(&mut self, measured: bool, latency: SimTime) {
+        self.all.completed += 1;
+        self.second.completed += 1;
+        let v = latency.max(1);
+        self.second_latency_us.saturating_record(v);
+        if measured {
+            self.measured.completed += 1;
+            self.latency_us.saturating_record(v);
+        }
+    }
+
+    pub fn on_fail(&mut self, measured: bool, cause: FailCause) {
+        self.all.failed_by_cause[cause as usize] += 1;
+        self.second.failed_by_cause[cause as usize] += 1;
+        if measured {
+            self.measured.failed_by_cause[cause as usize] += 1;
+        }
+    }
+
+    /// Close the current second into the series.
+    pub fn close_second(
+        &mut self,
+        now: SimTime,
+        in_flight: u32,
+        balancer_queue: u32,
+        server_conns: Vec<u32>,
+        replication_lag_ms: f64,
+    ) {
+        let h = &self.second_latency_us;
+        let pct = |q: f64| if h.is_empty() { 0.0 } else { h.value_at_quantile(q) as f64 / 1_000.0 };
+        let sample = Sample {
+            t_s: now as f64 / US_PER_S as f64,
+            arrived: self.second.arrived as u32,
+            completed: self.second.completed as u32,
+            failed: self.second.failed() as u32,
+            latency_p50_ms: pct(0.5),
+            latency_p95_ms: pct(0.95),
+            latency_p99_ms: pct(0.99),
+            in_flight,
+            balancer_queue,
+            server_conns,
+            replication_lag_ms,
+        };
+        self.series.push(sample);
+        self.second = Counters::default();
+        self.second_latency_us.reset();
+    }
+}
+
+/// Jain's fairness index of a set of loads: 1 when all equal, 1/n when one takes everything.
+pub fn jain_fairness(loads: &[f64]) -> f64 {
+    let n = loads.len() as f64;
+    let sum: f64 = loads.iter().sum();
+    let sum_sq: f64 = loads.iter().map(|x| x * x).sum();
+    if n == 0.0 || sum_sq == 0.0 {
+        1.0
+    } else {
+        sum * sum / (n * sum_sq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_keeps_only_the_newest() {
+        let mut r = Ring::new(3);
+        for i in 0..10 {
+            r.push(i);
+        }
+        assert_eq!(r.iter().copied().collect::<Vec<_>>(), vec![7, 8, 9]);
+    }
+
+    #[test]
+    fn jain_index_bounds() {
+        assert!((jain_fairness(&[1.0, 1.0, 1.0]) - 1.0).abs() < 1e-12);
+        assert!((jain_fairness(&[1.0, 0.0, 0.0, 0.0]) - 0.25).abs() < 1e-12);
+        assert!((jain_fairness(&[3.0, 1.0]) - 0.8).abs() < 1e-12);
+    }
+}

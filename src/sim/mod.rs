@@ -1,0 +1,24 @@
+//! The simulation core: pure, deterministic, no web crate and no machine clock.
+//! `Sim` is the model, `Driver` maps wall time to simulated time, `View` is what is drawn.
+
+pub mod balancer;
+pub mod command;
+pub mod driver;
+mod engine;
+pub mod metrics;
+pub mod node;
+mod queue;
+pub mod report;
+pub mod rng;
+pub mod time;
+pub mod trace;
+pub mod view;
+
+pub use command::{Command, CommandKind};
+pub use driver::{Driver, FrameReport};
+pub use engine::{DbStats, Sim, Stage, TraceConfig};
+pub use metrics::FailCause;
+pub use node::NodeId;
+pub use time::SimTime;
+pub use view::{Particle, ParticleKind, View};
+pub use report::Report;

@@ -1,0 +1,102 @@
+//! Results as data: the batch runner's JSON, built from the model's metrics.
+
+use super::engine::{DbStats, Sim};
+use super::metrics::FailCause;
+use super::time::to_s;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub scenario: String,
+    pub seed: u64,
+    /// Simulated time covered, seconds.
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub requests: RequestCounts,
+    pub latency_ms: Latency,
+    /// Completed requests per second of measured time.
+    pub throughput_per_s: f64,
+    /// Jain's index of server utilization (1 = perfectly even).
+    pub fairness_jain: f64,
+    pub by_server: Vec<ServerReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db: Option<DbStats>,
+    /// Model events processed.
+    pub events: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RequestCounts {
+    pub arrived: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+    pub failed_by_cause: BTreeMap<&'static str, u64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Latency {
+    pub mean: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ServerReport {
+    pub id: String,
+    pub weight: u32,
+    pub completed: u64,
+    /// Fraction of worker time busy over the measured period.
+    pub utilization: f64,
+}
+
+impl Report {
+    /// Statistics over requests that arrived after the warm-up.
+    pub fn from_sim(sim: &Sim) -> Report {
+        let s = sim.scenario();
+        let m = &sim.metrics.measured;
+        let h = &sim.metrics.latency_us;
+        let ms = |us: u64| us as f64 / 1_000.0;
+        let (mean, p50, p95, p99, max) = if h.is_empty() {
+            (0.0, 0.0, 0.0, 0.0, 0.0)
+        } else {
+            (
+                h.mean() / 1_000.0,
+                ms(h.value_at_quantile(0.50)),
+                ms(h.value_at_quantile(0.95)),
+                ms(h.value_at_quantile(0.99)),
+                ms(h.max()),
+            )
+        };
+        let measured_s = (to_s(sim.now()) - s.warmup_s).max(1e-9);
+        let util = sim.utilization();
+        let view = sim.view(0);
+        Report {
+            scenario: s.name.clone(),
+            seed: s.seed,
+            duration_s: to_s(sim.now()),
+            warmup_s: s.warmup_s,
+            requests: RequestCounts {
+                arrived: m.arrived,
+                completed: m.completed,
+                failed: m.failed(),
+                in_flight: m.in_flight(),
+                failed_by_cause: FailCause::ALL.iter().map(|c| (c.name(), m.failed_by_cause[*c as usize])).collect(),
+            },
+            latency_ms: Latency { mean, p50, p95, p99, max },
+            throughput_per_s: m.completed as f64 / measured_s,
+            fairness_jain: sim.fairness_jain(),
+            by_server: view
+                .web
+                .iter()
+                .zip(util)
+                .map(|(w, u)| ServerReport { id: w.id.to_string(), weight: w.weight, completed: w.completed, utilization: u })
+                .collect(),
+            db: if s.db.enabled { Some(sim.db_stats()) } else { None },
+            events: sim.events_processed(),
+        }
+    }
+}

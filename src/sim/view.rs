@@ -1,0 +1,141 @@
+//! A read-only snapshot for the renderer and the UI: nodes with their state and a faithful
+//! sample of the requests travelling on links.
+
+use super::engine::{Sim, Stage};
+use super::node::NodeId;
+use super::time::SimTime;
+use crate::scenario::Algorithm;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParticleKind {
+    Read,
+    Write,
+    /// An error response (503) going back to the client.
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Particle {
+    pub request: u64,
+    pub from: NodeId,
+    pub to: NodeId,
+    /// 0 at `from`, 1 at `to`.
+    pub progress: f32,
+    pub kind: ParticleKind,
+    /// A response travelling back (drawn differently from the request going out).
+    pub reply: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebView {
+    pub id: NodeId,
+    pub weight: u32,
+    pub conns: u32,
+    pub maxconn: u32,
+    pub busy: u32,
+    pub workers: u32,
+    /// Requests at the server waiting for a worker.
+    pub waiting: u32,
+    /// Requests waiting in the balancer for this server only.
+    pub queued_for: u32,
+    /// In the farm (the server count may have removed it).
+    pub active: bool,
+    pub completed: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DbView {
+    pub id: NodeId,
+    pub primary: bool,
+    pub busy: u32,
+    pub workers: u32,
+    pub waiting: u32,
+    pub applied: u64,
+    pub received: u64,
+    pub lag_ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct View {
+    pub now_us: SimTime,
+    pub algorithm: Algorithm,
+    pub arrival_rate_per_s: f64,
+    pub write_ratio: f64,
+    pub balancer_queue: u32,
+    pub web: Vec<WebView>,
+    pub db: Vec<DbView>,
+    pub particles: Vec<Particle>,
+    /// Requests travelling on links in all; `particles` holds at most the cap asked for.
+    pub travelling: usize,
+}
+
+impl Sim {
+    /// Snapshot for drawing, with at most `max_particles` particles. At high traffic a stable
+    /// subset is drawn (every k-th request by id), so each drawn request moves smoothly.
+    pub fn view(&self, max_particles: usize) -> View {
+        let now = self.now();
+        let travelling = self.live().filter(|q| q.stage.travelling()).count();
+        let stride = if max_particles == 0 { u64::MAX } else { travelling.div_ceil(max_particles).max(1) as u64 };
+        let particles = self
+            .live()
+            .filter(|q| q.stage.travelling() && q.id % stride == 0)
+            .take(max_particles)
+            .map(|q| {
+                let span = q.hop_end.saturating_sub(q.hop_start);
+                let progress = if span == 0 { 1.0 } else { (now.saturating_sub(q.hop_start) as f64 / span as f64).min(1.0) as f32 };
+                let kind = match q.stage {
+                    Stage::ErrorToClient => ParticleKind::Error,
+                    _ if q.write => ParticleKind::Write,
+                    _ => ParticleKind::Read,
+                };
+                let reply = matches!(q.stage, Stage::FromDb | Stage::ToLbReply | Stage::ToClient | Stage::ErrorToClient);
+                Particle { request: q.id, from: q.hop.0, to: q.hop.1, progress, kind, reply }
+            })
+            .collect();
+        let web = self
+            .web
+            .iter()
+            .zip(&self.candidates)
+            .enumerate()
+            .map(|(i, (w, c))| WebView {
+                id: NodeId::Web(i as u16),
+                weight: w.weight,
+                conns: c.conns,
+                maxconn: c.maxconn,
+                busy: w.busy,
+                workers: w.spec.workers,
+                waiting: c.conns.saturating_sub(w.busy),
+                queued_for: c.queued,
+                active: w.active,
+                completed: w.completed,
+            })
+            .collect();
+        let db = self
+            .db
+            .iter()
+            .enumerate()
+            .map(|(n, d)| DbView {
+                id: NodeId::Db(n as u8),
+                primary: n == 0,
+                busy: d.busy,
+                workers: self.scenario().db.workers,
+                waiting: self.db_waiting(n),
+                applied: d.applied,
+                received: d.received,
+                lag_ms: self.replica_lag_ms(n),
+            })
+            .collect();
+        let s = self.scenario();
+        View {
+            now_us: now,
+            algorithm: s.balancer.algorithm,
+            arrival_rate_per_s: s.traffic.arrival_rate_per_s,
+            write_ratio: s.traffic.write_ratio,
+            balancer_queue: self.lb_queued,
+            web,
+            db,
+            particles,
+            travelling,
+        }
+    }
+}
