@@ -166,7 +166,10 @@ fn print_keys(s: &Scenario) {
             "balancer.maxconn" => servers.first().map_or(String::new(), |w| w.maxconn.to_string()),
             k if k.starts_with("web.") => {
                 let field = &k[4..];
-                servers.first().and_then(|w| serde_json::to_value(w).ok()).map_or(String::new(), |w| w[field].to_string())
+                servers
+                    .first()
+                    .and_then(|w| serde_json::to_value(w).ok())
+                    .map_or(String::new(), |w| w[field].to_string())
             }
             k => {
                 let mut cur = &v;

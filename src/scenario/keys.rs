@@ -68,18 +68,30 @@ fn for_all_servers(s: &mut Scenario, f: impl Fn(&mut WebServer)) {
 
 fn settings() -> &'static [Setting] {
     static SETTINGS: &[Setting] = &[
-        setting!("warmup_s", "s", "0 to 86400", "requests arriving before this time are left out of statistics", |s, v| {
-            s.warmup_s = num(v, 0.0, 86_400.0)?;
-            Ok(())
-        }),
+        setting!(
+            "warmup_s",
+            "s",
+            "0 to 86400",
+            "requests arriving before this time are left out of statistics",
+            |s, v| {
+                s.warmup_s = num(v, 0.0, 86_400.0)?;
+                Ok(())
+            }
+        ),
         setting!("seed", "", "0 to 2^64-1", "seed of the random generator", |s, v| {
             s.seed = v.trim().parse().map_err(|_| format!("'{v}' is not a whole number"))?;
             Ok(())
         }),
-        setting!("traffic.arrival_rate_per_s", "requests/s", "0 to 100000", "mean rate of new requests (Poisson)", |s, v| {
-            s.traffic.arrival_rate_per_s = num(v, 0.0, 100_000.0)?;
-            Ok(())
-        }),
+        setting!(
+            "traffic.arrival_rate_per_s",
+            "requests/s",
+            "0 to 100000",
+            "mean rate of new requests (Poisson)",
+            |s, v| {
+                s.traffic.arrival_rate_per_s = num(v, 0.0, 100_000.0)?;
+                Ok(())
+            }
+        ),
         setting!("traffic.write_ratio", "", "0 to 1", "fraction of requests that are writes", |s, v| {
             s.traffic.write_ratio = num(v, 0.0, 1.0)?;
             Ok(())
@@ -100,22 +112,40 @@ fn settings() -> &'static [Setting] {
             s.traffic.burst.duration_s = num(v, 0.0, 86_400.0)?;
             Ok(())
         }),
-        setting!("traffic.burst.multiplier", "×", "0 to 100", "arrival rate during a burst, as a multiple of the base", |s, v| {
-            s.traffic.burst.multiplier = num(v, 0.0, 100.0)?;
-            Ok(())
-        }),
+        setting!(
+            "traffic.burst.multiplier",
+            "×",
+            "0 to 100",
+            "arrival rate during a burst, as a multiple of the base",
+            |s, v| {
+                s.traffic.burst.multiplier = num(v, 0.0, 100.0)?;
+                Ok(())
+            }
+        ),
         setting!("network.client_latency_ms", "ms", "0 to 10000", "one-way latency client ↔ balancer", |s, v| {
             s.network.client_latency_ms = num(v, 0.0, 10_000.0)?;
             Ok(())
         }),
-        setting!("network.lan_latency_ms", "ms", "0 to 1000", "one-way latency between machines in the data centre", |s, v| {
-            s.network.lan_latency_ms = num(v, 0.0, 1_000.0)?;
-            Ok(())
-        }),
-        setting!("network.dns_lookup_ms", "ms", "0 to 10000", "time to resolve www.foobar.com on a cache miss", |s, v| {
-            s.network.dns_lookup_ms = num(v, 0.0, 10_000.0)?;
-            Ok(())
-        }),
+        setting!(
+            "network.lan_latency_ms",
+            "ms",
+            "0 to 1000",
+            "one-way latency between machines in the data centre",
+            |s, v| {
+                s.network.lan_latency_ms = num(v, 0.0, 1_000.0)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "network.dns_lookup_ms",
+            "ms",
+            "0 to 10000",
+            "time to resolve www.foobar.com on a cache miss",
+            |s, v| {
+                s.network.dns_lookup_ms = num(v, 0.0, 10_000.0)?;
+                Ok(())
+            }
+        ),
         setting!("network.dns_ttl_s", "s", "0 to 86400", "how long a client caches the DNS answer", |s, v| {
             s.network.dns_ttl_s = num(v, 0.0, 86_400.0)?;
             Ok(())
@@ -132,23 +162,47 @@ fn settings() -> &'static [Setting] {
                 Ok(())
             }
         ),
-        setting!("balancer.random_draws", "servers", "1 to 8", "with random: servers drawn per request (2 = power of two choices)", |s, v| {
-            s.balancer.random_draws = int(v, 1, 8)? as u32;
-            Ok(())
-        }),
-        setting!("balancer.maxconn", "connections", "0 to 100000 (0 = unlimited)", "per-server connection limit; more wait in the balancer's queue", |s, v| {
-            let m = int(v, 0, 100_000)? as u32;
-            for_all_servers(s, |w| w.maxconn = m);
-            Ok(())
-        }),
-        setting!("balancer.maxqueue", "requests", "0 to 1000000 (0 = unlimited)", "most requests waiting in the balancer's queue; more are answered 503", |s, v| {
-            s.balancer.maxqueue = int(v, 0, 1_000_000)? as u32;
-            Ok(())
-        }),
-        setting!("balancer.timeout_queue_ms", "ms", "0 to 3600000", "a request queued this long is answered 503", |s, v| {
-            s.balancer.timeout_queue_ms = num(v, 0.0, 3_600_000.0)?;
-            Ok(())
-        }),
+        setting!(
+            "balancer.random_draws",
+            "servers",
+            "1 to 8",
+            "with random: servers drawn per request (2 = power of two choices)",
+            |s, v| {
+                s.balancer.random_draws = int(v, 1, 8)? as u32;
+                Ok(())
+            }
+        ),
+        setting!(
+            "balancer.maxconn",
+            "connections",
+            "0 to 100000 (0 = unlimited)",
+            "per-server connection limit; more wait in the balancer's queue",
+            |s, v| {
+                let m = int(v, 0, 100_000)? as u32;
+                for_all_servers(s, |w| w.maxconn = m);
+                Ok(())
+            }
+        ),
+        setting!(
+            "balancer.maxqueue",
+            "requests",
+            "0 to 1000000 (0 = unlimited)",
+            "most requests waiting in the balancer's queue; more are answered 503",
+            |s, v| {
+                s.balancer.maxqueue = int(v, 0, 1_000_000)? as u32;
+                Ok(())
+            }
+        ),
+        setting!(
+            "balancer.timeout_queue_ms",
+            "ms",
+            "0 to 3600000",
+            "a request queued this long is answered 503",
+            |s, v| {
+                s.balancer.timeout_queue_ms = num(v, 0.0, 3_600_000.0)?;
+                Ok(())
+            }
+        ),
         setting!("web.count", "servers", "1 to 128", "number of web servers (new ones copy the last)", |s, v| {
             let n = int(v, 1, MAX_WEB_SERVERS as u64)? as usize;
             let template = s.web.servers.last().cloned().unwrap_or_default();
@@ -160,39 +214,61 @@ fn settings() -> &'static [Setting] {
             for_all_servers(s, |x| x.workers = w);
             Ok(())
         }),
-        setting!("web.service_time_ms", "ms", "0.001 to 600000", "mean application time per request on every web server", |s, v| {
-            let t = num(v, 0.001, 600_000.0)?;
-            for_all_servers(s, |x| x.service_time_ms = t);
-            Ok(())
-        }),
-        setting!("web.service_distribution", "", "exponential|constant|lognormal", "shape of the application time", |s, v| {
-            let d = Distribution::parse(v.trim())
-                .ok_or_else(|| format!("'{v}' is not allowed; allowed exponential, constant, lognormal"))?;
-            for_all_servers(s, |x| x.service_distribution = d);
-            Ok(())
-        }),
-        setting!("web.service_time_cv", "", "0 to 10", "coefficient of variation of a lognormal application time", |s, v| {
-            let cv = num(v, 0.0, 10.0)?;
-            for_all_servers(s, |x| x.service_time_cv = cv);
-            Ok(())
-        }),
-        setting!("web.weights", "", "comma list of 0 to 256, one per server", "HAProxy weight of each server (0 drains)", |s, v| {
-            let weights: Vec<u32> = v
-                .split(',')
-                .map(|w| int(w, 0, 256).map(|x| x as u32))
-                .collect::<Result<_, _>>()?;
-            if weights.len() != s.web.servers.len() {
-                return Err(format!(
-                    "{} weights given for {} servers; give one per server (set web.count first)",
-                    weights.len(),
-                    s.web.servers.len()
-                ));
+        setting!(
+            "web.service_time_ms",
+            "ms",
+            "0.001 to 600000",
+            "mean application time per request on every web server",
+            |s, v| {
+                let t = num(v, 0.001, 600_000.0)?;
+                for_all_servers(s, |x| x.service_time_ms = t);
+                Ok(())
             }
-            for (server, w) in s.web.servers.iter_mut().zip(weights) {
-                server.weight = w;
+        ),
+        setting!(
+            "web.service_distribution",
+            "",
+            "exponential|constant|lognormal",
+            "shape of the application time",
+            |s, v| {
+                let d = Distribution::parse(v.trim())
+                    .ok_or_else(|| format!("'{v}' is not allowed; allowed exponential, constant, lognormal"))?;
+                for_all_servers(s, |x| x.service_distribution = d);
+                Ok(())
             }
-            Ok(())
-        }),
+        ),
+        setting!(
+            "web.service_time_cv",
+            "",
+            "0 to 10",
+            "coefficient of variation of a lognormal application time",
+            |s, v| {
+                let cv = num(v, 0.0, 10.0)?;
+                for_all_servers(s, |x| x.service_time_cv = cv);
+                Ok(())
+            }
+        ),
+        setting!(
+            "web.weights",
+            "",
+            "comma list of 0 to 256, one per server",
+            "HAProxy weight of each server (0 drains)",
+            |s, v| {
+                let weights: Vec<u32> =
+                    v.split(',').map(|w| int(w, 0, 256).map(|x| x as u32)).collect::<Result<_, _>>()?;
+                if weights.len() != s.web.servers.len() {
+                    return Err(format!(
+                        "{} weights given for {} servers; give one per server (set web.count first)",
+                        weights.len(),
+                        s.web.servers.len()
+                    ));
+                }
+                for (server, w) in s.web.servers.iter_mut().zip(weights) {
+                    server.weight = w;
+                }
+                Ok(())
+            }
+        ),
         setting!("db.enabled", "", "true|false", "whether the application uses the database", |s, v| {
             s.db.enabled = boolean(v)?;
             Ok(())
@@ -217,12 +293,19 @@ fn settings() -> &'static [Setting] {
             s.db.ship_latency_ms = num(v, 0.0, 600_000.0)?;
             Ok(())
         }),
-        setting!("db.apply_rate_per_s", "events/s", "0.001 to 1000000", "binlog events a replica applies per second", |s, v| {
-            s.db.apply_rate_per_s = num(v, 0.001, 1_000_000.0)?;
-            Ok(())
-        }),
+        setting!(
+            "db.apply_rate_per_s",
+            "events/s",
+            "0.001 to 1000000",
+            "binlog events a replica applies per second",
+            |s, v| {
+                s.db.apply_rate_per_s = num(v, 0.001, 1_000_000.0)?;
+                Ok(())
+            }
+        ),
         setting!("db.read_from", "", "replica|primary", "where the application sends reads", |s, v| {
-            s.db.read_from = ReadFrom::parse(v.trim()).ok_or_else(|| format!("'{v}' is not allowed; allowed replica, primary"))?;
+            s.db.read_from =
+                ReadFrom::parse(v.trim()).ok_or_else(|| format!("'{v}' is not allowed; allowed replica, primary"))?;
             Ok(())
         }),
     ];

@@ -391,7 +391,10 @@ impl Scenario {
         c.range("db.ship_latency_ms", d.ship_latency_ms, 0.0, 600_000.0, "ms");
         c.range("db.apply_rate_per_s", d.apply_rate_per_s, 0.001, 1_000_000.0, "events/s");
         if d.enabled && d.read_from == ReadFrom::Replica && d.replicas == 0 {
-            c.push("db.read_from", "reads go to a replica but db.replicas is 0: add a replica or read from the primary");
+            c.push(
+                "db.read_from",
+                "reads go to a replica but db.replicas is 0: add a replica or read from the primary",
+            );
         }
         c.problems
     }
@@ -399,9 +402,8 @@ impl Scenario {
     /// Parse a scenario from JSON text, reporting every problem with its path: syntax errors,
     /// unknown fields, wrong types, and then everything `validate()` finds.
     pub fn from_json(text: &str) -> Result<Scenario, Vec<Problem>> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            vec![Problem { path: "(file)".into(), message: format!("not valid JSON: {e}") }]
-        })?;
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| vec![Problem { path: "(file)".into(), message: format!("not valid JSON: {e}") }])?;
         Scenario::from_value(value)
     }
 
@@ -478,6 +480,11 @@ fn display_path(path: &[Segment]) -> String {
     }
 }
 
+/// A field's failure: where, and what serde said.
+type FieldError = (Vec<Segment>, String);
+/// Checks one field of an object: (key, value, path) → its first error.
+type FieldCheck<'a> = dyn Fn(&str, &serde_json::Value, &[Segment]) -> Option<FieldError> + 'a;
+
 /// The first field that fails to deserialise, found by descending the schema by hand: serde
 /// reports the message but not where, so we try each field against its own type.
 fn first_field_error(value: &serde_json::Value) -> Option<(Vec<Segment>, String)> {
@@ -489,7 +496,7 @@ fn first_field_error(value: &serde_json::Value) -> Option<(Vec<Segment>, String)
         v: &Value,
         base: &[Segment],
         known: &[&str],
-        field: &dyn Fn(&str, &Value, &[Segment]) -> Option<(Vec<Segment>, String)>,
+        field: &FieldCheck,
     ) -> Option<(Vec<Segment>, String)> {
         let Value::Object(map) = v else {
             return Some((base.to_vec(), format!("expected an object, found {}", kind_of(v))));
@@ -515,8 +522,8 @@ fn first_field_error(value: &serde_json::Value) -> Option<(Vec<Segment>, String)
         "name" => leaf::<String>(v, path),
         "seed" => leaf::<u64>(v, path),
         "warmup_s" => leaf::<f64>(v, path),
-        "traffic" => object_fields(v, path, &["arrival_rate_per_s", "write_ratio", "clients", "burst"], &|k, v, p| {
-            match k {
+        "traffic" => {
+            object_fields(v, path, &["arrival_rate_per_s", "write_ratio", "clients", "burst"], &|k, v, p| match k {
                 "clients" => leaf::<u32>(v, p),
                 "burst" => object_fields(v, p, &["enabled", "period_s", "duration_s", "multiplier"], &|k, v, p| {
                     if k == "enabled" {
@@ -526,24 +533,21 @@ fn first_field_error(value: &serde_json::Value) -> Option<(Vec<Segment>, String)
                     }
                 }),
                 _ => leaf::<f64>(v, p),
-            }
-        }),
+            })
+        }
         "network" => object_fields(
             v,
             path,
             &["client_latency_ms", "lan_latency_ms", "dns_lookup_ms", "dns_ttl_s"],
             &|_, v, p| leaf::<f64>(v, p),
         ),
-        "balancer" => object_fields(
-            v,
-            path,
-            &["algorithm", "random_draws", "maxqueue", "timeout_queue_ms"],
-            &|k, v, p| match k {
+        "balancer" => {
+            object_fields(v, path, &["algorithm", "random_draws", "maxqueue", "timeout_queue_ms"], &|k, v, p| match k {
                 "algorithm" => leaf::<Algorithm>(v, p),
                 "timeout_queue_ms" => leaf::<f64>(v, p),
                 _ => leaf::<u32>(v, p),
-            },
-        ),
+            })
+        }
         "web" => object_fields(v, path, &["servers"], &|_, v, p| {
             let Value::Array(items) = v else {
                 return Some((p.to_vec(), format!("expected a list of servers, found {}", kind_of(v))));

@@ -52,15 +52,10 @@ pub enum Choice {
     NoServer,
 }
 
+#[derive(Default)]
 pub struct Selector {
     /// Rotating start for ties under `leastconn`.
     lc_next: usize,
-}
-
-impl Default for Selector {
-    fn default() -> Self {
-        Selector { lc_next: 0 }
-    }
 }
 
 impl Selector {

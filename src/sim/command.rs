@@ -15,22 +15,43 @@ pub struct Command {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum CommandKind {
-    SetArrivalRate { per_s: f64 },
-    SetWriteRatio { ratio: f64 },
-    SetAlgorithm { algorithm: Algorithm },
-    SetRandomDraws { draws: u32 },
+    SetArrivalRate {
+        per_s: f64,
+    },
+    SetWriteRatio {
+        ratio: f64,
+    },
+    SetAlgorithm {
+        algorithm: Algorithm,
+    },
+    SetRandomDraws {
+        draws: u32,
+    },
     /// HAProxy `set weight`: server index from 0.
-    SetWeight { server: u16, weight: u32 },
+    SetWeight {
+        server: u16,
+        weight: u32,
+    },
     /// Grow or shrink the farm; removed servers finish what they hold, then idle.
-    SetServerCount { count: u16 },
-    SetMaxconn { maxconn: u32 },
-    SetMaxqueue { maxqueue: u32 },
-    SetTimeoutQueue { ms: f64 },
+    SetServerCount {
+        count: u16,
+    },
+    SetMaxconn {
+        maxconn: u32,
+    },
+    SetMaxqueue {
+        maxqueue: u32,
+    },
+    SetTimeoutQueue {
+        ms: f64,
+    },
     /// Stop simulated time (the driver's concern; recorded so a replay knows).
     Pause,
     Resume,
     /// Simulated seconds per wall second.
-    SetSpeed { factor: f64 },
+    SetSpeed {
+        factor: f64,
+    },
 }
 
 impl CommandKind {

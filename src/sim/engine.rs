@@ -27,7 +27,9 @@ pub(crate) struct ReqRef {
 #[derive(Clone, Copy, Debug)]
 enum Ev {
     /// The next client request (stale if `generation` is not the current arrival generation).
-    Arrival { generation: u32 },
+    Arrival {
+        generation: u32,
+    },
     /// A traffic burst starts or ends.
     BurstEdge,
     ReachLb(ReqRef),
@@ -41,8 +43,13 @@ enum Ev {
     QueueTimeout(ReqRef),
     /// The client has resolved www.foobar.com.
     DnsDone(ReqRef),
-    BinlogArrive { replica: u8, position: u64 },
-    ApplyDone { replica: u8 },
+    BinlogArrive {
+        replica: u8,
+        position: u64,
+    },
+    ApplyDone {
+        replica: u8,
+    },
     /// Close one second of metrics.
     Sample,
     WarmupEnd,
@@ -75,7 +82,14 @@ impl Stage {
     pub fn travelling(self) -> bool {
         matches!(
             self,
-            Stage::Dns | Stage::ToLb | Stage::ToWeb | Stage::ToDb | Stage::FromDb | Stage::ToLbReply | Stage::ToClient | Stage::ErrorToClient
+            Stage::Dns
+                | Stage::ToLb
+                | Stage::ToWeb
+                | Stage::ToDb
+                | Stage::FromDb
+                | Stage::ToLbReply
+                | Stage::ToClient
+                | Stage::ErrorToClient
         )
     }
 }
@@ -194,7 +208,8 @@ impl Sim {
         let clients = scenario.traffic.clients.max(1) as usize;
         let web: Vec<WebState> = scenario.web.servers.iter().map(|s| new_web_state(s.clone())).collect();
         let candidates = scenario.web.servers.iter().map(new_candidate).collect();
-        let db_nodes = if scenario.db.enabled { 1 + scenario.db.replicas.min(crate::scenario::MAX_REPLICAS) as usize } else { 0 };
+        let db_nodes =
+            if scenario.db.enabled { 1 + scenario.db.replicas.min(crate::scenario::MAX_REPLICAS) as usize } else { 0 };
         let warmup_end = from_s(scenario.warmup_s);
         let mut sim = Sim {
             now: 0,
@@ -210,7 +225,14 @@ impl Sim {
             lb_queue: VecDeque::new(),
             lb_queued: 0,
             db: (0..db_nodes)
-                .map(|_| DbState { busy: 0, waiting: VecDeque::new(), received: 0, applied: 0, applying: false, queries: 0 })
+                .map(|_| DbState {
+                    busy: 0,
+                    waiting: VecDeque::new(),
+                    received: 0,
+                    applied: 0,
+                    applying: false,
+                    queries: 0,
+                })
                 .collect(),
             binlog_times: VecDeque::new(),
             binlog_base: 1,
@@ -586,7 +608,8 @@ impl Sim {
     fn dispatch(&mut self, r: ReqRef) {
         let client = self.req(r).client;
         let b = &self.scenario.balancer;
-        let choice = self.selector.choose(b.algorithm, b.random_draws, &mut self.candidates, client, &mut self.rngs.routing);
+        let choice =
+            self.selector.choose(b.algorithm, b.random_draws, &mut self.candidates, client, &mut self.rngs.routing);
         match choice {
             Choice::Server(i) => self.send_to_server(r, i),
             Choice::WaitFor(i) => self.enqueue(r, Some(i)),
@@ -946,13 +969,8 @@ impl Sim {
     /// Jain's fairness index of utilization over the servers that take balanced traffic.
     pub fn fairness_jain(&self) -> f64 {
         let util = self.utilization();
-        let loads: Vec<f64> = self
-            .web
-            .iter()
-            .zip(util)
-            .filter(|(w, _)| w.active && w.weight > 0)
-            .map(|(_, u)| u)
-            .collect();
+        let loads: Vec<f64> =
+            self.web.iter().zip(util).filter(|(w, _)| w.active && w.weight > 0).map(|(_, u)| u).collect();
         jain_fairness(&loads)
     }
 
@@ -991,12 +1009,23 @@ impl Sim {
                     q.server == Some(i as u16)
                         && matches!(
                             q.stage,
-                            Stage::ToWeb | Stage::WebWait | Stage::App | Stage::ToDb | Stage::DbWait | Stage::Db | Stage::FromDb | Stage::ToLbReply
+                            Stage::ToWeb
+                                | Stage::WebWait
+                                | Stage::App
+                                | Stage::ToDb
+                                | Stage::DbWait
+                                | Stage::Db
+                                | Stage::FromDb
+                                | Stage::ToLbReply
                         )
                 })
                 .count() as u32;
             if holding != c.conns {
-                return Err(format!("web{}: {holding} requests hold a connection but the balancer counts {}", i + 1, c.conns));
+                return Err(format!(
+                    "web{}: {holding} requests hold a connection but the balancer counts {}",
+                    i + 1,
+                    c.conns
+                ));
             }
             if c.maxconn > 0 && c.conns > c.maxconn {
                 return Err(format!("web{} has {} connections over maxconn {}", i + 1, c.conns, c.maxconn));

@@ -19,6 +19,6 @@ pub use driver::{Driver, FrameReport};
 pub use engine::{DbStats, Sim, Stage, TraceConfig};
 pub use metrics::FailCause;
 pub use node::NodeId;
+pub use report::Report;
 pub use time::SimTime;
 pub use view::{Particle, ParticleKind, View};
-pub use report::Report;

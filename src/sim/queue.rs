@@ -51,8 +51,6 @@ impl<E> EventQueue<E> {
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.heap.pop().map(|e| (e.at, e.event))
     }
-
-
 }
 
 impl<E> Default for EventQueue<E> {

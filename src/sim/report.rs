@@ -93,7 +93,12 @@ impl Report {
                 .web
                 .iter()
                 .zip(util)
-                .map(|(w, u)| ServerReport { id: w.id.to_string(), weight: w.weight, completed: w.completed, utilization: u })
+                .map(|(w, u)| ServerReport {
+                    id: w.id.to_string(),
+                    weight: w.weight,
+                    completed: w.completed,
+                    utilization: u,
+                })
                 .collect(),
             db: if s.db.enabled { Some(sim.db_stats()) } else { None },
             events: sim.events_processed(),

@@ -82,13 +82,18 @@ impl Sim {
             .take(max_particles)
             .map(|q| {
                 let span = q.hop_end.saturating_sub(q.hop_start);
-                let progress = if span == 0 { 1.0 } else { (now.saturating_sub(q.hop_start) as f64 / span as f64).min(1.0) as f32 };
+                let progress = if span == 0 {
+                    1.0
+                } else {
+                    (now.saturating_sub(q.hop_start) as f64 / span as f64).min(1.0) as f32
+                };
                 let kind = match q.stage {
                     Stage::ErrorToClient => ParticleKind::Error,
                     _ if q.write => ParticleKind::Write,
                     _ => ParticleKind::Read,
                 };
-                let reply = matches!(q.stage, Stage::FromDb | Stage::ToLbReply | Stage::ToClient | Stage::ErrorToClient);
+                let reply =
+                    matches!(q.stage, Stage::FromDb | Stage::ToLbReply | Stage::ToClient | Stage::ErrorToClient);
                 Particle { request: q.id, from: q.hop.0, to: q.hop.1, progress, kind, reply }
             })
             .collect();
