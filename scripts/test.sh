@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Run every check, in order, stopping at the first failure:
+#   formatting, clippy (host and wasm32), native tests (the model), browser tests (headless
+#   Chromium), the release build of the page, then the sizes of what the page downloads.
+#
+#   bash scripts/test.sh
+#
+# Installs missing tools first (scripts/ensure-tools.sh --browser). Honours CARGO_TARGET_DIR.
+set -euo pipefail
+# shellcheck source=scripts/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$REPO_ROOT"
+
+t0=$SECONDS
+current=""
+stage() {
+  current="$1"
+  printf '\n==== [%s +%ds] %s\n' "$(date +%H:%M:%S)" "$((SECONDS - t0))" "$current"
+}
+trap 'rc=$?; ((rc)) && printf "\n==== FAILED at stage \"%s\" (exit %d) after %ds\n" "$current" "$rc" "$((SECONDS - t0))" >&2' EXIT
+
+WASM=wasm32-unknown-unknown
+
+stage "tools"
+bash scripts/ensure-tools.sh --browser
+
+stage "cargo fmt --check"
+cargo fmt --all -- --check
+
+stage "cargo clippy (host)"
+cargo clippy --all-targets -- -D warnings
+
+stage "cargo clippy (wasm32)"
+cargo clippy --target "$WASM" --all-targets -- -D warnings
+
+stage "cargo test (native: the model)"
+cargo test
+
+stage "cargo test (wasm32: browser tests in headless Chromium)"
+# The benchmark runs on its own afterwards with --nocapture, so its figure is printed.
+cargo test --target "$WASM" -- --skip bench_requests_per_wall_second
+
+stage "browser benchmark"
+bench_log="$(mktemp)"
+cargo test --target "$WASM" --test browser_bench -- --nocapture 2>&1 | tee "$bench_log"
+grep -q '^BENCH browser' "$bench_log" || { echo "browser benchmark printed no BENCH line" >&2; exit 1; }
+rm -f "$bench_log"
+
+stage "trunk build --release"
+trunk build --release
+
+stage "sizes of dist/"
+total_raw=0
+total_gz=0
+shopt -s nullglob
+files=(dist/*.wasm dist/*.js)
+if ((${#files[@]} == 0)); then
+  echo "no .wasm or .js in dist/" >&2
+  exit 1
+fi
+printf '%-48s %10s %10s\n' file raw gzip-9
+for f in "${files[@]}"; do
+  raw=$(wc -c <"$f")
+  gz=$(gzip -9 -c "$f" | wc -c)
+  total_raw=$((total_raw + raw))
+  total_gz=$((total_gz + gz))
+  printf '%-48s %10d %10d\n' "$f" "$raw" "$gz"
+done
+printf '%-48s %10d %10d\n' total "$total_raw" "$total_gz"
+
+printf '\n==== [%s] all passed in %ds\n' "$(date +%H:%M:%S)" "$((SECONDS - t0))"
