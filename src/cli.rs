@@ -56,6 +56,14 @@ enum Cmd {
         #[arg(long, default_value_t = 5_000_000)]
         requests: u64,
     },
+    /// Run the three-server design for hours of simulated time and print memory each hour:
+    /// shows that memory stays flat however long the model runs.
+    Soak {
+        #[arg(long, default_value_t = 24.0)]
+        hours: f64,
+        #[arg(long, default_value_t = 1_000.0)]
+        rate_per_s: f64,
+    },
 }
 
 fn fail(message: impl std::fmt::Display) -> i32 {
@@ -153,6 +161,7 @@ pub fn main() -> i32 {
             bench(requests);
             0
         }
+        Cmd::Soak { hours, rate_per_s } => soak(hours, rate_per_s),
     }
 }
 
@@ -231,4 +240,45 @@ fn bench(requests: u64) {
         sim.events_processed(),
         done as f64 / wall
     );
+}
+
+/// Resident memory of this process in KiB (Linux), for the soak run.
+fn rss_kib() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4)
+}
+
+fn soak(hours: f64, rate_per_s: f64) -> i32 {
+    let mut s = scenario::preset("three-server").unwrap_or_default();
+    s.traffic.arrival_rate_per_s = rate_per_s;
+    if let Err(e) = (|| -> Result<(), String> {
+        if !(hours > 0.0 && hours <= 24.0 * 30.0) {
+            return Err(format!("--hours {hours}: allowed more than 0 up to 720"));
+        }
+        let problems = s.validate();
+        if let Some(p) = problems.first() {
+            return Err(p.to_string());
+        }
+        Ok(())
+    })() {
+        return fail(e);
+    }
+    // The page's trace settings: a bounded ring of the newest events.
+    let mut sim = Sim::new(s, TraceConfig { enabled: true, capacity: 2_000 });
+    let start = std::time::Instant::now();
+    let whole_hours = hours.ceil() as u64;
+    for hour in 1..=whole_hours {
+        let until = from_s((hour as f64).min(hours) * 3_600.0);
+        sim.run_until(until, u64::MAX);
+        println!(
+            "{{\"sim_hours\":{:.2},\"requests\":{},\"in_flight\":{},\"rss_kib\":{},\"wall_s\":{:.1}}}",
+            until as f64 / 3.6e9,
+            sim.metrics.all.arrived,
+            sim.live_requests(),
+            rss_kib().unwrap_or(0),
+            start.elapsed().as_secs_f64()
+        );
+    }
+    0
 }

@@ -35,6 +35,8 @@ pub struct Scenario {
     pub balancer: Balancer,
     pub web: WebTier,
     pub db: Database,
+    pub vrrp: Vrrp,
+    pub failures: Failures,
 }
 
 impl Default for Scenario {
@@ -49,6 +51,8 @@ impl Default for Scenario {
             balancer: Balancer::default(),
             web: WebTier::default(),
             db: Database::default(),
+            vrrp: Vrrp::default(),
+            failures: Failures::default(),
         }
     }
 }
@@ -163,14 +167,133 @@ pub struct Balancer {
     pub random_draws: u32,
     /// Most requests waiting in the balancer's queue when every server is full (0 = unlimited).
     pub maxqueue: u32,
-    /// A request waiting this long in the balancer's queue is answered 503, milliseconds.
+    /// A request waiting this long in the balancer's queue is answered 503, milliseconds (0 = no limit).
     pub timeout_queue_ms: f64,
+    /// Times a refused connection is tried again before answering 503 (HAProxy `retries`).
+    pub retries: u32,
+    /// The last retry goes to another server (`option redispatch`).
+    pub redispatch: bool,
+    /// A server that comes back UP ramps its weight from 0 to full over this time, milliseconds (0 = off).
+    pub slowstart_ms: f64,
+    /// With every active server down, use all backup servers rather than only the first (`option allbackups`).
+    pub allbackups: bool,
+    /// Health checks of the web servers.
+    pub health: HealthCheck,
+    /// Two balancers, lb1 and lb2, instead of one.
+    pub pair: bool,
+    /// How clients reach a pair: a floating IP held by the VRRP master, or two DNS records.
+    pub pair_mode: PairMode,
 }
 
 impl Default for Balancer {
     fn default() -> Self {
-        Balancer { algorithm: Algorithm::Roundrobin, random_draws: 2, maxqueue: 0, timeout_queue_ms: 5000.0 }
+        Balancer {
+            algorithm: Algorithm::Roundrobin,
+            random_draws: 2,
+            maxqueue: 0,
+            timeout_queue_ms: 5000.0,
+            retries: 3,
+            redispatch: true,
+            slowstart_ms: 0.0,
+            allbackups: false,
+            health: HealthCheck::default(),
+            pair: false,
+            pair_mode: PairMode::Vrrp,
+        }
     }
+}
+
+/// HAProxy `check` parameters (defaults from HAProxy: inter 2 s, rise 2, fall 3).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HealthCheck {
+    /// Time between checks of a server that is UP and healthy, milliseconds.
+    pub inter_ms: f64,
+    /// Time between checks while a server is changing state, milliseconds (0 = same as inter).
+    pub fastinter_ms: f64,
+    /// Time between checks of a server that is DOWN, milliseconds (0 = same as inter).
+    pub downinter_ms: f64,
+    /// Consecutive successful checks that mark a DOWN server UP.
+    pub rise: u32,
+    /// Consecutive failed checks that mark an UP server DOWN.
+    pub fall: u32,
+}
+
+impl Default for HealthCheck {
+    fn default() -> Self {
+        HealthCheck { inter_ms: 2000.0, fastinter_ms: 0.0, downinter_ms: 0.0, rise: 2, fall: 3 }
+    }
+}
+
+/// How a pair of balancers is presented to clients.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PairMode {
+    /// Active-passive: one floating IP, held by the VRRP master (keepalived).
+    Vrrp,
+    /// Active-active: www.foobar.com has two A records; clients stick to theirs for the TTL.
+    Dns,
+}
+
+impl PairMode {
+    pub const ALL: [PairMode; 2] = [PairMode::Vrrp, PairMode::Dns];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PairMode::Vrrp => "vrrp",
+            PairMode::Dns => "dns",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PairMode> {
+        PairMode::ALL.into_iter().find(|m| m.name() == text)
+    }
+}
+
+/// keepalived VRRP settings for the balancer pair (defaults from keepalived).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Vrrp {
+    /// Interval between the master's advertisements, milliseconds.
+    pub advert_int_ms: f64,
+    /// lb1's priority (1 to 255; the higher wins).
+    pub priority_lb1: u32,
+    /// lb2's priority (1 to 255).
+    pub priority_lb2: u32,
+    /// A higher-priority balancer that comes back takes the floating IP back.
+    pub preempt: bool,
+}
+
+impl Default for Vrrp {
+    fn default() -> Self {
+        Vrrp { advert_int_ms: 1000.0, priority_lb1: 101, priority_lb2: 100, preempt: true }
+    }
+}
+
+/// Random failures of one class of node: exponential times between failures and to repair.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FailureRate {
+    /// Mean time between failures of each node of the class, seconds (0 = never fails).
+    pub mtbf_s: f64,
+    /// Mean time to repair, seconds.
+    pub mttr_s: f64,
+}
+
+impl Default for FailureRate {
+    fn default() -> Self {
+        FailureRate { mtbf_s: 0.0, mttr_s: 60.0 }
+    }
+}
+
+/// Random failures per class of node.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Failures {
+    pub lb: FailureRate,
+    pub web: FailureRate,
+    pub db: FailureRate,
+    pub dns: FailureRate,
 }
 
 /// Shape of a server's service-time distribution.
@@ -214,6 +337,10 @@ pub struct WebServer {
     pub service_distribution: Distribution,
     /// Coefficient of variation (standard deviation / mean) for `lognormal`.
     pub service_time_cv: f64,
+    /// Connections waiting for a worker beyond which the server refuses new ones (listen backlog).
+    pub backlog: u32,
+    /// A backup server takes traffic only when every active server is down (active-passive).
+    pub backup: bool,
 }
 
 impl Default for WebServer {
@@ -225,6 +352,8 @@ impl Default for WebServer {
             service_time_ms: 20.0,
             service_distribution: Distribution::Exponential,
             service_time_cv: 1.0,
+            backlog: 511,
+            backup: false,
         }
     }
 }
@@ -371,6 +500,26 @@ impl Scenario {
         c.range_u("balancer.random_draws", b.random_draws as u64, 1, 8);
         c.range_u("balancer.maxqueue", b.maxqueue as u64, 0, 1_000_000);
         c.range("balancer.timeout_queue_ms", b.timeout_queue_ms, 0.0, 3_600_000.0, "ms");
+        c.range_u("balancer.retries", b.retries as u64, 0, 10);
+        c.range("balancer.slowstart_ms", b.slowstart_ms, 0.0, 3_600_000.0, "ms");
+        c.range("balancer.health.inter_ms", b.health.inter_ms, 10.0, 3_600_000.0, "ms");
+        c.range("balancer.health.fastinter_ms", b.health.fastinter_ms, 0.0, 3_600_000.0, "ms");
+        c.range("balancer.health.downinter_ms", b.health.downinter_ms, 0.0, 3_600_000.0, "ms");
+        c.range_u("balancer.health.rise", b.health.rise as u64, 1, 100);
+        c.range_u("balancer.health.fall", b.health.fall as u64, 1, 100);
+        let v = &self.vrrp;
+        c.range("vrrp.advert_int_ms", v.advert_int_ms, 10.0, 255_000.0, "ms");
+        c.range_u("vrrp.priority_lb1", v.priority_lb1 as u64, 1, 255);
+        c.range_u("vrrp.priority_lb2", v.priority_lb2 as u64, 1, 255);
+        for (class, rate) in [
+            ("lb", &self.failures.lb),
+            ("web", &self.failures.web),
+            ("db", &self.failures.db),
+            ("dns", &self.failures.dns),
+        ] {
+            c.range(&format!("failures.{class}.mtbf_s"), rate.mtbf_s, 0.0, 1e9, "s");
+            c.range(&format!("failures.{class}.mttr_s"), rate.mttr_s, 0.1, 1e9, "s");
+        }
         let servers = &self.web.servers;
         if servers.is_empty() || servers.len() > MAX_WEB_SERVERS {
             c.push("web.servers", format!("{} servers: allowed 1 to {MAX_WEB_SERVERS}", servers.len()));
@@ -382,6 +531,7 @@ impl Scenario {
             c.range_u(&p("workers"), s.workers as u64, 1, 1024);
             c.range(&p("service_time_ms"), s.service_time_ms, 0.001, 600_000.0, "ms");
             c.range(&p("service_time_cv"), s.service_time_cv, 0.0, 10.0, "");
+            c.range_u(&p("backlog"), s.backlog as u64, 0, 1_000_000);
         }
         let d = &self.db;
         c.range_u("db.replicas", d.replicas as u64, 0, MAX_REPLICAS as u64);
@@ -516,7 +666,8 @@ fn first_field_error(value: &serde_json::Value) -> Option<(Vec<Segment>, String)
     fn leaf<T: serde::de::DeserializeOwned>(v: &Value, path: &[Segment]) -> Option<(Vec<Segment>, String)> {
         check::<T>(v).map(|m| (path.to_vec(), clean_serde_message(&m)))
     }
-    let top = ["version", "name", "seed", "warmup_s", "traffic", "network", "balancer", "web", "db"];
+    let top =
+        ["version", "name", "seed", "warmup_s", "traffic", "network", "balancer", "web", "db", "vrrp", "failures"];
     object_fields(value, &[], &top, &|key, v, path| match key {
         "version" => leaf::<u32>(v, path),
         "name" => leaf::<String>(v, path),
@@ -541,13 +692,49 @@ fn first_field_error(value: &serde_json::Value) -> Option<(Vec<Segment>, String)
             &["client_latency_ms", "lan_latency_ms", "dns_lookup_ms", "dns_ttl_s"],
             &|_, v, p| leaf::<f64>(v, p),
         ),
-        "balancer" => {
-            object_fields(v, path, &["algorithm", "random_draws", "maxqueue", "timeout_queue_ms"], &|k, v, p| match k {
+        "balancer" => object_fields(
+            v,
+            path,
+            &[
+                "algorithm",
+                "random_draws",
+                "maxqueue",
+                "timeout_queue_ms",
+                "retries",
+                "redispatch",
+                "slowstart_ms",
+                "allbackups",
+                "health",
+                "pair",
+                "pair_mode",
+            ],
+            &|k, v, p| match k {
                 "algorithm" => leaf::<Algorithm>(v, p),
-                "timeout_queue_ms" => leaf::<f64>(v, p),
+                "pair_mode" => leaf::<PairMode>(v, p),
+                "timeout_queue_ms" | "slowstart_ms" => leaf::<f64>(v, p),
+                "redispatch" | "allbackups" | "pair" => leaf::<bool>(v, p),
+                "health" => {
+                    object_fields(v, p, &["inter_ms", "fastinter_ms", "downinter_ms", "rise", "fall"], &|k, v, p| {
+                        if k == "rise" || k == "fall" {
+                            leaf::<u32>(v, p)
+                        } else {
+                            leaf::<f64>(v, p)
+                        }
+                    })
+                }
+                _ => leaf::<u32>(v, p),
+            },
+        ),
+        "vrrp" => {
+            object_fields(v, path, &["advert_int_ms", "priority_lb1", "priority_lb2", "preempt"], &|k, v, p| match k {
+                "advert_int_ms" => leaf::<f64>(v, p),
+                "preempt" => leaf::<bool>(v, p),
                 _ => leaf::<u32>(v, p),
             })
         }
+        "failures" => object_fields(v, path, &["lb", "web", "db", "dns"], &|_, v, p| {
+            object_fields(v, p, &["mtbf_s", "mttr_s"], &|_, v, p| leaf::<f64>(v, p))
+        }),
         "web" => object_fields(v, path, &["servers"], &|_, v, p| {
             let Value::Array(items) = v else {
                 return Some((p.to_vec(), format!("expected a list of servers, found {}", kind_of(v))));
@@ -558,9 +745,19 @@ fn first_field_error(value: &serde_json::Value) -> Option<(Vec<Segment>, String)
                 let found = object_fields(
                     item,
                     &ip,
-                    &["weight", "maxconn", "workers", "service_time_ms", "service_distribution", "service_time_cv"],
+                    &[
+                        "weight",
+                        "maxconn",
+                        "workers",
+                        "service_time_ms",
+                        "service_distribution",
+                        "service_time_cv",
+                        "backlog",
+                        "backup",
+                    ],
                     &|k, v, p| match k {
                         "service_distribution" => leaf::<Distribution>(v, p),
+                        "backup" => leaf::<bool>(v, p),
                         "service_time_ms" | "service_time_cv" => leaf::<f64>(v, p),
                         _ => leaf::<u32>(v, p),
                     },

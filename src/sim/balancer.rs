@@ -16,8 +16,13 @@ pub struct Candidate {
     pub queued: u32,
     /// 0 = unlimited.
     pub maxconn: u32,
-    /// In the farm and able to take traffic (not removed, not marked down).
+    /// In the farm and able to take traffic (not removed, not marked down by health checks).
     pub usable: bool,
+    /// In the pool the balancer draws from now: the active servers, or the backups when every
+    /// active server is down (HAProxy `backup`; only the first backup unless `allbackups`).
+    pub in_pool: bool,
+    /// A backup server (active-passive).
+    pub backup: bool,
     /// Smooth weighted round-robin state.
     pub rr_current: i64,
 }
@@ -28,7 +33,7 @@ impl Candidate {
     }
 
     fn eligible(&self) -> bool {
-        self.usable && self.weight > 0 && self.has_slot()
+        self.usable && self.in_pool && self.weight > 0 && self.has_slot()
     }
 
     /// `a` is less loaded than `b`: compare (conns + queued) / weight without division.
@@ -67,7 +72,7 @@ impl Selector {
         client: u32,
         rng: &mut ChaCha8Rng,
     ) -> Choice {
-        if !servers.iter().any(|s| s.usable && s.weight > 0) {
+        if !servers.iter().any(|s| s.usable && s.in_pool && s.weight > 0) {
             return Choice::NoServer;
         }
         match algorithm {
@@ -131,13 +136,13 @@ fn smooth_round_robin(servers: &mut [Candidate]) -> Choice {
 /// `balance source` with map-based hashing: the client hash indexes a table of usable servers
 /// laid out by weight, so a client sticks to one server while the farm is unchanged.
 fn source_hash(servers: &[Candidate], client: u32) -> Choice {
-    let total: u64 = servers.iter().filter(|s| s.usable).map(|s| s.weight as u64).sum();
+    let total: u64 = servers.iter().filter(|s| s.usable && s.in_pool).map(|s| s.weight as u64).sum();
     if total == 0 {
         return Choice::NoServer;
     }
     let mut slot = mix64(client as u64) % total;
     for (i, s) in servers.iter().enumerate() {
-        if !s.usable {
+        if !(s.usable && s.in_pool) {
             continue;
         }
         if slot < s.weight as u64 {
@@ -176,4 +181,42 @@ fn random_draws_least_loaded(servers: &[Candidate], draws: u32, rng: &mut ChaCha
         }
     }
     best.map_or(Choice::Queue, Choice::Server)
+}
+
+/// Decide which servers form the pool: every usable active server with weight; if there is
+/// none, the backups (the first usable one only, unless `allbackups`).
+pub fn update_pool(servers: &mut [Candidate], allbackups: bool) {
+    let any_active = servers.iter().any(|s| !s.backup && s.usable && s.weight > 0);
+    let mut first_backup_taken = false;
+    for s in servers.iter_mut() {
+        s.in_pool = if any_active {
+            !s.backup
+        } else if s.backup && s.usable && s.weight > 0 && (allbackups || !first_backup_taken) {
+            first_backup_taken = true;
+            true
+        } else {
+            false
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(backup: bool, usable: bool) -> Candidate {
+        Candidate { weight: 1, conns: 0, queued: 0, maxconn: 0, usable, in_pool: true, backup, rr_current: 0 }
+    }
+
+    #[test]
+    fn backups_join_the_pool_only_when_every_active_server_is_down() {
+        let mut s = vec![c(false, true), c(true, true), c(true, true)];
+        update_pool(&mut s, false);
+        assert_eq!(s.iter().map(|x| x.in_pool).collect::<Vec<_>>(), vec![true, false, false]);
+        s[0].usable = false;
+        update_pool(&mut s, false);
+        assert_eq!(s.iter().map(|x| x.in_pool).collect::<Vec<_>>(), vec![false, true, false]);
+        update_pool(&mut s, true);
+        assert_eq!(s.iter().map(|x| x.in_pool).collect::<Vec<_>>(), vec![false, true, true]);
+    }
 }

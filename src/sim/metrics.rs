@@ -16,10 +16,32 @@ pub enum FailCause {
     QueueTimeout,
     /// 503: no web server can take traffic (all drained or down).
     NoServer,
+    /// 503: every connection attempt to a server was refused, retries included.
+    ConnectFailed,
+    /// 502: the web server died while handling the request.
+    ServerDied,
+    /// 500: the database node the application needed was down or unreachable.
+    DbDown,
+    /// No answer: the client could not reach a balancer (dead, or the floating IP had no owner).
+    LbDown,
+    /// No answer: www.foobar.com could not be resolved.
+    DnsFailure,
+    /// No answer: a network link on the way was cut.
+    Unreachable,
 }
 
 impl FailCause {
-    pub const ALL: [FailCause; 3] = [FailCause::QueueFull, FailCause::QueueTimeout, FailCause::NoServer];
+    pub const ALL: [FailCause; 9] = [
+        FailCause::QueueFull,
+        FailCause::QueueTimeout,
+        FailCause::NoServer,
+        FailCause::ConnectFailed,
+        FailCause::ServerDied,
+        FailCause::DbDown,
+        FailCause::LbDown,
+        FailCause::DnsFailure,
+        FailCause::Unreachable,
+    ];
     pub const COUNT: usize = Self::ALL.len();
 
     pub fn name(self) -> &'static str {
@@ -27,12 +49,23 @@ impl FailCause {
             FailCause::QueueFull => "queue_full",
             FailCause::QueueTimeout => "queue_timeout",
             FailCause::NoServer => "no_server",
+            FailCause::ConnectFailed => "connect_failed",
+            FailCause::ServerDied => "server_died",
+            FailCause::DbDown => "db_down",
+            FailCause::LbDown => "lb_down",
+            FailCause::DnsFailure => "dns_failure",
+            FailCause::Unreachable => "unreachable",
         }
     }
 
-    /// The HTTP status the client sees.
+    /// The HTTP status the client sees (0: no HTTP answer at all, the connection failed).
     pub fn status(self) -> u16 {
-        503
+        match self {
+            FailCause::QueueFull | FailCause::QueueTimeout | FailCause::NoServer | FailCause::ConnectFailed => 503,
+            FailCause::ServerDied => 502,
+            FailCause::DbDown => 500,
+            FailCause::LbDown | FailCause::DnsFailure | FailCause::Unreachable => 0,
+        }
     }
 }
 
@@ -42,6 +75,9 @@ pub struct Counters {
     pub arrived: u64,
     pub completed: u64,
     pub failed_by_cause: [u64; FailCause::COUNT],
+    /// Writes among the arrived / failed requests (the rest are reads).
+    pub writes_arrived: u64,
+    pub writes_failed: u64,
 }
 
 impl Counters {
@@ -112,6 +148,8 @@ pub struct Sample {
     pub server_conns: Vec<u32>,
     /// Largest replica lag at the end of the second, milliseconds.
     pub replication_lag_ms: f64,
+    /// Failures of the second by cause (indexed like `FailCause::ALL`).
+    pub failed_by_cause: [u32; FailCause::COUNT],
 }
 
 /// Seconds of history kept for charts.
@@ -159,11 +197,13 @@ impl Metrics {
         }
     }
 
-    pub fn on_arrival(&mut self, measured: bool) {
+    pub fn on_arrival(&mut self, measured: bool, write: bool) {
         self.all.arrived += 1;
+        self.all.writes_arrived += write as u64;
         self.second.arrived += 1;
         if measured {
             self.measured.arrived += 1;
+            self.measured.writes_arrived += write as u64;
         }
     }
 
@@ -178,11 +218,13 @@ impl Metrics {
         }
     }
 
-    pub fn on_fail(&mut self, measured: bool, cause: FailCause) {
+    pub fn on_fail(&mut self, measured: bool, cause: FailCause, write: bool) {
         self.all.failed_by_cause[cause as usize] += 1;
+        self.all.writes_failed += write as u64;
         self.second.failed_by_cause[cause as usize] += 1;
         if measured {
             self.measured.failed_by_cause[cause as usize] += 1;
+            self.measured.writes_failed += write as u64;
         }
     }
 
@@ -209,6 +251,7 @@ impl Metrics {
             balancer_queue,
             server_conns,
             replication_lag_ms,
+            failed_by_cause: self.second.failed_by_cause.map(|n| n as u32),
         };
         self.series.push(sample);
         self.second = Counters::default();

@@ -1,11 +1,10 @@
 //! Names of the things in the model, as the page, the trace and the batch runner spell them.
 
-use serde::Serialize;
 use std::fmt;
 
 /// A node of the infrastructure. Web servers and database nodes are numbered from 0 here and
 /// shown from 1 (`web1`, `db1`); `db1` is the initial primary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NodeId {
     Clients,
     Dns,
@@ -23,6 +22,19 @@ impl fmt::Display for NodeId {
             NodeId::Web(i) => write!(f, "web{}", i + 1),
             NodeId::Db(i) => write!(f, "db{}", i + 1),
         }
+    }
+}
+
+impl serde::Serialize for NodeId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NodeId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<NodeId, D::Error> {
+        let text = String::deserialize(d)?;
+        NodeId::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not a node like web1")))
     }
 }
 
@@ -48,6 +60,46 @@ impl NodeId {
                 }
             }
         }
+    }
+}
+
+/// A network link between two nodes, stored with the lower id first (`lb1-web2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Link(pub NodeId, pub NodeId);
+
+impl Link {
+    pub fn new(a: NodeId, b: NodeId) -> Link {
+        if a <= b {
+            Link(a, b)
+        } else {
+            Link(b, a)
+        }
+    }
+
+    /// Parse `lb1-lb2`, `web1-db1`, `clients-lb1`.
+    pub fn parse(text: &str) -> Option<Link> {
+        let (a, b) = text.split_once('-')?;
+        let (a, b) = (NodeId::parse(a)?, NodeId::parse(b)?);
+        (a != b).then(|| Link::new(a, b))
+    }
+}
+
+impl fmt::Display for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.0, self.1)
+    }
+}
+
+impl serde::Serialize for Link {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Link {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Link, D::Error> {
+        let text = String::deserialize(d)?;
+        Link::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not a link like lb1-lb2")))
     }
 }
 

@@ -2,7 +2,7 @@
 //! The same lines feed the page's event log and the golden-trace tests.
 
 use super::metrics::FailCause;
-use super::node::NodeId;
+use super::node::{Link, NodeId};
 use super::time::{SimTime, US_PER_S};
 use std::collections::VecDeque;
 use std::fmt;
@@ -27,6 +27,68 @@ pub enum TraceKind {
     Fail(FailCause),
     /// A command from the user or the scenario took effect (its index in the command log).
     Command(u32),
+    /// A node or link changed state.
+    State(Subject, NodeEvent),
+}
+
+/// What a state change is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Node(NodeId),
+    Link(Link),
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Node(n) => write!(f, "{n}"),
+            Subject::Link(l) => write!(f, "{l}"),
+        }
+    }
+}
+
+impl serde::Serialize for Subject {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+/// State changes the model detects (the timeline, the alerts, the event log).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeEvent {
+    Killed,
+    Restored,
+    Slowed,
+    NormalSpeed,
+    LinkCut,
+    LinkHealed,
+    /// Health checks marked a server DOWN / UP.
+    MarkedDown,
+    MarkedUp,
+    BecameMaster,
+    BecameBackup,
+    SplitBrainStart,
+    SplitBrainEnd,
+}
+
+impl NodeEvent {
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeEvent::Killed => "killed",
+            NodeEvent::Restored => "restored",
+            NodeEvent::Slowed => "slowed",
+            NodeEvent::NormalSpeed => "normal speed",
+            NodeEvent::LinkCut => "link cut",
+            NodeEvent::LinkHealed => "link healed",
+            NodeEvent::MarkedDown => "marked down",
+            NodeEvent::MarkedUp => "marked up",
+            NodeEvent::BecameMaster => "became master",
+            NodeEvent::BecameBackup => "became backup",
+            NodeEvent::SplitBrainStart => "split brain: both balancers are master",
+            NodeEvent::SplitBrainEnd => "split brain over",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,6 +117,7 @@ impl fmt::Display for TraceEvent {
             TraceKind::Complete { latency } => write!(f, "complete {:.3} ms", latency as f64 / 1_000.0),
             TraceKind::Fail(c) => write!(f, "fail {} {}", c.status(), c.name()),
             TraceKind::Command(i) => write!(f, "command #{i}"),
+            TraceKind::State(subject, event) => write!(f, "{subject} {}", event.name()),
         }
     }
 }
@@ -68,6 +131,8 @@ impl TraceEvent {
             TraceKind::DnsLookup => Some(NodeId::Dns),
             TraceKind::Arrive { .. } | TraceKind::Complete { .. } => Some(NodeId::Clients),
             TraceKind::Command(_) => None,
+            TraceKind::State(Subject::Node(n), _) => Some(n),
+            TraceKind::State(Subject::Link(l), _) => Some(l.0),
         }
     }
 }

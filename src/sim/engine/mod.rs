@@ -1,21 +1,31 @@
 //! The discrete-event model: clients → DNS → balancer → web servers → database, and back.
 //!
 //! A request's life, each arrow an event at a simulated microsecond:
-//! arrival (+DNS lookup if the client's answer expired) → reaches the balancer → dispatched
-//! (or queued, or 503) → reaches a web server → waits for a worker → application time →
-//! database query (read to a replica or the primary, write to the primary) → worker free →
-//! response through the balancer (connection slot free) → client.
+//! arrival (+DNS lookup if the client's answer expired) → reaches the balancer (the floating
+//! IP's owner) → dispatched (or queued, or 503) → reaches a web server (or is refused, and the
+//! balancer retries) → waits for a worker → application time → database query (read to a replica
+//! or the primary, write to the primary) → worker free → response through the balancer
+//! (connection slot free) → client.
+//!
+//! Child modules: `ha` (health checks, backups, slowstart, the VRRP pair) and `faults`
+//! (kill/restore/slow, cut/heal links, random failures).
 
-use super::balancer::{Candidate, Choice, Selector};
-use super::command::{Command, CommandKind};
-use super::metrics::{jain_fairness, FailCause, Metrics};
-use super::node::NodeId;
+mod faults;
+mod ha;
+
+use super::balancer::{update_pool, Candidate, Choice, Selector};
+use super::command::{Command, CommandKind, NodeClass};
+use super::metrics::{jain_fairness, FailCause, Metrics, Ring};
+use super::node::{Link, NodeId};
 use super::queue::EventQueue;
-use super::rng::{exponential_from, lognormal_from, uniform, Rngs};
+use super::rng::{exponential_from, lognormal_from, mix64, uniform, Rngs};
 use super::time::{from_ms, from_s, to_ms, SimTime, US_PER_S};
-use super::trace::{Trace, TraceKind};
-use crate::scenario::{Algorithm, Distribution, ReadFrom, Scenario, WebServer};
-use std::collections::VecDeque;
+use super::trace::{NodeEvent, Subject, Trace, TraceKind};
+use crate::scenario::{Algorithm, Distribution, PairMode, ReadFrom, Scenario, WebServer};
+use serde::Serialize;
+use std::collections::{BTreeSet, VecDeque};
+
+pub use ha::{HealthState, VrrpRole};
 
 /// A handle on a request slot; `generation` detects a slot reused since the event was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,25 +42,53 @@ enum Ev {
     },
     /// A traffic burst starts or ends.
     BurstEdge,
+    DnsDone(ReqRef),
     ReachLb(ReqRef),
     ReachWeb(ReqRef),
+    /// A refused connection's reset has come back to the balancer.
+    ConnectFailed(ReqRef),
+    /// HAProxy's turn-around delay before retrying the same server is over.
+    Retry(ReqRef),
     AppDone(ReqRef),
     ReachDb(ReqRef),
-    DbDone(ReqRef),
+    /// A query finished on database node `node` (stale if the node was killed since: `epoch`).
+    DbDone {
+        r: ReqRef,
+        node: u8,
+        epoch: u32,
+    },
     DbReplyAtWeb(ReqRef),
     ReplyAtLb(ReqRef),
     ReplyAtClient(ReqRef),
     /// Check the balancer's queues for requests past `timeout queue` (one timer for all:
     /// queues are FIFO with one timeout, so only the oldest waiting request can be due).
     QueueTimer,
-    /// The client has resolved www.foobar.com.
-    DnsDone(ReqRef),
     BinlogArrive {
         replica: u8,
         position: u64,
+        epoch: u32,
     },
     ApplyDone {
         replica: u8,
+        epoch: u32,
+    },
+    HealthCheck {
+        server: u16,
+    },
+    VrrpAdvert {
+        lb: u8,
+        generation: u32,
+    },
+    VrrpTimer {
+        lb: u8,
+        generation: u32,
+    },
+    RandomFailure {
+        node: NodeId,
+        generation: u32,
+    },
+    RandomRepair {
+        node: NodeId,
     },
     /// Close one second of metrics.
     Sample,
@@ -67,6 +105,10 @@ pub enum Stage {
     ToLb,
     Queued,
     ToWeb,
+    /// The server refused the connection; the reset travels back to the balancer.
+    Refused,
+    /// Waiting out the balancer's turn-around delay before a retry.
+    RetryWait,
     WebWait,
     App,
     ToDb,
@@ -75,7 +117,7 @@ pub enum Stage {
     FromDb,
     ToLbReply,
     ToClient,
-    /// A 503 on its way back to the client.
+    /// An error answer on its way back to the client.
     ErrorToClient,
 }
 
@@ -87,11 +129,28 @@ impl Stage {
             Stage::Dns
                 | Stage::ToLb
                 | Stage::ToWeb
+                | Stage::Refused
                 | Stage::ToDb
                 | Stage::FromDb
                 | Stage::ToLbReply
                 | Stage::ToClient
                 | Stage::ErrorToClient
+        )
+    }
+
+    /// Stages in which the request holds a balancer connection to its server.
+    fn holds_connection(self) -> bool {
+        matches!(
+            self,
+            Stage::ToWeb
+                | Stage::Refused
+                | Stage::WebWait
+                | Stage::App
+                | Stage::ToDb
+                | Stage::DbWait
+                | Stage::Db
+                | Stage::FromDb
+                | Stage::ToLbReply
         )
     }
 }
@@ -108,13 +167,19 @@ pub(crate) struct Request {
     /// same traffic see the same job sizes (common random numbers).
     web_u: f64,
     db_u: f64,
+    /// The balancer that has the request.
+    lb: u8,
     pub(crate) server: Option<u16>,
     db: u8,
+    /// Connection attempts that failed so far (for `retries`).
+    attempts: u8,
+    /// A server to avoid when redispatching.
+    excluded: Option<u16>,
     pub(crate) stage: Stage,
     pub(crate) hop: (NodeId, NodeId),
     pub(crate) hop_start: SimTime,
     pub(crate) hop_end: SimTime,
-    fail: Option<FailCause>,
+    pub(crate) fail: Option<FailCause>,
 }
 
 pub(crate) struct WebState {
@@ -125,6 +190,13 @@ pub(crate) struct WebState {
     pub(crate) weight: u32,
     /// Within the configured server count.
     pub(crate) active: bool,
+    /// The machine is running.
+    pub(crate) alive: bool,
+    /// Service times are multiplied by this (1 = normal).
+    pub(crate) slow: f64,
+    pub(crate) health: HealthState,
+    /// When the server was last marked UP (slowstart ramps from here).
+    up_since: SimTime,
     pub(crate) busy: u32,
     waiting: VecDeque<ReqRef>,
     /// Requests queued in the balancer for this server only (hash persistence).
@@ -135,9 +207,13 @@ pub(crate) struct WebState {
 }
 
 pub(crate) struct DbState {
+    pub(crate) alive: bool,
+    pub(crate) slow: f64,
+    /// Bumped when the node is killed, so events of its previous life are ignored.
+    epoch: u32,
     pub(crate) busy: u32,
     waiting: VecDeque<ReqRef>,
-    /// Highest binlog position received (replicas) — the primary's own position for db1.
+    /// Highest binlog position received (the primary: its own position).
     pub(crate) received: u64,
     /// Highest binlog position applied.
     pub(crate) applied: u64,
@@ -145,14 +221,35 @@ pub(crate) struct DbState {
     pub(crate) queries: u64,
 }
 
+pub(crate) struct LbState {
+    pub(crate) alive: bool,
+    pub(crate) role: VrrpRole,
+    pub(crate) priority: u32,
+    /// When it last became master (the newest gratuitous ARP wins the floating IP).
+    pub(crate) master_since: SimTime,
+    timer_generation: u32,
+    advert_generation: u32,
+}
+
 /// Database results for the batch runner and the dashboard.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct DbStats {
     pub writes_acknowledged: u64,
     pub stale_reads: u64,
     pub replication_lag_ms_max: f64,
     pub replication_lag_ms_mean: f64,
 }
+
+/// One state change the model detected, for the timeline and the alerts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimelineEntry {
+    pub at: SimTime,
+    pub subject: Subject,
+    pub event: NodeEvent,
+}
+
+/// State changes kept for the timeline (the newest).
+pub const TIMELINE_CAPACITY: usize = 10_000;
 
 pub struct Sim {
     scenario: Scenario,
@@ -171,7 +268,16 @@ pub struct Sim {
     /// Requests really waiting in the balancer (shared queue + per-server queues).
     pub(crate) lb_queued: u32,
     queue_timer_armed: bool,
+    /// Until when some server's weight is still ramping up (slowstart).
+    ramp_until: SimTime,
+    pub(crate) lbs: Vec<LbState>,
+    pub(crate) dns_alive: bool,
+    pub(crate) cut_links: BTreeSet<Link>,
+    /// Active-active pair: the balancer each client's DNS answer points to.
+    client_lb: Vec<u8>,
+    dns_lookups: u64,
     pub(crate) db: Vec<DbState>,
+    pub(crate) primary: usize,
     /// Commit time of binlog positions not yet applied everywhere; front is `binlog_base`.
     binlog_times: VecDeque<SimTime>,
     binlog_base: u64,
@@ -179,16 +285,20 @@ pub struct Sim {
     client_last_write: Vec<u64>,
     dns_expiry: Vec<SimTime>,
     arrival_generation: u32,
+    failure_generation: [u32; 4],
     burst_on: bool,
     warmup_end: SimTime,
     stats_since: SimTime,
     pub metrics: Metrics,
     pub trace: Trace,
+    pub timeline: Ring<TimelineEntry>,
     commands: Vec<Command>,
     events_processed: u64,
     db_stats: DbStats,
     lag_samples: u64,
     lag_sum_ms: f64,
+    split_brain_since: Option<SimTime>,
+    split_brain_us: SimTime,
 }
 
 /// Where the trace goes: the page keeps the newest lines, tests keep everything.
@@ -213,6 +323,8 @@ impl Sim {
         let candidates = scenario.web.servers.iter().map(new_candidate).collect();
         let db_nodes =
             if scenario.db.enabled { 1 + scenario.db.replicas.min(crate::scenario::MAX_REPLICAS) as usize } else { 0 };
+        let lb_count = if scenario.balancer.pair { 2 } else { 1 };
+        let priorities = [scenario.vrrp.priority_lb1, scenario.vrrp.priority_lb2];
         let warmup_end = from_s(scenario.warmup_s);
         let mut sim = Sim {
             now: 0,
@@ -228,8 +340,26 @@ impl Sim {
             lb_queue: VecDeque::new(),
             lb_queued: 0,
             queue_timer_armed: false,
+            ramp_until: 0,
+            lbs: (0..lb_count)
+                .map(|k| LbState {
+                    alive: true,
+                    role: VrrpRole::Backup,
+                    priority: priorities[k].clamp(1, 255),
+                    master_since: 0,
+                    timer_generation: 0,
+                    advert_generation: 0,
+                })
+                .collect(),
+            dns_alive: true,
+            cut_links: BTreeSet::new(),
+            client_lb: vec![0; if lb_count > 1 { clients } else { 0 }],
+            dns_lookups: 0,
             db: (0..db_nodes)
                 .map(|_| DbState {
+                    alive: true,
+                    slow: 1.0,
+                    epoch: 0,
                     busy: 0,
                     waiting: VecDeque::new(),
                     received: 0,
@@ -238,24 +368,30 @@ impl Sim {
                     queries: 0,
                 })
                 .collect(),
+            primary: 0,
             binlog_times: VecDeque::new(),
             binlog_base: 1,
             replica_turn: 0,
             client_last_write: vec![0; if scenario.db.enabled { clients } else { 0 }],
             dns_expiry: vec![0; clients],
             arrival_generation: 0,
+            failure_generation: [0; 4],
             burst_on: false,
             warmup_end,
             stats_since: 0,
             metrics: Metrics::new(),
             trace: Trace::new(trace.enabled, trace.capacity),
+            timeline: Ring::new(TIMELINE_CAPACITY),
             commands: Vec::new(),
             events_processed: 0,
             db_stats: DbStats::default(),
             lag_samples: 0,
             lag_sum_ms: 0.0,
+            split_brain_since: None,
+            split_brain_us: 0,
             scenario,
         };
+        sim.refresh_candidates();
         sim.schedule_next_arrival();
         sim.queue.push(US_PER_S, Ev::Sample);
         if warmup_end > 0 {
@@ -263,6 +399,13 @@ impl Sim {
         }
         if sim.scenario.traffic.burst.enabled {
             sim.queue.push(from_s(sim.scenario.traffic.burst.period_s), Ev::BurstEdge);
+        }
+        for i in 0..sim.web.len() {
+            sim.schedule_first_check(i);
+        }
+        sim.start_balancers();
+        for class in NodeClass::ALL {
+            sim.schedule_random_failures(class);
         }
         sim
     }
@@ -293,6 +436,12 @@ impl Sim {
         let mut s = self.db_stats.clone();
         s.replication_lag_ms_mean = if self.lag_samples == 0 { 0.0 } else { self.lag_sum_ms / self.lag_samples as f64 };
         s
+    }
+
+    /// Seconds during which both balancers held the floating IP.
+    pub fn split_brain_s(&self) -> f64 {
+        let open = self.split_brain_since.map_or(0, |since| self.now - since);
+        (self.split_brain_us + open) as f64 / US_PER_S as f64
     }
 
     /// Number of servers in the farm now (the server-count command may have changed it).
@@ -331,12 +480,8 @@ impl Sim {
     /// Apply a command now (or at its time, if later). Bad values are refused with a message
     /// and change nothing.
     pub fn apply(&mut self, mut command: Command) -> Result<(), String> {
-        command.what.check(self.web.len().max(crate::scenario::MAX_WEB_SERVERS))?;
-        if let CommandKind::SetWeight { server, .. } = command.what {
-            if server as usize >= self.web.len() {
-                return Err(format!("no server web{} (there are {})", server + 1, self.web.len()));
-            }
-        }
+        command.what.check(self.web.len())?;
+        self.check_targets(&command.what)?;
         command.at_us = command.at_us.max(self.now);
         let index = self.commands.len() as u32;
         let at = command.at_us;
@@ -347,6 +492,42 @@ impl Sim {
             self.queue.push(at, Ev::Command(index));
         }
         Ok(())
+    }
+
+    /// Commands that name a node or link must name one that exists in this design.
+    fn check_targets(&self, what: &CommandKind) -> Result<(), String> {
+        let exists = |node: NodeId| -> Result<(), String> {
+            let ok = match node {
+                NodeId::Clients => false,
+                NodeId::Dns => true,
+                NodeId::Lb(k) => (k as usize) < self.lbs.len(),
+                NodeId::Web(i) => (i as usize) < self.web.len(),
+                NodeId::Db(n) => (n as usize) < self.db.len(),
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("{node} is not part of this design"))
+            }
+        };
+        match *what {
+            CommandKind::Kill { node } | CommandKind::Restore { node } => exists(node),
+            CommandKind::Slow { node, .. } => {
+                exists(node)?;
+                if matches!(node, NodeId::Web(_) | NodeId::Db(_)) {
+                    Ok(())
+                } else {
+                    Err(format!("{node} cannot be slowed: only web servers and databases do work that takes time"))
+                }
+            }
+            CommandKind::Cut { link } | CommandKind::Heal { link } => {
+                if link.0 != NodeId::Clients {
+                    exists(link.0)?;
+                }
+                exists(link.1)
+            }
+            _ => Ok(()),
+        }
     }
 
     fn execute_command(&mut self, index: u32) {
@@ -360,7 +541,7 @@ impl Sim {
             CommandKind::SetWriteRatio { ratio } => self.scenario.traffic.write_ratio = ratio,
             CommandKind::SetAlgorithm { algorithm } => {
                 self.scenario.balancer.algorithm = algorithm;
-                self.refresh_weights();
+                self.refresh_candidates();
             }
             CommandKind::SetRandomDraws { draws } => self.scenario.balancer.random_draws = draws,
             CommandKind::SetWeight { server, weight } => {
@@ -369,7 +550,7 @@ impl Sim {
                 if let Some(spec) = self.scenario.web.servers.get_mut(i) {
                     spec.weight = weight;
                 }
-                self.refresh_weights();
+                self.refresh_candidates();
                 self.serve_all_queues();
             }
             CommandKind::SetServerCount { count } => {
@@ -378,13 +559,14 @@ impl Sim {
                     let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
                     self.web.push(new_web_state(template.clone()));
                     self.candidates.push(new_candidate(&template));
+                    self.schedule_first_check(self.web.len() - 1);
                 }
                 for (i, w) in self.web.iter_mut().enumerate() {
                     w.active = i < count;
                 }
                 let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
                 self.scenario.web.servers.resize(count, template);
-                self.refresh_weights();
+                self.refresh_candidates();
                 self.serve_all_queues();
             }
             CommandKind::SetMaxconn { maxconn } => {
@@ -405,17 +587,58 @@ impl Sim {
                 self.expire_queued();
             }
             CommandKind::Pause | CommandKind::Resume | CommandKind::SetSpeed { .. } => {}
+            CommandKind::Kill { node } => self.kill(node),
+            CommandKind::Restore { node } => self.restore(node),
+            CommandKind::Slow { node, factor } => self.slow(node, factor),
+            CommandKind::Cut { link } => self.cut(link),
+            CommandKind::Heal { link } => self.heal(link),
+            CommandKind::SetBackup { server, backup } => {
+                let i = server as usize;
+                self.web[i].spec.backup = backup;
+                if let Some(spec) = self.scenario.web.servers.get_mut(i) {
+                    spec.backup = backup;
+                }
+                self.refresh_candidates();
+                self.serve_all_queues();
+            }
+            CommandKind::SetAllBackups { on } => {
+                self.scenario.balancer.allbackups = on;
+                self.refresh_candidates();
+                self.serve_all_queues();
+            }
+            CommandKind::SetRetries { retries } => self.scenario.balancer.retries = retries,
+            CommandKind::SetRedispatch { on } => self.scenario.balancer.redispatch = on,
+            CommandKind::SetFailureRate { class, mtbf_s, mttr_s } => {
+                let rate = self.failure_rate_mut(class);
+                rate.mtbf_s = mtbf_s;
+                rate.mttr_s = mttr_s;
+                self.failure_generation[class as usize] += 1;
+                self.schedule_random_failures(class);
+            }
         }
     }
 
-    /// Push each server's weight in force and usability to the balancer's view.
-    fn refresh_weights(&mut self) {
+    /// Push each server's weight in force, usability and pool membership to the balancer.
+    pub(crate) fn refresh_candidates(&mut self) {
         let static_rr = self.scenario.balancer.algorithm == Algorithm::StaticRr;
+        let slowstart = from_ms(self.scenario.balancer.slowstart_ms);
+        let now = self.now;
+        let mut ramp_until = 0;
         for (w, c) in self.web.iter().zip(self.candidates.iter_mut()) {
             // static-rr: weights are fixed at start; a runtime weight can only drain (0) or restore.
-            c.weight = if static_rr && w.weight > 0 { w.start_weight } else { w.weight };
-            c.usable = w.active;
+            let mut weight = if static_rr && w.weight > 0 { w.start_weight } else { w.weight };
+            // slowstart: a server back UP ramps from ~0 to its full weight.
+            if slowstart > 0 && w.up_since > 0 && now < w.up_since + slowstart && weight > 0 {
+                let elapsed = now - w.up_since;
+                weight = ((weight as u64 * elapsed).div_ceil(slowstart) as u32).max(1);
+                ramp_until = ramp_until.max(w.up_since + slowstart);
+            }
+            c.weight = weight;
+            c.usable = w.active && w.health.is_up();
+            c.backup = w.spec.backup;
         }
+        self.ramp_until = ramp_until;
+        update_pool(&mut self.candidates, self.scenario.balancer.allbackups);
     }
 
     fn current_arrival_rate(&self) -> f64 {
@@ -438,6 +661,9 @@ impl Sim {
     }
 
     fn handle(&mut self, ev: Ev) {
+        // Request events are acted on only while the request is where the event expects it:
+        // a request diverted meanwhile (failed, retried) simply ignores its stale events.
+        let at = |stage: Stage, r: ReqRef, sim: &Sim| sim.valid(r) && sim.req(r).stage == stage;
         match ev {
             Ev::Arrival { generation } => {
                 if generation == self.arrival_generation {
@@ -453,48 +679,21 @@ impl Sim {
                 }
                 self.schedule_next_arrival();
             }
-            Ev::DnsDone(r) => {
-                if self.valid(r) {
-                    self.on_dns_done(r);
-                }
+            Ev::DnsDone(r) if at(Stage::Dns, r, self) => self.send_to_lb(r),
+            Ev::ReachLb(r) if at(Stage::ToLb, r, self) => self.on_reach_lb(r),
+            Ev::ReachWeb(r) if at(Stage::ToWeb, r, self) => self.on_reach_web(r),
+            Ev::ConnectFailed(r) if at(Stage::Refused, r, self) => self.on_connect_failed(r),
+            Ev::Retry(r) if at(Stage::RetryWait, r, self) => self.on_retry(r),
+            Ev::AppDone(r) if at(Stage::App, r, self) => self.on_app_done(r),
+            Ev::ReachDb(r) if at(Stage::ToDb, r, self) => self.on_reach_db(r),
+            Ev::DbDone { r, node, epoch } => self.on_db_done(r, node as usize, epoch),
+            Ev::DbReplyAtWeb(r) if at(Stage::FromDb, r, self) => {
+                let i = self.server_of(r);
+                self.finish_at_web(r, i);
             }
-            Ev::ReachLb(r) => {
-                if self.valid(r) {
-                    self.dispatch(r);
-                }
-            }
-            Ev::ReachWeb(r) => {
-                if self.valid(r) {
-                    self.on_reach_web(r);
-                }
-            }
-            Ev::AppDone(r) => {
-                if self.valid(r) {
-                    self.on_app_done(r);
-                }
-            }
-            Ev::ReachDb(r) => {
-                if self.valid(r) {
-                    self.on_reach_db(r);
-                }
-            }
-            Ev::DbDone(r) => {
-                if self.valid(r) {
-                    self.on_db_done(r);
-                }
-            }
-            Ev::DbReplyAtWeb(r) => {
-                if self.valid(r) {
-                    self.on_db_reply_at_web(r);
-                }
-            }
-            Ev::ReplyAtLb(r) => {
-                if self.valid(r) {
-                    self.on_reply_at_lb(r);
-                }
-            }
+            Ev::ReplyAtLb(r) if at(Stage::ToLbReply, r, self) => self.on_reply_at_lb(r),
             Ev::ReplyAtClient(r) => {
-                if self.valid(r) {
+                if self.valid(r) && matches!(self.req(r).stage, Stage::ToClient | Stage::ErrorToClient) {
                     self.on_reply_at_client(r);
                 }
             }
@@ -502,8 +701,21 @@ impl Sim {
                 self.queue_timer_armed = false;
                 self.expire_queued();
             }
-            Ev::BinlogArrive { replica, position } => self.on_binlog_arrive(replica as usize, position),
-            Ev::ApplyDone { replica } => self.on_apply_done(replica as usize),
+            Ev::BinlogArrive { replica, position, epoch } => {
+                if self.db.get(replica as usize).is_some_and(|d| d.epoch == epoch) {
+                    self.on_binlog_arrive(replica as usize, position);
+                }
+            }
+            Ev::ApplyDone { replica, epoch } => {
+                if self.db.get(replica as usize).is_some_and(|d| d.epoch == epoch) {
+                    self.on_apply_done(replica as usize);
+                }
+            }
+            Ev::HealthCheck { server } => self.on_health_check(server as usize),
+            Ev::VrrpAdvert { lb, generation } => self.on_vrrp_advert(lb as usize, generation),
+            Ev::VrrpTimer { lb, generation } => self.on_vrrp_timer(lb as usize, generation),
+            Ev::RandomFailure { node, generation } => self.on_random_failure(node, generation),
+            Ev::RandomRepair { node } => self.on_random_repair(node),
             Ev::Sample => self.on_sample(),
             Ev::WarmupEnd => {
                 for w in &mut self.web {
@@ -514,6 +726,8 @@ impl Sim {
                 self.stats_since = self.now;
             }
             Ev::Command(index) => self.execute_command(index),
+            // A request event whose request has moved on.
+            _ => {}
         }
     }
 
@@ -527,6 +741,14 @@ impl Sim {
 
     fn req_mut(&mut self, r: ReqRef) -> &mut Request {
         &mut self.requests[r.idx as usize]
+    }
+
+    fn server_of(&self, r: ReqRef) -> usize {
+        self.req(r).server.map_or(0, |s| s as usize)
+    }
+
+    pub(crate) fn is_cut(&self, a: NodeId, b: NodeId) -> bool {
+        !self.cut_links.is_empty() && self.cut_links.contains(&Link::new(a, b))
     }
 
     /// Move a request onto a link; it reaches the far end after `delay`.
@@ -548,6 +770,10 @@ impl Sim {
 
     fn lan(&self) -> SimTime {
         from_ms(self.scenario.network.lan_latency_ms)
+    }
+
+    fn client_latency(&self) -> SimTime {
+        from_ms(self.scenario.network.client_latency_ms)
     }
 
     fn on_arrival(&mut self) {
@@ -572,8 +798,11 @@ impl Sim {
             arrived_at: self.now,
             web_u,
             db_u,
+            lb: 0,
             server: None,
             db: 0,
+            attempts: 0,
+            excluded: None,
             stage: Stage::Free,
             hop: (NodeId::Clients, NodeId::Clients),
             hop_start: self.now,
@@ -593,36 +822,102 @@ impl Sim {
             }
         };
         self.live_requests += 1;
-        self.metrics.on_arrival(measured);
+        self.metrics.on_arrival(measured, write);
         self.trace.record(self.now, id, TraceKind::Arrive { client, write });
 
         // The client resolves www.foobar.com unless its cached answer is still fresh.
-        let net = &self.scenario.network;
-        let to_lb = from_ms(net.client_latency_ms);
         let c = client as usize;
         if c < self.dns_expiry.len() && self.now >= self.dns_expiry[c] {
+            if !self.dns_alive || self.is_cut(NodeId::Clients, NodeId::Dns) {
+                self.fail_now(r, FailCause::DnsFailure);
+                return;
+            }
+            let net = &self.scenario.network;
             let lookup = from_ms(net.dns_lookup_ms);
             self.dns_expiry[c] = self.now + lookup + from_s(net.dns_ttl_s);
+            if !self.client_lb.is_empty() {
+                self.client_lb[c] = self.resolve_balancer(client);
+            }
             if lookup > 0 {
                 self.trace.record(self.now, id, TraceKind::DnsLookup);
                 self.travel(r, Stage::Dns, NodeId::Clients, NodeId::Dns, lookup, Ev::DnsDone(r));
                 return;
             }
         }
-        self.travel(r, Stage::ToLb, NodeId::Clients, NodeId::Lb(0), to_lb, Ev::ReachLb(r));
+        self.send_to_lb(r);
     }
 
-    fn on_dns_done(&mut self, r: ReqRef) {
-        let to_lb = from_ms(self.scenario.network.client_latency_ms);
-        self.travel(r, Stage::ToLb, NodeId::Clients, NodeId::Lb(0), to_lb, Ev::ReachLb(r));
+    /// Active-active pair: the DNS answer a client gets, among the balancers alive now (the
+    /// DNS service is assumed to check its targets; the client keeps the answer for the TTL).
+    fn resolve_balancer(&mut self, client: u32) -> u8 {
+        self.dns_lookups += 1;
+        let alive: Vec<u8> = (0..self.lbs.len() as u8).filter(|&k| self.lbs[k as usize].alive).collect();
+        if alive.is_empty() {
+            return 0;
+        }
+        alive[(mix64(((client as u64) << 32) ^ self.dns_lookups) % alive.len() as u64) as usize]
     }
 
-    /// The balancer's decision for a request that has just reached it.
-    fn dispatch(&mut self, r: ReqRef) {
+    /// The balancer a client's packets reach now: the single one, the floating IP's owner, or
+    /// the one its DNS answer names.
+    fn entry_balancer(&self, client: u32) -> Option<u8> {
+        if self.lbs.len() == 1 {
+            return Some(0);
+        }
+        match self.scenario.balancer.pair_mode {
+            PairMode::Vrrp => self.vip_owner(),
+            PairMode::Dns => self.client_lb.get(client as usize).copied(),
+        }
+    }
+
+    fn send_to_lb(&mut self, r: ReqRef) {
         let client = self.req(r).client;
+        let Some(lb) = self.entry_balancer(client) else {
+            self.fail_now(r, FailCause::LbDown);
+            return;
+        };
+        if self.is_cut(NodeId::Clients, NodeId::Lb(lb)) {
+            self.fail_now(r, FailCause::Unreachable);
+            return;
+        }
+        self.req_mut(r).lb = lb;
+        let delay = self.client_latency();
+        self.travel(r, Stage::ToLb, NodeId::Clients, NodeId::Lb(lb), delay, Ev::ReachLb(r));
+    }
+
+    fn on_reach_lb(&mut self, r: ReqRef) {
+        let mut lb = self.req(r).lb;
+        if self.lbs.len() > 1 && self.scenario.balancer.pair_mode == PairMode::Vrrp {
+            // The packet goes to whoever holds the floating IP when it arrives.
+            match self.vip_owner() {
+                Some(owner) => lb = owner,
+                None => {
+                    self.fail_now(r, FailCause::LbDown);
+                    return;
+                }
+            }
+        }
+        if !self.lbs[lb as usize].alive {
+            self.fail_now(r, FailCause::LbDown);
+            return;
+        }
+        self.req_mut(r).lb = lb;
+        self.dispatch(r);
+    }
+
+    /// The balancer's decision for a request that has just reached it (or is redispatched).
+    fn dispatch(&mut self, r: ReqRef) {
+        if self.now < self.ramp_until {
+            self.refresh_candidates();
+        }
+        let (client, excluded) = (self.req(r).client, self.req(r).excluded);
+        let was = excluded.map(|i| std::mem::replace(&mut self.candidates[i as usize].in_pool, false));
         let b = &self.scenario.balancer;
         let choice =
             self.selector.choose(b.algorithm, b.random_draws, &mut self.candidates, client, &mut self.rngs.routing);
+        if let (Some(i), Some(in_pool)) = (excluded, was) {
+            self.candidates[i as usize].in_pool = in_pool;
+        }
         match choice {
             Choice::Server(i) => self.send_to_server(r, i),
             Choice::WaitFor(i) => self.enqueue(r, Some(i)),
@@ -639,11 +934,12 @@ impl Sim {
         }
         let now = self.now;
         let id = self.req(r).id;
+        let lb = self.req(r).lb;
         {
             let q = self.req_mut(r);
             q.stage = Stage::Queued;
             q.server = server.map(|i| i as u16);
-            q.hop = (NodeId::Lb(0), NodeId::Lb(0));
+            q.hop = (NodeId::Lb(lb), NodeId::Lb(lb));
             q.hop_start = now;
         }
         self.lb_queued += 1;
@@ -718,11 +1014,11 @@ impl Sim {
 
     fn send_to_server(&mut self, r: ReqRef, i: usize) {
         self.candidates[i].conns += 1;
-        let id = self.req(r).id;
+        let (id, lb) = (self.req(r).id, self.req(r).lb);
         self.req_mut(r).server = Some(i as u16);
         self.trace.record(self.now, id, TraceKind::Dispatch(NodeId::Web(i as u16)));
         let lan = self.lan();
-        self.travel(r, Stage::ToWeb, NodeId::Lb(0), NodeId::Web(i as u16), lan, Ev::ReachWeb(r));
+        self.travel(r, Stage::ToWeb, NodeId::Lb(lb), NodeId::Web(i as u16), lan, Ev::ReachWeb(r));
     }
 
     /// A connection slot on server `i` opened: serve the oldest request waiting for it, either
@@ -730,12 +1026,13 @@ impl Sim {
     fn serve_queue(&mut self, i: usize) {
         loop {
             let c = &self.candidates[i];
-            if !(c.maxconn == 0 || c.conns < c.maxconn) || !self.web[i].active {
+            if !(c.maxconn == 0 || c.conns < c.maxconn) || !c.usable {
                 return;
             }
             self.drop_stale_heads(i);
             let own = self.web[i].own_queue.front().copied();
-            let shared = if self.candidates[i].weight > 0 { self.lb_queue.front().copied() } else { None };
+            let c = &self.candidates[i];
+            let shared = if c.in_pool && c.weight > 0 { self.lb_queue.front().copied() } else { None };
             let pick = match (own, shared) {
                 (Some(a), Some(b)) => {
                     if self.req(a).hop_start <= self.req(b).hop_start {
@@ -776,15 +1073,36 @@ impl Sim {
         }
     }
 
-    /// The balancer answers 503 itself; the error travels back to the client.
+    /// The balancer answers with an error itself; the answer travels back to the client.
     fn fail_at_lb(&mut self, r: ReqRef, cause: FailCause) {
+        let lb = self.req(r).lb;
         self.req_mut(r).fail = Some(cause);
-        let back = from_ms(self.scenario.network.client_latency_ms);
-        self.travel(r, Stage::ErrorToClient, NodeId::Lb(0), NodeId::Clients, back, Ev::ReplyAtClient(r));
+        if self.is_cut(NodeId::Clients, NodeId::Lb(lb)) {
+            self.fail_now(r, FailCause::Unreachable);
+            return;
+        }
+        let back = self.client_latency();
+        self.travel(r, Stage::ErrorToClient, NodeId::Lb(lb), NodeId::Clients, back, Ev::ReplyAtClient(r));
+    }
+
+    /// The request ends here with no answer reaching the client (counted at once).
+    fn fail_now(&mut self, r: ReqRef, cause: FailCause) {
+        self.req_mut(r).fail = Some(cause);
+        self.req_mut(r).stage = Stage::ToClient;
+        self.on_reply_at_client(r);
     }
 
     fn on_reach_web(&mut self, r: ReqRef) {
-        let i = self.req(r).server.map_or(0, |s| s as usize);
+        let i = self.server_of(r);
+        let lb = self.req(r).lb;
+        let w = &self.web[i];
+        let backlog_full = w.spec.backlog > 0 && w.busy >= w.spec.workers && w.waiting.len() as u32 >= w.spec.backlog;
+        if !w.alive || backlog_full || self.is_cut(NodeId::Lb(lb), NodeId::Web(i as u16)) {
+            // Connection refused (reset): the balancer learns it one hop later.
+            let lan = self.lan();
+            self.travel(r, Stage::Refused, NodeId::Web(i as u16), NodeId::Lb(lb), lan, Ev::ConnectFailed(r));
+            return;
+        }
         if self.web[i].busy < self.web[i].spec.workers {
             self.start_app(r, i);
         } else {
@@ -793,23 +1111,69 @@ impl Sim {
         }
     }
 
+    /// HAProxy `retries` and `option redispatch`: retry the same server after a turn-around
+    /// of one second; the last retry goes to another server; then 503.
+    fn on_connect_failed(&mut self, r: ReqRef) {
+        let i = self.server_of(r);
+        self.candidates[i].conns -= 1;
+        self.serve_queue(i);
+        let lb = self.req(r).lb as usize;
+        if !self.lbs[lb].alive {
+            self.fail_now(r, FailCause::LbDown);
+            return;
+        }
+        let attempts = self.req(r).attempts as u32 + 1;
+        self.req_mut(r).attempts = attempts.min(255) as u8;
+        let b = &self.scenario.balancer;
+        if attempts > b.retries {
+            self.fail_at_lb(r, FailCause::ConnectFailed);
+        } else if b.redispatch && attempts == b.retries {
+            self.req_mut(r).excluded = Some(i as u16);
+            self.dispatch(r);
+        } else {
+            let now = self.now;
+            let q = self.req_mut(r);
+            q.stage = Stage::RetryWait;
+            q.hop = (NodeId::Lb(lb as u8), NodeId::Lb(lb as u8));
+            q.hop_start = now;
+            self.queue.push(now + US_PER_S, Ev::Retry(r));
+        }
+    }
+
+    fn on_retry(&mut self, r: ReqRef) {
+        let i = self.server_of(r);
+        let c = &self.candidates[i];
+        if c.usable && c.in_pool && c.weight > 0 {
+            if c.maxconn == 0 || c.conns < c.maxconn {
+                self.send_to_server(r, i);
+            } else {
+                self.enqueue(r, Some(i));
+            }
+        } else {
+            // Marked down meanwhile: the balancer picks another server.
+            self.req_mut(r).excluded = Some(i as u16);
+            self.dispatch(r);
+        }
+    }
+
     fn set_busy(&mut self, i: usize, delta: i32) {
         let now = self.now;
         let w = &mut self.web[i];
         w.busy_area_us += w.busy as f64 * (now - w.busy_since) as f64;
         w.busy_since = now;
-        w.busy = (w.busy as i32 + delta) as u32;
+        w.busy = (w.busy as i32 + delta).max(0) as u32;
     }
 
     fn start_app(&mut self, r: ReqRef, i: usize) {
         self.set_busy(i, 1);
         let (id, u) = (self.req(r).id, self.req(r).web_u);
-        let spec = &self.web[i].spec;
+        let w = &self.web[i];
+        let spec = &w.spec;
         let ms = match spec.service_distribution {
             Distribution::Exponential => exponential_from(u, spec.service_time_ms),
             Distribution::Constant => spec.service_time_ms,
             Distribution::Lognormal => lognormal_from(u, spec.service_time_ms, spec.service_time_cv),
-        };
+        } * w.slow;
         self.trace.record(self.now, id, TraceKind::Start(NodeId::Web(i as u16)));
         let now = self.now;
         let q = self.req_mut(r);
@@ -819,20 +1183,24 @@ impl Sim {
         self.queue.push(now + from_ms(ms), Ev::AppDone(r));
     }
 
+    /// Start the next request waiting at server `i`, skipping any that left meanwhile.
+    fn start_next_waiting(&mut self, i: usize) {
+        while let Some(next) = self.web[i].waiting.pop_front() {
+            if self.valid(next) && self.req(next).stage == Stage::WebWait {
+                self.start_app(next, i);
+                return;
+            }
+        }
+    }
+
     fn on_app_done(&mut self, r: ReqRef) {
-        let i = self.req(r).server.map_or(0, |s| s as usize);
+        let i = self.server_of(r);
         if self.db.is_empty() {
             self.finish_at_web(r, i);
             return;
         }
         let write = self.req(r).write;
-        let replicas = self.db.len() - 1;
-        let node = if write || self.scenario.db.read_from == ReadFrom::Primary || replicas == 0 {
-            0
-        } else {
-            self.replica_turn = self.replica_turn % replicas + 1;
-            self.replica_turn
-        };
+        let node = self.database_for(write);
         let id = self.req(r).id;
         self.req_mut(r).db = node as u8;
         self.trace.record(self.now, id, TraceKind::Query(NodeId::Db(node as u8)));
@@ -840,8 +1208,27 @@ impl Sim {
         self.travel(r, Stage::ToDb, NodeId::Web(i as u16), NodeId::Db(node as u8), lan, Ev::ReachDb(r));
     }
 
+    /// The application's read/write split: writes to the primary, reads to a replica in turn
+    /// (or to the primary when told so or when there is no replica).
+    fn database_for(&mut self, write: bool) -> usize {
+        let replicas: Vec<usize> = (0..self.db.len()).filter(|&n| n != self.primary).collect();
+        if write || self.scenario.db.read_from == ReadFrom::Primary || replicas.is_empty() {
+            self.primary
+        } else {
+            self.replica_turn = (self.replica_turn + 1) % replicas.len();
+            replicas[self.replica_turn]
+        }
+    }
+
     fn on_reach_db(&mut self, r: ReqRef) {
         let n = self.req(r).db as usize;
+        let i = self.server_of(r);
+        if !self.db[n].alive || self.is_cut(NodeId::Web(i as u16), NodeId::Db(n as u8)) {
+            self.req_mut(r).fail = Some(FailCause::DbDown);
+            let lan = self.lan();
+            self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i as u16), lan, Ev::DbReplyAtWeb(r));
+            return;
+        }
         if self.db[n].busy < self.scenario.db.workers.max(1) {
             self.start_db(r, n);
         } else {
@@ -854,53 +1241,76 @@ impl Sim {
         self.db[n].busy += 1;
         let (write, u) = (self.req(r).write, self.req(r).db_u);
         let mean = if write { self.scenario.db.write_time_ms } else { self.scenario.db.read_time_ms };
+        let ms = exponential_from(u, mean) * self.db[n].slow;
         let now = self.now;
+        let epoch = self.db[n].epoch;
         let q = self.req_mut(r);
         q.stage = Stage::Db;
         q.hop = (NodeId::Db(n as u8), NodeId::Db(n as u8));
         q.hop_start = now;
-        self.queue.push(now + from_ms(exponential_from(u, mean)), Ev::DbDone(r));
+        self.queue.push(now + from_ms(ms), Ev::DbDone { r, node: n as u8, epoch });
     }
 
-    fn on_db_done(&mut self, r: ReqRef) {
-        let n = self.req(r).db as usize;
+    fn on_db_done(&mut self, r: ReqRef, n: usize, epoch: u32) {
+        if self.db.get(n).is_none_or(|d| d.epoch != epoch) {
+            return;
+        }
+        // The worker is free whether or not anyone still waits for the answer.
         self.db[n].busy -= 1;
         self.db[n].queries += 1;
-        if let Some(next) = self.db[n].waiting.pop_front() {
-            self.start_db(next, n);
+        while let Some(next) = self.db[n].waiting.pop_front() {
+            if self.valid(next) && self.req(next).stage == Stage::DbWait {
+                self.start_db(next, n);
+                break;
+            }
+        }
+        if !(self.valid(r) && self.req(r).stage == Stage::Db) {
+            return;
         }
         let (write, client) = (self.req(r).write, self.req(r).client as usize);
         if write {
             self.commit_write(client);
-        } else if n > 0 {
+        } else if n != self.primary {
             // A read on a replica that has not applied this client's last write is stale.
             let last = self.client_last_write.get(client).copied().unwrap_or(0);
             if self.db[n].applied < last {
                 self.db_stats.stale_reads += 1;
             }
         }
-        let i = self.req(r).server.map_or(0, |s| s as usize);
+        let i = self.server_of(r);
         let lan = self.lan();
         self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i as u16), lan, Ev::DbReplyAtWeb(r));
     }
 
-    /// The primary commits a write: a new binlog position, shipped to every replica.
+    /// The primary commits a write: a new binlog position, shipped to every reachable replica.
     fn commit_write(&mut self, client: usize) {
-        let primary = &mut self.db[0];
-        primary.received += 1;
-        primary.applied = primary.received;
-        let position = primary.received;
+        let p = self.primary;
+        self.db[p].received += 1;
+        self.db[p].applied = self.db[p].received;
+        let position = self.db[p].received;
         self.db_stats.writes_acknowledged += 1;
         if let Some(slot) = self.client_last_write.get_mut(client) {
             *slot = position;
         }
         if self.db.len() > 1 {
             self.binlog_times.push_back(self.now);
-            let ship = from_ms(self.scenario.db.ship_latency_ms);
-            for replica in 1..self.db.len() {
-                self.queue.push(self.now + ship, Ev::BinlogArrive { replica: replica as u8, position });
+            for replica in 0..self.db.len() {
+                if replica != p {
+                    self.ship_binlog(replica, position);
+                }
             }
         }
+    }
+
+    /// Send binlog events up to `position` to a replica, if it can be reached.
+    pub(crate) fn ship_binlog(&mut self, replica: usize, position: u64) {
+        let p = self.primary;
+        if !self.db[replica].alive || !self.db[p].alive || self.is_cut(NodeId::Db(p as u8), NodeId::Db(replica as u8)) {
+            return;
+        }
+        let ship = from_ms(self.scenario.db.ship_latency_ms);
+        let epoch = self.db[replica].epoch;
+        self.queue.push(self.now + ship, Ev::BinlogArrive { replica: replica as u8, position, epoch });
     }
 
     fn on_binlog_arrive(&mut self, n: usize, position: u64) {
@@ -913,8 +1323,9 @@ impl Sim {
 
     fn start_apply(&mut self, n: usize) {
         self.db[n].applying = true;
-        let per_event = from_s(1.0 / self.scenario.db.apply_rate_per_s.max(1e-3)).max(1);
-        self.queue.push(self.now + per_event, Ev::ApplyDone { replica: n as u8 });
+        let per_event = from_s(self.db[n].slow / self.scenario.db.apply_rate_per_s.max(1e-3)).max(1);
+        let epoch = self.db[n].epoch;
+        self.queue.push(self.now + per_event, Ev::ApplyDone { replica: n as u8, epoch });
     }
 
     fn on_apply_done(&mut self, n: usize) {
@@ -924,8 +1335,14 @@ impl Sim {
         if d.applied < d.received {
             self.start_apply(n);
         }
-        // Forget commit times every replica has applied.
-        let min_applied = self.db[1..].iter().map(|d| d.applied).min().unwrap_or(0);
+        self.trim_binlog();
+    }
+
+    /// Forget commit times every replica has applied.
+    fn trim_binlog(&mut self) {
+        let p = self.primary;
+        let min_applied =
+            self.db.iter().enumerate().filter(|(n, _)| *n != p).map(|(_, d)| d.applied).min().unwrap_or(0);
         while self.binlog_base <= min_applied && !self.binlog_times.is_empty() {
             self.binlog_times.pop_front();
             self.binlog_base += 1;
@@ -934,58 +1351,62 @@ impl Sim {
 
     /// How far replica `n` trails the primary, in milliseconds of commit time.
     pub fn replica_lag_ms(&self, n: usize) -> f64 {
-        if n == 0 || n >= self.db.len() {
+        if n == self.primary || n >= self.db.len() {
             return 0.0;
         }
         let applied = self.db[n].applied;
-        if applied >= self.db[0].received {
+        if applied >= self.db[self.primary].received {
             return 0.0;
         }
         let next = applied + 1;
-        match self.binlog_times.get((next - self.binlog_base) as usize) {
+        match next.checked_sub(self.binlog_base).and_then(|k| self.binlog_times.get(k as usize)) {
             Some(&committed) => to_ms(self.now.saturating_sub(committed)),
             None => 0.0,
         }
     }
 
-    fn on_db_reply_at_web(&mut self, r: ReqRef) {
-        let i = self.req(r).server.map_or(0, |s| s as usize);
-        self.finish_at_web(r, i);
-    }
-
-    /// The application has its answer: the worker is free, the response goes back.
+    /// The application has its answer (or an error): the worker is free, the response goes back.
     fn finish_at_web(&mut self, r: ReqRef, i: usize) {
         self.set_busy(i, -1);
-        if let Some(next) = self.web[i].waiting.pop_front() {
-            self.start_app(next, i);
-        }
+        self.start_next_waiting(i);
+        let lb = self.req(r).lb;
         let lan = self.lan();
-        self.travel(r, Stage::ToLbReply, NodeId::Web(i as u16), NodeId::Lb(0), lan, Ev::ReplyAtLb(r));
+        self.travel(r, Stage::ToLbReply, NodeId::Web(i as u16), NodeId::Lb(lb), lan, Ev::ReplyAtLb(r));
     }
 
     fn on_reply_at_lb(&mut self, r: ReqRef) {
-        let i = self.req(r).server.map_or(0, |s| s as usize);
+        let i = self.server_of(r);
         self.candidates[i].conns -= 1;
         self.serve_queue(i);
-        let back = from_ms(self.scenario.network.client_latency_ms);
-        self.travel(r, Stage::ToClient, NodeId::Lb(0), NodeId::Clients, back, Ev::ReplyAtClient(r));
+        let lb = self.req(r).lb;
+        if !self.lbs[lb as usize].alive {
+            self.fail_now(r, FailCause::LbDown);
+            return;
+        }
+        if self.is_cut(NodeId::Clients, NodeId::Lb(lb)) {
+            self.fail_now(r, FailCause::Unreachable);
+            return;
+        }
+        let back = self.client_latency();
+        let stage = if self.req(r).fail.is_some() { Stage::ErrorToClient } else { Stage::ToClient };
+        self.travel(r, stage, NodeId::Lb(lb), NodeId::Clients, back, Ev::ReplyAtClient(r));
     }
 
     fn on_reply_at_client(&mut self, r: ReqRef) {
-        let (id, measured, arrived_at, fail, server) = {
+        let (id, measured, arrived_at, fail, server, write) = {
             let q = self.req(r);
-            (q.id, q.measured, q.arrived_at, q.fail, q.server)
+            (q.id, q.measured, q.arrived_at, q.fail, q.server, q.write)
         };
         match fail {
             Some(cause) => {
-                self.metrics.on_fail(measured, cause);
+                self.metrics.on_fail(measured, cause, write);
                 self.trace.record(self.now, id, TraceKind::Fail(cause));
             }
             None => {
                 let latency = self.now - arrived_at;
                 self.metrics.on_complete(measured, latency);
                 if let Some(i) = server {
-                    if self.now >= self.stats_since && arrived_at >= self.warmup_end {
+                    if measured {
                         self.web[i as usize].completed += 1;
                     }
                 }
@@ -999,7 +1420,7 @@ impl Sim {
 
     fn on_sample(&mut self) {
         let conns = self.candidates.iter().map(|c| c.conns).collect();
-        let lag = (1..self.db.len()).map(|n| self.replica_lag_ms(n)).fold(0.0, f64::max);
+        let lag = (0..self.db.len()).map(|n| self.replica_lag_ms(n)).fold(0.0, f64::max);
         if self.db.len() > 1 {
             self.db_stats.replication_lag_ms_max = self.db_stats.replication_lag_ms_max.max(lag);
             self.lag_sum_ms += lag;
@@ -1007,6 +1428,12 @@ impl Sim {
         }
         self.metrics.close_second(self.now, self.live_requests as u32, self.lb_queued, conns, lag);
         self.queue.push(self.now + US_PER_S, Ev::Sample);
+    }
+
+    /// Record a state change on the timeline and in the trace.
+    pub(crate) fn note(&mut self, subject: Subject, event: NodeEvent) {
+        self.timeline.push(TimelineEntry { at: self.now, subject, event });
+        self.trace.record(self.now, 0, TraceKind::State(subject, event));
     }
 
     /// Fraction of time each server's workers were busy since the statistics started.
@@ -1028,8 +1455,13 @@ impl Sim {
     /// Jain's fairness index of utilization over the servers that take balanced traffic.
     pub fn fairness_jain(&self) -> f64 {
         let util = self.utilization();
-        let loads: Vec<f64> =
-            self.web.iter().zip(util).filter(|(w, _)| w.active && w.weight > 0).map(|(_, u)| u).collect();
+        let loads: Vec<f64> = self
+            .web
+            .iter()
+            .zip(util)
+            .filter(|(w, _)| w.active && w.weight > 0 && !w.spec.backup)
+            .map(|(_, u)| u)
+            .collect();
         jain_fairness(&loads)
     }
 
@@ -1061,24 +1493,9 @@ impl Sim {
             if w.busy > w.spec.workers {
                 return Err(format!("web{} has {} busy workers of {}", i + 1, w.busy, w.spec.workers));
             }
-            let holding = self
-                .requests
-                .iter()
-                .filter(|q| {
-                    q.server == Some(i as u16)
-                        && matches!(
-                            q.stage,
-                            Stage::ToWeb
-                                | Stage::WebWait
-                                | Stage::App
-                                | Stage::ToDb
-                                | Stage::DbWait
-                                | Stage::Db
-                                | Stage::FromDb
-                                | Stage::ToLbReply
-                        )
-                })
-                .count() as u32;
+            let holding =
+                self.requests.iter().filter(|q| q.server == Some(i as u16) && q.stage.holds_connection()).count()
+                    as u32;
             if holding != c.conns {
                 return Err(format!(
                     "web{}: {holding} requests hold a connection but the balancer counts {}",
@@ -1089,10 +1506,15 @@ impl Sim {
             if c.maxconn > 0 && c.conns > c.maxconn {
                 return Err(format!("web{} has {} connections over maxconn {}", i + 1, c.conns, c.maxconn));
             }
+            let working =
+                self.requests.iter().filter(|q| q.server == Some(i as u16) && q.stage == Stage::App).count() as u32;
+            if w.alive && working > w.busy {
+                return Err(format!("web{}: {working} requests in service but {} workers busy", i + 1, w.busy));
+            }
         }
-        if let Some(primary) = self.db.first() {
-            for (n, d) in self.db.iter().enumerate().skip(1) {
-                if d.applied > d.received || d.received > primary.received {
+        if let Some(primary) = self.db.get(self.primary) {
+            for (n, d) in self.db.iter().enumerate() {
+                if n != self.primary && (d.applied > d.received || d.received > primary.received) {
                     return Err(format!(
                         "db{}: applied {} received {} beyond the primary's {}",
                         n + 1,
@@ -1102,6 +1524,14 @@ impl Sim {
                     ));
                 }
             }
+        }
+        let masters = self.lbs.iter().filter(|l| l.alive && l.role == VrrpRole::Master).count();
+        if self.scenario.balancer.pair_mode == PairMode::Vrrp
+            && masters > 1
+            && !self.is_cut(NodeId::Lb(0), NodeId::Lb(1))
+            && self.split_brain_since.is_none()
+        {
+            return Err("two VRRP masters while their link is up and no split brain is counted".into());
         }
         Ok(())
     }
@@ -1121,6 +1551,10 @@ fn new_web_state(spec: WebServer) -> WebState {
         start_weight: spec.weight,
         weight: spec.weight,
         active: true,
+        alive: true,
+        slow: 1.0,
+        health: HealthState::default(),
+        up_since: 0,
         busy: 0,
         waiting: VecDeque::new(),
         own_queue: VecDeque::new(),
@@ -1132,5 +1566,14 @@ fn new_web_state(spec: WebServer) -> WebState {
 }
 
 fn new_candidate(spec: &WebServer) -> Candidate {
-    Candidate { weight: spec.weight, conns: 0, queued: 0, maxconn: spec.maxconn, usable: true, rr_current: 0 }
+    Candidate {
+        weight: spec.weight,
+        conns: 0,
+        queued: 0,
+        maxconn: spec.maxconn,
+        usable: true,
+        in_pool: !spec.backup,
+        backup: spec.backup,
+        rr_current: 0,
+    }
 }

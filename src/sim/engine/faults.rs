@@ -1,0 +1,237 @@
+//! Failure injection: kill, restore and slow nodes, cut and heal links, random failures with
+//! exponential times between failures and to repair.
+
+use super::{Ev, ReqRef, Sim, Stage};
+use crate::scenario::FailureRate;
+use crate::sim::command::NodeClass;
+use crate::sim::metrics::FailCause;
+use crate::sim::node::{Link, NodeId};
+use crate::sim::rng::{exponential_from, uniform};
+use crate::sim::time::from_s;
+use crate::sim::trace::{NodeEvent, Subject};
+
+impl Sim {
+    /// Whether a node is running.
+    pub fn is_alive(&self, node: NodeId) -> bool {
+        match node {
+            NodeId::Clients => true,
+            NodeId::Dns => self.dns_alive,
+            NodeId::Lb(k) => self.lbs.get(k as usize).is_some_and(|l| l.alive),
+            NodeId::Web(i) => self.web.get(i as usize).is_some_and(|w| w.alive),
+            NodeId::Db(n) => self.db.get(n as usize).is_some_and(|d| d.alive),
+        }
+    }
+
+    /// Requests of the model that match, as handles (for failing them in bulk).
+    fn requests_where(&self, mut keep: impl FnMut(&super::Request) -> bool) -> Vec<ReqRef> {
+        self.requests
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| q.stage != Stage::Free && keep(q))
+            .map(|(idx, q)| ReqRef { idx: idx as u32, generation: q.generation })
+            .collect()
+    }
+
+    pub(super) fn kill(&mut self, node: NodeId) {
+        if !self.is_alive(node) || node == NodeId::Clients {
+            return;
+        }
+        self.note(Subject::Node(node), NodeEvent::Killed);
+        match node {
+            NodeId::Clients => {}
+            NodeId::Dns => self.dns_alive = false,
+            NodeId::Lb(k) => {
+                self.lbs[k as usize].alive = false;
+                self.balancer_died(k as usize);
+            }
+            NodeId::Web(i) => self.web_died(i as usize),
+            NodeId::Db(n) => self.db_died(n as usize),
+        }
+    }
+
+    /// A web server crashed: everything it was working on is lost (502), its waiting line too;
+    /// the balancer keeps sending to it until health checks mark it DOWN.
+    fn web_died(&mut self, i: usize) {
+        self.set_busy(i, 0);
+        let w = &mut self.web[i];
+        w.alive = false;
+        w.busy = 0;
+        w.waiting.clear();
+        let server = Some(i as u16);
+        let lost = self.requests_where(|q| {
+            q.server == server
+                && matches!(
+                    q.stage,
+                    Stage::WebWait | Stage::App | Stage::ToDb | Stage::DbWait | Stage::Db | Stage::FromDb
+                )
+        });
+        for r in lost {
+            self.candidates[i].conns -= 1;
+            let lb = self.req(r).lb;
+            if !self.lbs[lb as usize].alive {
+                self.fail_now(r, FailCause::LbDown);
+            } else {
+                self.fail_at_lb(r, FailCause::ServerDied);
+            }
+        }
+        self.serve_queue(i);
+    }
+
+    /// A database node crashed: its queries fail (the application answers 500).
+    fn db_died(&mut self, n: usize) {
+        let d = &mut self.db[n];
+        d.alive = false;
+        d.epoch += 1;
+        d.busy = 0;
+        d.waiting.clear();
+        d.applying = false;
+        let lost = self.requests_where(|q| q.db as usize == n && matches!(q.stage, Stage::DbWait | Stage::Db));
+        let lan = self.lan();
+        for r in lost {
+            let i = self.server_of(r) as u16;
+            self.req_mut(r).fail = Some(FailCause::DbDown);
+            self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i), lan, Ev::DbReplyAtWeb(r));
+        }
+    }
+
+    pub(super) fn restore(&mut self, node: NodeId) {
+        if self.is_alive(node) {
+            return;
+        }
+        self.note(Subject::Node(node), NodeEvent::Restored);
+        match node {
+            NodeId::Clients => {}
+            NodeId::Dns => self.dns_alive = true,
+            NodeId::Lb(k) => {
+                self.lbs[k as usize].alive = true;
+                self.balancer_restored(k as usize);
+            }
+            NodeId::Web(i) => {
+                let w = &mut self.web[i as usize];
+                w.alive = true;
+                w.slow = 1.0;
+                w.busy_since = self.now;
+            }
+            NodeId::Db(n) => {
+                let n = n as usize;
+                self.db[n].alive = true;
+                self.db[n].slow = 1.0;
+                self.catch_up(n);
+            }
+        }
+    }
+
+    /// A replica that missed binlog events (it was down or cut off) fetches them again.
+    pub(super) fn catch_up(&mut self, n: usize) {
+        let p = self.primary;
+        if n != p && n < self.db.len() {
+            let position = self.db[p].received;
+            if position > self.db[n].received {
+                self.ship_binlog(n, position);
+            }
+        }
+    }
+
+    pub(super) fn slow(&mut self, node: NodeId, factor: f64) {
+        match node {
+            NodeId::Web(i) => self.web[i as usize].slow = factor,
+            NodeId::Db(n) => self.db[n as usize].slow = factor,
+            _ => return,
+        }
+        let event = if factor > 1.0 { NodeEvent::Slowed } else { NodeEvent::NormalSpeed };
+        self.note(Subject::Node(node), event);
+    }
+
+    pub(super) fn cut(&mut self, link: Link) {
+        if self.cut_links.insert(link) {
+            self.note(Subject::Link(link), NodeEvent::LinkCut);
+        }
+    }
+
+    pub(super) fn heal(&mut self, link: Link) {
+        if !self.cut_links.remove(&link) {
+            return;
+        }
+        self.note(Subject::Link(link), NodeEvent::LinkHealed);
+        // Replication resumes over a healed link between database nodes.
+        if let (NodeId::Db(a), NodeId::Db(b)) = (link.0, link.1) {
+            self.catch_up(a as usize);
+            self.catch_up(b as usize);
+        }
+    }
+
+    pub(super) fn failure_rate_mut(&mut self, class: NodeClass) -> &mut FailureRate {
+        let f = &mut self.scenario.failures;
+        match class {
+            NodeClass::Lb => &mut f.lb,
+            NodeClass::Web => &mut f.web,
+            NodeClass::Db => &mut f.db,
+            NodeClass::Dns => &mut f.dns,
+        }
+    }
+
+    fn failure_rate(&self, class: NodeClass) -> FailureRate {
+        let f = &self.scenario.failures;
+        match class {
+            NodeClass::Lb => f.lb.clone(),
+            NodeClass::Web => f.web.clone(),
+            NodeClass::Db => f.db.clone(),
+            NodeClass::Dns => f.dns.clone(),
+        }
+    }
+
+    /// Every node of a class, in id order.
+    pub fn nodes_of(&self, class: NodeClass) -> Vec<NodeId> {
+        match class {
+            NodeClass::Lb => (0..self.lbs.len() as u8).map(NodeId::Lb).collect(),
+            NodeClass::Web => {
+                (0..self.web.len() as u16).filter(|&i| self.web[i as usize].active).map(NodeId::Web).collect()
+            }
+            NodeClass::Db => (0..self.db.len() as u8).map(NodeId::Db).collect(),
+            NodeClass::Dns => vec![NodeId::Dns],
+        }
+    }
+
+    /// Draw each node's next random failure (the failures stream, so traffic is unaffected).
+    pub(super) fn schedule_random_failures(&mut self, class: NodeClass) {
+        if self.failure_rate(class).mtbf_s <= 0.0 {
+            return;
+        }
+        for node in self.nodes_of(class) {
+            self.schedule_failure_of(node);
+        }
+    }
+
+    fn schedule_failure_of(&mut self, node: NodeId) {
+        let Some(class) = NodeClass::of(node) else { return };
+        let mtbf = self.failure_rate(class).mtbf_s;
+        if mtbf <= 0.0 {
+            return;
+        }
+        let after = exponential_from(uniform(&mut self.rngs.failures), mtbf);
+        let generation = self.failure_generation[class as usize];
+        self.queue.push(self.now + from_s(after).max(1), Ev::RandomFailure { node, generation });
+    }
+
+    pub(super) fn on_random_failure(&mut self, node: NodeId, generation: u32) {
+        let Some(class) = NodeClass::of(node) else { return };
+        if generation != self.failure_generation[class as usize] {
+            return;
+        }
+        if self.is_alive(node) {
+            self.kill(node);
+            let mttr = self.failure_rate(class).mttr_s;
+            let after = exponential_from(uniform(&mut self.rngs.failures), mttr);
+            self.queue.push(self.now + from_s(after).max(1), Ev::RandomRepair { node });
+        } else {
+            // Already down by hand: try again later.
+            self.schedule_failure_of(node);
+        }
+    }
+
+    /// Repairs always happen (even if the rate changed meanwhile), then the next failure is drawn.
+    pub(super) fn on_random_repair(&mut self, node: NodeId) {
+        self.restore(node);
+        self.schedule_failure_of(node);
+    }
+}

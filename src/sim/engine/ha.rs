@@ -1,0 +1,263 @@
+//! High availability: HAProxy health checks of the web servers (with backups and slowstart
+//! handled through the balancer's pool), and the keepalived/VRRP pair of balancers.
+
+use super::{Ev, Sim, Stage};
+use crate::scenario::PairMode;
+use crate::sim::metrics::FailCause;
+use crate::sim::node::NodeId;
+use crate::sim::rng::uniform;
+use crate::sim::time::{from_ms, SimTime};
+use crate::sim::trace::{NodeEvent, Subject};
+
+/// What the balancer believes of a server, as HAProxy shows it ("UP 1/3", "DOWN 1/2").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HealthState {
+    #[default]
+    Up,
+    /// Still UP, but this many checks in a row have failed (fewer than `fall`).
+    Suspect(u8),
+    Down,
+    /// Still DOWN, but this many checks in a row have passed (fewer than `rise`).
+    Rising(u8),
+}
+
+impl HealthState {
+    pub fn is_up(self) -> bool {
+        matches!(self, HealthState::Up | HealthState::Suspect(_))
+    }
+}
+
+/// A balancer's VRRP role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VrrpRole {
+    /// Holds (or competes for) the floating IP and sends advertisements.
+    Master,
+    /// Listens for the master's advertisements and takes over when they stop.
+    Backup,
+}
+
+impl Sim {
+    /// Checks start at a random phase within the first interval, as HAProxy spreads them.
+    pub(super) fn schedule_first_check(&mut self, i: usize) {
+        let inter = from_ms(self.scenario.balancer.health.inter_ms).max(1);
+        let phase = (uniform(&mut self.rngs.failures) * inter as f64) as SimTime;
+        self.queue.push(self.now + phase.max(1), Ev::HealthCheck { server: i as u16 });
+    }
+
+    /// One health check of server `i` from the balancers.
+    pub(super) fn on_health_check(&mut self, i: usize) {
+        if i >= self.web.len() {
+            return;
+        }
+        let web = NodeId::Web(i as u16);
+        let reachable = (0..self.lbs.len()).any(|k| self.lbs[k].alive && !self.is_cut(NodeId::Lb(k as u8), web));
+        let ok = self.web[i].alive && reachable;
+        let h = self.scenario.balancer.health.clone();
+        let (rise, fall) = (h.rise.max(1) as u8, h.fall.max(1) as u8);
+        let before = self.web[i].health;
+        let after = match (before, ok) {
+            (HealthState::Up, true) => HealthState::Up,
+            (HealthState::Up, false) if fall <= 1 => HealthState::Down,
+            (HealthState::Up, false) => HealthState::Suspect(1),
+            (HealthState::Suspect(_), true) => HealthState::Up,
+            (HealthState::Suspect(n), false) if n + 1 >= fall => HealthState::Down,
+            (HealthState::Suspect(n), false) => HealthState::Suspect(n + 1),
+            (HealthState::Down, false) => HealthState::Down,
+            (HealthState::Down, true) if rise <= 1 => HealthState::Up,
+            (HealthState::Down, true) => HealthState::Rising(1),
+            (HealthState::Rising(_), false) => HealthState::Down,
+            (HealthState::Rising(n), true) if n + 1 >= rise => HealthState::Up,
+            (HealthState::Rising(n), true) => HealthState::Rising(n + 1),
+        };
+        self.web[i].health = after;
+        if before.is_up() && !after.is_up() {
+            self.note(Subject::Node(web), NodeEvent::MarkedDown);
+            self.refresh_candidates();
+            self.redispatch_own_queue(i);
+        } else if !before.is_up() && after.is_up() {
+            self.web[i].up_since = self.now;
+            self.note(Subject::Node(web), NodeEvent::MarkedUp);
+            self.refresh_candidates();
+            self.serve_all_queues();
+        }
+        // HAProxy: `inter` while steady UP, `downinter` while steady DOWN, `fastinter` in between.
+        let inter = h.inter_ms;
+        let pick = |v: f64| if v > 0.0 { v } else { inter };
+        let next_ms = match after {
+            HealthState::Up => inter,
+            HealthState::Down => pick(h.downinter_ms),
+            HealthState::Suspect(_) | HealthState::Rising(_) => pick(h.fastinter_ms),
+        };
+        self.queue.push(self.now + from_ms(next_ms).max(1), Ev::HealthCheck { server: i as u16 });
+    }
+
+    /// A server marked DOWN: requests waiting for it specifically are balanced again.
+    fn redispatch_own_queue(&mut self, i: usize) {
+        let waiting: Vec<_> = self.web[i].own_queue.drain(..).collect();
+        for r in waiting {
+            if self.valid(r) && self.req(r).stage == Stage::Queued {
+                self.unqueue(r);
+                self.dispatch(r);
+            }
+        }
+    }
+
+    /// A pair starts with the higher-priority balancer as master (lb1 on a tie).
+    pub(super) fn start_balancers(&mut self) {
+        if self.lbs.len() == 1 || self.scenario.balancer.pair_mode == PairMode::Dns {
+            // A lone balancer, or two active ones behind DNS: no VRRP, each simply serves.
+            for lb in &mut self.lbs {
+                lb.role = VrrpRole::Master;
+            }
+            return;
+        }
+        let first = if self.lbs[1].priority > self.lbs[0].priority { 1 } else { 0 };
+        self.lbs[first].role = VrrpRole::Master;
+        self.lbs[1 - first].role = VrrpRole::Backup;
+        self.reset_master_down_timer(1 - first);
+        self.send_advert(first);
+    }
+
+    fn vrrp_active(&self) -> bool {
+        self.lbs.len() == 2 && self.scenario.balancer.pair_mode == PairMode::Vrrp
+    }
+
+    fn advert_interval(&self) -> SimTime {
+        from_ms(self.scenario.vrrp.advert_int_ms).max(1)
+    }
+
+    /// keepalived's Master_Down_Interval: 3 × advert_int + skew, skew = (256 − priority)/256 × advert_int.
+    pub fn master_down_interval(&self, lb: usize) -> SimTime {
+        let advert = self.advert_interval();
+        let skew = (256 - self.lbs[lb].priority.min(255) as u64) * advert / 256;
+        3 * advert + skew
+    }
+
+    pub(super) fn reset_master_down_timer(&mut self, lb: usize) {
+        self.lbs[lb].timer_generation += 1;
+        let at = self.now + self.master_down_interval(lb);
+        self.queue.push(at, Ev::VrrpTimer { lb: lb as u8, generation: self.lbs[lb].timer_generation });
+    }
+
+    /// The master advertises now (and every advert_int while it stays master).
+    fn send_advert(&mut self, lb: usize) {
+        self.lbs[lb].advert_generation += 1;
+        let generation = self.lbs[lb].advert_generation;
+        self.on_vrrp_advert(lb, generation);
+    }
+
+    pub(super) fn on_vrrp_advert(&mut self, lb: usize, generation: u32) {
+        if !self.vrrp_active() || lb >= 2 {
+            return;
+        }
+        let me = &self.lbs[lb];
+        if generation != me.advert_generation || !me.alive || me.role != VrrpRole::Master {
+            return;
+        }
+        let other = 1 - lb;
+        if self.lbs[other].alive && !self.is_cut(NodeId::Lb(0), NodeId::Lb(1)) {
+            let (mine, theirs) = (self.lbs[lb].priority, self.lbs[other].priority);
+            match self.lbs[other].role {
+                VrrpRole::Backup => {
+                    // A backup accepts a master of equal or higher priority; with preemption
+                    // off it accepts any master. Otherwise it lets its timer run out and takes over.
+                    if !self.scenario.vrrp.preempt || mine >= theirs {
+                        self.reset_master_down_timer(other);
+                    }
+                }
+                VrrpRole::Master => {
+                    // Two masters hear each other: the higher priority (then lb2, the higher
+                    // address) stays master.
+                    if mine > theirs || (mine == theirs && lb > other) {
+                        self.lbs[other].role = VrrpRole::Backup;
+                        self.note(Subject::Node(NodeId::Lb(other as u8)), NodeEvent::BecameBackup);
+                        self.reset_master_down_timer(other);
+                        self.update_split_brain();
+                    }
+                }
+            }
+        }
+        let next = self.now + self.advert_interval();
+        self.queue.push(next, Ev::VrrpAdvert { lb: lb as u8, generation });
+    }
+
+    pub(super) fn on_vrrp_timer(&mut self, lb: usize, generation: u32) {
+        if !self.vrrp_active() || lb >= 2 {
+            return;
+        }
+        let me = &self.lbs[lb];
+        if generation != me.timer_generation || !me.alive || me.role != VrrpRole::Backup {
+            return;
+        }
+        self.become_master(lb);
+    }
+
+    fn become_master(&mut self, lb: usize) {
+        self.lbs[lb].role = VrrpRole::Master;
+        self.lbs[lb].master_since = self.now;
+        self.note(Subject::Node(NodeId::Lb(lb as u8)), NodeEvent::BecameMaster);
+        // Advertise first: a reachable lower-priority master steps down at once, so only a
+        // real partition leaves two masters.
+        self.send_advert(lb);
+        self.update_split_brain();
+    }
+
+    /// Who holds the floating IP: the live master that announced itself last (its gratuitous
+    /// ARP is the one switches remember). None while nobody does.
+    pub fn vip_owner(&self) -> Option<u8> {
+        self.lbs
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.alive && l.role == VrrpRole::Master)
+            .max_by_key(|(k, l)| (l.master_since, std::cmp::Reverse(*k)))
+            .map(|(k, _)| k as u8)
+    }
+
+    /// Track split brain: both balancers master at once.
+    pub(super) fn update_split_brain(&mut self) {
+        if !self.vrrp_active() {
+            return;
+        }
+        let masters = self.lbs.iter().filter(|l| l.alive && l.role == VrrpRole::Master).count();
+        match (masters > 1, self.split_brain_since) {
+            (true, None) => {
+                self.split_brain_since = Some(self.now);
+                self.note(Subject::Node(NodeId::Lb(0)), NodeEvent::SplitBrainStart);
+            }
+            (false, Some(since)) => {
+                self.split_brain_us += self.now - since;
+                self.split_brain_since = None;
+                self.note(Subject::Node(NodeId::Lb(0)), NodeEvent::SplitBrainEnd);
+            }
+            _ => {}
+        }
+    }
+
+    /// A balancer died: what it held is lost.
+    pub(super) fn balancer_died(&mut self, lb: usize) {
+        let queued: Vec<super::ReqRef> = self
+            .requests
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| matches!(q.stage, Stage::Queued | Stage::RetryWait) && q.lb as usize == lb)
+            .map(|(idx, q)| super::ReqRef { idx: idx as u32, generation: q.generation })
+            .collect();
+        for r in queued {
+            if self.req(r).stage == Stage::Queued {
+                self.unqueue(r);
+            }
+            self.fail_now(r, FailCause::LbDown);
+        }
+        self.update_split_brain();
+    }
+
+    /// A balancer is back: it rejoins as backup and listens before claiming anything.
+    pub(super) fn balancer_restored(&mut self, lb: usize) {
+        if self.vrrp_active() {
+            self.lbs[lb].role = VrrpRole::Backup;
+            self.reset_master_down_timer(lb);
+        } else {
+            self.lbs[lb].role = VrrpRole::Master;
+        }
+    }
+}
