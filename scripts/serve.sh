@@ -9,4 +9,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$REPO_ROOT"
 bash scripts/ensure-tools.sh
 echo "serving on http://127.0.0.1:8080/ (Trunk.toml) once built; Ctrl-C stops"
-exec trunk serve --release "$@"
+# No live-reload script: index.html's Content-Security-Policy forbids inline scripts after it, so
+# the injected one could not run anyway and would only log a CSP error. Reload by hand.
+exec trunk serve --release --no-autoreload "$@"
