@@ -1,1 +1,456 @@
-//! Canvas drawing of a View (browser only); filled in with the page.
+//! Draws a [`View`] on a 2D canvas (browser only). Geometry comes from [`Layout`], words from
+//! [`format`], colours from [`theme`]; this file only turns them into canvas calls.
+//!
+//! The canvas is sharp on HiDPI screens: its backing store is its CSS size × devicePixelRatio and
+//! the context is scaled, so everything below is in CSS pixels.
+
+use super::format;
+use super::layout::{Detail, Layout, Orientation, Point, Rect, LANE_OFFSET};
+use super::theme;
+use crate::scenario::Algorithm;
+use crate::sim::view::{DbView, WebView};
+use crate::sim::{NodeId, Particle, ParticleKind, View};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+/// What the drawing needs beyond the view.
+#[derive(Clone, Copy, Debug)]
+pub struct DrawOptions {
+    /// Draw the requests travelling on links.
+    pub particles: bool,
+    /// `random(N)`: how many servers the balancer draws.
+    pub random_draws: u32,
+}
+
+/// A canvas and its 2D context, sized for the screen.
+pub struct Painter {
+    canvas: HtmlCanvasElement,
+    ctx: CanvasRenderingContext2d,
+    css_w: f64,
+    css_h: f64,
+    dpr: f64,
+}
+
+impl Painter {
+    pub fn new(canvas: HtmlCanvasElement) -> Result<Painter, String> {
+        let ctx = canvas
+            .get_context("2d")
+            .map_err(|e| format!("the canvas refused a 2D context: {e:?}"))?
+            .ok_or("this browser offers no 2D canvas")?
+            .dyn_into::<CanvasRenderingContext2d>()
+            .map_err(|_| "the canvas context is not a 2D context".to_string())?;
+        let mut p = Painter { canvas, ctx, css_w: 0.0, css_h: 0.0, dpr: 1.0 };
+        p.fit();
+        Ok(p)
+    }
+
+    /// Size the canvas to its parent element and its backing store to that size ×
+    /// devicePixelRatio. The canvas's CSS size is pinned in pixels (CSSOM, which the page's CSP
+    /// allows), so it never depends on the backing store: without that, an unstyled canvas would
+    /// grow by the pixel ratio every frame. Cheap when nothing changed; returns true when the
+    /// size did change (the caller then redraws).
+    pub fn fit(&mut self) -> bool {
+        let (w, h) = match self.canvas.parent_element() {
+            Some(parent) if parent.client_width() > 0 && parent.client_height() > 0 => {
+                (parent.client_width() as f64, parent.client_height() as f64)
+            }
+            _ => {
+                let rect = self.canvas.get_bounding_client_rect();
+                (rect.width().max(1.0), rect.height().max(1.0))
+            }
+        };
+        let dpr = web_sys::window().map_or(1.0, |win| win.device_pixel_ratio());
+        let dpr = if dpr.is_finite() && dpr > 0.0 { dpr.min(4.0) } else { 1.0 };
+        let (bw, bh) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
+        let changed = self.canvas.width() != bw
+            || self.canvas.height() != bh
+            || self.dpr != dpr
+            || self.css_w != w
+            || self.css_h != h;
+        if changed {
+            let style = self.canvas.style();
+            let _ = style.set_property("display", "block");
+            let _ = style.set_property("width", &format!("{w}px"));
+            let _ = style.set_property("height", &format!("{h}px"));
+            self.canvas.set_width(bw);
+            self.canvas.set_height(bh);
+        }
+        self.css_w = w;
+        self.css_h = h;
+        self.dpr = dpr;
+        changed
+    }
+
+    /// CSS size of the canvas as last fitted.
+    pub fn css_size(&self) -> (f64, f64) {
+        (self.css_w, self.css_h)
+    }
+
+    /// Draw one frame; returns the layout used (for hit-testing clicks).
+    pub fn draw(&self, view: &View, opts: &DrawOptions) -> Layout {
+        let layout = Layout::for_view(self.css_w, self.css_h, view);
+        let c = &self.ctx;
+        // Reset any state left by a previous frame, then work in CSS pixels.
+        let _ = c.set_transform(self.dpr, 0.0, 0.0, self.dpr, 0.0, 0.0);
+        c.set_global_alpha(1.0);
+        let _ = c.set_line_dash(&js_sys::Array::new());
+        c.set_fill_style_str(theme::BACKGROUND);
+        c.fill_rect(0.0, 0.0, self.css_w, self.css_h);
+
+        let d = Draw { c, l: &layout };
+        d.links(view);
+        d.clients(view);
+        d.dns();
+        d.lb(view.algorithm, opts.random_draws, view.balancer_queue);
+        for (w, r) in view.web.iter().zip(&layout.web) {
+            d.web(w, *r, layout.web_detail);
+        }
+        for (db, r) in view.db.iter().zip(&layout.db) {
+            d.db(db, *r);
+        }
+        if opts.particles {
+            let size = if layout.web_detail == Detail::Tiny { 2.6 } else { 3.6 };
+            for p in &view.particles {
+                d.particle(p, size);
+            }
+        }
+        layout
+    }
+}
+
+/// One frame's drawing: the context and the layout.
+struct Draw<'a> {
+    c: &'a CanvasRenderingContext2d,
+    l: &'a Layout,
+}
+
+impl Draw<'_> {
+    fn line(&self, a: Point, b: Point, colour: &str, width: f64) {
+        let c = self.c;
+        c.set_stroke_style_str(colour);
+        c.set_line_width(width);
+        c.begin_path();
+        c.move_to(a.x, a.y);
+        c.line_to(b.x, b.y);
+        c.stroke();
+    }
+
+    fn link(&self, from: NodeId, to: NodeId, colour: &str, width: f64) {
+        if let Some((a, b)) = self.l.link(from, to) {
+            self.line(a, b, colour, width);
+        }
+    }
+
+    fn text(&self, s: &str, x: f64, y: f64, font: &str, colour: &str, align: &str) {
+        let c = self.c;
+        c.set_font(font);
+        c.set_fill_style_str(colour);
+        c.set_text_align(align);
+        c.set_text_baseline("alphabetic");
+        let _ = c.fill_text(s, x, y);
+    }
+
+    /// Text cut with an ellipsis to fit `max_w`.
+    fn text_fit(&self, s: &str, x: f64, y: f64, max_w: f64, font: &str, colour: &str) {
+        self.c.set_font(font);
+        let width = |t: &str| self.c.measure_text(t).map_or(0.0, |m| m.width());
+        if width(s) <= max_w {
+            self.text(s, x, y, font, colour, "left");
+            return;
+        }
+        let mut cut: String = s.to_string();
+        while !cut.is_empty() {
+            cut.pop();
+            let candidate = format!("{}…", cut.trim_end());
+            if width(&candidate) <= max_w {
+                self.text(&candidate, x, y, font, colour, "left");
+                return;
+            }
+        }
+    }
+
+    fn panel(&self, r: Rect, border: &str, fill: &str, dashed: bool) {
+        let c = self.c;
+        let radius = (r.h.min(r.w) * 0.18).clamp(2.0, 8.0);
+        c.begin_path();
+        if c.round_rect_with_f64(r.x, r.y, r.w, r.h, radius).is_err() {
+            c.rect(r.x, r.y, r.w, r.h);
+        }
+        c.set_fill_style_str(fill);
+        c.fill();
+        if dashed {
+            let _ = c.set_line_dash(&dash(&[4.0, 3.0]));
+        }
+        c.set_stroke_style_str(border);
+        c.set_line_width(1.5);
+        c.stroke();
+        if dashed {
+            let _ = c.set_line_dash(&js_sys::Array::new());
+        }
+    }
+
+    /// A horizontal bar with a fill fraction.
+    fn bar(&self, x: f64, y: f64, w: f64, h: f64, level: f64, colour: &str) {
+        let c = self.c;
+        c.set_fill_style_str(theme::LINK_FAINT);
+        c.fill_rect(x, y, w, h);
+        let level = if level.is_finite() { level.clamp(0.0, 1.0) } else { 0.0 };
+        c.set_fill_style_str(colour);
+        c.fill_rect(x, y, w * level, h);
+    }
+
+    /// Worker slots: one cell per worker, filled when busy (a plain bar when there are many).
+    fn slots(&self, x: f64, y: f64, w: f64, h: f64, busy: u32, workers: u32) {
+        let level = format::utilisation(busy, workers);
+        let colour = theme::load_colour(level);
+        if workers == 0 || workers > 24 || w / workers as f64 <= 4.0 {
+            self.bar(x, y, w, h, level, colour);
+            return;
+        }
+        let c = self.c;
+        let gap = 2.0;
+        let cell = (w - gap * (workers as f64 - 1.0)) / workers as f64;
+        for i in 0..workers {
+            c.set_fill_style_str(if i < busy { colour } else { theme::LINK_FAINT });
+            c.fill_rect(x + i as f64 * (cell + gap), y, cell, h);
+        }
+    }
+
+    fn links(&self, view: &View) {
+        let l = self.l;
+        self.link(NodeId::Clients, NodeId::Dns, theme::LINK, 1.2);
+        self.link(NodeId::Clients, NodeId::Lb(0), theme::LINK, 2.5);
+        if let Some((a, b)) = l.link(NodeId::Clients, NodeId::Lb(0)) {
+            let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+            let label_y = if l.orientation == Orientation::Landscape { my + 16.0 } else { my };
+            let label_x = if l.orientation == Orientation::Landscape { mx } else { mx - 8.0 };
+            let align = if l.orientation == Orientation::Landscape { "center" } else { "right" };
+            self.text("internet", label_x, label_y, theme::FONT_TINY, theme::TEXT_MUTED, align);
+        }
+        let web_width = if l.web.len() > 16 { 0.8 } else { 1.2 };
+        for (i, w) in view.web.iter().enumerate().take(l.web.len()) {
+            let colour = if w.active && w.weight > 0 { theme::LINK } else { theme::LINK_FAINT };
+            self.link(NodeId::Lb(0), NodeId::Web(i as u16), colour, web_width);
+        }
+        // Web-to-database links only while they stay readable; requests still travel there.
+        if l.web.len() * l.db.len() <= 24 {
+            for i in 0..l.web.len() {
+                for n in 0..l.db.len() {
+                    self.link(NodeId::Web(i as u16), NodeId::Db(n as u8), theme::LINK_FAINT, 1.0);
+                }
+            }
+        }
+        // Replication: the primary ships its binlog to each replica.
+        if let Some(primary) = l.db.first() {
+            let c = self.c;
+            let _ = c.set_line_dash(&dash(&[5.0, 4.0]));
+            for (n, replica) in l.db.iter().enumerate().skip(1) {
+                let (a, b) = (primary.exit_towards(replica.center()), replica.exit_towards(primary.center()));
+                self.line(a, b, theme::REPLICATION, 1.4);
+                let room = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
+                if n == 1 && (room >= 40.0 || (a.x - b.x).abs() < 1.0) {
+                    let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+                    let (x, align) = if (a.x - b.x).abs() < 1.0 { (mx + 6.0, "left") } else { (mx, "center") };
+                    let y = if (a.x - b.x).abs() < 1.0 { my + 3.0 } else { my - 5.0 };
+                    self.text("binlog", x, y, theme::FONT_TINY, theme::REPLICATION, align);
+                }
+            }
+            let _ = c.set_line_dash(&js_sys::Array::new());
+        }
+    }
+
+    fn clients(&self, view: &View) {
+        let r = self.l.clients;
+        self.panel(r, theme::CLIENTS, theme::BOX_FILL, false);
+        let inner = r.w - 14.0;
+        self.text_fit("clients", r.x + 8.0, r.y + 18.0, inner, theme::FONT_TITLE, theme::TEXT);
+        let rate = format!("{} req/s", format::rate(view.arrival_rate_per_s));
+        self.text_fit(&rate, r.x + 8.0, r.y + 35.0, inner, theme::FONT_SMALL, theme::TEXT_MUTED);
+        let writes = format!("{:.0}% writes", view.write_ratio * 100.0);
+        self.text_fit(&writes, r.x + 8.0, r.y + 50.0, inner, theme::FONT_SMALL, theme::TEXT_MUTED);
+    }
+
+    fn dns(&self) {
+        let r = self.l.dns;
+        self.panel(r, theme::DNS, theme::BOX_FILL, false);
+        self.text_fit("DNS", r.x + 8.0, r.y + 16.0, r.w - 14.0, theme::FONT_TITLE, theme::TEXT);
+        self.text_fit("www.foobar.com", r.x + 8.0, r.y + 31.0, r.w - 12.0, theme::FONT_SMALL, theme::TEXT_MUTED);
+    }
+
+    fn lb(&self, algorithm: Algorithm, draws: u32, queue: u32) {
+        let r = self.l.lb;
+        self.panel(r, theme::LB, theme::BOX_FILL, false);
+        let inner = r.w - 16.0;
+        self.text_fit("lb1", r.x + 8.0, r.y + 18.0, inner, theme::FONT_TITLE, theme::TEXT);
+        self.text_fit(
+            &format::lb_role(algorithm, draws),
+            r.x + 8.0,
+            r.y + 33.0,
+            inner,
+            theme::FONT_SMALL,
+            theme::TEXT_MUTED,
+        );
+        // The queue: requests waiting for a free server slot (bar on a soft log scale).
+        let level = (queue as f64 + 1.0).log10() / 4.0;
+        let colour = if queue == 0 { theme::LINK } else { theme::TEXT_WARN };
+        self.bar(r.x + 8.0, r.y + 41.0, inner, 5.0, level, colour);
+        let label = format!("queue {}", format::count(queue as u64));
+        let colour = if queue == 0 { theme::TEXT_MUTED } else { theme::TEXT_WARN };
+        self.text_fit(&label, r.x + 8.0, r.y + 59.0, inner, theme::FONT_SMALL, colour);
+    }
+
+    fn web(&self, w: &WebView, r: Rect, detail: Detail) {
+        let live = w.active && w.weight > 0;
+        let border = if live { theme::WEB } else { theme::TEXT_MUTED };
+        let fill = if w.active { theme::BOX_FILL } else { theme::BOX_FILL_DIM };
+        self.panel(r, border, fill, !w.active);
+        let name = w.id.to_string();
+        let level = format::utilisation(w.busy, w.workers);
+        match detail {
+            Detail::Full => {
+                let inner = r.w - 16.0;
+                self.text(&name, r.x + 8.0, r.y + 17.0, theme::FONT_TITLE, theme::TEXT, "left");
+                self.text(
+                    &format!("weight {}", w.weight),
+                    r.right() - 8.0,
+                    r.y + 17.0,
+                    theme::FONT_SMALL,
+                    theme::TEXT_MUTED,
+                    "right",
+                );
+                self.text_fit(
+                    format::web_role(w),
+                    r.x + 8.0,
+                    r.y + 31.0,
+                    inner * 0.62,
+                    theme::FONT_SMALL,
+                    theme::TEXT_MUTED,
+                );
+                if w.queued_for > 0 {
+                    let q = format!("{} queued", format::count(w.queued_for as u64));
+                    self.text(&q, r.right() - 8.0, r.y + 31.0, theme::FONT_SMALL, theme::TEXT_WARN, "right");
+                }
+                self.slots(r.x + 8.0, r.y + 37.0, inner, 7.0, w.busy, w.workers);
+                let numbers = format!("busy {}/{} · wait {} · conn {}", w.busy, w.workers, w.waiting, w.conns);
+                let colour = if w.waiting > 0 { theme::TEXT_WARN } else { theme::TEXT_MUTED };
+                self.text_fit(&numbers, r.x + 8.0, r.y + r.h - 9.0, inner, theme::FONT_SMALL, colour);
+            }
+            Detail::Compact => {
+                let inner = r.w - 10.0;
+                let title_y = r.y + (r.h * 0.5).min(16.0);
+                self.text_fit(&name, r.x + 5.0, title_y, inner * 0.55, theme::FONT_SMALL, theme::TEXT);
+                let load = format!("{}/{}", w.busy, w.workers);
+                self.text(&load, r.right() - 5.0, title_y, theme::FONT_TINY, theme::TEXT_MUTED, "right");
+                self.bar(r.x + 5.0, r.bottom() - 8.0, inner, 4.0, level, theme::load_colour(level));
+                if w.waiting > 0 && r.h >= 40.0 {
+                    let wait = format!("wait {}", w.waiting);
+                    self.text(&wait, r.x + 5.0, r.bottom() - 13.0, theme::FONT_TINY, theme::TEXT_WARN, "left");
+                }
+            }
+            Detail::Tiny => {
+                let c = self.c;
+                c.set_global_alpha(0.35 + 0.65 * level);
+                c.set_fill_style_str(theme::load_colour(level));
+                let fill_h = (r.h - 4.0) * level;
+                c.fill_rect(r.x + 2.0, r.bottom() - 2.0 - fill_h, r.w - 4.0, fill_h);
+                c.set_global_alpha(1.0);
+                if r.w >= 22.0 && r.h >= 12.0 {
+                    let n = (w.id_index() + 1).to_string();
+                    self.text(&n, r.x + r.w / 2.0, r.y + r.h / 2.0 + 3.0, theme::FONT_TINY, theme::TEXT, "center");
+                }
+            }
+        }
+    }
+
+    fn db(&self, d: &DbView, r: Rect) {
+        let border = if d.primary { theme::DB_PRIMARY } else { theme::DB_REPLICA };
+        self.panel(r, border, theme::BOX_FILL, false);
+        let inner = r.w - 16.0;
+        self.text_fit(&d.id.to_string(), r.x + 8.0, r.y + 17.0, inner, theme::FONT_TITLE, theme::TEXT);
+        let role = format::db_role(d);
+        let role_colour = if !d.primary && d.lag_ms >= 100.0 { theme::TEXT_WARN } else { theme::TEXT_MUTED };
+        self.text_fit(&role, r.x + 8.0, r.y + 31.0, inner, theme::FONT_SMALL, role_colour);
+        if r.h >= 52.0 {
+            self.slots(r.x + 8.0, r.y + 37.0, inner, 5.0, d.busy, d.workers);
+            let numbers = format!("busy {}/{} · wait {}", d.busy, d.workers, d.waiting);
+            let colour = if d.waiting > 0 { theme::TEXT_WARN } else { theme::TEXT_MUTED };
+            self.text_fit(&numbers, r.x + 8.0, r.bottom() - 6.0, inner, theme::FONT_TINY, colour);
+        }
+    }
+
+    fn particle(&self, p: &Particle, size: f64) {
+        let progress = p.progress as f64;
+        // A DNS lookup is a round trip: out to the resolver and back to the client.
+        let at = if p.to == NodeId::Dns {
+            let (t, lane) =
+                if progress < 0.5 { (progress * 2.0, LANE_OFFSET) } else { (2.0 - progress * 2.0, -LANE_OFFSET) };
+            self.l.point_on_link(NodeId::Clients, NodeId::Dns, t, lane)
+        } else {
+            let lane = if p.reply { -LANE_OFFSET } else { LANE_OFFSET };
+            self.l.point_on_link(p.from, p.to, progress, lane)
+        };
+        let Some(at) = at else { return };
+        let colour = match p.kind {
+            ParticleKind::Read => theme::READ,
+            ParticleKind::Write => theme::WRITE,
+            ParticleKind::Error => theme::ERROR,
+        };
+        let c = self.c;
+        c.set_fill_style_str(colour);
+        c.set_stroke_style_str(colour);
+        c.begin_path();
+        match p.kind {
+            ParticleKind::Read => {
+                let _ = c.arc(at.x, at.y, size, 0.0, std::f64::consts::TAU);
+            }
+            ParticleKind::Write => {
+                let s = size * 1.25;
+                c.move_to(at.x, at.y - s);
+                c.line_to(at.x + s, at.y);
+                c.line_to(at.x, at.y + s);
+                c.line_to(at.x - s, at.y);
+                c.close_path();
+            }
+            ParticleKind::Error => {
+                let s = size;
+                c.set_line_width(2.2);
+                c.move_to(at.x - s, at.y - s);
+                c.line_to(at.x + s, at.y + s);
+                c.move_to(at.x + s, at.y - s);
+                c.line_to(at.x - s, at.y + s);
+                c.stroke();
+                return;
+            }
+        }
+        if p.reply {
+            // Responses are hollow: the same shape, outlined.
+            c.set_line_width(1.4);
+            c.stroke();
+        } else {
+            c.fill();
+        }
+    }
+}
+
+/// A line-dash pattern as the JS array the canvas wants.
+fn dash(segments: &[f64]) -> JsValue {
+    let a = js_sys::Array::new();
+    for s in segments {
+        a.push(&JsValue::from_f64(*s));
+    }
+    a.into()
+}
+
+/// Index of a web server from its id.
+trait WebIndex {
+    fn id_index(&self) -> usize;
+}
+
+impl WebIndex for WebView {
+    fn id_index(&self) -> usize {
+        match self.id {
+            NodeId::Web(i) => i as usize,
+            _ => 0,
+        }
+    }
+}

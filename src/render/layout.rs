@@ -1,1 +1,485 @@
-//! Placeholder: filled in with the page.
+//! Where everything sits on the topology canvas: pure geometry in CSS pixels, no web crate, so
+//! it is unit-tested natively.
+//!
+//! Two flows:
+//! - landscape (desktop): left to right, clients → lb1 → a grid of web servers → the database
+//!   column, with DNS above the client link;
+//! - portrait (phone): top to bottom, clients and DNS on the first row, lb1 below, the web grid in
+//!   the middle and the database nodes along the bottom.
+//!
+//! Web servers are laid out on a grid that fits 1 to 128 servers; the smaller the boxes, the
+//! less the canvas writes in them ([`Detail`]).
+
+use crate::sim::{NodeId, View};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rect {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl Rect {
+    pub fn centered(c: Point, w: f64, h: f64) -> Rect {
+        Rect { x: c.x - w / 2.0, y: c.y - h / 2.0, w, h }
+    }
+
+    pub fn center(&self) -> Point {
+        Point { x: self.x + self.w / 2.0, y: self.y + self.h / 2.0 }
+    }
+
+    pub fn right(&self) -> f64 {
+        self.x + self.w
+    }
+
+    pub fn bottom(&self) -> f64 {
+        self.y + self.h
+    }
+
+    pub fn contains(&self, p: Point) -> bool {
+        p.x >= self.x && p.x <= self.right() && p.y >= self.y && p.y <= self.bottom()
+    }
+
+    pub fn intersects(&self, o: &Rect) -> bool {
+        self.x < o.right() && o.x < self.right() && self.y < o.bottom() && o.y < self.bottom()
+    }
+
+    /// Where the ray from this box's centre towards `toward` leaves the box.
+    pub fn exit_towards(&self, toward: Point) -> Point {
+        let c = self.center();
+        let (dx, dy) = (toward.x - c.x, toward.y - c.y);
+        let tx = if dx.abs() > 1e-9 { (self.w / 2.0) / dx.abs() } else { f64::INFINITY };
+        let ty = if dy.abs() > 1e-9 { (self.h / 2.0) / dy.abs() } else { f64::INFINITY };
+        let t = tx.min(ty).min(1.0);
+        if !t.is_finite() {
+            return c;
+        }
+        Point { x: c.x + dx * t, y: c.y + dy * t }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Orientation {
+    /// Left to right (wide canvases).
+    Landscape,
+    /// Top to bottom (phones).
+    Portrait,
+}
+
+/// How much a web server box has room to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Detail {
+    /// A coloured tile with a load fill only.
+    Tiny,
+    /// Name and one load bar.
+    Compact,
+    /// Name, role, worker slots and the numbers.
+    Full,
+}
+
+/// Preferred size of a web server box with full detail, CSS px.
+const WEB_FULL: (f64, f64) = (180.0, 66.0);
+/// Preferred size of a database box, CSS px.
+const DB_BOX: (f64, f64) = (160.0, 60.0);
+const MARGIN: f64 = 10.0;
+/// Requests and responses travel on either side of a link, this far from its middle.
+pub const LANE_OFFSET: f64 = 3.0;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    pub width: f64,
+    pub height: f64,
+    pub orientation: Orientation,
+    pub clients: Rect,
+    pub dns: Rect,
+    pub lb: Rect,
+    /// web1, web2, … in order.
+    pub web: Vec<Rect>,
+    /// db1 (the primary) first, then the replicas.
+    pub db: Vec<Rect>,
+    pub web_detail: Detail,
+}
+
+/// Grid placement of `n` boxes inside `region`.
+struct Grid {
+    cols: usize,
+    box_w: f64,
+    box_h: f64,
+    pitch_x: f64,
+    pitch_y: f64,
+}
+
+/// Choose the column count that lets boxes of the preferred aspect grow largest, then let each
+/// box use its cell up to `max` size. Boxes keep close together and the group is centred.
+fn fit_grid(region: Rect, n: usize, pref: (f64, f64), max_scale: f64, prefer_rows: bool) -> Grid {
+    let n = n.max(1);
+    let gap = if n <= 16 {
+        10.0
+    } else if n <= 48 {
+        6.0
+    } else {
+        3.0
+    };
+    let mut best: Option<(f64, usize)> = None;
+    for cols in 1..=n {
+        let rows = n.div_ceil(cols);
+        let cell_w = (region.w - gap * (cols as f64 - 1.0)) / cols as f64;
+        let cell_h = (region.h - gap * (rows as f64 - 1.0)) / rows as f64;
+        if cell_w <= 0.0 || cell_h <= 0.0 {
+            continue;
+        }
+        // Boxes never grow past `max_scale`, so beyond it a layout gains nothing by being roomier;
+        // among equals the flow decides: a row fans out below the balancer on a phone, a column
+        // beside it on a desktop.
+        let scale = (cell_w / pref.0).min(cell_h / pref.1).min(max_scale);
+        let better = match best {
+            None => true,
+            Some((s, _)) => scale > s + 1e-9 || (prefer_rows && (scale - s).abs() <= 1e-9),
+        };
+        if better {
+            best = Some((scale, cols));
+        }
+    }
+    let cols = best.map_or(1, |(_, c)| c);
+    let rows = n.div_ceil(cols);
+    let cell_w = ((region.w - gap * (cols as f64 - 1.0)) / cols as f64).max(1.0);
+    let cell_h = ((region.h - gap * (rows as f64 - 1.0)) / rows as f64).max(1.0);
+    let box_w = cell_w.min(pref.0 * max_scale);
+    let box_h = cell_h.min(pref.1 * max_scale);
+    Grid {
+        cols,
+        box_w,
+        box_h,
+        pitch_x: (cell_w + gap).min(box_w + gap.max(box_w * 0.25)),
+        pitch_y: (cell_h + gap).min(box_h + gap.max(box_h * 0.9)),
+    }
+}
+
+impl Grid {
+    /// Rectangles of boxes 0..n, row by row, the whole group centred in `region`.
+    fn place(&self, region: Rect, n: usize) -> Vec<Rect> {
+        let rows = n.div_ceil(self.cols.max(1));
+        let cols_used = n.min(self.cols);
+        let group_w = self.pitch_x * (cols_used as f64 - 1.0) + self.box_w;
+        let group_h = self.pitch_y * (rows as f64 - 1.0) + self.box_h;
+        let x0 = region.x + (region.w - group_w) / 2.0;
+        let y0 = region.y + (region.h - group_h) / 2.0;
+        (0..n)
+            .map(|i| {
+                let (r, c) = (i / self.cols, i % self.cols);
+                Rect { x: x0 + c as f64 * self.pitch_x, y: y0 + r as f64 * self.pitch_y, w: self.box_w, h: self.box_h }
+            })
+            .collect()
+    }
+}
+
+fn detail_for(w: f64, h: f64) -> Detail {
+    if w >= 150.0 && h >= 58.0 {
+        Detail::Full
+    } else if w >= 56.0 && h >= 24.0 {
+        Detail::Compact
+    } else {
+        Detail::Tiny
+    }
+}
+
+impl Layout {
+    /// Canvases narrower than this, or taller than wide, use the top-to-bottom flow.
+    pub const PORTRAIT_BELOW_WIDTH: f64 = 600.0;
+
+    /// Layout of `web` servers and `db` database nodes on a `width` × `height` canvas (CSS px).
+    pub fn new(width: f64, height: f64, web: usize, db: usize) -> Layout {
+        let width = if width.is_finite() { width.max(120.0) } else { 120.0 };
+        let height = if height.is_finite() { height.max(120.0) } else { 120.0 };
+        let web = web.max(1);
+        if width < Self::PORTRAIT_BELOW_WIDTH || height > width * 1.1 {
+            Self::portrait(width, height, web, db)
+        } else {
+            Self::landscape(width, height, web, db)
+        }
+    }
+
+    /// The layout for drawing `view`: as many web servers as are shown (see [`shown_web`]).
+    pub fn for_view(width: f64, height: f64, view: &View) -> Layout {
+        Layout::new(width, height, shown_web(view), view.db.len())
+    }
+
+    fn landscape(w: f64, h: f64, web: usize, db: usize) -> Layout {
+        let mid = h / 2.0;
+        let cw = (w * 0.1).clamp(84.0, 120.0);
+        let clients = Rect { x: MARGIN, y: mid - 31.0, w: cw, h: 62.0 };
+        let lbw = (w * 0.17).clamp(140.0, 180.0);
+        let lb_x = clients.right() + (w * 0.11).max(48.0);
+        let lb = Rect { x: lb_x, y: mid - 34.0, w: lbw, h: 68.0 };
+        let dnsw = (w * 0.14).clamp(90.0, 160.0);
+        let dns_c = Point { x: (clients.center().x + lb.center().x) / 2.0, y: MARGIN + 22.0 };
+        let dns = Rect::centered(dns_c, dnsw, 40.0);
+        let (db_rects, db_left) = if db > 0 {
+            let dbw = (w * 0.17).clamp(96.0, 180.0);
+            let region = Rect { x: w - MARGIN - dbw, y: MARGIN, w: dbw, h: h - 2.0 * MARGIN };
+            let grid = fit_grid(region, db, DB_BOX, 1.0, false);
+            (grid.place(region, db), region.x)
+        } else {
+            (Vec::new(), w - MARGIN)
+        };
+        let gap = (w * 0.05).max(28.0);
+        let region =
+            Rect { x: lb.right() + gap, y: MARGIN, w: (db_left - gap) - (lb.right() + gap), h: h - 2.0 * MARGIN };
+        let region = Rect { w: region.w.max(20.0), ..region };
+        let grid = fit_grid(region, web, WEB_FULL, 1.15, false);
+        let web_rects = grid.place(region, web);
+        Layout {
+            width: w,
+            height: h,
+            orientation: Orientation::Landscape,
+            clients,
+            dns,
+            lb,
+            web: web_rects,
+            db: db_rects,
+            web_detail: detail_for(grid.box_w, grid.box_h),
+        }
+    }
+
+    fn portrait(w: f64, h: f64, web: usize, db: usize) -> Layout {
+        let cw = (w * 0.34).clamp(84.0, 150.0);
+        let clients = Rect::centered(Point { x: w * 0.28, y: MARGIN + 31.0 }, cw, 62.0);
+        let dns = Rect::centered(Point { x: w * 0.76, y: MARGIN + 31.0 }, (w * 0.36).clamp(84.0, 160.0), 40.0);
+        let lb_y = clients.bottom() + (h * 0.07).max(32.0);
+        let lbw = (w * 0.5).clamp(140.0, 200.0);
+        let lb = Rect { x: w / 2.0 - lbw / 2.0, y: lb_y, w: lbw, h: 68.0 };
+        let (db_rects, db_top) = if db > 0 {
+            let rows = if db <= 3 { 1.0 } else { 2.0 };
+            let band = (h * 0.11 * rows).clamp(56.0 * rows, 72.0 * rows + 10.0);
+            let region = Rect { x: MARGIN, y: h - MARGIN - band, w: w - 2.0 * MARGIN, h: band };
+            let grid = fit_grid(region, db, (DB_BOX.0 * 0.8, DB_BOX.1), 1.0, true);
+            (grid.place(region, db), region.y)
+        } else {
+            (Vec::new(), h - MARGIN)
+        };
+        let gap = (h * 0.045).max(22.0);
+        let top = lb.bottom() + gap;
+        let region = Rect { x: MARGIN, y: top, w: w - 2.0 * MARGIN, h: (db_top - gap - top).max(20.0) };
+        let grid = fit_grid(region, web, (WEB_FULL.0 * 0.9, WEB_FULL.1), 1.0, true);
+        let web_rects = grid.place(region, web);
+        Layout {
+            width: w,
+            height: h,
+            orientation: Orientation::Portrait,
+            clients,
+            dns,
+            lb,
+            web: web_rects,
+            db: db_rects,
+            web_detail: detail_for(grid.box_w, grid.box_h),
+        }
+    }
+
+    /// The box of a node, if it is on this layout.
+    pub fn rect(&self, id: NodeId) -> Option<Rect> {
+        match id {
+            NodeId::Clients => Some(self.clients),
+            NodeId::Dns => Some(self.dns),
+            NodeId::Lb(0) => Some(self.lb),
+            NodeId::Lb(_) => None,
+            NodeId::Web(i) => self.web.get(i as usize).copied(),
+            NodeId::Db(i) => self.db.get(i as usize).copied(),
+        }
+    }
+
+    pub fn center(&self, id: NodeId) -> Option<Point> {
+        self.rect(id).map(|r| r.center())
+    }
+
+    /// Every node on the layout with its box.
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeId, Rect)> + '_ {
+        [(NodeId::Clients, self.clients), (NodeId::Dns, self.dns), (NodeId::Lb(0), self.lb)]
+            .into_iter()
+            .chain(self.web.iter().enumerate().map(|(i, r)| (NodeId::Web(i as u16), *r)))
+            .chain(self.db.iter().enumerate().map(|(i, r)| (NodeId::Db(i as u8), *r)))
+    }
+
+    /// The visible part of the link between two nodes: from the edge of one box to the edge of
+    /// the other, in the order given.
+    pub fn link(&self, from: NodeId, to: NodeId) -> Option<(Point, Point)> {
+        let (a, b) = (self.rect(from)?, self.rect(to)?);
+        Some((a.exit_towards(b.center()), b.exit_towards(a.center())))
+    }
+
+    /// The point `progress` (0 at `from`, 1 at `to`) along the link. `lane` shifts it sideways:
+    /// the same lane is the same side of the link whichever way a particle travels, so with
+    /// `+LANE_OFFSET` for requests and `-LANE_OFFSET` for responses the two streams do not overlap.
+    pub fn point_on_link(&self, from: NodeId, to: NodeId, progress: f64, lane: f64) -> Option<Point> {
+        let (a, b) = self.link(from, to)?;
+        let t = if progress.is_finite() { progress.clamp(0.0, 1.0) } else { 0.0 };
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let len = (dx * dx + dy * dy).sqrt();
+        // The perpendicular of the link's canonical direction (upstream → downstream).
+        let (nx, ny) = if len < 1e-9 {
+            (0.0, 0.0)
+        } else if from <= to {
+            (-dy / len, dx / len)
+        } else {
+            (dy / len, -dx / len)
+        };
+        Some(Point { x: a.x + dx * t + nx * lane, y: a.y + dy * t + ny * lane })
+    }
+
+    /// The node under a point (for clicking on the canvas), with a few pixels of slack.
+    pub fn hit(&self, p: Point) -> Option<NodeId> {
+        let slack = 3.0;
+        self.nodes()
+            .find(|(_, r)| {
+                Rect { x: r.x - slack, y: r.y - slack, w: r.w + 2.0 * slack, h: r.h + 2.0 * slack }.contains(p)
+            })
+            .map(|(id, _)| id)
+    }
+}
+
+/// Web servers to draw for a view: every server in the farm, plus removed ones still finishing
+/// their work (so their last responses have somewhere to come from).
+pub fn shown_web(view: &View) -> usize {
+    view.web.iter().rposition(|w| w.active || w.conns > 0 || w.busy > 0).map_or(1, |i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIZES: [(f64, f64); 5] = [(1280.0, 560.0), (900.0, 480.0), (390.0, 600.0), (390.0, 844.0), (700.0, 360.0)];
+
+    fn all_inside(l: &Layout) {
+        for (id, r) in l.nodes() {
+            assert!(r.w > 0.0 && r.h > 0.0, "{id} has no size: {r:?}");
+            assert!(
+                r.x >= -0.01 && r.y >= -0.01 && r.right() <= l.width + 0.01 && r.bottom() <= l.height + 0.01,
+                "{id} {r:?} leaves the {}x{} canvas",
+                l.width,
+                l.height
+            );
+        }
+    }
+
+    fn no_overlaps(l: &Layout) {
+        let nodes: Vec<_> = l.nodes().collect();
+        for (i, (a, ra)) in nodes.iter().enumerate() {
+            for (b, rb) in &nodes[i + 1..] {
+                assert!(!ra.intersects(rb), "{a} {ra:?} overlaps {b} {rb:?} on {}x{}", l.width, l.height);
+            }
+        }
+    }
+
+    #[test]
+    fn every_size_and_count_fits_without_overlap() {
+        for (w, h) in SIZES {
+            for web in [1, 2, 3, 5, 8, 12, 16, 24, 32, 64, 100, 128] {
+                for db in [0, 1, 2, 5] {
+                    let l = Layout::new(w, h, web, db);
+                    assert_eq!(l.web.len(), web);
+                    assert_eq!(l.db.len(), db);
+                    all_inside(&l);
+                    no_overlaps(&l);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn flow_follows_the_screen_shape() {
+        let desk = Layout::new(1280.0, 560.0, 3, 2);
+        assert_eq!(desk.orientation, Orientation::Landscape);
+        assert!(desk.clients.center().x < desk.lb.center().x);
+        assert!(desk.lb.center().x < desk.web[0].center().x);
+        assert!(desk.web[0].center().x < desk.db[0].center().x);
+        let phone = Layout::new(390.0, 600.0, 3, 2);
+        assert_eq!(phone.orientation, Orientation::Portrait);
+        assert!(phone.clients.center().y < phone.lb.center().y);
+        assert!(phone.lb.center().y < phone.web[0].center().y);
+        assert!(phone.web[2].center().y < phone.db[0].center().y);
+    }
+
+    #[test]
+    fn detail_degrades_with_many_servers() {
+        assert_eq!(Layout::new(1280.0, 560.0, 3, 2).web_detail, Detail::Full);
+        assert_eq!(Layout::new(390.0, 600.0, 2, 2).web_detail, Detail::Full);
+        assert!(Layout::new(900.0, 480.0, 32, 2).web_detail >= Detail::Compact);
+        assert_eq!(Layout::new(900.0, 480.0, 128, 2).web_detail, Detail::Tiny);
+    }
+
+    #[test]
+    fn a_few_servers_sit_around_the_balancer() {
+        let l = Layout::new(1280.0, 560.0, 2, 2);
+        let mid = (l.web[0].center().y + l.web[1].center().y) / 2.0;
+        assert!((mid - l.lb.center().y).abs() < 1.0);
+        // Boxes stay a readable size rather than stretching over the whole column.
+        assert!(l.web[0].h <= WEB_FULL.1 * 1.15 + 1e-9);
+    }
+
+    #[test]
+    fn links_run_between_box_edges() {
+        let l = Layout::new(1280.0, 560.0, 3, 2);
+        let (a, b) = l.link(NodeId::Lb(0), NodeId::Web(0)).expect("lb1 and web1 are laid out");
+        assert!((a.x - l.lb.right()).abs() < 1e-6 || (a.y - l.lb.y).abs() < 1e-6 || (a.y - l.lb.bottom()).abs() < 1e-6);
+        assert!((b.x - l.web[0].x).abs() < 1e-6 || (b.y - l.web[0].y).abs() < 1e-6);
+        let start = l.point_on_link(NodeId::Lb(0), NodeId::Web(0), 0.0, 0.0).expect("on layout");
+        let end = l.point_on_link(NodeId::Lb(0), NodeId::Web(0), 1.0, 0.0).expect("on layout");
+        assert_eq!(start, a);
+        assert_eq!(end, b);
+        let half = l.point_on_link(NodeId::Lb(0), NodeId::Web(0), 0.5, 0.0).expect("on layout");
+        assert!((half.x - (a.x + b.x) / 2.0).abs() < 1e-9 && (half.y - (a.y + b.y) / 2.0).abs() < 1e-9);
+        // Out-of-range progress is clamped, not extrapolated.
+        assert_eq!(l.point_on_link(NodeId::Lb(0), NodeId::Web(0), 7.0, 0.0), Some(b));
+        assert_eq!(l.point_on_link(NodeId::Lb(0), NodeId::Web(0), f64::NAN, 0.0), Some(a));
+    }
+
+    #[test]
+    fn requests_and_responses_use_opposite_lanes() {
+        let l = Layout::new(1280.0, 560.0, 3, 2);
+        let out = l.point_on_link(NodeId::Lb(0), NodeId::Web(1), 0.5, LANE_OFFSET).expect("laid out");
+        let back = l.point_on_link(NodeId::Web(1), NodeId::Lb(0), 0.5, -LANE_OFFSET).expect("laid out");
+        let dist = ((out.x - back.x).powi(2) + (out.y - back.y).powi(2)).sqrt();
+        assert!((dist - 2.0 * LANE_OFFSET).abs() < 1e-6, "lanes {dist} apart");
+        // The same lane is the same side whichever way one travels.
+        let back_same_lane = l.point_on_link(NodeId::Web(1), NodeId::Lb(0), 0.5, LANE_OFFSET).expect("laid out");
+        assert!((out.x - back_same_lane.x).abs() < 1e-6 && (out.y - back_same_lane.y).abs() < 1e-6);
+    }
+
+    #[test]
+    fn unknown_nodes_have_no_position() {
+        let l = Layout::new(1280.0, 560.0, 3, 0);
+        assert_eq!(l.rect(NodeId::Web(3)), None);
+        assert_eq!(l.rect(NodeId::Db(0)), None);
+        assert_eq!(l.rect(NodeId::Lb(1)), None);
+        assert_eq!(l.point_on_link(NodeId::Web(0), NodeId::Db(0), 0.5, 0.0), None);
+    }
+
+    #[test]
+    fn hit_testing_finds_the_node_under_the_pointer() {
+        for (w, h) in SIZES {
+            let l = Layout::new(w, h, 32, 3);
+            for (id, r) in l.nodes() {
+                assert_eq!(l.hit(r.center()), Some(id), "centre of {id} on {w}x{h}");
+            }
+            assert_eq!(l.hit(Point { x: -50.0, y: -50.0 }), None);
+        }
+        let l = Layout::new(1280.0, 560.0, 3, 2);
+        let gap = Point { x: (l.clients.right() + l.lb.x) / 2.0, y: l.height - 2.0 };
+        assert_eq!(l.hit(gap), None);
+    }
+
+    #[test]
+    fn degenerate_sizes_do_not_panic() {
+        for (w, h) in [(0.0, 0.0), (f64::NAN, 300.0), (10_000.0, 50.0), (50.0, 10_000.0)] {
+            let l = Layout::new(w, h, 128, 5);
+            assert_eq!(l.web.len(), 128);
+            assert!(l.nodes().all(|(_, r)| r.x.is_finite() && r.y.is_finite() && r.w.is_finite() && r.h.is_finite()));
+        }
+    }
+}

@@ -1,7 +1,10 @@
-//! Drawing the model. `layout` is pure geometry (native-testable); `canvas` draws a `View`
-//! onto a 2D canvas and exists only in the browser build.
+//! Drawing the model. `layout` (geometry), `format` (words, numbers, slider scales) and `theme`
+//! (colours) are pure and tested natively; `canvas` draws a `View` onto a 2D canvas and exists
+//! only in the browser build.
 
+pub mod format;
 pub mod layout;
+pub mod theme;
 
 #[cfg(target_arch = "wasm32")]
 pub mod canvas;

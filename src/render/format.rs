@@ -1,0 +1,230 @@
+//! Words and numbers the page and the canvas show, and the scales of its sliders. Pure, so the
+//! wording and the slider arithmetic are tested natively.
+
+use crate::scenario::Algorithm;
+use crate::sim::view::{DbView, WebView};
+use crate::sim::SimTime;
+
+/// The traffic slider runs from 0 to this, on a log scale from 1 to 10 000 requests/s.
+pub const RATE_SLIDER_MAX: u32 = 1_000;
+/// Slider steps per decade of traffic.
+const RATE_STEPS_PER_DECADE: f64 = 250.0;
+pub const RATE_MIN_PER_S: f64 = 1.0;
+pub const RATE_MAX_PER_S: f64 = 10_000.0;
+
+/// Speeds offered by the speed selector (simulated seconds per wall second).
+pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0];
+
+/// Most servers the page's server-count slider offers.
+pub const MAX_SERVERS_UI: u16 = 32;
+
+/// Round to three significant digits (a slider value should read as a plain number).
+fn three_digits(v: f64) -> f64 {
+    if v <= 0.0 || !v.is_finite() {
+        return 0.0;
+    }
+    let magnitude = 10f64.powi(v.log10().floor() as i32 - 2);
+    (v / magnitude).round() * magnitude
+}
+
+/// Requests per second for a traffic slider position (0 → 1/s, 500 → 100/s, 1000 → 10 000/s).
+pub fn rate_from_slider(position: u32) -> f64 {
+    let p = position.min(RATE_SLIDER_MAX) as f64;
+    three_digits(10f64.powf(p / RATE_STEPS_PER_DECADE)).clamp(RATE_MIN_PER_S, RATE_MAX_PER_S)
+}
+
+/// The slider position closest to a rate (rates outside 1..10 000 pin to the ends).
+pub fn slider_from_rate(per_s: f64) -> u32 {
+    if !per_s.is_finite() || per_s <= RATE_MIN_PER_S {
+        return 0;
+    }
+    let p = (per_s.log10() * RATE_STEPS_PER_DECADE).round();
+    p.clamp(0.0, RATE_SLIDER_MAX as f64) as u32
+}
+
+/// Group the thousands of a whole number: 12345 → "12,345".
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A rate in requests per second, without the unit: "0.5", "12", "1,200".
+pub fn rate(per_s: f64) -> String {
+    if !per_s.is_finite() || per_s < 0.0 {
+        "–".into()
+    } else if per_s < 10.0 && per_s.fract().abs() > 1e-9 {
+        format!("{per_s:.1}")
+    } else {
+        count(per_s.round() as u64)
+    }
+}
+
+/// A duration in milliseconds with sensible precision: "0.84 ms", "23.1 ms", "412 ms", "5.2 s".
+pub fn ms(v: f64) -> String {
+    if !v.is_finite() || v < 0.0 {
+        "–".into()
+    } else if v < 10.0 {
+        format!("{v:.2} ms")
+    } else if v < 100.0 {
+        format!("{v:.1} ms")
+    } else if v < 10_000.0 {
+        format!("{v:.0} ms")
+    } else {
+        format!("{:.1} s", v / 1_000.0)
+    }
+}
+
+/// Simulated time: "12.3 s", "4 min 05 s", "2 h 03 min".
+pub fn sim_time(us: SimTime) -> String {
+    let s = us as f64 / 1e6;
+    if s < 60.0 {
+        format!("{s:.1} s")
+    } else if s < 3_600.0 {
+        let whole = s as u64;
+        format!("{} min {:02} s", whole / 60, whole % 60)
+    } else {
+        let whole = s as u64;
+        format!("{} h {:02} min", whole / 3_600, (whole % 3_600) / 60)
+    }
+}
+
+/// A speed factor: "0.25×", "1×", "100×".
+pub fn speed(factor: f64) -> String {
+    if (factor - factor.round()).abs() < 1e-9 {
+        format!("{}×", factor.round() as u64)
+    } else {
+        format!("{}×", (factor * 100.0).round() / 100.0)
+    }
+}
+
+/// What the balancer box says it runs: HAProxy and its `balance` line.
+pub fn lb_role(algorithm: Algorithm, draws: u32) -> String {
+    match algorithm {
+        Algorithm::Random => format!("HAProxy · random({draws})"),
+        a => format!("HAProxy · {}", a.name()),
+    }
+}
+
+/// The second line of a web server box.
+pub fn web_role(w: &WebView) -> &'static str {
+    if !w.active {
+        "removed · finishing"
+    } else if w.weight == 0 {
+        "Nginx + app · drained"
+    } else {
+        "Nginx + app"
+    }
+}
+
+/// The second line of a database box: "MySQL primary", "replica · lag 3 ms".
+pub fn db_role(d: &DbView) -> String {
+    if d.primary {
+        "MySQL primary".into()
+    } else if d.lag_ms < 0.5 {
+        "replica · in sync".into()
+    } else if d.lag_ms < 10_000.0 {
+        format!("replica · lag {:.0} ms", d.lag_ms)
+    } else {
+        format!("replica · lag {:.1} s", d.lag_ms / 1_000.0)
+    }
+}
+
+/// One line on how each algorithm picks a server, for the page.
+pub fn algorithm_blurb(algorithm: Algorithm) -> &'static str {
+    match algorithm {
+        Algorithm::Roundrobin => {
+            "Takes the servers in turn, in proportion to their weights; a new weight counts at once."
+        }
+        Algorithm::StaticRr => {
+            "Takes the servers in turn with the weights they started with; a weight of 0 still drains a server."
+        }
+        Algorithm::Leastconn => "Sends each request to the server with the fewest open connections for its weight.",
+        Algorithm::First => "Fills the lowest-numbered server with a free slot first; the others wait in reserve.",
+        Algorithm::Source => "Hashes the client: the same client always lands on the same server.",
+        Algorithm::Random => "Draws a few servers at random (by weight) and sends the request to the least busy.",
+    }
+}
+
+/// Fraction of a server's workers in use, 0 to 1.
+pub fn utilisation(busy: u32, workers: u32) -> f64 {
+    if workers == 0 {
+        0.0
+    } else {
+        (busy as f64 / workers as f64).clamp(0.0, 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_slider_is_logarithmic_and_round_trips() {
+        assert_eq!(rate_from_slider(0), 1.0);
+        assert_eq!(rate_from_slider(250), 10.0);
+        assert_eq!(rate_from_slider(500), 100.0);
+        assert_eq!(rate_from_slider(750), 1_000.0);
+        assert_eq!(rate_from_slider(1_000), 10_000.0);
+        assert_eq!(rate_from_slider(5_000), 10_000.0);
+        let mut last = 0.0;
+        for p in 0..=RATE_SLIDER_MAX {
+            let r = rate_from_slider(p);
+            assert!(r > last, "position {p} gives {r}, not above {last}");
+            assert_eq!(slider_from_rate(r), p, "rate {r}");
+            last = r;
+        }
+        assert_eq!(slider_from_rate(0.0), 0);
+        assert_eq!(slider_from_rate(f64::NAN), 0);
+        assert_eq!(slider_from_rate(1e9), RATE_SLIDER_MAX);
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(rate(1.5), "1.5");
+        assert_eq!(rate(100.0), "100");
+        assert_eq!(rate(10_000.0), "10,000");
+        assert_eq!(ms(0.844), "0.84 ms");
+        assert_eq!(ms(23.14), "23.1 ms");
+        assert_eq!(ms(412.4), "412 ms");
+        assert_eq!(ms(5_210.0), "5210 ms");
+        assert_eq!(ms(12_300.0), "12.3 s");
+        assert_eq!(sim_time(12_345_678), "12.3 s");
+        assert_eq!(sim_time(245_000_000), "4 min 05 s");
+        assert_eq!(sim_time(7_380_000_000), "2 h 03 min");
+        assert_eq!(speed(1.0), "1×");
+        assert_eq!(speed(0.25), "0.25×");
+        assert_eq!(speed(100.0), "100×");
+    }
+
+    #[test]
+    fn roles_name_the_software() {
+        assert_eq!(lb_role(Algorithm::Roundrobin, 2), "HAProxy · roundrobin");
+        assert_eq!(lb_role(Algorithm::Random, 3), "HAProxy · random(3)");
+        // Database views as the model makes them, with the lag set by hand.
+        let view =
+            crate::sim::Sim::new(crate::scenario::Scenario::default(), crate::sim::TraceConfig::default()).view(0);
+        let db = |primary: bool, lag_ms: f64| {
+            let mut d = view.db[if primary { 0 } else { 1 }].clone();
+            d.lag_ms = lag_ms;
+            d
+        };
+        assert_eq!(db_role(&db(true, 0.0)), "MySQL primary");
+        assert_eq!(db_role(&db(false, 3.2)), "replica · lag 3 ms");
+        assert_eq!(db_role(&db(false, 0.0)), "replica · in sync");
+        assert_eq!(db_role(&db(false, 12_345.0)), "replica · lag 12.3 s");
+        for a in Algorithm::ALL {
+            assert!(!algorithm_blurb(a).is_empty());
+        }
+    }
+}

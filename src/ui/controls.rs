@@ -1,0 +1,216 @@
+//! The knobs. Every change is a command to the running model (`Driver::command`); a refused
+//! value comes back as an error message for the page, never a panic.
+
+use super::snapshot::Snapshot;
+use super::Shared;
+use crate::render::format;
+use crate::scenario::Algorithm;
+use crate::sim::CommandKind;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// The value of the `<input>` or `<select>` an event came from.
+pub fn event_value(e: &Event) -> Option<String> {
+    let target = e.target()?;
+    if let Some(input) = target.dyn_ref::<HtmlInputElement>() {
+        return Some(input.value());
+    }
+    target.dyn_ref::<HtmlSelectElement>().map(|s| s.value())
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ControlsProps {
+    pub shared: Shared,
+    pub snap: Rc<Snapshot>,
+    /// Told the outcome of every command (to show or clear an error, and refresh).
+    pub on_result: Callback<Result<(), String>>,
+}
+
+#[component(Controls)]
+pub fn controls(props: &ControlsProps) -> Html {
+    let snap = &props.snap;
+    // Build a callback that turns an event's value into a command.
+    let command = |parse: fn(&str) -> Result<CommandKind, String>| {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |e: Event| {
+            let result = match event_value(&e) {
+                Some(text) => parse(&text).and_then(|kind| shared.send(kind)),
+                None => Err("could not read the control's value".into()),
+            };
+            on_result.emit(result);
+        })
+    };
+    let on_rate = command(|t| {
+        let position: u32 = t.trim().parse().map_err(|_| format!("'{t}' is not a slider position"))?;
+        Ok(CommandKind::SetArrivalRate { per_s: format::rate_from_slider(position) })
+    });
+    let on_writes = command(|t| {
+        let pct: f64 = t.trim().parse().map_err(|_| format!("'{t}' is not a percentage"))?;
+        Ok(CommandKind::SetWriteRatio { ratio: pct / 100.0 })
+    });
+    let on_speed = command(|t| {
+        let factor: f64 = t.trim().parse().map_err(|_| format!("'{t}' is not a speed"))?;
+        Ok(CommandKind::SetSpeed { factor })
+    });
+    let on_algorithm = command(|t| {
+        Algorithm::parse(t)
+            .map(|algorithm| CommandKind::SetAlgorithm { algorithm })
+            .ok_or_else(|| format!("unknown algorithm '{t}'"))
+    });
+    let on_servers = command(|t| {
+        let count: u16 = t.trim().parse().map_err(|_| format!("'{t}' is not a number of servers"))?;
+        Ok(CommandKind::SetServerCount { count })
+    });
+    let on_draws = {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |text: String| {
+            let result = text
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| format!("draws must be a whole number from 1 to 8, not '{text}'"))
+                .and_then(|draws| shared.send(CommandKind::SetRandomDraws { draws }));
+            on_result.emit(result);
+        })
+    };
+    let on_play = {
+        let (shared, on_result, paused) = (props.shared.clone(), props.on_result.clone(), snap.paused);
+        Callback::from(move |_: MouseEvent| {
+            on_result.emit(shared.send(if paused { CommandKind::Resume } else { CommandKind::Pause }))
+        })
+    };
+    let on_step = {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |_: MouseEvent| on_result.emit(shared.step()))
+    };
+
+    let rate_position = format::slider_from_rate(snap.rate_per_s);
+    let rate_text = format!("{} requests/s", format::rate(snap.rate_per_s));
+    let writes_pct = (snap.write_ratio * 100.0).round();
+    let server_count = snap.servers.len();
+    let speed_index = format::SPEEDS
+        .iter()
+        .enumerate()
+        .min_by(|a, b| (a.1 - snap.speed).abs().total_cmp(&(b.1 - snap.speed).abs()))
+        .map_or(3, |(i, _)| i);
+    let (play_icon, play_label) = if snap.paused { ("▶", "Play") } else { ("❚❚", "Pause") };
+
+    html! {
+        <section class="controls" aria-labelledby="controls-title">
+            <h2 id="controls-title">{ "Controls" }</h2>
+            <div class="transport">
+                <button type="button" class="play" onclick={on_play} aria-keyshortcuts="Space"
+                    title="Play or pause (Space)">
+                    <span aria-hidden="true" class="icon">{ play_icon }</span>{ play_label }
+                </button>
+                <button type="button" onclick={on_step} title="Pause and process one event">
+                    <span aria-hidden="true" class="icon">{ "⇥" }</span>{ "Step" }
+                </button>
+                <label class="inline">
+                    <span>{ "Speed" }</span>
+                    <select name="speed" onchange={on_speed}>
+                        { for format::SPEEDS.iter().enumerate().map(|(i, s)| html! {
+                            <option value={s.to_string()} selected={i == speed_index}>{ format::speed(*s) }</option>
+                        }) }
+                    </select>
+                </label>
+            </div>
+
+            <label class="field">
+                <span class="name">{ "Traffic" }</span>
+                <output class="value">{ &rate_text }</output>
+                <input type="range" name="rate" min="0" max={format::RATE_SLIDER_MAX.to_string()} step="1"
+                    value={rate_position.to_string()} aria-valuetext={rate_text.clone()}
+                    oninput={on_rate.reform(Event::from)} />
+                <span class="scale" aria-hidden="true"><span>{ "1" }</span><span>{ "100" }</span><span>{ "10,000" }</span></span>
+            </label>
+
+            <label class="field">
+                <span class="name">{ "Writes" }</span>
+                <output class="value">{ format!("{writes_pct:.0} %") }</output>
+                <input type="range" name="writes" min="0" max="100" step="1" value={writes_pct.to_string()}
+                    aria-valuetext={format!("{writes_pct:.0} percent of requests are writes")}
+                    oninput={on_writes.reform(Event::from)} />
+            </label>
+
+            <label class="field">
+                <span class="name">{ "Balancing algorithm" }</span>
+                <select name="algorithm" onchange={on_algorithm}>
+                    { for Algorithm::ALL.iter().map(|a| html! {
+                        <option value={a.name()} selected={*a == snap.algorithm}>{ a.name() }</option>
+                    }) }
+                </select>
+                <span class="hint">{ format::algorithm_blurb(snap.algorithm) }</span>
+            </label>
+
+            if snap.algorithm == Algorithm::Random {
+                <NumberField label="Servers drawn per request" min={1} max={8}
+                    value={snap.random_draws} on_commit={on_draws} class="field" />
+            }
+
+            <label class="field">
+                <span class="name">{ "Web servers" }</span>
+                <output class="value">{ server_count }</output>
+                <input type="range" name="servers" min="1" max={format::MAX_SERVERS_UI.to_string()} step="1"
+                    value={server_count.to_string()}
+                    aria-valuetext={format!("{server_count} web servers")}
+                    oninput={on_servers.reform(Event::from)} />
+            </label>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NumberFieldProps {
+    /// Visible label (also the accessible name).
+    pub label: AttrValue,
+    pub min: u32,
+    pub max: u32,
+    /// The model's value.
+    pub value: u32,
+    /// Called with the typed text when the user commits it (Enter, leaving the field, arrows).
+    pub on_commit: Callback<String>,
+    #[prop_or_default]
+    pub class: Classes,
+    /// Hide the label visually (it stays the accessible name), for table cells.
+    #[prop_or_default]
+    pub compact: bool,
+}
+
+/// A number input that shows the model's value but keeps what the user is typing until it is
+/// committed, so the page's 10 Hz refresh never overwrites a half-typed number.
+#[component(NumberField)]
+pub fn number_field(props: &NumberFieldProps) -> Html {
+    let draft = use_state(|| None::<String>);
+    let oninput = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
+                draft.set(Some(input.value()));
+            }
+        })
+    };
+    let onchange = {
+        let (draft, on_commit) = (draft.clone(), props.on_commit.clone());
+        Callback::from(move |e: Event| {
+            if let Some(text) = event_value(&e) {
+                on_commit.emit(text);
+            }
+            draft.set(None);
+        })
+    };
+    let onblur = {
+        let draft = draft.clone();
+        Callback::from(move |_: FocusEvent| draft.set(None))
+    };
+    let value = (*draft).clone().unwrap_or_else(|| props.value.to_string());
+    let label_class = if props.compact { "visually-hidden" } else { "name" };
+    html! {
+        <label class={props.class.clone()}>
+            <span class={label_class}>{ props.label.clone() }</span>
+            <input type="number" inputmode="numeric" min={props.min.to_string()} max={props.max.to_string()}
+                step="1" {value} {oninput} {onchange} {onblur} />
+        </label>
+    }
+}

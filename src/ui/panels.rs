@@ -1,0 +1,145 @@
+//! Read-outs: the live figures, the per-server load table (with the weight inputs) and the
+//! event log. All render from a [`Snapshot`].
+
+use super::controls::NumberField;
+use super::snapshot::{cause_words, Snapshot};
+use super::Shared;
+use crate::render::format;
+use crate::sim::CommandKind;
+use std::rc::Rc;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct SnapProps {
+    pub snap: Rc<Snapshot>,
+}
+
+#[component(Figures)]
+pub fn figures(props: &SnapProps) -> Html {
+    let s = &props.snap;
+    let opt_ms = |v: Option<f64>| v.map_or_else(|| "–".to_string(), format::ms);
+    let throughput = s.throughput_per_s.map_or_else(|| "–".to_string(), |n| format::count(n as u64));
+    let causes = if s.failed_by_cause.is_empty() {
+        "none so far".to_string()
+    } else {
+        s.failed_by_cause
+            .iter()
+            .map(|(c, n)| format!("{} {}", format::count(*n), cause_words(*c)))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    let error_class = if s.failed > 0 { classes!("figure", "bad") } else { classes!("figure") };
+    html! {
+        <dl class="figures" aria-label="Live figures">
+            <div class="figure">
+                <dt>{ "Throughput" }</dt>
+                <dd><span class="big">{ throughput }</span><span class="unit">{ "/s" }</span></dd>
+                <dd class="sub">{ "completed per second" }</dd>
+            </div>
+            <div class="figure">
+                <dt>{ "Latency p50" }</dt>
+                <dd><span class="big">{ opt_ms(s.p50_ms) }</span></dd>
+                <dd class="sub">{ "median" }</dd>
+            </div>
+            <div class="figure">
+                <dt>{ "Latency p99" }</dt>
+                <dd><span class="big">{ opt_ms(s.p99_ms) }</span></dd>
+                <dd class="sub">{ "1 in 100 slower" }</dd>
+            </div>
+            <div class={error_class}>
+                <dt>{ "Errors" }</dt>
+                <dd><span class="big">{ format::count(s.failed) }</span></dd>
+                <dd class="sub">{ causes }</dd>
+            </div>
+            <div class="figure">
+                <dt>{ "In flight" }</dt>
+                <dd><span class="big">{ format::count(s.in_flight) }</span></dd>
+                <dd class="sub">{ format!("{} queued at lb1", format::count(s.balancer_queue as u64)) }</dd>
+            </div>
+            <div class="figure">
+                <dt>{ "Sim time" }</dt>
+                <dd><span class="big">{ format::sim_time(s.now_us) }</span></dd>
+                <dd class="sub">{ if s.paused { "paused".to_string() } else { format!("running at {}", format::speed(s.speed)) } }</dd>
+            </div>
+        </dl>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ServerTableProps {
+    pub shared: Shared,
+    pub snap: Rc<Snapshot>,
+    pub on_result: Callback<Result<(), String>>,
+}
+
+/// One row per web server: its weight (editable) and its load right now.
+#[component(ServerTable)]
+pub fn server_table(props: &ServerTableProps) -> Html {
+    let rows = props.snap.servers.iter().enumerate().map(|(i, w)| {
+        let on_commit = {
+            let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+            Callback::from(move |text: String| {
+                let result = text
+                    .trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("a weight is a whole number from 0 to 256, not '{text}'"))
+                    .and_then(|weight| shared.send(CommandKind::SetWeight { server: i as u16, weight }));
+                on_result.emit(result);
+            })
+        };
+        let level = format::utilisation(w.busy, w.workers);
+        // Bar widths come from classes (5 % steps): inline styles are blocked by the page's CSP.
+        let bar = classes!("bar", format!("w{}", (level * 20.0).round() as u32), (level >= 0.999).then_some("full"));
+        html! {
+            <tr key={i}>
+                <th scope="row">{ w.id.to_string() }</th>
+                <td class="weight">
+                    <NumberField label={format!("Weight of {}", w.id)} min={0} max={256} value={w.weight}
+                        {on_commit} compact={true} />
+                </td>
+                <td class="load">
+                    <span class="meter" aria-hidden="true"><span class={bar}></span></span>
+                    <span class="num">{ format!("{}/{}", w.busy, w.workers) }</span>
+                </td>
+                <td class="num">{ w.waiting }</td>
+                <td class="num">{ w.conns }</td>
+                <td class="num">{ w.queued_for }</td>
+                <td class="num">{ format::count(w.completed) }</td>
+            </tr>
+        }
+    });
+    html! {
+        <section class="servers" aria-labelledby="servers-title">
+            <h2 id="servers-title">{ "Web servers" }</h2>
+            <div class="table-scroll">
+                <table>
+                    <thead>
+                        <tr>
+                            <th scope="col">{ "Server" }</th>
+                            <th scope="col">{ "Weight" }</th>
+                            <th scope="col"><abbr title="busy workers of all workers">{ "Busy" }</abbr></th>
+                            <th scope="col" class="num"><abbr title="requests at the server waiting for a worker">{ "Wait" }</abbr></th>
+                            <th scope="col" class="num"><abbr title="open connections from lb1">{ "Conns" }</abbr></th>
+                            <th scope="col" class="num"><abbr title="waiting in lb1 for this server only">{ "Queued" }</abbr></th>
+                            <th scope="col" class="num">{ "Served" }</th>
+                        </tr>
+                    </thead>
+                    <tbody>{ for rows }</tbody>
+                </table>
+            </div>
+            <p class="hint">{ "Weight 0 drains a server. Queued counts requests that only this server may take (source hashing)." }</p>
+        </section>
+    }
+}
+
+#[component(EventLog)]
+pub fn event_log(props: &SnapProps) -> Html {
+    html! {
+        <section class="log" aria-labelledby="log-title">
+            <h2 id="log-title">{ "Event log" }<span class="hint">{ " newest first" }</span></h2>
+            <ol class="lines">
+                { for props.snap.log.iter().map(|line| html! { <li>{ line }</li> }) }
+            </ol>
+        </section>
+    }
+}

@@ -1,0 +1,175 @@
+//! The topology canvas and the animation loop. Each `requestAnimationFrame` advances the model by
+//! the wall-clock time since the last frame and draws it straight onto the canvas: no Yew
+//! rendering happens per frame (the rest of the page refreshes at ~10 Hz, see `super::App`).
+
+use super::Shared;
+use crate::render::canvas::{DrawOptions, Painter};
+use crate::sim::SimTime;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlCanvasElement;
+use yew::prelude::*;
+
+/// How the last frames went, for the page's frame-time readout.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FrameStats {
+    /// Time spent advancing the model and drawing, per frame (smoothed), ms.
+    pub work_ms: f64,
+    /// Frames per second (smoothed).
+    pub fps: f64,
+    /// Model events processed in the last frame.
+    pub events: u64,
+    /// False when the per-frame event cap held the model back (slower than real time).
+    pub kept_up: bool,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TopologyProps {
+    pub shared: Shared,
+    /// The canvas's accessible description.
+    pub label: AttrValue,
+}
+
+#[component(Topology)]
+pub fn topology(props: &TopologyProps) -> Html {
+    let canvas = use_node_ref();
+    {
+        let (canvas, shared) = (canvas.clone(), props.shared.clone());
+        use_effect_with((), move |_| {
+            let running = FrameLoop::start(canvas, shared);
+            move || drop(running)
+        });
+    }
+    html! {
+        <canvas id="topology" class="topology" ref={canvas} role="img" aria-label={props.label.clone()}></canvas>
+    }
+}
+
+/// Redraw only when something visible may have changed.
+#[derive(Clone, Copy, PartialEq)]
+struct DrawKey {
+    now: SimTime,
+    events: u64,
+    commands: usize,
+    particles: bool,
+}
+
+struct FrameState {
+    shared: Shared,
+    canvas: NodeRef,
+    painter: Option<Painter>,
+    last_ts: Option<f64>,
+    last_key: Option<DrawKey>,
+}
+
+/// The frame callback handed to `requestAnimationFrame` (made once, reused every frame).
+type FrameCallback = Closure<dyn FnMut(f64)>;
+
+struct LoopInner {
+    callback: RefCell<Option<FrameCallback>>,
+    request_id: Cell<Option<i32>>,
+    state: RefCell<FrameState>,
+}
+
+/// A running animation loop; dropping it cancels the next frame and frees the loop.
+pub struct FrameLoop(Rc<LoopInner>);
+
+impl FrameLoop {
+    pub fn start(canvas: NodeRef, shared: Shared) -> FrameLoop {
+        let inner = Rc::new(LoopInner {
+            callback: RefCell::new(None),
+            request_id: Cell::new(None),
+            state: RefCell::new(FrameState { shared, canvas, painter: None, last_ts: None, last_key: None }),
+        });
+        let weak: Weak<LoopInner> = Rc::downgrade(&inner);
+        let callback = FrameCallback::new(move |ts: f64| {
+            if let Some(inner) = weak.upgrade() {
+                inner.request_id.set(None);
+                if let Ok(mut state) = inner.state.try_borrow_mut() {
+                    state.frame(ts);
+                }
+                request(&inner);
+            }
+        });
+        *inner.callback.borrow_mut() = Some(callback);
+        request(&inner);
+        FrameLoop(inner)
+    }
+}
+
+fn request(inner: &LoopInner) {
+    let Some(window) = web_sys::window() else { return };
+    if let Some(callback) = inner.callback.borrow().as_ref() {
+        if let Ok(id) = window.request_animation_frame(callback.as_ref().unchecked_ref()) {
+            inner.request_id.set(Some(id));
+        }
+    }
+}
+
+impl Drop for FrameLoop {
+    fn drop(&mut self) {
+        if let (Some(id), Some(window)) = (self.0.request_id.take(), web_sys::window()) {
+            let _ = window.cancel_animation_frame(id);
+        }
+    }
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+impl FrameState {
+    fn frame(&mut self, ts: f64) {
+        let dt = self.last_ts.map_or(0.0, |last| (ts - last).max(0.0));
+        self.last_ts = Some(ts);
+        let started = now_ms();
+        if self.painter.is_none() {
+            let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>() else { return };
+            match Painter::new(canvas) {
+                Ok(p) => self.painter = Some(p),
+                Err(e) => {
+                    web_sys::console::error_1(&e.into());
+                    return;
+                }
+            }
+        }
+        let Some(painter) = self.painter.as_mut() else { return };
+        let resized = painter.fit();
+        let particles = self.shared.show_particles.get();
+        let (view, options, report) = {
+            let Ok(mut driver) = self.shared.driver.try_borrow_mut() else { return };
+            let report = driver.advance(dt);
+            let key = DrawKey {
+                now: driver.sim.now(),
+                events: driver.sim.events_processed(),
+                commands: driver.sim.commands().len(),
+                particles,
+            };
+            if !resized && self.last_key == Some(key) {
+                self.record(dt, started, report.events, report.kept_up);
+                return;
+            }
+            self.last_key = Some(key);
+            let view = driver.sim.view(if particles { self.shared.max_particles } else { 0 });
+            let options = DrawOptions { particles, random_draws: driver.sim.scenario().balancer.random_draws };
+            (view, options, report)
+        };
+        painter.draw(&view, &options);
+        self.record(dt, started, report.events, report.kept_up);
+    }
+
+    fn record(&self, dt: f64, started: f64, events: u64, kept_up: bool) {
+        let mut s = self.shared.frame.get();
+        let work = (now_ms() - started).max(0.0);
+        let smooth = |old: f64, new: f64| if old == 0.0 { new } else { old * 0.9 + new * 0.1 };
+        s.work_ms = smooth(s.work_ms, work);
+        if dt > 0.0 {
+            s.fps = smooth(s.fps, 1_000.0 / dt);
+        }
+        s.events = events;
+        s.kept_up = kept_up;
+        self.shared.frame.set(s);
+    }
+}

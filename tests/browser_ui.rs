@@ -1,0 +1,223 @@
+//! The page's controls drive the running model, and the canvas draws it (headless Chromium).
+//!
+//! Each test mounts its own copy of the page with `infrasim::ui::mount(element)`, which returns
+//! the `Driver` that page commands and animates; the test then works the DOM like a user and reads
+//! the effect on that model.
+//!
+//! Run with `cargo test --target wasm32-unknown-unknown --test browser_ui`.
+#![cfg(target_arch = "wasm32")]
+
+use infrasim::render::layout::Layout;
+use infrasim::render::theme::BACKGROUND_RGB;
+use infrasim::scenario::Algorithm;
+use infrasim::sim::{Driver, NodeId};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{
+    CanvasRenderingContext2d, Element, Event, EventInit, HtmlCanvasElement, HtmlElement, HtmlInputElement,
+    HtmlSelectElement,
+};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+type Model = Rc<RefCell<Driver>>;
+
+fn document() -> web_sys::Document {
+    web_sys::window().expect("a window").document().expect("a document")
+}
+
+/// A fresh page in its own container, sized like a desktop canvas, once it has drawn frames.
+async fn mount() -> (Element, Model) {
+    let doc = document();
+    let host = doc.create_element("div").expect("create div");
+    doc.body().expect("a body").append_child(&host).expect("append host");
+    let model = infrasim::ui::mount(host.clone());
+    for _ in 0..100 {
+        sleep(50).await;
+        if host.query_selector(".canvas-wrap").ok().flatten().is_some() {
+            break;
+        }
+    }
+    // The test page has no stylesheet: give the canvas's box the size the page's CSS would.
+    let wrap: HtmlElement = find(&host, ".canvas-wrap");
+    wrap.style().set_property("width", "960px").expect("set width");
+    wrap.style().set_property("height", "480px").expect("set height");
+    wait_until("the model starts running", || model.borrow().sim.now() > 0).await;
+    (host, model)
+}
+
+/// Yield to the browser for `ms` milliseconds (a `setTimeout` promise: gloo's timer futures need
+/// a gloo feature this crate does not enable).
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let window = web_sys::window().expect("a window");
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("setTimeout");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.expect("the timeout resolves");
+}
+
+fn find<T: JsCast>(root: &Element, selector: &str) -> T {
+    root.query_selector(selector)
+        .expect("valid selector")
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+        .dyn_into::<T>()
+        .unwrap_or_else(|_| panic!("{selector} is not the expected element type"))
+}
+
+/// Poll for up to ~5 s.
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if done() {
+            return;
+        }
+        sleep(50).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+/// Fire an event the way a user's input would (bubbling, like the browser's own).
+fn fire(target: &Element, kind: &str) {
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    let event = Event::new_with_event_init_dict(kind, &init).expect("create event");
+    target.dispatch_event(&event).expect("dispatch event");
+}
+
+fn now_us(model: &Model) -> u64 {
+    model.borrow().sim.now()
+}
+
+fn command_count(model: &Model) -> usize {
+    model.borrow().sim.commands().len()
+}
+
+#[wasm_bindgen_test]
+async fn the_page_mounts_with_its_controls_and_canvas() {
+    let (host, _model) = mount().await;
+    let canvas: HtmlCanvasElement = find(&host, "canvas#topology");
+    assert!(canvas.width() > 0 && canvas.height() > 0);
+    assert!(host.query_selector("h1").ok().flatten().is_some(), "a heading");
+    for name in ["rate", "writes", "servers"] {
+        let _: HtmlInputElement = find(&host, &format!("input[name={name}]"));
+    }
+    for name in ["speed", "algorithm"] {
+        let _: HtmlSelectElement = find(&host, &format!("select[name={name}]"));
+    }
+    let _: HtmlElement = find(&host, "button.play");
+}
+
+#[wasm_bindgen_test]
+async fn the_traffic_slider_changes_the_running_model() {
+    let (host, model) = mount().await;
+    let before_rate = model.borrow().sim.scenario().traffic.arrival_rate_per_s;
+    let (before_now, before_commands) = (now_us(&model), command_count(&model));
+    let slider: HtmlInputElement = find(&host, "input[name=rate]");
+    // Position 750 of the log scale is 1 000 requests/s.
+    slider.set_value("750");
+    fire(&slider, "input");
+    let rate = model.borrow().sim.scenario().traffic.arrival_rate_per_s;
+    assert_ne!(rate, before_rate);
+    assert_eq!(rate, 1_000.0);
+    assert_eq!(command_count(&model), before_commands + 1, "one command, no restart");
+    let at_change = now_us(&model);
+    assert!(at_change >= before_now, "time did not go back: no restart");
+    wait_until("simulated time moves on", || now_us(&model) > at_change).await;
+    wait_until("the page shows the new rate", || host.text_content().unwrap_or_default().contains("1,000 requests/s"))
+        .await;
+}
+
+#[wasm_bindgen_test]
+async fn pause_stops_simulated_time_and_play_resumes_it() {
+    let (host, model) = mount().await;
+    let button: HtmlElement = find(&host, "button.play");
+    button.click();
+    assert!(model.borrow().paused());
+    let frozen = now_us(&model);
+    sleep(300).await;
+    assert_eq!(now_us(&model), frozen, "paused time stands still");
+    wait_until("the button offers Play", || button.text_content().unwrap_or_default().contains("Play")).await;
+    button.click();
+    assert!(!model.borrow().paused());
+    wait_until("time runs again", || now_us(&model) > frozen).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_canvas_draws_the_nodes_where_the_layout_puts_them() {
+    let (host, model) = mount().await;
+    let canvas: HtmlCanvasElement = find(&host, "canvas#topology");
+    // Let a frame or two draw at the final size.
+    sleep(200).await;
+    let rect = canvas.get_bounding_client_rect();
+    let (css_w, css_h) = (rect.width(), rect.height());
+    assert!((css_w - 960.0).abs() < 1.0 && (css_h - 480.0).abs() < 1.0, "canvas is {css_w}x{css_h}");
+    let scale = canvas.width() as f64 / css_w;
+    assert!((canvas.height() as f64 / css_h - scale).abs() < 0.01, "backing store keeps the aspect");
+    let layout = Layout::for_view(css_w, css_h, &model.borrow().sim.view(0));
+    let ctx: CanvasRenderingContext2d =
+        canvas.get_context("2d").expect("context").expect("2d context").dyn_into().expect("2d");
+    let pixel = |x: f64, y: f64| -> [u8; 3] {
+        let data = ctx.get_image_data((x * scale).round(), (y * scale).round(), 1.0, 1.0).expect("pixels").data();
+        [data[0], data[1], data[2]]
+    };
+    let differs = |p: [u8; 3]| p.iter().zip(BACKGROUND_RGB).any(|(a, b)| a.abs_diff(b) > 6);
+    // An empty corner is background; every node's box is not.
+    assert!(!differs(pixel(2.0, css_h - 2.0)), "bottom-left corner is background: {:?}", pixel(2.0, css_h - 2.0));
+    for id in [NodeId::Lb(0), NodeId::Web(0), NodeId::Db(0), NodeId::Clients, NodeId::Dns] {
+        let c = layout.center(id).unwrap_or_else(|| panic!("{id} is laid out"));
+        let p = pixel(c.x, c.y);
+        assert!(differs(p), "{id} at {c:?} looks like background: {p:?}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_algorithm_selector_switches_the_running_model() {
+    let (host, model) = mount().await;
+    assert_eq!(model.borrow().sim.scenario().balancer.algorithm, Algorithm::Roundrobin);
+    let (before_now, before_commands) = (now_us(&model), command_count(&model));
+    let select: HtmlSelectElement = find(&host, "select[name=algorithm]");
+    select.set_value("leastconn");
+    fire(&select, "change");
+    assert_eq!(model.borrow().sim.scenario().balancer.algorithm, Algorithm::Leastconn);
+    assert_eq!(command_count(&model), before_commands + 1);
+    assert!(now_us(&model) >= before_now, "no restart");
+    let at_change = now_us(&model);
+    wait_until("simulated time moves on", || now_us(&model) > at_change).await;
+    // `random` brings its draws input; a refused draws value is reported, not applied.
+    select.set_value("random");
+    fire(&select, "change");
+    assert_eq!(model.borrow().sim.scenario().balancer.algorithm, Algorithm::Random);
+    wait_until("the draws input appears", || {
+        host.query_selector("input[type=number][max='8']").ok().flatten().is_some()
+    })
+    .await;
+    let draws: HtmlInputElement = find(&host, "input[type=number][max='8']");
+    draws.set_value("3");
+    fire(&draws, "change");
+    assert_eq!(model.borrow().sim.scenario().balancer.random_draws, 3);
+    draws.set_value("99");
+    fire(&draws, "change");
+    assert_eq!(model.borrow().sim.scenario().balancer.random_draws, 3, "99 draws refused");
+    wait_until("the refusal is shown", || host.query_selector("[role=alert]").ok().flatten().is_some()).await;
+}
+
+#[wasm_bindgen_test]
+async fn weights_and_server_count_reach_the_model() {
+    let (host, model) = mount().await;
+    let servers: HtmlInputElement = find(&host, "input[name=servers]");
+    servers.set_value("5");
+    fire(&servers, "input");
+    assert_eq!(model.borrow().sim.active_servers(), 5);
+    wait_until("five rows of servers", || {
+        host.query_selector_all(".servers tbody tr").map(|l| l.length()).unwrap_or(0) == 5
+    })
+    .await;
+    let weight: HtmlInputElement = find(&host, ".servers tbody tr td.weight input");
+    weight.set_value("7");
+    fire(&weight, "change");
+    assert_eq!(model.borrow().sim.scenario().web.servers[0].weight, 7);
+    weight.set_value("seven");
+    fire(&weight, "change");
+    assert_eq!(model.borrow().sim.scenario().web.servers[0].weight, 7, "text refused");
+}
