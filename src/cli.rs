@@ -4,8 +4,9 @@
 
 use clap::{Parser, Subcommand};
 use infrasim::scenario::{self, apply_setting, preset, preset_names, setting_docs, Scenario, PRESETS};
+use infrasim::sim::node::Link;
 use infrasim::sim::time::from_s;
-use infrasim::sim::{Report, Sim, TraceConfig};
+use infrasim::sim::{Command, CommandKind, NodeId, Report, Sim, TraceConfig};
 
 #[derive(Parser)]
 #[command(name = "infrasim", version, about = "Simulate the www.foobar.com infrastructure: scenario in, metrics out")]
@@ -14,22 +15,33 @@ struct Cli {
     command: Cmd,
 }
 
+/// Where the scenario comes from, shared by `run` and `spof`.
+#[derive(clap::Args)]
+struct ScenarioArgs {
+    /// Start from this preset (see `infrasim presets`).
+    #[arg(long, default_value = "three-server")]
+    preset: String,
+    /// Start from this scenario JSON file instead of a preset.
+    #[arg(long)]
+    scenario: Option<std::path::PathBuf>,
+    /// Change one setting, `key=value`; repeatable (see `infrasim show --keys`).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Seed of the random generator.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Run a scenario and print its metrics.
     Run {
-        /// Start from this preset (see `infrasim presets`).
-        #[arg(long, default_value = "three-server")]
-        preset: String,
-        /// Start from this scenario JSON file instead of a preset.
-        #[arg(long)]
-        scenario: Option<std::path::PathBuf>,
-        /// Change one setting, `key=value`; repeatable (see `infrasim show --keys`).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        /// Seed of the random generator.
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Inject a fault, `TIME:ACTION:TARGET`: `30s:kill:web1`, `45s:restore:web1`,
+        /// `10s:slow=4:web2`, `20s:cut:lb1-lb2`, `50s:heal:lb1-lb2`; repeatable.
+        #[arg(long = "fault", value_name = "T:ACTION:TARGET")]
+        faults: Vec<String>,
         /// Simulated seconds to run.
         #[arg(long, default_value_t = 60.0)]
         duration_s: f64,
@@ -39,6 +51,11 @@ enum Cmd {
         /// Also print the event trace, one line per event, to stderr.
         #[arg(long)]
         trace: bool,
+    },
+    /// Fail each node and link in turn and report what it does to the site, as JSON.
+    Spof {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
     },
     /// List the presets.
     Presets,
@@ -56,13 +73,13 @@ enum Cmd {
         #[arg(long, default_value_t = 5_000_000)]
         requests: u64,
     },
-    /// Run the three-server design for hours of simulated time and print memory each hour:
-    /// shows that memory stays flat however long the model runs.
+    /// Run for hours of simulated time and print memory each hour: memory stays flat
+    /// however long the model runs.
     Soak {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
         #[arg(long, default_value_t = 24.0)]
         hours: f64,
-        #[arg(long, default_value_t = 1_000.0)]
-        rate_per_s: f64,
     },
 }
 
@@ -102,47 +119,24 @@ pub fn main() -> i32 {
             }
             0
         }
-        Cmd::Run { preset, scenario, set, seed, duration_s, json, trace } => {
-            let mut s = match scenario {
-                Some(path) => match std::fs::read_to_string(&path) {
-                    Ok(text) => match Scenario::from_json(&text) {
-                        Ok(s) => s,
-                        Err(problems) => {
-                            for p in &problems {
-                                eprintln!("infrasim: {}: {p}", path.display());
-                            }
-                            return 2;
-                        }
-                    },
-                    Err(e) => return fail(format!("cannot read {}: {e}", path.display())),
-                },
-                None => match load_preset(&preset) {
-                    Ok(s) => s,
-                    Err(e) => return fail(e),
-                },
+        Cmd::Run { scenario, faults, duration_s, json, trace } => {
+            let s = match load_scenario(&scenario) {
+                Ok(s) => s,
+                Err(code) => return code,
             };
-            for kv in &set {
-                let Some((key, value)) = kv.split_once('=') else {
-                    return fail(format!("--set {kv}: expected key=value"));
-                };
-                if let Err(e) = apply_setting(&mut s, key.trim(), value) {
-                    return fail(e);
-                }
-            }
-            if let Some(seed) = seed {
-                s.seed = seed;
-            }
             if !duration_s.is_finite() || duration_s <= 0.0 || duration_s > 30.0 * 86_400.0 {
                 return fail(format!("--duration-s {duration_s}: allowed more than 0 up to 2592000"));
             }
-            let problems = s.validate();
-            if !problems.is_empty() {
-                for p in problems {
-                    eprintln!("infrasim: {p}");
-                }
-                return 2;
-            }
             let mut sim = Sim::new(s, TraceConfig { enabled: trace, capacity: usize::MAX });
+            for text in &faults {
+                let command = match parse_fault(text) {
+                    Ok(c) => c,
+                    Err(e) => return fail(format!("--fault {text}: {e}")),
+                };
+                if let Err(e) = sim.apply(command) {
+                    return fail(format!("--fault {text}: {e}"));
+                }
+            }
             sim.run_until(from_s(duration_s), u64::MAX);
             if trace {
                 for line in sim.trace.lines() {
@@ -157,11 +151,23 @@ pub fn main() -> i32 {
             }
             0
         }
+        Cmd::Spof { scenario } => {
+            let s = match load_scenario(&scenario) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let report = infrasim::sim::spof::analyse(&s);
+            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            0
+        }
         Cmd::Bench { requests } => {
             bench(requests);
             0
         }
-        Cmd::Soak { hours, rate_per_s } => soak(hours, rate_per_s),
+        Cmd::Soak { scenario, hours } => match load_scenario(&scenario) {
+            Ok(s) => soak(s, hours),
+            Err(code) => code,
+        },
     }
 }
 
@@ -249,20 +255,9 @@ fn rss_kib() -> Option<u64> {
     Some(pages * 4)
 }
 
-fn soak(hours: f64, rate_per_s: f64) -> i32 {
-    let mut s = scenario::preset("three-server").unwrap_or_default();
-    s.traffic.arrival_rate_per_s = rate_per_s;
-    if let Err(e) = (|| -> Result<(), String> {
-        if !(hours > 0.0 && hours <= 24.0 * 30.0) {
-            return Err(format!("--hours {hours}: allowed more than 0 up to 720"));
-        }
-        let problems = s.validate();
-        if let Some(p) = problems.first() {
-            return Err(p.to_string());
-        }
-        Ok(())
-    })() {
-        return fail(e);
+fn soak(s: Scenario, hours: f64) -> i32 {
+    if !(hours > 0.0 && hours <= 24.0 * 30.0) {
+        return fail(format!("--hours {hours}: allowed more than 0 up to 720"));
     }
     // The page's trace settings: a bounded ring of the newest events.
     let mut sim = Sim::new(s, TraceConfig { enabled: true, capacity: 2_000 });
@@ -281,4 +276,75 @@ fn soak(hours: f64, rate_per_s: f64) -> i32 {
         );
     }
     0
+}
+
+/// The scenario named by the arguments, with every `--set` applied and validated.
+/// Err carries the exit code (2) after printing what is wrong.
+fn load_scenario(args: &ScenarioArgs) -> Result<Scenario, i32> {
+    let mut s = match &args.scenario {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => match Scenario::from_json(&text) {
+                Ok(s) => s,
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("infrasim: {}: {p}", path.display());
+                    }
+                    return Err(2);
+                }
+            },
+            Err(e) => return Err(fail(format!("cannot read {}: {e}", path.display()))),
+        },
+        None => load_preset(&args.preset).map_err(fail)?,
+    };
+    for kv in &args.set {
+        let Some((key, value)) = kv.split_once('=') else {
+            return Err(fail(format!("--set {kv}: expected key=value")));
+        };
+        apply_setting(&mut s, key.trim(), value).map_err(fail)?;
+    }
+    if let Some(seed) = args.seed {
+        s.seed = seed;
+    }
+    let problems = s.validate();
+    if !problems.is_empty() {
+        for p in problems {
+            eprintln!("infrasim: {p}");
+        }
+        return Err(2);
+    }
+    Ok(s)
+}
+
+/// `30s:kill:web1`, `1500ms:slow=4:db1`, `20:cut:lb1-lb2` (a bare number is seconds).
+fn parse_fault(text: &str) -> Result<Command, String> {
+    let mut parts = text.splitn(3, ':');
+    let (Some(time), Some(action), Some(target)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("expected TIME:ACTION:TARGET, e.g. 30s:kill:web1".into());
+    };
+    let seconds: f64 = if let Some(ms) = time.strip_suffix("ms") {
+        ms.parse::<f64>().map(|v| v / 1_000.0)
+    } else {
+        time.trim_end_matches('s').parse::<f64>()
+    }
+    .map_err(|_| format!("'{time}' is not a time; write 30s or 1500ms"))?;
+    if !(seconds.is_finite() && seconds >= 0.0) {
+        return Err(format!("'{time}' is not a time; write 30s or 1500ms"));
+    }
+    let node = || {
+        NodeId::parse(target)
+            .ok_or_else(|| format!("'{target}' is not a node; nodes are lb1, lb2, web1..webN, db1..dbN, dns"))
+    };
+    let link = || Link::parse(target).ok_or_else(|| format!("'{target}' is not a link; write two nodes like lb1-lb2"));
+    let what = match action {
+        "kill" => CommandKind::Kill { node: node()? },
+        "restore" => CommandKind::Restore { node: node()? },
+        "cut" => CommandKind::Cut { link: link()? },
+        "heal" => CommandKind::Heal { link: link()? },
+        a if a.starts_with("slow=") => {
+            let factor: f64 = a[5..].parse().map_err(|_| format!("'{a}': write slow=FACTOR, e.g. slow=4"))?;
+            CommandKind::Slow { node: node()?, factor }
+        }
+        other => return Err(format!("'{other}' is not an action; allowed kill, restore, slow=FACTOR, cut, heal")),
+    };
+    Ok(Command { at_us: from_s(seconds), what })
 }

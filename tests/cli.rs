@@ -124,3 +124,52 @@ fn scenario_files_load_and_bad_ones_exit_2_with_paths() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn faults_from_the_command_line_show_in_the_timeline() {
+    let (code, out, err) = infrasim(&[
+        "run",
+        "--fault",
+        "30s:kill:web1",
+        "--fault",
+        "45s:restore:web1",
+        "--fault",
+        "10s:slow=4:web2",
+        "--duration-s",
+        "60",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let events: Vec<(String, String)> = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["node"].as_str().unwrap().to_string(), e["event"].as_str().unwrap().to_string()))
+        .collect();
+    for expected in
+        [("web2", "slowed"), ("web1", "killed"), ("web1", "marked down"), ("web1", "restored"), ("web1", "marked up")]
+    {
+        assert!(events.iter().any(|(n, e)| n == expected.0 && e == expected.1), "{expected:?} in {events:?}");
+    }
+    let availability = v["availability"].as_f64().unwrap();
+    assert!(availability > 0.9 && availability < 1.0, "{availability}");
+    for bad in
+        ["30s:explode:web1", "soon:kill:web1", "30s:kill:web9", "30s:cut:lb1", "30s:slow=x:web1", "30s:slow=4:lb1"]
+    {
+        let (code, _, err) = infrasim(&["run", "--fault", bad]);
+        assert_eq!(code, 2, "{bad}");
+        assert!(err.contains("--fault"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn spof_prints_json_with_the_single_points_of_failure() {
+    let (code, out, err) = infrasim(&["spof", "--preset", "three-server"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let spofs: Vec<&str> =
+        v["single_points_of_failure"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    assert!(spofs.contains(&"lb1") && spofs.contains(&"db1"), "{spofs:?}");
+    assert!(v["nodes"].as_array().unwrap().iter().all(|n| n["effect"].is_string()));
+}

@@ -308,6 +308,220 @@ fn settings() -> &'static [Setting] {
                 ReadFrom::parse(v.trim()).ok_or_else(|| format!("'{v}' is not allowed; allowed replica, primary"))?;
             Ok(())
         }),
+        setting!(
+            "balancer.retries",
+            "retries",
+            "0 to 10",
+            "times a refused connection is retried before 503",
+            |s, v| {
+                s.balancer.retries = int(v, 0, 10)? as u32;
+                Ok(())
+            }
+        ),
+        setting!(
+            "balancer.redispatch",
+            "",
+            "true|false",
+            "the last retry goes to another server (option redispatch)",
+            |s, v| {
+                s.balancer.redispatch = boolean(v)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "balancer.slowstart_ms",
+            "ms",
+            "0 to 3600000 (0 = off)",
+            "a server back UP ramps its weight up over this time",
+            |s, v| {
+                s.balancer.slowstart_ms = num(v, 0.0, 3_600_000.0)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "balancer.allbackups",
+            "",
+            "true|false",
+            "use every backup server, not only the first, when all active ones are down",
+            |s, v| {
+                s.balancer.allbackups = boolean(v)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "balancer.health.inter_ms",
+            "ms",
+            "10 to 3600000",
+            "time between health checks of an UP server",
+            |s, v| {
+                s.balancer.health.inter_ms = num(v, 10.0, 3_600_000.0)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "balancer.health.fastinter_ms",
+            "ms",
+            "0 to 3600000 (0 = inter)",
+            "time between checks while a server changes state",
+            |s, v| {
+                s.balancer.health.fastinter_ms = num(v, 0.0, 3_600_000.0)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "balancer.health.downinter_ms",
+            "ms",
+            "0 to 3600000 (0 = inter)",
+            "time between checks of a DOWN server",
+            |s, v| {
+                s.balancer.health.downinter_ms = num(v, 0.0, 3_600_000.0)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "balancer.health.rise",
+            "checks",
+            "1 to 100",
+            "consecutive passed checks that mark a server UP",
+            |s, v| {
+                s.balancer.health.rise = int(v, 1, 100)? as u32;
+                Ok(())
+            }
+        ),
+        setting!(
+            "balancer.health.fall",
+            "checks",
+            "1 to 100",
+            "consecutive failed checks that mark a server DOWN",
+            |s, v| {
+                s.balancer.health.fall = int(v, 1, 100)? as u32;
+                Ok(())
+            }
+        ),
+        setting!("balancer.pair", "", "true|false", "two balancers (lb1, lb2) instead of one", |s, v| {
+            s.balancer.pair = boolean(v)?;
+            Ok(())
+        }),
+        setting!(
+            "balancer.pair_mode",
+            "",
+            "vrrp|dns",
+            "a floating IP held by the VRRP master, or two DNS records (active-active)",
+            |s, v| {
+                s.balancer.pair_mode = crate::scenario::PairMode::parse(v.trim())
+                    .ok_or_else(|| format!("'{v}' is not allowed; allowed vrrp, dns"))?;
+                Ok(())
+            }
+        ),
+        setting!("vrrp.advert_int_ms", "ms", "10 to 255000", "interval of the VRRP master's advertisements", |s, v| {
+            s.vrrp.advert_int_ms = num(v, 10.0, 255_000.0)?;
+            Ok(())
+        }),
+        setting!("vrrp.priority_lb1", "", "1 to 255", "lb1's VRRP priority (higher wins)", |s, v| {
+            s.vrrp.priority_lb1 = int(v, 1, 255)? as u32;
+            Ok(())
+        }),
+        setting!("vrrp.priority_lb2", "", "1 to 255", "lb2's VRRP priority (higher wins)", |s, v| {
+            s.vrrp.priority_lb2 = int(v, 1, 255)? as u32;
+            Ok(())
+        }),
+        setting!(
+            "vrrp.preempt",
+            "",
+            "true|false",
+            "a higher-priority balancer that returns takes the floating IP back",
+            |s, v| {
+                s.vrrp.preempt = boolean(v)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "web.backup",
+            "",
+            "comma list of server numbers, or none",
+            "which web servers are backups (e.g. 2 makes web2 the passive one)",
+            |s, v| {
+                let text = v.trim();
+                let mut chosen = Vec::new();
+                if !text.is_empty() && text != "none" {
+                    for part in text.split(',') {
+                        let n = int(part.trim().trim_start_matches("web"), 1, s.web.servers.len() as u64)? as usize;
+                        chosen.push(n - 1);
+                    }
+                }
+                for (i, server) in s.web.servers.iter_mut().enumerate() {
+                    server.backup = chosen.contains(&i);
+                }
+                Ok(())
+            }
+        ),
+        setting!(
+            "web.backlog",
+            "connections",
+            "0 to 1000000 (0 = unlimited)",
+            "waiting connections beyond which a server refuses new ones",
+            |s, v| {
+                let b = int(v, 0, 1_000_000)? as u32;
+                for_all_servers(s, |x| x.backlog = b);
+                Ok(())
+            }
+        ),
+        setting!(
+            "failures.lb.mtbf_s",
+            "s",
+            "0 to 1e9 (0 = never)",
+            "mean time between random failures of each balancer",
+            |s, v| {
+                s.failures.lb.mtbf_s = num(v, 0.0, 1e9)?;
+                Ok(())
+            }
+        ),
+        setting!("failures.lb.mttr_s", "s", "0.1 to 1e9", "mean time to repair a balancer", |s, v| {
+            s.failures.lb.mttr_s = num(v, 0.1, 1e9)?;
+            Ok(())
+        }),
+        setting!(
+            "failures.web.mtbf_s",
+            "s",
+            "0 to 1e9 (0 = never)",
+            "mean time between random failures of each web server",
+            |s, v| {
+                s.failures.web.mtbf_s = num(v, 0.0, 1e9)?;
+                Ok(())
+            }
+        ),
+        setting!("failures.web.mttr_s", "s", "0.1 to 1e9", "mean time to repair a web server", |s, v| {
+            s.failures.web.mttr_s = num(v, 0.1, 1e9)?;
+            Ok(())
+        }),
+        setting!(
+            "failures.db.mtbf_s",
+            "s",
+            "0 to 1e9 (0 = never)",
+            "mean time between random failures of each database node",
+            |s, v| {
+                s.failures.db.mtbf_s = num(v, 0.0, 1e9)?;
+                Ok(())
+            }
+        ),
+        setting!("failures.db.mttr_s", "s", "0.1 to 1e9", "mean time to repair a database node", |s, v| {
+            s.failures.db.mttr_s = num(v, 0.1, 1e9)?;
+            Ok(())
+        }),
+        setting!(
+            "failures.dns.mtbf_s",
+            "s",
+            "0 to 1e9 (0 = never)",
+            "mean time between random failures of the DNS service",
+            |s, v| {
+                s.failures.dns.mtbf_s = num(v, 0.0, 1e9)?;
+                Ok(())
+            }
+        ),
+        setting!("failures.dns.mttr_s", "s", "0.1 to 1e9", "mean time to repair the DNS service", |s, v| {
+            s.failures.dns.mttr_s = num(v, 0.1, 1e9)?;
+            Ok(())
+        }),
     ];
     SETTINGS
 }

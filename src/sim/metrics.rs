@@ -78,6 +78,7 @@ pub struct Counters {
     /// Writes among the arrived / failed requests (the rest are reads).
     pub writes_arrived: u64,
     pub writes_failed: u64,
+    pub writes_completed: u64,
 }
 
 impl Counters {
@@ -207,13 +208,15 @@ impl Metrics {
         }
     }
 
-    pub fn on_complete(&mut self, measured: bool, latency: SimTime) {
+    pub fn on_complete(&mut self, measured: bool, latency: SimTime, write: bool) {
         self.all.completed += 1;
+        self.all.writes_completed += write as u64;
         self.second.completed += 1;
         let v = latency.max(1);
         self.second_latency_us.saturating_record(v);
         if measured {
             self.measured.completed += 1;
+            self.measured.writes_completed += write as u64;
             self.latency_us.saturating_record(v);
         }
     }

@@ -10,6 +10,7 @@ pub mod node;
 mod queue;
 pub mod report;
 pub mod rng;
+pub mod spof;
 pub mod time;
 pub mod trace;
 pub mod view;

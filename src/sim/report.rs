@@ -22,8 +22,21 @@ pub struct Report {
     pub by_server: Vec<ServerReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub db: Option<DbStats>,
+    /// Fraction of measured requests that succeeded (completed / answered).
+    pub availability: f64,
+    /// Seconds both balancers held the floating IP.
+    pub split_brain_s: f64,
+    /// Every state change the model detected, in order.
+    pub timeline: Vec<TimelineItem>,
     /// Model events processed.
     pub events: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TimelineItem {
+    pub t_s: f64,
+    pub node: String,
+    pub event: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -101,6 +114,20 @@ impl Report {
                 })
                 .collect(),
             db: if s.db.enabled { Some(sim.db_stats()) } else { None },
+            availability: {
+                let answered = m.completed + m.failed();
+                if answered == 0 {
+                    1.0
+                } else {
+                    m.completed as f64 / answered as f64
+                }
+            },
+            split_brain_s: sim.split_brain_s(),
+            timeline: sim
+                .timeline
+                .iter()
+                .map(|e| TimelineItem { t_s: to_s(e.at), node: e.subject.to_string(), event: e.event.name() })
+                .collect(),
             events: sim.events_processed(),
         }
     }

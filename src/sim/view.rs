@@ -1,8 +1,8 @@
 //! A read-only snapshot for the renderer and the UI: nodes with their state and a faithful
 //! sample of the requests travelling on links.
 
-use super::engine::{Sim, Stage};
-use super::node::NodeId;
+use super::engine::{HealthState, Sim, Stage, VrrpRole};
+use super::node::{Link, NodeId};
 use super::time::SimTime;
 use crate::scenario::Algorithm;
 
@@ -41,6 +41,16 @@ pub struct WebView {
     /// In the farm (the server count may have removed it).
     pub active: bool,
     pub completed: u64,
+    /// The machine is running (the truth, which monitoring may not show).
+    pub alive: bool,
+    /// What the balancer's health checks believe.
+    pub health: HealthState,
+    /// A backup server (active-passive).
+    pub backup: bool,
+    /// In the pool the balancer draws from now (a backup only joins when all active are down).
+    pub in_pool: bool,
+    /// Service-time multiplier (1 = normal speed).
+    pub slow: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +63,18 @@ pub struct DbView {
     pub applied: u64,
     pub received: u64,
     pub lag_ms: f64,
+    pub alive: bool,
+    pub slow: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LbView {
+    pub id: NodeId,
+    pub alive: bool,
+    pub role: VrrpRole,
+    pub priority: u32,
+    /// Holds the floating IP (VRRP) or takes traffic of its own (DNS active-active, single).
+    pub holds_ip: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -67,6 +89,13 @@ pub struct View {
     pub particles: Vec<Particle>,
     /// Requests travelling on links in all; `particles` holds at most the cap asked for.
     pub travelling: usize,
+    pub lbs: Vec<LbView>,
+    /// Two balancers reached through two DNS records (active-active) instead of a floating IP.
+    pub lb_pair_dns: bool,
+    pub dns_alive: bool,
+    pub cut_links: Vec<Link>,
+    /// Both balancers are master right now.
+    pub split_brain: bool,
 }
 
 impl Sim {
@@ -88,12 +117,15 @@ impl Sim {
                     (now.saturating_sub(q.hop_start) as f64 / span as f64).min(1.0) as f32
                 };
                 let kind = match q.stage {
-                    Stage::ErrorToClient => ParticleKind::Error,
+                    Stage::ErrorToClient | Stage::Refused => ParticleKind::Error,
+                    _ if q.fail.is_some() => ParticleKind::Error,
                     _ if q.write => ParticleKind::Write,
                     _ => ParticleKind::Read,
                 };
-                let reply =
-                    matches!(q.stage, Stage::FromDb | Stage::ToLbReply | Stage::ToClient | Stage::ErrorToClient);
+                let reply = matches!(
+                    q.stage,
+                    Stage::FromDb | Stage::ToLbReply | Stage::ToClient | Stage::ErrorToClient | Stage::Refused
+                );
                 Particle { request: q.id, from: q.hop.0, to: q.hop.1, progress, kind, reply }
             })
             .collect();
@@ -113,6 +145,11 @@ impl Sim {
                 queued_for: c.queued,
                 active: w.active,
                 completed: w.completed,
+                alive: w.alive,
+                health: w.health,
+                backup: w.spec.backup,
+                in_pool: c.in_pool,
+                slow: w.slow,
             })
             .collect();
         let db = self
@@ -121,16 +158,32 @@ impl Sim {
             .enumerate()
             .map(|(n, d)| DbView {
                 id: NodeId::Db(n as u8),
-                primary: n == 0,
+                primary: n == self.primary,
                 busy: d.busy,
                 workers: self.scenario().db.workers,
                 waiting: self.db_waiting(n),
                 applied: d.applied,
                 received: d.received,
                 lag_ms: self.replica_lag_ms(n),
+                alive: d.alive,
+                slow: d.slow,
             })
             .collect();
         let s = self.scenario();
+        let pair_dns = self.lbs.len() > 1 && s.balancer.pair_mode == crate::scenario::PairMode::Dns;
+        let owner = self.vip_owner();
+        let lbs = self
+            .lbs
+            .iter()
+            .enumerate()
+            .map(|(k, l)| LbView {
+                id: NodeId::Lb(k as u8),
+                alive: l.alive,
+                role: l.role,
+                priority: l.priority,
+                holds_ip: l.alive && (pair_dns || owner == Some(k as u8)),
+            })
+            .collect();
         View {
             now_us: now,
             algorithm: s.balancer.algorithm,
@@ -141,6 +194,11 @@ impl Sim {
             db,
             particles,
             travelling,
+            lbs,
+            lb_pair_dns: pair_dns,
+            dns_alive: self.dns_alive,
+            cut_links: self.cut_links.iter().copied().collect(),
+            split_brain: self.in_split_brain(),
         }
     }
 }

@@ -145,6 +145,9 @@ impl Sim {
     pub(super) fn cut(&mut self, link: Link) {
         if self.cut_links.insert(link) {
             self.note(Subject::Link(link), NodeEvent::LinkCut);
+            if let (NodeId::Clients, NodeId::Lb(k)) = (link.0, link.1) {
+                self.uplink_changed(k as usize);
+            }
         }
     }
 
@@ -153,6 +156,9 @@ impl Sim {
             return;
         }
         self.note(Subject::Link(link), NodeEvent::LinkHealed);
+        if let (NodeId::Clients, NodeId::Lb(k)) = (link.0, link.1) {
+            self.uplink_changed(k as usize);
+        }
         // Replication resumes over a healed link between database nodes.
         if let (NodeId::Db(a), NodeId::Db(b)) = (link.0, link.1) {
             self.catch_up(a as usize);

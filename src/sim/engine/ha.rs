@@ -151,7 +151,7 @@ impl Sim {
             return;
         }
         let me = &self.lbs[lb];
-        if generation != me.advert_generation || !me.alive || me.role != VrrpRole::Master {
+        if generation != me.advert_generation || !me.alive || me.role != VrrpRole::Master || self.uplink_down(lb) {
             return;
         }
         let other = 1 - lb;
@@ -186,7 +186,7 @@ impl Sim {
             return;
         }
         let me = &self.lbs[lb];
-        if generation != me.timer_generation || !me.alive || me.role != VrrpRole::Backup {
+        if generation != me.timer_generation || !me.alive || me.role != VrrpRole::Backup || self.uplink_down(lb) {
             return;
         }
         self.become_master(lb);
@@ -208,9 +208,38 @@ impl Sim {
         self.lbs
             .iter()
             .enumerate()
-            .filter(|(_, l)| l.alive && l.role == VrrpRole::Master)
+            .filter(|(k, l)| l.alive && l.role == VrrpRole::Master && !self.uplink_down(*k))
             .max_by_key(|(k, l)| (l.master_since, std::cmp::Reverse(*k)))
             .map(|(k, _)| k as u8)
+    }
+
+    /// keepalived `track_interface`: a balancer whose client-side link is cut is in FAULT and
+    /// may not hold the floating IP.
+    fn uplink_down(&self, lb: usize) -> bool {
+        self.is_cut(NodeId::Clients, NodeId::Lb(lb as u8))
+    }
+
+    /// A balancer's client-side link was cut (FAULT: give up the floating IP) or healed
+    /// (listen again as backup, so preemption can bring it back).
+    pub(super) fn uplink_changed(&mut self, lb: usize) {
+        if !self.vrrp_active() || lb >= 2 || !self.lbs[lb].alive {
+            return;
+        }
+        if self.uplink_down(lb) {
+            if self.lbs[lb].role == VrrpRole::Master {
+                self.lbs[lb].role = VrrpRole::Backup;
+                self.lbs[lb].advert_generation += 1;
+                self.note(Subject::Node(NodeId::Lb(lb as u8)), NodeEvent::BecameBackup);
+                self.update_split_brain();
+            }
+        } else {
+            self.reset_master_down_timer(lb);
+        }
+    }
+
+    /// Both balancers are master right now.
+    pub fn in_split_brain(&self) -> bool {
+        self.split_brain_since.is_some()
     }
 
     /// Track split brain: both balancers master at once.

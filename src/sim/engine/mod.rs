@@ -626,7 +626,7 @@ impl Sim {
         let mut ramp_until = 0;
         for (w, c) in self.web.iter().zip(self.candidates.iter_mut()) {
             // static-rr: weights are fixed at start; a runtime weight can only drain (0) or restore.
-            let mut weight = if static_rr && w.weight > 0 { w.start_weight } else { w.weight };
+            let mut weight = WEIGHT_SCALE * if static_rr && w.weight > 0 { w.start_weight } else { w.weight };
             // slowstart: a server back UP ramps from ~0 to its full weight.
             if slowstart > 0 && w.up_since > 0 && now < w.up_since + slowstart && weight > 0 {
                 let elapsed = now - w.up_since;
@@ -665,11 +665,7 @@ impl Sim {
         // a request diverted meanwhile (failed, retried) simply ignores its stale events.
         let at = |stage: Stage, r: ReqRef, sim: &Sim| sim.valid(r) && sim.req(r).stage == stage;
         match ev {
-            Ev::Arrival { generation } => {
-                if generation == self.arrival_generation {
-                    self.on_arrival();
-                }
-            }
+            Ev::Arrival { generation } if generation == self.arrival_generation => self.on_arrival(),
             Ev::BurstEdge => {
                 let b = self.scenario.traffic.burst.clone();
                 self.burst_on = !self.burst_on && b.enabled;
@@ -692,24 +688,20 @@ impl Sim {
                 self.finish_at_web(r, i);
             }
             Ev::ReplyAtLb(r) if at(Stage::ToLbReply, r, self) => self.on_reply_at_lb(r),
-            Ev::ReplyAtClient(r) => {
-                if self.valid(r) && matches!(self.req(r).stage, Stage::ToClient | Stage::ErrorToClient) {
-                    self.on_reply_at_client(r);
-                }
+            Ev::ReplyAtClient(r)
+                if self.valid(r) && matches!(self.req(r).stage, Stage::ToClient | Stage::ErrorToClient) =>
+            {
+                self.on_reply_at_client(r)
             }
             Ev::QueueTimer => {
                 self.queue_timer_armed = false;
                 self.expire_queued();
             }
-            Ev::BinlogArrive { replica, position, epoch } => {
-                if self.db.get(replica as usize).is_some_and(|d| d.epoch == epoch) {
-                    self.on_binlog_arrive(replica as usize, position);
-                }
+            Ev::BinlogArrive { replica, position, epoch } if self.db_epoch_is(replica, epoch) => {
+                self.on_binlog_arrive(replica as usize, position)
             }
-            Ev::ApplyDone { replica, epoch } => {
-                if self.db.get(replica as usize).is_some_and(|d| d.epoch == epoch) {
-                    self.on_apply_done(replica as usize);
-                }
+            Ev::ApplyDone { replica, epoch } if self.db_epoch_is(replica, epoch) => {
+                self.on_apply_done(replica as usize)
             }
             Ev::HealthCheck { server } => self.on_health_check(server as usize),
             Ev::VrrpAdvert { lb, generation } => self.on_vrrp_advert(lb as usize, generation),
@@ -729,6 +721,11 @@ impl Sim {
             // A request event whose request has moved on.
             _ => {}
         }
+    }
+
+    /// An event of database node `n` from its current life (not from before a crash).
+    fn db_epoch_is(&self, n: u8, epoch: u32) -> bool {
+        self.db.get(n as usize).is_some_and(|d| d.epoch == epoch)
     }
 
     fn valid(&self, r: ReqRef) -> bool {
@@ -1404,7 +1401,7 @@ impl Sim {
             }
             None => {
                 let latency = self.now - arrived_at;
-                self.metrics.on_complete(measured, latency);
+                self.metrics.on_complete(measured, latency, write);
                 if let Some(i) = server {
                     if measured {
                         self.web[i as usize].completed += 1;
@@ -1565,9 +1562,13 @@ fn new_web_state(spec: WebServer) -> WebState {
     }
 }
 
+/// HAProxy scales weights internally by 16 (BE_WEIGHT_SCALE) so that a weight of 1 can still
+/// ramp up gradually under slowstart; only ratios matter to the algorithms.
+const WEIGHT_SCALE: u32 = 16;
+
 fn new_candidate(spec: &WebServer) -> Candidate {
     Candidate {
-        weight: spec.weight,
+        weight: spec.weight * WEIGHT_SCALE,
         conns: 0,
         queued: 0,
         maxconn: spec.maxconn,

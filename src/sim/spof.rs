@@ -1,0 +1,226 @@
+//! Single-point-of-failure analysis: fail each node and each link of the design in turn, on a
+//! copy of the model fed the same traffic, and classify what users see once detection and
+//! failover have had time to act.
+
+use super::command::{Command, CommandKind, NodeClass};
+use super::engine::{Sim, TraceConfig};
+use super::metrics::Counters;
+use super::node::{Link, NodeId};
+use super::time::{from_s, SimTime};
+use crate::scenario::{FailureRate, Scenario};
+use serde::Serialize;
+
+/// What a single failure does to the site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// Most requests fail: the site is down.
+    SiteDown,
+    /// Reads work, most writes fail: nobody can change anything.
+    WritesBlocked,
+    /// The site works, with more errors or slower answers.
+    Degraded,
+    /// No visible effect.
+    None,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SpofEntry {
+    /// The failed node (`lb1`) or link (`web1-db1`).
+    pub target: String,
+    pub effect: Effect,
+    /// Fraction of requests answered successfully in the measured window.
+    pub success_ratio: f64,
+    pub read_success_ratio: f64,
+    pub write_success_ratio: f64,
+    /// Mean of the per-second p99 latency in the window, milliseconds.
+    pub latency_p99_ms: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SpofReport {
+    /// The failure is injected this long after the start, seconds.
+    pub fail_at_s: f64,
+    /// Time allowed for detection and failover before measuring, seconds.
+    pub settle_s: f64,
+    /// Length of the measured window, seconds.
+    pub window_s: f64,
+    pub baseline: SpofEntry,
+    pub nodes: Vec<SpofEntry>,
+    pub links: Vec<SpofEntry>,
+    /// Targets whose failure takes the site down or blocks writes.
+    pub single_points_of_failure: Vec<String>,
+    /// Expected fraction of time the site works, from the failure and repair rates: each
+    /// single point of failure is down MTTR / (MTBF + MTTR) of the time (writes-blocked ones
+    /// weigh by the write ratio). 1 when no failure rate is set.
+    pub availability_estimate: f64,
+    /// Whether any failure rate is set (otherwise the estimate says nothing).
+    pub failure_rates_set: bool,
+}
+
+const FAIL_AT_S: f64 = 20.0;
+const SETTLE_S: f64 = 20.0;
+const WINDOW_S: f64 = 40.0;
+
+/// Run the analysis. The scenario should be valid; its random failures are switched off so
+/// each run shows exactly one failure.
+pub fn analyse(scenario: &Scenario) -> SpofReport {
+    let mut base = scenario.clone();
+    base.failures = Default::default();
+    base.warmup_s = 0.0;
+    let probe = Sim::new(base.clone(), TraceConfig { enabled: false, capacity: 1 });
+    let mut nodes = vec![NodeId::Dns];
+    for class in [NodeClass::Lb, NodeClass::Web, NodeClass::Db] {
+        nodes.extend(probe.nodes_of(class));
+    }
+    let links = design_links(&probe, &base);
+    let baseline = measure(&base, None, "none");
+    let node_entries: Vec<SpofEntry> = nodes
+        .iter()
+        .map(|&n| classify(measure(&base, Some(CommandKind::Kill { node: n }), &n.to_string()), &baseline))
+        .collect();
+    let link_entries: Vec<SpofEntry> = links
+        .iter()
+        .map(|&l| classify(measure(&base, Some(CommandKind::Cut { link: l }), &l.to_string()), &baseline))
+        .collect();
+    let spofs: Vec<String> = node_entries
+        .iter()
+        .chain(&link_entries)
+        .filter(|e| matches!(e.effect, Effect::SiteDown | Effect::WritesBlocked))
+        .map(|e| e.target.clone())
+        .collect();
+    let rate_of = |node: NodeId| -> FailureRate {
+        let f = &scenario.failures;
+        match NodeClass::of(node) {
+            Some(NodeClass::Lb) => f.lb.clone(),
+            Some(NodeClass::Web) => f.web.clone(),
+            Some(NodeClass::Db) => f.db.clone(),
+            Some(NodeClass::Dns) => f.dns.clone(),
+            None => FailureRate { mtbf_s: 0.0, mttr_s: 1.0 },
+        }
+    };
+    let mut availability = 1.0;
+    for (entry, &node) in node_entries.iter().zip(&nodes) {
+        let rate = rate_of(node);
+        if rate.mtbf_s <= 0.0 {
+            continue;
+        }
+        let unavailable = rate.mttr_s / (rate.mtbf_s + rate.mttr_s);
+        let weight = match entry.effect {
+            Effect::SiteDown => 1.0,
+            Effect::WritesBlocked => scenario.traffic.write_ratio,
+            Effect::Degraded | Effect::None => 0.0,
+        };
+        availability *= 1.0 - weight * unavailable;
+    }
+    let f = &scenario.failures;
+    SpofReport {
+        fail_at_s: FAIL_AT_S,
+        settle_s: SETTLE_S,
+        window_s: WINDOW_S,
+        baseline,
+        nodes: node_entries,
+        links: link_entries,
+        single_points_of_failure: spofs,
+        availability_estimate: availability,
+        failure_rates_set: [&f.lb, &f.web, &f.db, &f.dns].iter().any(|r| r.mtbf_s > 0.0),
+    }
+}
+
+/// Every link the design uses.
+fn design_links(sim: &Sim, s: &Scenario) -> Vec<Link> {
+    let lbs = sim.nodes_of(NodeClass::Lb);
+    let webs = sim.nodes_of(NodeClass::Web);
+    let dbs = sim.nodes_of(NodeClass::Db);
+    let mut links = vec![Link::new(NodeId::Clients, NodeId::Dns)];
+    for &lb in &lbs {
+        links.push(Link::new(NodeId::Clients, lb));
+    }
+    if lbs.len() == 2 {
+        links.push(Link::new(lbs[0], lbs[1]));
+    }
+    for &lb in &lbs {
+        for &w in &webs {
+            links.push(Link::new(lb, w));
+        }
+    }
+    for &w in &webs {
+        for &d in &dbs {
+            links.push(Link::new(w, d));
+        }
+    }
+    if s.db.enabled {
+        for &d in dbs.iter().skip(1) {
+            links.push(Link::new(NodeId::Db(0), d));
+        }
+    }
+    links
+}
+
+fn measure(base: &Scenario, failure: Option<CommandKind>, target: &str) -> SpofEntry {
+    let mut sim = Sim::new(base.clone(), TraceConfig { enabled: false, capacity: 1 });
+    if let Some(what) = failure {
+        // The target comes from the design itself, so the command is valid.
+        let _ = sim.apply(Command { at_us: from_s(FAIL_AT_S), what });
+    }
+    let start: SimTime = from_s(FAIL_AT_S + SETTLE_S);
+    let end: SimTime = from_s(FAIL_AT_S + SETTLE_S + WINDOW_S);
+    sim.run_until(start, u64::MAX);
+    let before = sim.metrics.all.clone();
+    sim.run_until(end, u64::MAX);
+    let after = &sim.metrics.all;
+    let window = diff(after, &before);
+    let p99: Vec<f64> = sim
+        .metrics
+        .series
+        .iter()
+        .filter(|x| x.t_s > FAIL_AT_S + SETTLE_S && x.completed > 0)
+        .map(|x| x.latency_p99_ms)
+        .collect();
+    let ratio = |ok: u64, total: u64| if total == 0 { 1.0 } else { ok as f64 / total as f64 };
+    let answered = window.completed + window.failed();
+    let writes_ok = window.writes_completed;
+    let writes_answered = writes_ok + window.writes_failed;
+    let reads_ok = window.completed - writes_ok;
+    let reads_answered = answered - writes_answered;
+    SpofEntry {
+        target: target.to_string(),
+        effect: Effect::None,
+        success_ratio: ratio(window.completed, answered),
+        read_success_ratio: ratio(reads_ok, reads_answered),
+        write_success_ratio: ratio(writes_ok, writes_answered),
+        latency_p99_ms: if p99.is_empty() { 0.0 } else { p99.iter().sum::<f64>() / p99.len() as f64 },
+    }
+}
+
+fn diff(a: &Counters, b: &Counters) -> Counters {
+    let mut failed = [0; super::metrics::FailCause::COUNT];
+    for (i, f) in failed.iter_mut().enumerate() {
+        *f = a.failed_by_cause[i] - b.failed_by_cause[i];
+    }
+    Counters {
+        arrived: a.arrived - b.arrived,
+        completed: a.completed - b.completed,
+        failed_by_cause: failed,
+        writes_arrived: a.writes_arrived - b.writes_arrived,
+        writes_failed: a.writes_failed - b.writes_failed,
+        writes_completed: a.writes_completed - b.writes_completed,
+    }
+}
+
+fn classify(mut e: SpofEntry, baseline: &SpofEntry) -> SpofEntry {
+    // "Down" means most requests of a kind fail: under a quarter succeed. Reads are most of
+    // the traffic, so reads failing is the site down even when writes still go through.
+    const MOSTLY_FAILING: f64 = 0.25;
+    e.effect = if e.success_ratio < MOSTLY_FAILING || e.read_success_ratio < MOSTLY_FAILING {
+        Effect::SiteDown
+    } else if e.write_success_ratio < MOSTLY_FAILING && baseline.write_success_ratio >= MOSTLY_FAILING {
+        Effect::WritesBlocked
+    } else if e.success_ratio < baseline.success_ratio - 0.01 || e.latency_p99_ms > baseline.latency_p99_ms * 1.5 + 5.0
+    {
+        Effect::Degraded
+    } else {
+        Effect::None
+    };
+    e
+}
