@@ -17,7 +17,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{
     CanvasRenderingContext2d, Element, Event, EventInit, HtmlCanvasElement, HtmlElement, HtmlInputElement,
-    HtmlSelectElement,
+    HtmlSelectElement, KeyboardEvent, KeyboardEventInit,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -220,4 +220,32 @@ async fn weights_and_server_count_reach_the_model() {
     weight.set_value("seven");
     fire(&weight, "change");
     assert_eq!(model.borrow().sim.scenario().web.servers[0].weight, 7, "text refused");
+}
+
+/// Press Space with `target` focused (the event starts there and bubbles to the document).
+fn press_space(target: &Element) {
+    let init = KeyboardEventInit::new();
+    init.set_key(" ");
+    init.set_code("Space");
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("keyboard event");
+    target.dispatch_event(&event).expect("dispatch keydown");
+}
+
+#[wasm_bindgen_test]
+async fn space_plays_and_pauses_except_while_typing() {
+    let (host, model) = mount().await;
+    let body: Element = document().body().expect("a body").into();
+    let was_paused = model.borrow().paused();
+    press_space(&body);
+    assert_ne!(model.borrow().paused(), was_paused, "Space toggles");
+    press_space(&body);
+    assert_eq!(model.borrow().paused(), was_paused, "Space toggles back");
+    let weight: HtmlInputElement = find(&host, ".servers tbody tr td.weight input");
+    press_space(&weight);
+    assert_eq!(model.borrow().paused(), was_paused, "Space typed in a field is left alone");
+    let button: HtmlElement = find(&host, "button.play");
+    press_space(&button);
+    assert_eq!(model.borrow().paused(), was_paused, "Space on a button is the button's own");
 }

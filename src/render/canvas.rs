@@ -294,7 +294,7 @@ impl Draw<'_> {
         let level = (queue as f64 + 1.0).log10() / 4.0;
         let colour = if queue == 0 { theme::LINK } else { theme::TEXT_WARN };
         self.bar(r.x + 8.0, r.y + 41.0, inner, 5.0, level, colour);
-        let label = format!("queue {}", format::count(queue as u64));
+        let label = format!("queue {}", format::compact(queue as u64));
         let colour = if queue == 0 { theme::TEXT_MUTED } else { theme::TEXT_WARN };
         self.text_fit(&label, r.x + 8.0, r.y + 59.0, inner, theme::FONT_SMALL, colour);
     }
@@ -327,11 +327,17 @@ impl Draw<'_> {
                     theme::TEXT_MUTED,
                 );
                 if w.queued_for > 0 {
-                    let q = format!("{} queued", format::count(w.queued_for as u64));
+                    let q = format!("{} queued", format::compact(w.queued_for as u64));
                     self.text(&q, r.right() - 8.0, r.y + 31.0, theme::FONT_SMALL, theme::TEXT_WARN, "right");
                 }
                 self.slots(r.x + 8.0, r.y + 37.0, inner, 7.0, w.busy, w.workers);
-                let numbers = format!("busy {}/{} · wait {} · conn {}", w.busy, w.workers, w.waiting, w.conns);
+                let numbers = format!(
+                    "busy {}/{} · wait {} · conn {}",
+                    w.busy,
+                    w.workers,
+                    format::compact(w.waiting as u64),
+                    format::compact(w.conns as u64)
+                );
                 let colour = if w.waiting > 0 { theme::TEXT_WARN } else { theme::TEXT_MUTED };
                 self.text_fit(&numbers, r.x + 8.0, r.y + r.h - 9.0, inner, theme::FONT_SMALL, colour);
             }
@@ -343,7 +349,7 @@ impl Draw<'_> {
                 self.text(&load, r.right() - 5.0, title_y, theme::FONT_TINY, theme::TEXT_MUTED, "right");
                 self.bar(r.x + 5.0, r.bottom() - 8.0, inner, 4.0, level, theme::load_colour(level));
                 if w.waiting > 0 && r.h >= 40.0 {
-                    let wait = format!("wait {}", w.waiting);
+                    let wait = format!("wait {}", format::compact(w.waiting as u64));
                     self.text(&wait, r.x + 5.0, r.bottom() - 13.0, theme::FONT_TINY, theme::TEXT_WARN, "left");
                 }
             }
@@ -372,7 +378,7 @@ impl Draw<'_> {
         self.text_fit(&role, r.x + 8.0, r.y + 31.0, inner, theme::FONT_SMALL, role_colour);
         if r.h >= 52.0 {
             self.slots(r.x + 8.0, r.y + 37.0, inner, 5.0, d.busy, d.workers);
-            let numbers = format!("busy {}/{} · wait {}", d.busy, d.workers, d.waiting);
+            let numbers = format!("busy {}/{} · wait {}", d.busy, d.workers, format::compact(d.waiting as u64));
             let colour = if d.waiting > 0 { theme::TEXT_WARN } else { theme::TEXT_MUTED };
             self.text_fit(&numbers, r.x + 8.0, r.bottom() - 6.0, inner, theme::FONT_TINY, colour);
         }

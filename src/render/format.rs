@@ -55,6 +55,21 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// A count in at most five characters: "9,999", "33.8k", "338k", "1.2M".
+pub fn compact(n: u64) -> String {
+    if n < 10_000 {
+        count(n)
+    } else if n < 100_000 {
+        format!("{:.1}k", n as f64 / 1e3)
+    } else if n < 1_000_000 {
+        format!("{:.0}k", n as f64 / 1e3)
+    } else if n < 100_000_000 {
+        format!("{:.1}M", n as f64 / 1e6)
+    } else {
+        format!("{:.0}M", n as f64 / 1e6)
+    }
+}
+
 /// A rate in requests per second, without the unit: "0.5", "12", "1,200".
 pub fn rate(per_s: f64) -> String {
     if !per_s.is_finite() || per_s < 0.0 {
@@ -191,6 +206,10 @@ mod tests {
         assert_eq!(count(999), "999");
         assert_eq!(count(1_000), "1,000");
         assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(compact(9_999), "9,999");
+        assert_eq!(compact(33_790), "33.8k");
+        assert_eq!(compact(338_000), "338k");
+        assert_eq!(compact(1_234_567), "1.2M");
         assert_eq!(rate(1.5), "1.5");
         assert_eq!(rate(100.0), "100");
         assert_eq!(rate(10_000.0), "10,000");

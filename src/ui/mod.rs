@@ -163,12 +163,11 @@ pub fn app(props: &AppProps) -> Html {
             <header class="top">
                 <h1>{ "infrasim" }<span class="tagline">{ " · www.foobar.com, simulated live" }</span></h1>
                 <p class="intro">
-                    { "A visitor's browser asks DNS where www.foobar.com lives and is sent to lb1, an HAProxy \
-                       load balancer. lb1 hands each request to one of the web servers (Nginx in front of the \
-                       application); the application reads from a MySQL replica and writes to the primary, \
-                       which ships every change to its replicas. All of it is a discrete-event simulation \
-                       running in this page: change the traffic or the balancing and watch queues, latency \
-                       and errors respond." }
+                    { "A visitor's browser looks up www.foobar.com in DNS and reaches lb1, an HAProxy load \
+                       balancer, which passes each request to one of the web servers (Nginx in front of the \
+                       application). The application reads from a MySQL replica and writes to the primary, which \
+                       copies every change to the replicas. It is all a discrete-event simulation running in your \
+                       browser: change the traffic or the balancing and watch queues, latency and errors respond." }
                 </p>
             </header>
             if let Some(message) = (*error).clone() {
@@ -184,7 +183,7 @@ pub fn app(props: &AppProps) -> Html {
                         <p class="legend">
                             <span class="key read" aria-hidden="true">{ "●" }</span>{ " read " }
                             <span class="key write" aria-hidden="true">{ "◆" }</span>{ " write " }
-                            <span class="key error" aria-hidden="true">{ "✕" }</span>{ " error (503) " }
+                            <span class="key error" aria-hidden="true">{ "✕" }</span>{ " error " }
                             <span class="key reply" aria-hidden="true">{ "○" }</span>{ " hollow: response " }
                             <span class="key repl" aria-hidden="true">{ "┄" }</span>{ " replication" }
                         </p>

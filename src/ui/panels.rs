@@ -24,7 +24,7 @@ pub fn figures(props: &SnapProps) -> Html {
     } else {
         s.failed_by_cause
             .iter()
-            .map(|(c, n)| format!("{} {}", format::count(*n), cause_words(*c)))
+            .map(|(c, n)| format!("{} {}", format::compact(*n), cause_words(*c)))
             .collect::<Vec<_>>()
             .join(" · ")
     };
@@ -49,7 +49,7 @@ pub fn figures(props: &SnapProps) -> Html {
             <div class={error_class}>
                 <dt>{ "Errors" }</dt>
                 <dd><span class="big">{ format::count(s.failed) }</span></dd>
-                <dd class="sub">{ causes }</dd>
+                <dd class="sub" title={causes.clone()}>{ causes.clone() }</dd>
             </div>
             <div class="figure">
                 <dt>{ "In flight" }</dt>
@@ -101,10 +101,10 @@ pub fn server_table(props: &ServerTableProps) -> Html {
                     <span class="meter" aria-hidden="true"><span class={bar}></span></span>
                     <span class="num">{ format!("{}/{}", w.busy, w.workers) }</span>
                 </td>
-                <td class="num">{ w.waiting }</td>
-                <td class="num">{ w.conns }</td>
-                <td class="num">{ w.queued_for }</td>
-                <td class="num">{ format::count(w.completed) }</td>
+                <td class="num">{ format::compact(w.waiting as u64) }</td>
+                <td class="num">{ format::compact(w.conns as u64) }</td>
+                <td class="num">{ format::compact(w.queued_for as u64) }</td>
+                <td class="num">{ format::compact(w.completed) }</td>
             </tr>
         }
     });
@@ -121,7 +121,7 @@ pub fn server_table(props: &ServerTableProps) -> Html {
                             <th scope="col" class="num"><abbr title="requests at the server waiting for a worker">{ "Wait" }</abbr></th>
                             <th scope="col" class="num"><abbr title="open connections from lb1">{ "Conns" }</abbr></th>
                             <th scope="col" class="num"><abbr title="waiting in lb1 for this server only">{ "Queued" }</abbr></th>
-                            <th scope="col" class="num">{ "Served" }</th>
+                            <th scope="col" class="num"><abbr title="requests served (after any warm-up)">{ "Done" }</abbr></th>
                         </tr>
                     </thead>
                     <tbody>{ for rows }</tbody>

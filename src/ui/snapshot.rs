@@ -4,8 +4,9 @@
 use super::topology::FrameStats;
 use crate::scenario::Algorithm;
 use crate::sim::metrics::FailCause;
+use crate::sim::trace::{TraceEvent, TraceKind};
 use crate::sim::view::{DbView, WebView};
-use crate::sim::{Driver, SimTime};
+use crate::sim::{Command, Driver, SimTime};
 
 /// Newest trace lines kept for the event log.
 pub const LOG_LINES: usize = 50;
@@ -73,18 +74,42 @@ impl Snapshot {
             in_flight: all.in_flight(),
             travelling: view.travelling,
             commands: sim.commands().len(),
-            log: sim.trace.events().rev().take(LOG_LINES).map(|e| e.to_string().trim_start().to_string()).collect(),
+            log: sim.trace.events().rev().take(LOG_LINES).map(|e| log_line(e, sim.commands())).collect(),
             frame,
         }
     }
 }
 
-/// A failure cause in plain words (the model's own name, spaced, for causes added later).
+/// A failure cause in a word or two (the model's own name, spaced, for causes added later).
 pub fn cause_words(cause: FailCause) -> String {
     match cause.name() {
         "queue_full" => "queue full".into(),
-        "queue_timeout" => "waited too long in the queue".into(),
-        "no_server" => "no server available".into(),
+        "queue_timeout" => "queue timeout".into(),
+        "no_server" => "no server".into(),
+        "connect_failed" => "refused".into(),
+        "dns_failure" => "DNS failed".into(),
         other => other.replace('_', " "),
+    }
+}
+
+/// A trace line for the log; a command's line also says what the command was.
+fn log_line(event: &TraceEvent, commands: &[Command]) -> String {
+    let line = event.to_string().trim_start().to_string();
+    let TraceKind::Command(index) = event.kind else { return line };
+    let Some(command) = commands.get(index as usize) else { return line };
+    match serde_json::to_value(&command.what) {
+        Ok(serde_json::Value::Object(fields)) => {
+            let mut text = line;
+            if let Some(op) = fields.get("op").and_then(|v| v.as_str()) {
+                text.push_str(": ");
+                text.push_str(&op.replace('_', " "));
+            }
+            for (key, value) in fields.iter().filter(|(k, _)| k.as_str() != "op") {
+                let value = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                text.push_str(&format!(" {key}={value}"));
+            }
+            text
+        }
+        _ => line,
     }
 }
