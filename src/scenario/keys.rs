@@ -303,11 +303,83 @@ fn settings() -> &'static [Setting] {
                 Ok(())
             }
         ),
-        setting!("db.read_from", "", "replica|primary", "where the application sends reads", |s, v| {
-            s.db.read_from =
-                ReadFrom::parse(v.trim()).ok_or_else(|| format!("'{v}' is not allowed; allowed replica, primary"))?;
+        setting!(
+            "db.read_from",
+            "",
+            "replica|primary|proxy",
+            "where reads go: replicas in turn, the primary, or a lag-aware proxy",
+            |s, v| {
+                s.db.read_from = ReadFrom::parse(v.trim())
+                    .ok_or_else(|| format!("'{v}' is not allowed; allowed replica, primary, proxy"))?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "db.replication",
+            "",
+            "async|semisync",
+            "acknowledge writes at commit, or once a replica has them",
+            |s, v| {
+                s.db.replication = crate::scenario::Replication::parse(v.trim())
+                    .ok_or_else(|| format!("'{v}' is not allowed; allowed async, semisync"))?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "db.semisync_timeout_ms",
+            "ms",
+            "0 to 3600000",
+            "semi-sync falls back to async after this long without a replica's ack",
+            |s, v| {
+                s.db.semisync_timeout_ms = num(v, 0.0, 3_600_000.0)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "db.max_replication_lag_ms",
+            "ms",
+            "0 to 3600000",
+            "the proxy shuns a replica lagging more than this",
+            |s, v| {
+                s.db.max_replication_lag_ms = num(v, 0.0, 3_600_000.0)?;
+                Ok(())
+            }
+        ),
+        setting!("db.failover", "", "none|auto", "promote the most advanced replica when the primary dies", |s, v| {
+            s.db.failover = crate::scenario::Failover::parse(v.trim())
+                .ok_or_else(|| format!("'{v}' is not allowed; allowed none, auto"))?;
             Ok(())
         }),
+        setting!(
+            "db.detect_interval_ms",
+            "ms",
+            "10 to 3600000",
+            "how often the failover manager checks the primary",
+            |s, v| {
+                s.db.detect_interval_ms = num(v, 10.0, 3_600_000.0)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "db.detect_misses",
+            "checks",
+            "1 to 100",
+            "failed checks in a row before the primary is declared dead",
+            |s, v| {
+                s.db.detect_misses = int(v, 1, 100)? as u32;
+                Ok(())
+            }
+        ),
+        setting!(
+            "db.fencing",
+            "",
+            "true|false",
+            "a returning old primary rejoins as a replica (else: two primaries)",
+            |s, v| {
+                s.db.fencing = boolean(v)?;
+                Ok(())
+            }
+        ),
         setting!(
             "balancer.retries",
             "retries",

@@ -375,19 +375,23 @@ impl Default for WebTier {
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReadFrom {
-    /// Reads go to the replicas (round robin), writes to the primary: the seeds' split.
+    /// The application sends reads to the replicas in turn, writes to the primary: the seeds' split.
     Replica,
     /// Everything goes to the primary; replicas only follow.
     Primary,
+    /// A proxy (ProxySQL) routes reads to replicas that are up and within `max_replication_lag_ms`,
+    /// and to the primary when every replica is shunned.
+    Proxy,
 }
 
 impl ReadFrom {
-    pub const ALL: [ReadFrom; 2] = [ReadFrom::Replica, ReadFrom::Primary];
+    pub const ALL: [ReadFrom; 3] = [ReadFrom::Replica, ReadFrom::Primary, ReadFrom::Proxy];
 
     pub fn name(self) -> &'static str {
         match self {
             ReadFrom::Replica => "replica",
             ReadFrom::Primary => "primary",
+            ReadFrom::Proxy => "proxy",
         }
     }
 
@@ -415,6 +419,73 @@ pub struct Database {
     pub apply_rate_per_s: f64,
     /// Where the application sends reads.
     pub read_from: ReadFrom,
+    /// How the primary waits for replicas before acknowledging a write.
+    pub replication: Replication,
+    /// Semi-sync: without a replica's acknowledgement for this long the primary falls back to
+    /// asynchronous replication (`rpl_semi_sync_source_timeout`), milliseconds.
+    pub semisync_timeout_ms: f64,
+    /// Proxy routing: a replica lagging more than this is shunned, milliseconds.
+    pub max_replication_lag_ms: f64,
+    /// What happens when the primary dies.
+    pub failover: Failover,
+    /// The failover manager checks the primary this often, milliseconds.
+    pub detect_interval_ms: f64,
+    /// Consecutive failed checks before the primary is declared dead.
+    pub detect_misses: u32,
+    /// An old primary that returns after a failover is fenced (rejoins as a replica); without
+    /// fencing it comes back writable: two primaries (split brain).
+    pub fencing: bool,
+}
+
+/// Replication mode (MySQL).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Replication {
+    /// The primary acknowledges a write as soon as it commits; replicas catch up later.
+    Async,
+    /// AFTER_SYNC: the client's write is acknowledged once a replica has received it.
+    Semisync,
+}
+
+impl Replication {
+    pub const ALL: [Replication; 2] = [Replication::Async, Replication::Semisync];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Replication::Async => "async",
+            Replication::Semisync => "semisync",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Replication> {
+        Replication::ALL.into_iter().find(|r| r.name() == text)
+    }
+}
+
+/// Primary failover.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Failover {
+    /// Nobody promotes a replica: writes fail until the primary comes back.
+    None,
+    /// A manager (orchestrator, MHA) detects the death, promotes the most advanced replica and
+    /// repoints the application.
+    Auto,
+}
+
+impl Failover {
+    pub const ALL: [Failover; 2] = [Failover::None, Failover::Auto];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Failover::None => "none",
+            Failover::Auto => "auto",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Failover> {
+        Failover::ALL.into_iter().find(|f| f.name() == text)
+    }
 }
 
 impl Default for Database {
@@ -428,6 +499,13 @@ impl Default for Database {
             ship_latency_ms: 2.0,
             apply_rate_per_s: 400.0,
             read_from: ReadFrom::Replica,
+            replication: Replication::Async,
+            semisync_timeout_ms: 10_000.0,
+            max_replication_lag_ms: 1_000.0,
+            failover: Failover::None,
+            detect_interval_ms: 1_000.0,
+            detect_misses: 3,
+            fencing: true,
         }
     }
 }
@@ -540,6 +618,10 @@ impl Scenario {
         c.range("db.write_time_ms", d.write_time_ms, 0.001, 600_000.0, "ms");
         c.range("db.ship_latency_ms", d.ship_latency_ms, 0.0, 600_000.0, "ms");
         c.range("db.apply_rate_per_s", d.apply_rate_per_s, 0.001, 1_000_000.0, "events/s");
+        c.range("db.semisync_timeout_ms", d.semisync_timeout_ms, 0.0, 3_600_000.0, "ms");
+        c.range("db.max_replication_lag_ms", d.max_replication_lag_ms, 0.0, 3_600_000.0, "ms");
+        c.range("db.detect_interval_ms", d.detect_interval_ms, 10.0, 3_600_000.0, "ms");
+        c.range_u("db.detect_misses", d.detect_misses as u64, 1, 100);
         if d.enabled && d.read_from == ReadFrom::Replica && d.replicas == 0 {
             c.push(
                 "db.read_from",
@@ -780,11 +862,20 @@ fn first_field_error(value: &serde_json::Value) -> Option<(Vec<Segment>, String)
                 "ship_latency_ms",
                 "apply_rate_per_s",
                 "read_from",
+                "replication",
+                "semisync_timeout_ms",
+                "max_replication_lag_ms",
+                "failover",
+                "detect_interval_ms",
+                "detect_misses",
+                "fencing",
             ],
             &|k, v, p| match k {
-                "enabled" => leaf::<bool>(v, p),
-                "replicas" | "workers" => leaf::<u32>(v, p),
+                "enabled" | "fencing" => leaf::<bool>(v, p),
+                "replicas" | "workers" | "detect_misses" => leaf::<u32>(v, p),
                 "read_from" => leaf::<ReadFrom>(v, p),
+                "replication" => leaf::<Replication>(v, p),
+                "failover" => leaf::<Failover>(v, p),
                 _ => leaf::<f64>(v, p),
             },
         ),

@@ -17,7 +17,7 @@ pub mod view;
 
 pub use command::{Command, CommandKind};
 pub use driver::{Driver, FrameReport};
-pub use engine::{DbStats, Sim, Stage, TraceConfig};
+pub use engine::{DbRole, DbStats, HealthState, Sim, Stage, TraceConfig, VrrpRole};
 pub use metrics::FailCause;
 pub use node::NodeId;
 pub use report::Report;

@@ -70,6 +70,14 @@ pub enum NodeEvent {
     BecameBackup,
     SplitBrainStart,
     SplitBrainEnd,
+    SemiSyncOff,
+    SemiSyncOn,
+    /// The failover manager declared the primary dead.
+    DeclaredDead,
+    Promoting,
+    Promoted,
+    RejoinedAsReplica,
+    SecondPrimary,
 }
 
 impl NodeEvent {
@@ -87,6 +95,13 @@ impl NodeEvent {
             NodeEvent::BecameBackup => "became backup",
             NodeEvent::SplitBrainStart => "split brain: both balancers are master",
             NodeEvent::SplitBrainEnd => "split brain over",
+            NodeEvent::SemiSyncOff => "semi-sync timed out: async now",
+            NodeEvent::SemiSyncOn => "semi-sync on again",
+            NodeEvent::DeclaredDead => "declared dead by the failover manager",
+            NodeEvent::Promoting => "promoting to primary",
+            NodeEvent::Promoted => "promoted: new primary",
+            NodeEvent::RejoinedAsReplica => "rejoined as a replica (fenced)",
+            NodeEvent::SecondPrimary => "back writable: two primaries (split brain)",
         }
     }
 }

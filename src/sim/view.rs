@@ -1,7 +1,7 @@
 //! A read-only snapshot for the renderer and the UI: nodes with their state and a faithful
 //! sample of the requests travelling on links.
 
-use super::engine::{HealthState, Sim, Stage, VrrpRole};
+use super::engine::{DbRole, HealthState, Sim, Stage, VrrpRole};
 use super::node::{Link, NodeId};
 use super::time::SimTime;
 use crate::scenario::Algorithm;
@@ -65,6 +65,8 @@ pub struct DbView {
     pub lag_ms: f64,
     pub alive: bool,
     pub slow: f64,
+    /// Primary, replica, promoting, fenced, or a second primary (split brain).
+    pub role: DbRole,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -167,6 +169,7 @@ impl Sim {
                 lag_ms: self.replica_lag_ms(n),
                 alive: d.alive,
                 slow: d.slow,
+                role: self.db_role(n),
             })
             .collect();
         let s = self.scenario();

@@ -79,6 +79,15 @@ impl Sim {
 
     /// A database node crashed: its queries fail (the application answers 500).
     fn db_died(&mut self, n: usize) {
+        if n == self.primary {
+            self.primary_crashed();
+        }
+        if self.second_primary == Some(n) {
+            self.second_primary = None;
+            if let Some(since) = self.db_split_since.take() {
+                self.db_split_us += self.now - since;
+            }
+        }
         let d = &mut self.db[n];
         d.alive = false;
         d.epoch += 1;
@@ -116,7 +125,11 @@ impl Sim {
                 let n = n as usize;
                 self.db[n].alive = true;
                 self.db[n].slow = 1.0;
-                self.catch_up(n);
+                if self.fenced[n] || self.unfenced_old_primary == Some(n) {
+                    self.old_primary_returns(n);
+                } else {
+                    self.catch_up(n);
+                }
             }
         }
     }
@@ -124,7 +137,7 @@ impl Sim {
     /// A replica that missed binlog events (it was down or cut off) fetches them again.
     pub(super) fn catch_up(&mut self, n: usize) {
         let p = self.primary;
-        if n != p && n < self.db.len() {
+        if n != p && n < self.db.len() && !self.fenced[n] && self.second_primary != Some(n) {
             let position = self.db[p].received;
             if position > self.db[n].received {
                 self.ship_binlog(n, position);

@@ -10,6 +10,7 @@
 //! Child modules: `ha` (health checks, backups, slowstart, the VRRP pair) and `faults`
 //! (kill/restore/slow, cut/heal links, random failures).
 
+mod database;
 mod faults;
 mod ha;
 
@@ -19,12 +20,13 @@ use super::metrics::{jain_fairness, FailCause, Metrics, Ring};
 use super::node::{Link, NodeId};
 use super::queue::EventQueue;
 use super::rng::{exponential_from, lognormal_from, mix64, uniform, Rngs};
-use super::time::{from_ms, from_s, to_ms, SimTime, US_PER_S};
+use super::time::{from_ms, from_s, SimTime, US_PER_S};
 use super::trace::{NodeEvent, Subject, Trace, TraceKind};
-use crate::scenario::{Algorithm, Distribution, PairMode, ReadFrom, Scenario, WebServer};
+use crate::scenario::{Algorithm, Distribution, PairMode, Scenario, WebServer};
 use serde::Serialize;
 use std::collections::{BTreeSet, VecDeque};
 
+pub use database::DbRole;
 pub use ha::{HealthState, VrrpRole};
 
 /// A handle on a request slot; `generation` detects a slot reused since the event was made.
@@ -63,11 +65,30 @@ enum Ev {
     /// Check the balancer's queues for requests past `timeout queue` (one timer for all:
     /// queues are FIFO with one timeout, so only the oldest waiting request can be due).
     QueueTimer,
+    /// A binlog event leaves primary `from` (stale if it crashed since: `epoch`).
+    BinlogDepart {
+        replica: u8,
+        position: u64,
+        from: u8,
+        epoch: u32,
+    },
     BinlogArrive {
         replica: u8,
         position: u64,
         epoch: u32,
+        from: u8,
+        from_epoch: u32,
     },
+    /// A replica's semi-sync acknowledgement reaches the primary.
+    SemiSyncAck {
+        position: u64,
+        from: u8,
+        epoch: u32,
+    },
+    /// Check the oldest write waiting for a semi-sync ack against the timeout.
+    SemiSyncTimer,
+    /// The failover manager checks the primary.
+    FailoverCheck,
     ApplyDone {
         replica: u8,
         epoch: u32,
@@ -114,6 +135,8 @@ pub enum Stage {
     ToDb,
     DbWait,
     Db,
+    /// Committed on the primary, waiting for a replica's semi-sync acknowledgement.
+    SemiSyncWait,
     FromDb,
     ToLbReply,
     ToClient,
@@ -149,6 +172,7 @@ impl Stage {
                 | Stage::ToDb
                 | Stage::DbWait
                 | Stage::Db
+                | Stage::SemiSyncWait
                 | Stage::FromDb
                 | Stage::ToLbReply
         )
@@ -234,10 +258,20 @@ pub(crate) struct LbState {
 /// Database results for the batch runner and the dashboard.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct DbStats {
+    /// Writes acknowledged to clients.
     pub writes_acknowledged: u64,
+    /// Acknowledged writes that a failover threw away (the new primary never received them).
+    pub writes_lost: u64,
+    /// Reads on a replica that missed the same client's earlier write.
     pub stale_reads: u64,
     pub replication_lag_ms_max: f64,
     pub replication_lag_ms_mean: f64,
+    /// Replicas promoted to primary.
+    pub promotions: u64,
+    /// Seconds during which two database nodes were writable.
+    pub split_brain_s: f64,
+    /// Times semi-sync gave up waiting and fell back to async.
+    pub semisync_fallbacks: u64,
 }
 
 /// One state change the model detected, for the timeline and the alerts.
@@ -278,6 +312,27 @@ pub struct Sim {
     dns_lookups: u64,
     pub(crate) db: Vec<DbState>,
     pub(crate) primary: usize,
+    /// Highest binlog position that departed toward each node.
+    shipped: Vec<u64>,
+    /// Writes committed and waiting for a semi-sync ack, in position order.
+    semisync_waiting: VecDeque<(u64, ReqRef)>,
+    semisync_timer_armed: bool,
+    /// Highest position a replica has acknowledged.
+    semisync_acked: u64,
+    semisync_fallen_back: bool,
+    /// The replica being promoted by the failover manager.
+    promoting: Option<usize>,
+    detect_misses: u32,
+    /// Old primaries shut out after a failover.
+    fenced: Vec<bool>,
+    /// An old primary replaced without fencing (it comes back writable).
+    unfenced_old_primary: Option<usize>,
+    /// That old primary, back and writable: a second primary.
+    second_primary: Option<usize>,
+    db_split_since: Option<SimTime>,
+    db_split_us: SimTime,
+    /// Binlog positions of writes that were waiting for semi-sync when the primary crashed.
+    unacknowledged_at_crash: Vec<u64>,
     /// Commit time of binlog positions not yet applied everywhere; front is `binlog_base`.
     binlog_times: VecDeque<SimTime>,
     binlog_base: u64,
@@ -369,6 +424,19 @@ impl Sim {
                 })
                 .collect(),
             primary: 0,
+            shipped: vec![0; db_nodes],
+            semisync_waiting: VecDeque::new(),
+            semisync_timer_armed: false,
+            semisync_acked: 0,
+            semisync_fallen_back: false,
+            promoting: None,
+            detect_misses: 0,
+            fenced: vec![false; db_nodes],
+            unfenced_old_primary: None,
+            second_primary: None,
+            db_split_since: None,
+            db_split_us: 0,
+            unacknowledged_at_crash: Vec::new(),
             binlog_times: VecDeque::new(),
             binlog_base: 1,
             replica_turn: 0,
@@ -407,6 +475,7 @@ impl Sim {
         for class in NodeClass::ALL {
             sim.schedule_random_failures(class);
         }
+        sim.schedule_failover_checks();
         sim
     }
 
@@ -435,6 +504,7 @@ impl Sim {
     pub fn db_stats(&self) -> DbStats {
         let mut s = self.db_stats.clone();
         s.replication_lag_ms_mean = if self.lag_samples == 0 { 0.0 } else { self.lag_sum_ms / self.lag_samples as f64 };
+        s.split_brain_s = self.db_split_brain_s();
         s
     }
 
@@ -697,9 +767,15 @@ impl Sim {
                 self.queue_timer_armed = false;
                 self.expire_queued();
             }
-            Ev::BinlogArrive { replica, position, epoch } if self.db_epoch_is(replica, epoch) => {
-                self.on_binlog_arrive(replica as usize, position)
+            Ev::BinlogDepart { replica, position, from, epoch } => {
+                self.on_binlog_depart(replica as usize, position, from as usize, epoch)
             }
+            Ev::BinlogArrive { replica, position, epoch, from, from_epoch } if self.db_epoch_is(replica, epoch) => {
+                self.on_binlog_arrive(replica as usize, position, from as usize, from_epoch)
+            }
+            Ev::SemiSyncAck { position, from, epoch } => self.on_semisync_ack(position, from as usize, epoch),
+            Ev::SemiSyncTimer => self.on_semisync_timer(),
+            Ev::FailoverCheck => self.on_failover_check(),
             Ev::ApplyDone { replica, epoch } if self.db_epoch_is(replica, epoch) => {
                 self.on_apply_done(replica as usize)
             }
@@ -1197,169 +1273,12 @@ impl Sim {
             return;
         }
         let write = self.req(r).write;
-        let node = self.database_for(write);
+        let node = self.database_for(write, i);
         let id = self.req(r).id;
         self.req_mut(r).db = node as u8;
         self.trace.record(self.now, id, TraceKind::Query(NodeId::Db(node as u8)));
         let lan = self.lan();
         self.travel(r, Stage::ToDb, NodeId::Web(i as u16), NodeId::Db(node as u8), lan, Ev::ReachDb(r));
-    }
-
-    /// The application's read/write split: writes to the primary, reads to a replica in turn
-    /// (or to the primary when told so or when there is no replica).
-    fn database_for(&mut self, write: bool) -> usize {
-        let replicas: Vec<usize> = (0..self.db.len()).filter(|&n| n != self.primary).collect();
-        if write || self.scenario.db.read_from == ReadFrom::Primary || replicas.is_empty() {
-            self.primary
-        } else {
-            self.replica_turn = (self.replica_turn + 1) % replicas.len();
-            replicas[self.replica_turn]
-        }
-    }
-
-    fn on_reach_db(&mut self, r: ReqRef) {
-        let n = self.req(r).db as usize;
-        let i = self.server_of(r);
-        if !self.db[n].alive || self.is_cut(NodeId::Web(i as u16), NodeId::Db(n as u8)) {
-            self.req_mut(r).fail = Some(FailCause::DbDown);
-            let lan = self.lan();
-            self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i as u16), lan, Ev::DbReplyAtWeb(r));
-            return;
-        }
-        if self.db[n].busy < self.scenario.db.workers.max(1) {
-            self.start_db(r, n);
-        } else {
-            self.req_mut(r).stage = Stage::DbWait;
-            self.db[n].waiting.push_back(r);
-        }
-    }
-
-    fn start_db(&mut self, r: ReqRef, n: usize) {
-        self.db[n].busy += 1;
-        let (write, u) = (self.req(r).write, self.req(r).db_u);
-        let mean = if write { self.scenario.db.write_time_ms } else { self.scenario.db.read_time_ms };
-        let ms = exponential_from(u, mean) * self.db[n].slow;
-        let now = self.now;
-        let epoch = self.db[n].epoch;
-        let q = self.req_mut(r);
-        q.stage = Stage::Db;
-        q.hop = (NodeId::Db(n as u8), NodeId::Db(n as u8));
-        q.hop_start = now;
-        self.queue.push(now + from_ms(ms), Ev::DbDone { r, node: n as u8, epoch });
-    }
-
-    fn on_db_done(&mut self, r: ReqRef, n: usize, epoch: u32) {
-        if self.db.get(n).is_none_or(|d| d.epoch != epoch) {
-            return;
-        }
-        // The worker is free whether or not anyone still waits for the answer.
-        self.db[n].busy -= 1;
-        self.db[n].queries += 1;
-        while let Some(next) = self.db[n].waiting.pop_front() {
-            if self.valid(next) && self.req(next).stage == Stage::DbWait {
-                self.start_db(next, n);
-                break;
-            }
-        }
-        if !(self.valid(r) && self.req(r).stage == Stage::Db) {
-            return;
-        }
-        let (write, client) = (self.req(r).write, self.req(r).client as usize);
-        if write {
-            self.commit_write(client);
-        } else if n != self.primary {
-            // A read on a replica that has not applied this client's last write is stale.
-            let last = self.client_last_write.get(client).copied().unwrap_or(0);
-            if self.db[n].applied < last {
-                self.db_stats.stale_reads += 1;
-            }
-        }
-        let i = self.server_of(r);
-        let lan = self.lan();
-        self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i as u16), lan, Ev::DbReplyAtWeb(r));
-    }
-
-    /// The primary commits a write: a new binlog position, shipped to every reachable replica.
-    fn commit_write(&mut self, client: usize) {
-        let p = self.primary;
-        self.db[p].received += 1;
-        self.db[p].applied = self.db[p].received;
-        let position = self.db[p].received;
-        self.db_stats.writes_acknowledged += 1;
-        if let Some(slot) = self.client_last_write.get_mut(client) {
-            *slot = position;
-        }
-        if self.db.len() > 1 {
-            self.binlog_times.push_back(self.now);
-            for replica in 0..self.db.len() {
-                if replica != p {
-                    self.ship_binlog(replica, position);
-                }
-            }
-        }
-    }
-
-    /// Send binlog events up to `position` to a replica, if it can be reached.
-    pub(crate) fn ship_binlog(&mut self, replica: usize, position: u64) {
-        let p = self.primary;
-        if !self.db[replica].alive || !self.db[p].alive || self.is_cut(NodeId::Db(p as u8), NodeId::Db(replica as u8)) {
-            return;
-        }
-        let ship = from_ms(self.scenario.db.ship_latency_ms);
-        let epoch = self.db[replica].epoch;
-        self.queue.push(self.now + ship, Ev::BinlogArrive { replica: replica as u8, position, epoch });
-    }
-
-    fn on_binlog_arrive(&mut self, n: usize, position: u64) {
-        let d = &mut self.db[n];
-        d.received = d.received.max(position);
-        if !d.applying && d.applied < d.received {
-            self.start_apply(n);
-        }
-    }
-
-    fn start_apply(&mut self, n: usize) {
-        self.db[n].applying = true;
-        let per_event = from_s(self.db[n].slow / self.scenario.db.apply_rate_per_s.max(1e-3)).max(1);
-        let epoch = self.db[n].epoch;
-        self.queue.push(self.now + per_event, Ev::ApplyDone { replica: n as u8, epoch });
-    }
-
-    fn on_apply_done(&mut self, n: usize) {
-        let d = &mut self.db[n];
-        d.applying = false;
-        d.applied += 1;
-        if d.applied < d.received {
-            self.start_apply(n);
-        }
-        self.trim_binlog();
-    }
-
-    /// Forget commit times every replica has applied.
-    fn trim_binlog(&mut self) {
-        let p = self.primary;
-        let min_applied =
-            self.db.iter().enumerate().filter(|(n, _)| *n != p).map(|(_, d)| d.applied).min().unwrap_or(0);
-        while self.binlog_base <= min_applied && !self.binlog_times.is_empty() {
-            self.binlog_times.pop_front();
-            self.binlog_base += 1;
-        }
-    }
-
-    /// How far replica `n` trails the primary, in milliseconds of commit time.
-    pub fn replica_lag_ms(&self, n: usize) -> f64 {
-        if n == self.primary || n >= self.db.len() {
-            return 0.0;
-        }
-        let applied = self.db[n].applied;
-        if applied >= self.db[self.primary].received {
-            return 0.0;
-        }
-        let next = applied + 1;
-        match next.checked_sub(self.binlog_base).and_then(|k| self.binlog_times.get(k as usize)) {
-            Some(&committed) => to_ms(self.now.saturating_sub(committed)),
-            None => 0.0,
-        }
     }
 
     /// The application has its answer (or an error): the worker is free, the response goes back.
@@ -1511,7 +1430,8 @@ impl Sim {
         }
         if let Some(primary) = self.db.get(self.primary) {
             for (n, d) in self.db.iter().enumerate() {
-                if n != self.primary && (d.applied > d.received || d.received > primary.received) {
+                let follows = matches!(self.db_role(n), database::DbRole::Replica | database::DbRole::Promoting);
+                if follows && (d.applied > d.received || d.received > primary.received) {
                     return Err(format!(
                         "db{}: applied {} received {} beyond the primary's {}",
                         n + 1,
@@ -1521,6 +1441,9 @@ impl Sim {
                     ));
                 }
             }
+        }
+        if self.second_primary.is_some() && (self.scenario.db.fencing || self.db_split_since.is_none()) {
+            return Err("a second writable primary that is neither allowed (fencing off) nor counted".into());
         }
         let masters = self.lbs.iter().filter(|l| l.alive && l.role == VrrpRole::Master).count();
         if self.scenario.balancer.pair_mode == PairMode::Vrrp

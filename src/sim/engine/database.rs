@@ -1,0 +1,478 @@
+//! The database tier (MySQL semantics, ../shared/reference.md): the read/write split (in the
+//! application or through a lag-aware proxy), queries on the nodes, the primary's binary log
+//! shipped to replicas that apply it in order at a finite rate (lag is a queue), semi-sync
+//! acknowledgements with timeout fallback, and automatic failover with fencing.
+//!
+//! Shipping is two steps: an event *departs* the primary `ship_latency_ms` after its commit
+//! (the dump thread's delay) and *arrives* one LAN hop later. A primary that crashes loses the
+//! events that had not departed: under async replication those were already acknowledged to
+//! clients, and a failover loses exactly them.
+
+use super::{Ev, ReqRef, Sim, Stage};
+use crate::scenario::{Failover, ReadFrom, Replication};
+use crate::sim::metrics::FailCause;
+use crate::sim::node::NodeId;
+use crate::sim::rng::{exponential_from, uniform};
+use crate::sim::time::{from_ms, from_s, to_ms, SimTime};
+use crate::sim::trace::{NodeEvent, Subject};
+
+/// A database node's role, as the page shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbRole {
+    Primary,
+    Replica,
+    /// Chosen by the failover manager; applying its relay log before taking writes.
+    Promoting,
+    /// An old primary shut out after a failover (it rejoins as a replica when it returns).
+    Fenced,
+    /// An old primary that came back writable without fencing: a second primary.
+    SecondPrimary,
+}
+
+impl Sim {
+    pub fn db_role(&self, n: usize) -> DbRole {
+        if n == self.primary {
+            DbRole::Primary
+        } else if self.promoting == Some(n) {
+            DbRole::Promoting
+        } else if self.second_primary == Some(n) {
+            DbRole::SecondPrimary
+        } else if self.fenced.get(n).copied().unwrap_or(false) {
+            DbRole::Fenced
+        } else {
+            DbRole::Replica
+        }
+    }
+
+    fn is_replica(&self, n: usize) -> bool {
+        matches!(self.db_role(n), DbRole::Replica | DbRole::Promoting)
+    }
+
+    /// Where the query of a request on web server `web` goes: writes to the primary; reads by
+    /// `read_from` — replicas in turn (the application's split), the primary, or a proxy that
+    /// skips replicas that are down, unreachable or lagging, and uses the primary if none is left.
+    pub(super) fn database_for(&mut self, write: bool, web: usize) -> usize {
+        if write {
+            return self.primary;
+        }
+        let mode = self.scenario.db.read_from;
+        let max_lag = self.scenario.db.max_replication_lag_ms;
+        let replicas: Vec<usize> = (0..self.db.len())
+            .filter(|&n| self.is_replica(n))
+            .filter(|&n| {
+                mode != ReadFrom::Proxy
+                    || (self.db[n].alive
+                        && !self.is_cut(NodeId::Web(web as u16), NodeId::Db(n as u8))
+                        && self.replica_lag_ms(n) <= max_lag)
+            })
+            .collect();
+        if mode == ReadFrom::Primary || replicas.is_empty() {
+            self.primary
+        } else {
+            self.replica_turn = (self.replica_turn + 1) % replicas.len();
+            replicas[self.replica_turn]
+        }
+    }
+
+    pub(super) fn on_reach_db(&mut self, r: ReqRef) {
+        let n = self.req(r).db as usize;
+        let i = self.server_of(r);
+        let no_writer = self.req(r).write && n != self.primary;
+        if !self.db[n].alive || no_writer || self.is_cut(NodeId::Web(i as u16), NodeId::Db(n as u8)) {
+            self.req_mut(r).fail = Some(FailCause::DbDown);
+            let lan = self.lan();
+            self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i as u16), lan, Ev::DbReplyAtWeb(r));
+            return;
+        }
+        if self.db[n].busy < self.scenario.db.workers.max(1) {
+            self.start_db(r, n);
+        } else {
+            self.req_mut(r).stage = Stage::DbWait;
+            self.db[n].waiting.push_back(r);
+        }
+    }
+
+    pub(super) fn start_db(&mut self, r: ReqRef, n: usize) {
+        self.db[n].busy += 1;
+        let (write, u) = (self.req(r).write, self.req(r).db_u);
+        let mean = if write { self.scenario.db.write_time_ms } else { self.scenario.db.read_time_ms };
+        let ms = exponential_from(u, mean) * self.db[n].slow;
+        let now = self.now;
+        let epoch = self.db[n].epoch;
+        let q = self.req_mut(r);
+        q.stage = Stage::Db;
+        q.hop = (NodeId::Db(n as u8), NodeId::Db(n as u8));
+        q.hop_start = now;
+        self.queue.push(now + from_ms(ms), Ev::DbDone { r, node: n as u8, epoch });
+    }
+
+    pub(super) fn on_db_done(&mut self, r: ReqRef, n: usize, epoch: u32) {
+        if self.db.get(n).is_none_or(|d| d.epoch != epoch) {
+            return;
+        }
+        // The worker is free whether or not anyone still waits for the answer.
+        self.db[n].busy -= 1;
+        self.db[n].queries += 1;
+        while let Some(next) = self.db[n].waiting.pop_front() {
+            if self.valid(next) && self.req(next).stage == Stage::DbWait {
+                self.start_db(next, n);
+                break;
+            }
+        }
+        if !(self.valid(r) && self.req(r).stage == Stage::Db) {
+            return;
+        }
+        let (write, client) = (self.req(r).write, self.req(r).client as usize);
+        if write {
+            if n != self.primary {
+                // The primary changed while the write ran on the old one: it is refused.
+                self.req_mut(r).fail = Some(FailCause::DbDown);
+            } else {
+                let position = self.commit_write(client);
+                if self.semisync_active() {
+                    // AFTER_SYNC: committed to the binlog, acknowledged once a replica has it.
+                    let now = self.now;
+                    let q = self.req_mut(r);
+                    q.stage = Stage::SemiSyncWait;
+                    q.hop_start = now;
+                    self.semisync_waiting.push_back((position, r));
+                    self.arm_semisync_timer();
+                    return;
+                }
+                self.db_stats.writes_acknowledged += 1;
+            }
+        } else if n != self.primary {
+            // A read on a replica that has not applied this client's last write is stale.
+            let last = self.client_last_write.get(client).copied().unwrap_or(0);
+            if self.db[n].applied < last {
+                self.db_stats.stale_reads += 1;
+            }
+        }
+        self.reply_from_db(r, n);
+    }
+
+    fn reply_from_db(&mut self, r: ReqRef, n: usize) {
+        let i = self.server_of(r);
+        let lan = self.lan();
+        self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i as u16), lan, Ev::DbReplyAtWeb(r));
+    }
+
+    fn semisync_active(&self) -> bool {
+        self.scenario.db.replication == Replication::Semisync && !self.semisync_fallen_back
+    }
+
+    /// The primary commits a write: a new binlog position, sent on to every replica.
+    fn commit_write(&mut self, client: usize) -> u64 {
+        let p = self.primary;
+        self.db[p].received += 1;
+        self.db[p].applied = self.db[p].received;
+        let position = self.db[p].received;
+        if let Some(slot) = self.client_last_write.get_mut(client) {
+            *slot = position;
+        }
+        if self.db.len() > 1 {
+            self.binlog_times.push_back(self.now);
+            let depart = self.now + from_ms(self.scenario.db.ship_latency_ms);
+            let epoch = self.db[p].epoch;
+            for replica in 0..self.db.len() {
+                if replica != p {
+                    self.queue
+                        .push(depart, Ev::BinlogDepart { replica: replica as u8, position, from: p as u8, epoch });
+                }
+            }
+        }
+        position
+    }
+
+    /// A binlog event leaves the primary for a replica, if the primary still lives and the
+    /// replica can be reached; it arrives one LAN hop later.
+    pub(super) fn on_binlog_depart(&mut self, replica: usize, position: u64, from: usize, epoch: u32) {
+        if from != self.primary || self.db[from].epoch != epoch || !self.db[from].alive {
+            return;
+        }
+        if replica >= self.db.len()
+            || !self.db[replica].alive
+            || !self.is_replica(replica)
+            || self.is_cut(NodeId::Db(from as u8), NodeId::Db(replica as u8))
+        {
+            return;
+        }
+        self.shipped[replica] = self.shipped[replica].max(position);
+        let arrive = self.now + self.lan();
+        let replica_epoch = self.db[replica].epoch;
+        self.queue.push(
+            arrive,
+            Ev::BinlogArrive {
+                replica: replica as u8,
+                position,
+                epoch: replica_epoch,
+                from: from as u8,
+                from_epoch: epoch,
+            },
+        );
+    }
+
+    /// Send a lagging replica everything up to the primary's position (after it was down, cut
+    /// off, or repointed to a new primary).
+    pub(crate) fn ship_binlog(&mut self, replica: usize, position: u64) {
+        let p = self.primary;
+        if replica == p || !self.db[replica].alive || !self.db[p].alive {
+            return;
+        }
+        let depart = self.now + from_ms(self.scenario.db.ship_latency_ms);
+        let epoch = self.db[p].epoch;
+        self.queue.push(depart, Ev::BinlogDepart { replica: replica as u8, position, from: p as u8, epoch });
+    }
+
+    pub(super) fn on_binlog_arrive(&mut self, n: usize, position: u64, from: usize, from_epoch: u32) {
+        if from != self.primary || !self.is_replica(n) {
+            return;
+        }
+        let d = &mut self.db[n];
+        d.received = d.received.max(position);
+        if !d.applying && d.applied < d.received {
+            self.start_apply(n);
+        }
+        if self.scenario.db.replication == Replication::Semisync {
+            // The replica acknowledges receipt (AFTER_SYNC waits for this, not for the apply).
+            let at = self.now + self.lan();
+            self.queue.push(at, Ev::SemiSyncAck { position, from: from as u8, epoch: from_epoch });
+        }
+    }
+
+    pub(super) fn on_semisync_ack(&mut self, position: u64, from: usize, epoch: u32) {
+        if from != self.primary || self.db[from].epoch != epoch || !self.db[from].alive {
+            return;
+        }
+        self.semisync_acked = self.semisync_acked.max(position);
+        while let Some(&(p, r)) = self.semisync_waiting.front() {
+            if p > self.semisync_acked {
+                break;
+            }
+            self.semisync_waiting.pop_front();
+            self.release_write(r);
+        }
+        // MySQL switches back to semi-sync once a replica has caught up.
+        if self.semisync_fallen_back && self.semisync_acked >= self.db[from].received {
+            self.semisync_fallen_back = false;
+            self.note(Subject::Node(NodeId::Db(from as u8)), NodeEvent::SemiSyncOn);
+        }
+    }
+
+    /// A write waiting for semi-sync is acknowledged to the client.
+    fn release_write(&mut self, r: ReqRef) {
+        if self.valid(r) && self.req(r).stage == Stage::SemiSyncWait {
+            self.db_stats.writes_acknowledged += 1;
+            let n = self.req(r).db as usize;
+            self.reply_from_db(r, n);
+        }
+    }
+
+    fn arm_semisync_timer(&mut self) {
+        if self.semisync_timer_armed {
+            return;
+        }
+        if let Some(&(_, r)) = self.semisync_waiting.front() {
+            let since = self.req(r).hop_start;
+            let at = (since + from_ms(self.scenario.db.semisync_timeout_ms)).max(self.now);
+            self.semisync_timer_armed = true;
+            self.queue.push(at, Ev::SemiSyncTimer);
+        }
+    }
+
+    /// `rpl_semi_sync_source_timeout` passed without an ack: fall back to async and release
+    /// every waiting write.
+    pub(super) fn on_semisync_timer(&mut self) {
+        self.semisync_timer_armed = false;
+        while let Some(&(_, r)) = self.semisync_waiting.front() {
+            if self.valid(r) && self.req(r).stage == Stage::SemiSyncWait {
+                break;
+            }
+            self.semisync_waiting.pop_front();
+        }
+        let Some(&(_, r)) = self.semisync_waiting.front() else { return };
+        let timeout = from_ms(self.scenario.db.semisync_timeout_ms);
+        if self.req(r).hop_start + timeout > self.now {
+            self.arm_semisync_timer();
+            return;
+        }
+        self.semisync_fallen_back = true;
+        self.db_stats.semisync_fallbacks += 1;
+        self.note(Subject::Node(NodeId::Db(self.primary as u8)), NodeEvent::SemiSyncOff);
+        let waiting: Vec<ReqRef> = self.semisync_waiting.drain(..).map(|(_, r)| r).collect();
+        for r in waiting {
+            self.release_write(r);
+        }
+    }
+
+    pub(super) fn start_apply(&mut self, n: usize) {
+        self.db[n].applying = true;
+        let per_event = from_s(self.db[n].slow / self.scenario.db.apply_rate_per_s.max(1e-3)).max(1);
+        let epoch = self.db[n].epoch;
+        self.queue.push(self.now + per_event, Ev::ApplyDone { replica: n as u8, epoch });
+    }
+
+    pub(super) fn on_apply_done(&mut self, n: usize) {
+        let d = &mut self.db[n];
+        d.applying = false;
+        d.applied += 1;
+        if d.applied < d.received {
+            self.start_apply(n);
+        } else if self.promoting == Some(n) {
+            self.complete_promotion(n);
+        }
+        self.trim_binlog();
+    }
+
+    /// Forget commit times every replica has applied.
+    fn trim_binlog(&mut self) {
+        let min_applied = (0..self.db.len())
+            .filter(|&n| self.is_replica(n) && self.db[n].alive)
+            .map(|n| self.db[n].applied)
+            .min()
+            .unwrap_or(self.db.get(self.primary).map_or(0, |d| d.received));
+        while self.binlog_base <= min_applied && !self.binlog_times.is_empty() {
+            self.binlog_times.pop_front();
+            self.binlog_base += 1;
+        }
+    }
+
+    /// How far replica `n` trails the primary, in milliseconds of commit time.
+    pub fn replica_lag_ms(&self, n: usize) -> f64 {
+        if n >= self.db.len() || !self.is_replica(n) {
+            return 0.0;
+        }
+        let applied = self.db[n].applied;
+        if applied >= self.db[self.primary].received {
+            return 0.0;
+        }
+        let next = applied + 1;
+        match next.checked_sub(self.binlog_base).and_then(|k| self.binlog_times.get(k as usize)) {
+            Some(&committed) => to_ms(self.now.saturating_sub(committed)),
+            // Older than the kept history (the replica was away): as old as the oldest kept.
+            None => self.binlog_times.front().map_or(0.0, |&t| to_ms(self.now.saturating_sub(t))),
+        }
+    }
+
+    /// The failover manager's periodic check of the primary.
+    pub(super) fn schedule_failover_checks(&mut self) {
+        if self.scenario.db.failover != Failover::Auto || self.db.len() < 2 {
+            return;
+        }
+        let interval = from_ms(self.scenario.db.detect_interval_ms).max(1);
+        let phase = (uniform(&mut self.rngs.failures) * interval as f64) as SimTime;
+        self.queue.push(self.now + phase.max(1), Ev::FailoverCheck);
+    }
+
+    pub(super) fn on_failover_check(&mut self) {
+        let interval = from_ms(self.scenario.db.detect_interval_ms).max(1);
+        self.queue.push(self.now + interval, Ev::FailoverCheck);
+        if self.promoting.is_some() {
+            return;
+        }
+        if self.db[self.primary].alive {
+            self.detect_misses = 0;
+            return;
+        }
+        self.detect_misses += 1;
+        if self.detect_misses < self.scenario.db.detect_misses.max(1) {
+            return;
+        }
+        // Promote the most advanced live replica (ties: the lowest id).
+        let candidate = (0..self.db.len())
+            .filter(|&n| n != self.primary && self.db[n].alive && self.db_role(n) == DbRole::Replica)
+            .max_by_key(|&n| (self.db[n].received, std::cmp::Reverse(n)));
+        let Some(n) = candidate else { return };
+        self.note(Subject::Node(NodeId::Db(self.primary as u8)), NodeEvent::DeclaredDead);
+        self.promoting = Some(n);
+        self.note(Subject::Node(NodeId::Db(n as u8)), NodeEvent::Promoting);
+        if self.db[n].applied >= self.db[n].received {
+            self.complete_promotion(n);
+        }
+    }
+
+    /// The promoted replica has applied its relay log: it becomes the primary and the
+    /// application and the other replicas are repointed to it.
+    fn complete_promotion(&mut self, n: usize) {
+        let old = self.primary;
+        let kept = self.db[n].received;
+        // Acknowledged writes the new primary never received are lost. Writes still waiting
+        // for a semi-sync ack when the old primary died were never acknowledged.
+        let beyond = self.db[old].received.saturating_sub(kept);
+        let unacknowledged = self.unacknowledged_at_crash.iter().filter(|&&p| p > kept).count() as u64;
+        self.db_stats.writes_lost += beyond.saturating_sub(unacknowledged);
+        self.unacknowledged_at_crash.clear();
+        self.db_stats.promotions += 1;
+        self.primary = n;
+        self.promoting = None;
+        self.detect_misses = 0;
+        self.semisync_waiting.clear();
+        self.semisync_acked = kept;
+        self.semisync_fallen_back = false;
+        if self.scenario.db.fencing {
+            self.fenced[old] = true;
+        } else {
+            self.unfenced_old_primary = Some(old);
+        }
+        // The new primary's binlog continues from what it has; later positions never existed.
+        let keep = (kept + 1).saturating_sub(self.binlog_base) as usize;
+        self.binlog_times.truncate(keep);
+        self.note(Subject::Node(NodeId::Db(n as u8)), NodeEvent::Promoted);
+        for m in 0..self.db.len() {
+            if m != n && self.db_role(m) == DbRole::Replica && self.db[m].alive {
+                let d = &mut self.db[m];
+                d.received = d.received.min(kept);
+                d.applied = d.applied.min(kept);
+                self.catch_up(m);
+            }
+        }
+        self.trim_binlog();
+    }
+
+    /// The old primary of a failover comes back: fenced, it rejoins as a replica of the new
+    /// primary (its writes the others never saw are discarded); unfenced, it is writable again.
+    pub(super) fn old_primary_returns(&mut self, n: usize) {
+        let top = self.db[self.primary].received;
+        if self.fenced[n] {
+            self.fenced[n] = false;
+            let d = &mut self.db[n];
+            d.received = d.received.min(top);
+            d.applied = d.applied.min(top);
+            self.note(Subject::Node(NodeId::Db(n as u8)), NodeEvent::RejoinedAsReplica);
+            self.catch_up(n);
+        } else if self.unfenced_old_primary == Some(n) {
+            self.second_primary = Some(n);
+            self.db_split_since = Some(self.now);
+            self.note(Subject::Node(NodeId::Db(n as u8)), NodeEvent::SecondPrimary);
+        }
+    }
+
+    /// The primary crashed: writes waiting for semi-sync acks fail (never acknowledged).
+    pub(super) fn primary_crashed(&mut self) {
+        let waiting: Vec<(u64, ReqRef)> = self.semisync_waiting.drain(..).collect();
+        for (position, r) in waiting {
+            self.unacknowledged_at_crash.push(position);
+            if self.valid(r) && self.req(r).stage == Stage::SemiSyncWait {
+                self.req_mut(r).fail = Some(FailCause::DbDown);
+                let n = self.req(r).db as usize;
+                self.reply_from_db(r, n);
+            }
+        }
+    }
+
+    /// Seconds during which two database nodes were writable.
+    pub fn db_split_brain_s(&self) -> f64 {
+        let open = self.db_split_since.map_or(0, |since| self.now - since);
+        (self.db_split_us + open) as f64 / 1e6
+    }
+
+    /// Highest binlog position that has departed the primary toward replica `n`.
+    pub fn shipped_position(&self, n: usize) -> u64 {
+        self.shipped.get(n).copied().unwrap_or(0)
+    }
+
+    /// The current primary's node index.
+    pub fn primary_index(&self) -> usize {
+        self.primary
+    }
+}
