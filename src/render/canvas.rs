@@ -7,7 +7,6 @@
 use super::format;
 use super::layout::{Detail, Layout, Orientation, Point, Rect, LANE_OFFSET};
 use super::theme;
-use crate::scenario::Algorithm;
 use crate::sim::view::{DbView, WebView};
 use crate::sim::{NodeId, Particle, ParticleKind, View};
 use wasm_bindgen::{JsCast, JsValue};
@@ -100,14 +99,40 @@ impl Painter {
         let d = Draw { c, l: &layout };
         d.links(view);
         d.clients(view);
-        d.dns();
-        d.lb(view.algorithm, opts.random_draws, view.balancer_queue);
+        d.dns(view.dns_alive);
+        let role = format::lb_role(view.algorithm, opts.random_draws);
+        let pair = view.lbs.len() >= 2;
+        for (i, lb) in view.lbs.iter().enumerate().take(2) {
+            let Some(r) = layout.rect(NodeId::Lb(i as u8)) else { continue };
+            // The shared queue lives in the balancer that takes the traffic.
+            let queue = (lb.holds_ip || view.lbs.len() == 1).then_some(view.balancer_queue);
+            let status = if !lb.alive {
+                Some(("down", theme::ERROR))
+            } else if pair && view.lb_pair_dns {
+                Some(("DNS record", theme::TEXT_MUTED))
+            } else if pair && lb.holds_ip {
+                Some(("master · IP", theme::LB))
+            } else if pair {
+                Some(("backup", theme::TEXT_MUTED))
+            } else {
+                None
+            };
+            d.lb(lb.id, r, &role, queue, lb.alive, status);
+        }
+        if view.lbs.is_empty() {
+            d.lb(NodeId::Lb(0), layout.lb, &role, Some(view.balancer_queue), true, None);
+        }
+        if view.split_brain {
+            let r = layout.lb;
+            d.text("split brain: two masters", r.x, r.y - 6.0, theme::FONT_SMALL, theme::ERROR, "left");
+        }
         for (w, r) in view.web.iter().zip(&layout.web) {
             d.web(w, *r, layout.web_detail);
         }
         for (db, r) in view.db.iter().zip(&layout.db) {
             d.db(db, *r);
         }
+        d.cut_links(view);
         if opts.particles {
             let size = if layout.web_detail == Detail::Tiny { 2.6 } else { 3.6 };
             for p in &view.particles {
@@ -219,7 +244,19 @@ impl Draw<'_> {
     fn links(&self, view: &View) {
         let l = self.l;
         self.link(NodeId::Clients, NodeId::Dns, theme::LINK, 1.2);
-        self.link(NodeId::Clients, NodeId::Lb(0), theme::LINK, 2.5);
+        let lbs: Vec<(NodeId, bool)> = if view.lbs.is_empty() {
+            vec![(NodeId::Lb(0), true)]
+        } else {
+            view.lbs.iter().take(2).map(|lb| (lb.id, lb.alive && (lb.holds_ip || view.lbs.len() == 1))).collect()
+        };
+        for (id, serving) in &lbs {
+            self.link(NodeId::Clients, *id, if *serving { theme::LINK } else { theme::LINK_FAINT }, 2.5);
+        }
+        if let (Some(a), Some(b)) = (l.rect(NodeId::Lb(0)), l.lb2) {
+            let _ = self.c.set_line_dash(&dash(&[3.0, 3.0]));
+            self.line(a.exit_towards(b.center()), b.exit_towards(a.center()), theme::LB, 1.0);
+            let _ = self.c.set_line_dash(&js_sys::Array::new());
+        }
         if let Some((a, b)) = l.link(NodeId::Clients, NodeId::Lb(0)) {
             let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
             let label_y = if l.orientation == Orientation::Landscape { my + 16.0 } else { my };
@@ -229,8 +266,12 @@ impl Draw<'_> {
         }
         let web_width = if l.web.len() > 16 { 0.8 } else { 1.2 };
         for (i, w) in view.web.iter().enumerate().take(l.web.len()) {
-            let colour = if w.active && w.weight > 0 { theme::LINK } else { theme::LINK_FAINT };
-            self.link(NodeId::Lb(0), NodeId::Web(i as u16), colour, web_width);
+            let colour = if w.active && w.alive && w.weight > 0 { theme::LINK } else { theme::LINK_FAINT };
+            for (id, serving) in &lbs {
+                if *serving {
+                    self.link(*id, NodeId::Web(i as u16), colour, web_width);
+                }
+            }
         }
         // Web-to-database links only while they stay readable; requests still travel there.
         if l.web.len() * l.db.len() <= 24 {
@@ -270,26 +311,49 @@ impl Draw<'_> {
         self.text_fit(&writes, r.x + 8.0, r.y + 50.0, inner, theme::FONT_SMALL, theme::TEXT_MUTED);
     }
 
-    fn dns(&self) {
+    fn dns(&self, alive: bool) {
         let r = self.l.dns;
-        self.panel(r, theme::DNS, theme::BOX_FILL, false);
+        self.node_panel(r, theme::DNS, alive);
         self.text_fit("DNS", r.x + 8.0, r.y + 16.0, r.w - 14.0, theme::FONT_TITLE, theme::TEXT);
-        self.text_fit("www.foobar.com", r.x + 8.0, r.y + 31.0, r.w - 12.0, theme::FONT_SMALL, theme::TEXT_MUTED);
+        if alive {
+            self.text_fit("www.foobar.com", r.x + 8.0, r.y + 31.0, r.w - 12.0, theme::FONT_SMALL, theme::TEXT_MUTED);
+        } else {
+            self.text_fit("down: no answers", r.x + 8.0, r.y + 31.0, r.w - 12.0, theme::FONT_SMALL, theme::ERROR);
+        }
     }
 
-    fn lb(&self, algorithm: Algorithm, draws: u32, queue: u32) {
-        let r = self.l.lb;
-        self.panel(r, theme::LB, theme::BOX_FILL, false);
+    /// A node's box: its role colour when running, a dashed red outline when down.
+    fn node_panel(&self, r: Rect, colour: &str, alive: bool) {
+        if alive {
+            self.panel(r, colour, theme::BOX_FILL, false);
+        } else {
+            self.panel(r, theme::ERROR, theme::BOX_FILL_DIM, true);
+        }
+    }
+
+    /// Cut network links: a red dashed line with a cross in the middle.
+    fn cut_links(&self, view: &View) {
+        for link in &view.cut_links {
+            let Some((a, b)) = self.l.link(link.0, link.1) else { continue };
+            let _ = self.c.set_line_dash(&dash(&[4.0, 4.0]));
+            self.line(a, b, theme::ERROR, 1.6);
+            let _ = self.c.set_line_dash(&js_sys::Array::new());
+            let (mx, my, s) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0, 5.0);
+            self.line(Point { x: mx - s, y: my - s }, Point { x: mx + s, y: my + s }, theme::ERROR, 2.4);
+            self.line(Point { x: mx + s, y: my - s }, Point { x: mx - s, y: my + s }, theme::ERROR, 2.4);
+        }
+    }
+
+    /// A balancer: name, HAProxy's `balance` line, its state in a pair and the queue it holds.
+    fn lb(&self, id: NodeId, r: Rect, role: &str, queue: Option<u32>, alive: bool, status: Option<(&str, &str)>) {
+        self.node_panel(r, theme::LB, alive);
         let inner = r.w - 16.0;
-        self.text_fit("lb1", r.x + 8.0, r.y + 18.0, inner, theme::FONT_TITLE, theme::TEXT);
-        self.text_fit(
-            &format::lb_role(algorithm, draws),
-            r.x + 8.0,
-            r.y + 33.0,
-            inner,
-            theme::FONT_SMALL,
-            theme::TEXT_MUTED,
-        );
+        self.text(&id.to_string(), r.x + 8.0, r.y + 18.0, theme::FONT_TITLE, theme::TEXT, "left");
+        if let Some((text, colour)) = status {
+            self.text(text, r.right() - 8.0, r.y + 18.0, theme::FONT_SMALL, colour, "right");
+        }
+        self.text_fit(role, r.x + 8.0, r.y + 33.0, inner, theme::FONT_SMALL, theme::TEXT_MUTED);
+        let Some(queue) = queue else { return };
         // The queue: requests waiting for a free server slot (bar on a soft log scale).
         let level = (queue as f64 + 1.0).log10() / 4.0;
         let colour = if queue == 0 { theme::LINK } else { theme::TEXT_WARN };
@@ -300,10 +364,14 @@ impl Draw<'_> {
     }
 
     fn web(&self, w: &WebView, r: Rect, detail: Detail) {
-        let live = w.active && w.weight > 0;
-        let border = if live { theme::WEB } else { theme::TEXT_MUTED };
-        let fill = if w.active { theme::BOX_FILL } else { theme::BOX_FILL_DIM };
-        self.panel(r, border, fill, !w.active);
+        let live = w.active && w.weight > 0 && w.health.is_up() && w.in_pool;
+        if !w.alive {
+            self.panel(r, theme::ERROR, theme::BOX_FILL_DIM, true);
+        } else {
+            let border = if live { theme::WEB } else { theme::TEXT_MUTED };
+            let fill = if w.active { theme::BOX_FILL } else { theme::BOX_FILL_DIM };
+            self.panel(r, border, fill, !w.active);
+        }
         let name = w.id.to_string();
         let level = format::utilisation(w.busy, w.workers);
         match detail {
@@ -318,14 +386,14 @@ impl Draw<'_> {
                     theme::TEXT_MUTED,
                     "right",
                 );
-                self.text_fit(
-                    format::web_role(w),
-                    r.x + 8.0,
-                    r.y + 31.0,
-                    inner * 0.62,
-                    theme::FONT_SMALL,
-                    theme::TEXT_MUTED,
-                );
+                let (role, tone) = format::web_role(w);
+                let colour = match tone {
+                    format::Tone::Normal => theme::TEXT_MUTED,
+                    format::Tone::Warn => theme::TEXT_WARN,
+                    format::Tone::Bad => theme::ERROR,
+                };
+                let room = if w.queued_for > 0 { inner * 0.62 } else { inner };
+                self.text_fit(&role, r.x + 8.0, r.y + 31.0, room, theme::FONT_SMALL, colour);
                 if w.queued_for > 0 {
                     let q = format!("{} queued", format::compact(w.queued_for as u64));
                     self.text(&q, r.right() - 8.0, r.y + 31.0, theme::FONT_SMALL, theme::TEXT_WARN, "right");
@@ -370,11 +438,21 @@ impl Draw<'_> {
 
     fn db(&self, d: &DbView, r: Rect) {
         let border = if d.primary { theme::DB_PRIMARY } else { theme::DB_REPLICA };
-        self.panel(r, border, theme::BOX_FILL, false);
+        self.node_panel(r, border, d.alive);
         let inner = r.w - 16.0;
         self.text_fit(&d.id.to_string(), r.x + 8.0, r.y + 17.0, inner, theme::FONT_TITLE, theme::TEXT);
-        let role = format::db_role(d);
-        let role_colour = if !d.primary && d.lag_ms >= 100.0 { theme::TEXT_WARN } else { theme::TEXT_MUTED };
+        let role = match (d.alive, d.primary) {
+            (true, _) => format::db_role(d),
+            (false, true) => "MySQL primary · down".to_string(),
+            (false, false) => "replica · down".to_string(),
+        };
+        let role_colour = if !d.alive {
+            theme::ERROR
+        } else if !d.primary && d.lag_ms >= 100.0 {
+            theme::TEXT_WARN
+        } else {
+            theme::TEXT_MUTED
+        };
         self.text_fit(&role, r.x + 8.0, r.y + 31.0, inner, theme::FONT_SMALL, role_colour);
         if r.h >= 52.0 {
             self.slots(r.x + 8.0, r.y + 37.0, inner, 5.0, d.busy, d.workers);

@@ -127,14 +127,52 @@ pub fn lb_role(algorithm: Algorithm, draws: u32) -> String {
     }
 }
 
-/// The second line of a web server box.
-pub fn web_role(w: &WebView) -> &'static str {
-    if !w.active {
-        "removed · finishing"
+/// How a line of text should read: as usual, as a warning, or as a fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    Normal,
+    Warn,
+    Bad,
+}
+
+/// The second line of a web server box, and its tone.
+pub fn web_role(w: &WebView) -> (String, Tone) {
+    let mut role = if !w.alive {
+        return ("down".into(), Tone::Bad);
+    } else if !w.active {
+        return ("removed · finishing".into(), Tone::Normal);
+    } else if !w.health.is_up() {
+        return ("marked down by checks".into(), Tone::Warn);
     } else if w.weight == 0 {
-        "Nginx + app · drained"
+        "Nginx + app · drained".to_string()
+    } else if w.backup && !w.in_pool {
+        "Nginx + app · backup".to_string()
     } else {
-        "Nginx + app"
+        "Nginx + app".to_string()
+    };
+    if w.slow > 1.0 + 1e-9 {
+        role.push_str(&format!(" · {}× slower", (w.slow * 10.0).round() / 10.0));
+        return (role, Tone::Warn);
+    }
+    (role, Tone::Normal)
+}
+
+/// A short tag for a server whose state is not plain "serving" (the page's server table).
+pub fn web_tag(w: &WebView) -> Option<(String, Tone)> {
+    if !w.alive {
+        Some(("down".into(), Tone::Bad))
+    } else if !w.active {
+        Some(("removed".into(), Tone::Normal))
+    } else if !w.health.is_up() {
+        Some(("checks: down".into(), Tone::Warn))
+    } else if w.slow > 1.0 + 1e-9 {
+        Some((format!("{}× slower", (w.slow * 10.0).round() / 10.0), Tone::Warn))
+    } else if w.weight == 0 {
+        Some(("drained".into(), Tone::Normal))
+    } else if w.backup {
+        Some(("backup".into(), Tone::Normal))
+    } else {
+        None
     }
 }
 
@@ -245,5 +283,21 @@ mod tests {
         for a in Algorithm::ALL {
             assert!(!algorithm_blurb(a).is_empty());
         }
+        let web = |edit: fn(&mut WebView)| {
+            let mut w = view.web[0].clone();
+            edit(&mut w);
+            web_role(&w)
+        };
+        assert_eq!(web(|_| {}), ("Nginx + app".to_string(), Tone::Normal));
+        assert_eq!(web(|w| w.weight = 0), ("Nginx + app · drained".to_string(), Tone::Normal));
+        assert_eq!(web(|w| w.alive = false), ("down".to_string(), Tone::Bad));
+        assert_eq!(web(|w| w.active = false).1, Tone::Normal);
+        assert_eq!(web(|w| w.slow = 3.0), ("Nginx + app · 3× slower".to_string(), Tone::Warn));
+        let mut w = view.web[0].clone();
+        assert_eq!(web_tag(&w), None);
+        w.slow = 2.5;
+        assert_eq!(web_tag(&w), Some(("2.5× slower".to_string(), Tone::Warn)));
+        w.alive = false;
+        assert_eq!(web_tag(&w), Some(("down".to_string(), Tone::Bad)));
     }
 }

@@ -99,7 +99,10 @@ pub struct Layout {
     pub orientation: Orientation,
     pub clients: Rect,
     pub dns: Rect,
+    /// lb1, the balancer (or the first of a pair).
     pub lb: Rect,
+    /// lb2, the second balancer of a pair (VRRP or DNS active-active), when there is one.
+    pub lb2: Option<Rect>,
     /// web1, web2, … in order.
     pub web: Vec<Rect>,
     /// db1 (the primary) first, then the replicas.
@@ -194,30 +197,43 @@ impl Layout {
     /// Canvases narrower than this, or taller than wide, use the top-to-bottom flow.
     pub const PORTRAIT_BELOW_WIDTH: f64 = 600.0;
 
-    /// Layout of `web` servers and `db` database nodes on a `width` × `height` canvas (CSS px).
+    /// Layout of one balancer, `web` servers and `db` database nodes on a `width` × `height`
+    /// canvas (CSS px).
     pub fn new(width: f64, height: f64, web: usize, db: usize) -> Layout {
+        Layout::with_balancers(width, height, 1, web, db)
+    }
+
+    /// The same with `lbs` balancers (1, or 2 for a pair; more are drawn as 2).
+    pub fn with_balancers(width: f64, height: f64, lbs: usize, web: usize, db: usize) -> Layout {
+        let pair = lbs >= 2;
         let width = if width.is_finite() { width.max(120.0) } else { 120.0 };
         let height = if height.is_finite() { height.max(120.0) } else { 120.0 };
         let web = web.max(1);
         if width < Self::PORTRAIT_BELOW_WIDTH || height > width * 1.1 {
-            Self::portrait(width, height, web, db)
+            Self::portrait(width, height, pair, web, db)
         } else {
-            Self::landscape(width, height, web, db)
+            Self::landscape(width, height, pair, web, db)
         }
     }
 
     /// The layout for drawing `view`: as many web servers as are shown (see [`shown_web`]).
     pub fn for_view(width: f64, height: f64, view: &View) -> Layout {
-        Layout::new(width, height, shown_web(view), view.db.len())
+        Layout::with_balancers(width, height, view.lbs.len(), shown_web(view), view.db.len())
     }
 
-    fn landscape(w: f64, h: f64, web: usize, db: usize) -> Layout {
+    fn landscape(w: f64, h: f64, pair: bool, web: usize, db: usize) -> Layout {
         let mid = h / 2.0;
         let cw = (w * 0.1).clamp(84.0, 120.0);
         let clients = Rect { x: MARGIN, y: mid - 31.0, w: cw, h: 62.0 };
         let lbw = (w * 0.17).clamp(140.0, 180.0);
         let lb_x = clients.right() + (w * 0.11).max(48.0);
-        let lb = Rect { x: lb_x, y: mid - 34.0, w: lbw, h: 68.0 };
+        // A pair sits one above the other around the middle, a single balancer on it.
+        let (lb, lb2) = if pair {
+            let lb1 = Rect { x: lb_x, y: mid - 68.0 - 10.0, w: lbw, h: 68.0 };
+            (lb1, Some(Rect { y: mid + 10.0, ..lb1 }))
+        } else {
+            (Rect { x: lb_x, y: mid - 34.0, w: lbw, h: 68.0 }, None)
+        };
         let dnsw = (w * 0.14).clamp(90.0, 160.0);
         let dns_c = Point { x: (clients.center().x + lb.center().x) / 2.0, y: MARGIN + 22.0 };
         let dns = Rect::centered(dns_c, dnsw, 40.0);
@@ -242,19 +258,27 @@ impl Layout {
             clients,
             dns,
             lb,
+            lb2,
             web: web_rects,
             db: db_rects,
             web_detail: detail_for(grid.box_w, grid.box_h),
         }
     }
 
-    fn portrait(w: f64, h: f64, web: usize, db: usize) -> Layout {
+    fn portrait(w: f64, h: f64, pair: bool, web: usize, db: usize) -> Layout {
         let cw = (w * 0.34).clamp(84.0, 150.0);
         let clients = Rect::centered(Point { x: w * 0.28, y: MARGIN + 31.0 }, cw, 62.0);
         let dns = Rect::centered(Point { x: w * 0.76, y: MARGIN + 31.0 }, (w * 0.36).clamp(84.0, 160.0), 40.0);
         let lb_y = clients.bottom() + (h * 0.07).max(32.0);
-        let lbw = (w * 0.5).clamp(140.0, 200.0);
-        let lb = Rect { x: w / 2.0 - lbw / 2.0, y: lb_y, w: lbw, h: 68.0 };
+        // A pair sits side by side, a single balancer in the middle.
+        let (lb, lb2) = if pair {
+            let lbw = ((w - 2.0 * MARGIN - 16.0) / 2.0).min(180.0);
+            let lb1 = Rect { x: w / 2.0 - 8.0 - lbw, y: lb_y, w: lbw, h: 68.0 };
+            (lb1, Some(Rect { x: w / 2.0 + 8.0, ..lb1 }))
+        } else {
+            let lbw = (w * 0.5).clamp(140.0, 200.0);
+            (Rect { x: w / 2.0 - lbw / 2.0, y: lb_y, w: lbw, h: 68.0 }, None)
+        };
         let (db_rects, db_top) = if db > 0 {
             let rows = if db <= 3 { 1.0 } else { 2.0 };
             let band = (h * 0.11 * rows).clamp(56.0 * rows, 72.0 * rows + 10.0);
@@ -276,6 +300,7 @@ impl Layout {
             clients,
             dns,
             lb,
+            lb2,
             web: web_rects,
             db: db_rects,
             web_detail: detail_for(grid.box_w, grid.box_h),
@@ -288,6 +313,7 @@ impl Layout {
             NodeId::Clients => Some(self.clients),
             NodeId::Dns => Some(self.dns),
             NodeId::Lb(0) => Some(self.lb),
+            NodeId::Lb(1) => self.lb2,
             NodeId::Lb(_) => None,
             NodeId::Web(i) => self.web.get(i as usize).copied(),
             NodeId::Db(i) => self.db.get(i as usize).copied(),
@@ -302,6 +328,7 @@ impl Layout {
     pub fn nodes(&self) -> impl Iterator<Item = (NodeId, Rect)> + '_ {
         [(NodeId::Clients, self.clients), (NodeId::Dns, self.dns), (NodeId::Lb(0), self.lb)]
             .into_iter()
+            .chain(self.lb2.map(|r| (NodeId::Lb(1), r)))
             .chain(self.web.iter().enumerate().map(|(i, r)| (NodeId::Web(i as u16), *r)))
             .chain(self.db.iter().enumerate().map(|(i, r)| (NodeId::Db(i as u8), *r)))
     }
@@ -381,11 +408,14 @@ mod tests {
         for (w, h) in SIZES {
             for web in [1, 2, 3, 5, 8, 12, 16, 24, 32, 64, 100, 128] {
                 for db in [0, 1, 2, 5] {
-                    let l = Layout::new(w, h, web, db);
-                    assert_eq!(l.web.len(), web);
-                    assert_eq!(l.db.len(), db);
-                    all_inside(&l);
-                    no_overlaps(&l);
+                    for lbs in [1, 2] {
+                        let l = Layout::with_balancers(w, h, lbs, web, db);
+                        assert_eq!(l.web.len(), web);
+                        assert_eq!(l.db.len(), db);
+                        assert_eq!(l.lb2.is_some(), lbs == 2);
+                        all_inside(&l);
+                        no_overlaps(&l);
+                    }
                 }
             }
         }
@@ -449,6 +479,20 @@ mod tests {
         // The same lane is the same side whichever way one travels.
         let back_same_lane = l.point_on_link(NodeId::Web(1), NodeId::Lb(0), 0.5, LANE_OFFSET).expect("laid out");
         assert!((out.x - back_same_lane.x).abs() < 1e-6 && (out.y - back_same_lane.y).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_balancer_pair_flanks_the_single_position() {
+        let single = Layout::new(1280.0, 560.0, 3, 2);
+        let pair = Layout::with_balancers(1280.0, 560.0, 2, 3, 2);
+        let lb2 = pair.lb2.expect("lb2 laid out");
+        assert!(pair.lb.center().y < single.lb.center().y && lb2.center().y > single.lb.center().y);
+        assert_eq!(pair.rect(NodeId::Lb(1)), Some(lb2));
+        assert!(pair.point_on_link(NodeId::Clients, NodeId::Lb(1), 0.5, 0.0).is_some());
+        let phone = Layout::with_balancers(390.0, 700.0, 2, 3, 2);
+        let lb2 = phone.lb2.expect("lb2 laid out");
+        assert!((phone.lb.center().y - lb2.center().y).abs() < 1e-9 && phone.lb.right() < lb2.x);
+        assert_eq!(Layout::new(1280.0, 560.0, 3, 2).rect(NodeId::Lb(1)), None);
     }
 
     #[test]

@@ -234,7 +234,12 @@ fn initial_scenario() -> Scenario {
 /// the very `Driver` the page's controls command and its animation loop advances, so a test can
 /// move a control in the DOM and read the effect on the model.
 pub fn mount(root: Element) -> Rc<RefCell<Driver>> {
-    let sim = Sim::new(initial_scenario(), TraceConfig { enabled: true, capacity: 2_000 });
+    mount_scenario(root, initial_scenario())
+}
+
+/// [`mount`] with a given scenario (which must have passed `Scenario::validate`).
+pub fn mount_scenario(root: Element, scenario: Scenario) -> Rc<RefCell<Driver>> {
+    let sim = Sim::new(scenario, TraceConfig { enabled: true, capacity: 2_000 });
     let driver = Rc::new(RefCell::new(Driver::new(sim)));
     let reduced = prefers_reduced_motion();
     let shared = Shared {

@@ -92,7 +92,12 @@ pub fn server_table(props: &ServerTableProps) -> Html {
         let bar = classes!("bar", format!("w{}", (level * 20.0).round() as u32), (level >= 0.999).then_some("full"));
         html! {
             <tr key={i}>
-                <th scope="row">{ w.id.to_string() }</th>
+                <th scope="row">
+                    { w.id.to_string() }
+                    if let Some((tag, tone)) = format::web_tag(w) {
+                        <span class={classes!("tag", tone_class(tone))}>{ tag }</span>
+                    }
+                </th>
                 <td class="weight">
                     <NumberField label={format!("Weight of {}", w.id)} min={0} max={256} value={w.weight}
                         {on_commit} compact={true} />
@@ -141,5 +146,13 @@ pub fn event_log(props: &SnapProps) -> Html {
                 { for props.snap.log.iter().map(|line| html! { <li>{ line }</li> }) }
             </ol>
         </section>
+    }
+}
+
+fn tone_class(tone: format::Tone) -> &'static str {
+    match tone {
+        format::Tone::Normal => "plain",
+        format::Tone::Warn => "warn",
+        format::Tone::Bad => "bad",
     }
 }
