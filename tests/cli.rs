@@ -173,3 +173,47 @@ fn spof_prints_json_with_the_single_points_of_failure() {
     assert!(spofs.contains(&"lb1") && spofs.contains(&"db1"), "{spofs:?}");
     assert!(v["nodes"].as_array().unwrap().iter().all(|n| n["effect"].is_string()));
 }
+
+#[test]
+fn database_keys_and_json() {
+    let (code, out, err) = infrasim(&[
+        "run",
+        "--set",
+        "db.replicas=2",
+        "--set",
+        "db.replication=semisync",
+        "--set",
+        "db.failover=auto",
+        "--set",
+        "db.read_from=proxy",
+        "--set",
+        "db.detect_interval_ms=500",
+        "--set",
+        "db.detect_misses=2",
+        "--fault",
+        "20s:kill:db1",
+        "--duration-s",
+        "40",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let db = &v["db"];
+    for key in [
+        "writes_acknowledged",
+        "writes_lost",
+        "stale_reads",
+        "replication_lag_ms_max",
+        "replication_lag_ms_mean",
+        "promotions",
+        "split_brain_s",
+        "semisync_fallbacks",
+    ] {
+        assert!(db[key].is_number(), "db.{key} in {db}");
+    }
+    assert_eq!(db["promotions"], 1);
+    assert_eq!(db["writes_lost"], 0);
+    let (code, _, err) = infrasim(&["run", "--set", "db.replication=sync"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("allowed async, semisync"), "{err}");
+}

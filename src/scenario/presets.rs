@@ -39,6 +39,11 @@ pub static PRESETS: &[Preset] = &[
         },
     },
     Preset {
+        name: "high-availability",
+        summary: "Redundant everything: VRRP balancer pair, three web servers, semi-sync replicas behind a proxy, automatic failover",
+        build: high_availability,
+    },
+    Preset {
         name: "queue-lab",
         summary: "Balancer + identical servers, exponential service, reads only, no database: textbook queueing",
         build: queue_lab,
@@ -47,6 +52,18 @@ pub static PRESETS: &[Preset] = &[
 
 fn three_server() -> Scenario {
     Scenario::default()
+}
+
+fn high_availability() -> Scenario {
+    let mut s = three_server();
+    s.name = "high-availability".into();
+    s.balancer.pair = true;
+    s.web.servers.push(WebServer::default());
+    s.db.replicas = 2;
+    s.db.replication = super::Replication::Semisync;
+    s.db.read_from = super::ReadFrom::Proxy;
+    s.db.failover = super::Failover::Auto;
+    s
 }
 
 fn queue_lab() -> Scenario {
