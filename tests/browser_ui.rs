@@ -249,3 +249,17 @@ async fn space_plays_and_pauses_except_while_typing() {
     press_space(&button);
     assert_eq!(model.borrow().paused(), was_paused, "Space on a button is the button's own");
 }
+
+#[wasm_bindgen_test]
+fn a_crash_shows_a_banner_on_the_page() {
+    infrasim::ui::panic::show_banner("test message");
+    infrasim::ui::panic::show_banner("second message");
+    let doc = document();
+    let banners = doc.query_selector_all(".crash-banner").expect("valid selector");
+    assert_eq!(banners.length(), 1, "one banner, reused");
+    let banner = doc.get_element_by_id(infrasim::ui::panic::BANNER_ID).expect("banner");
+    assert_eq!(banner.get_attribute("role").as_deref(), Some("alert"));
+    let text = banner.text_content().unwrap_or_default();
+    assert!(text.contains("Reload") && text.contains("second message"), "{text}");
+    banner.remove();
+}

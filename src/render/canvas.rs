@@ -260,7 +260,7 @@ impl Draw<'_> {
         if let Some((a, b)) = l.link(NodeId::Clients, NodeId::Lb(0)) {
             let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
             let label_y = if l.orientation == Orientation::Landscape { my + 16.0 } else { my };
-            let label_x = if l.orientation == Orientation::Landscape { mx } else { mx - 8.0 };
+            let label_x = if l.orientation == Orientation::Landscape { mx } else { mx - 16.0 };
             let align = if l.orientation == Orientation::Landscape { "center" } else { "right" };
             self.text("internet", label_x, label_y, theme::FONT_TINY, theme::TEXT_MUTED, align);
         }
@@ -387,11 +387,7 @@ impl Draw<'_> {
                     "right",
                 );
                 let (role, tone) = format::web_role(w);
-                let colour = match tone {
-                    format::Tone::Normal => theme::TEXT_MUTED,
-                    format::Tone::Warn => theme::TEXT_WARN,
-                    format::Tone::Bad => theme::ERROR,
-                };
+                let colour = tone_colour(tone);
                 let room = if w.queued_for > 0 { inner * 0.62 } else { inner };
                 self.text_fit(&role, r.x + 8.0, r.y + 31.0, room, theme::FONT_SMALL, colour);
                 if w.queued_for > 0 {
@@ -412,14 +408,32 @@ impl Draw<'_> {
             Detail::Compact => {
                 let inner = r.w - 10.0;
                 let title_y = r.y + (r.h * 0.5).min(16.0);
-                self.text_fit(&name, r.x + 5.0, title_y, inner * 0.55, theme::FONT_SMALL, theme::TEXT);
-                let load = format!("{}/{}", w.busy, w.workers);
-                self.text(&load, r.right() - 5.0, title_y, theme::FONT_TINY, theme::TEXT_MUTED, "right");
-                self.bar(r.x + 5.0, r.bottom() - 8.0, inner, 4.0, level, theme::load_colour(level));
-                if w.waiting > 0 && r.h >= 40.0 {
+                let wide = r.w >= 170.0;
+                let name_room = if wide { inner * 0.4 } else { inner * 0.62 };
+                self.text_fit(&name, r.x + 5.0, title_y, name_room, theme::FONT_SMALL, theme::TEXT);
+                // Wide boxes have room for the numbers a full box shows; narrow ones for busy/workers.
+                let load = if wide {
+                    format!(
+                        "busy {}/{} · wait {} · conn {}",
+                        w.busy,
+                        w.workers,
+                        format::compact(w.waiting as u64),
+                        format::compact(w.conns as u64)
+                    )
+                } else {
+                    format!("{}/{}", w.busy, w.workers)
+                };
+                let colour = if w.waiting > 0 { theme::TEXT_WARN } else { theme::TEXT_MUTED };
+                self.text(&load, r.right() - 5.0, title_y, theme::FONT_TINY, colour, "right");
+                if r.h >= 42.0 && r.w >= 110.0 {
+                    let (role, tone) = format::web_role(w);
+                    let text = format!("{role} · weight {}", w.weight);
+                    self.text_fit(&text, r.x + 5.0, title_y + 14.0, inner, theme::FONT_TINY, tone_colour(tone));
+                } else if w.waiting > 0 && r.h >= 40.0 {
                     let wait = format!("wait {}", format::compact(w.waiting as u64));
                     self.text(&wait, r.x + 5.0, r.bottom() - 13.0, theme::FONT_TINY, theme::TEXT_WARN, "left");
                 }
+                self.bar(r.x + 5.0, r.bottom() - 8.0, inner, 4.0, level, theme::load_colour(level));
             }
             Detail::Tiny => {
                 let c = self.c;
@@ -513,6 +527,15 @@ impl Draw<'_> {
         } else {
             c.fill();
         }
+    }
+}
+
+/// The text colour of a tone.
+fn tone_colour(tone: format::Tone) -> &'static str {
+    match tone {
+        format::Tone::Normal => theme::TEXT_MUTED,
+        format::Tone::Warn => theme::TEXT_WARN,
+        format::Tone::Bad => theme::ERROR,
     }
 }
 

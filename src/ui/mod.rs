@@ -208,12 +208,12 @@ pub fn app(props: &AppProps) -> Html {
 }
 
 /// True when Space typed at `target` should keep its usual meaning (typing, pressing a button,
-/// ticking a box, opening a list).
+/// ticking a box, opening a list, scrolling the event log).
 fn space_belongs_to_target(target: Option<web_sys::EventTarget>) -> bool {
     let Some(el) = target.and_then(|t| t.dyn_into::<Element>().ok()) else { return false };
     let tag = el.tag_name().to_ascii_lowercase();
     matches!(tag.as_str(), "input" | "textarea" | "select" | "button" | "a" | "summary" | "option")
-        || el.closest("[contenteditable]").ok().flatten().is_some()
+        || el.closest("[contenteditable], [data-keep-space]").ok().flatten().is_some()
 }
 
 /// Does the user ask for less motion?

@@ -34,7 +34,7 @@ pub fn figures(props: &SnapProps) -> Html {
             <div class="figure">
                 <dt>{ "Throughput" }</dt>
                 <dd><span class="big">{ throughput }</span><span class="unit">{ "/s" }</span></dd>
-                <dd class="sub">{ "completed per second" }</dd>
+                <dd class="sub">{ "completed" }</dd>
             </div>
             <div class="figure">
                 <dt>{ "Latency p50" }</dt>
@@ -103,8 +103,10 @@ pub fn server_table(props: &ServerTableProps) -> Html {
                         {on_commit} compact={true} />
                 </td>
                 <td class="load">
-                    <span class="meter" aria-hidden="true"><span class={bar}></span></span>
-                    <span class="num">{ format!("{}/{}", w.busy, w.workers) }</span>
+                    <span class="load-cell">
+                        <span class="meter" aria-hidden="true"><span class={bar}></span></span>
+                        <span>{ format!("{}/{}", w.busy, w.workers) }</span>
+                    </span>
                 </td>
                 <td class="num">{ format::compact(w.waiting as u64) }</td>
                 <td class="num">{ format::compact(w.conns as u64) }</td>
@@ -142,7 +144,7 @@ pub fn event_log(props: &SnapProps) -> Html {
     html! {
         <section class="log" aria-labelledby="log-title">
             <h2 id="log-title">{ "Event log" }<span class="hint">{ " newest first" }</span></h2>
-            <ol class="lines">
+            <ol class="lines" tabindex="0" aria-label="Newest 50 model events" data-keep-space="">
                 { for props.snap.log.iter().map(|line| html! { <li>{ line }</li> }) }
             </ol>
         </section>
