@@ -224,6 +224,8 @@ fn print_summary(r: &Report) {
 pub fn bench_scenario() -> Scenario {
     let mut s = scenario::preset("queue-lab").unwrap_or_default();
     s.traffic.arrival_rate_per_s = 150.0;
+    // As in Ciw's M/M/2: a shared FIFO queue with no timeout.
+    s.balancer.timeout_queue_ms = 0.0;
     for w in &mut s.web.servers {
         w.maxconn = 1;
         w.workers = 1;

@@ -58,6 +58,8 @@ fn killed_server_is_marked_down_4_to_6_s_later_and_up_2_to_4_s_after_restore() {
 fn requests_between_crash_and_down_fail_or_become_slower_successes_with_retries() {
     let run = |retries: u32, redispatch: bool| -> Report {
         let mut s = three_server(3);
+        // Busy enough that web1 always has work in progress when it dies.
+        s.traffic.arrival_rate_per_s = 250.0;
         s.balancer.retries = retries;
         s.balancer.redispatch = redispatch;
         let mut m = sim(s);

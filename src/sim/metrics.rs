@@ -161,10 +161,16 @@ fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600 * US_PER_S, 3).expect("static histogram bounds are valid")
 }
 
-/// The per-second chart histogram is reset every simulated second, so it is kept small:
-/// two significant digits up to one minute (about 10 KB instead of about 190 KB).
-fn new_second_histogram() -> Histogram<u32> {
-    Histogram::new_with_bounds(1, 60 * US_PER_S, 2).expect("static histogram bounds are valid")
+/// Exact percentile of one second's latencies (`sorted_part` is reordered in place). A second
+/// holds at most as many values as requests completed in it, and selecting three ranks is
+/// cheaper than clearing and scanning a histogram every simulated second at low traffic.
+fn percentile_ms(values: &mut [u32], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1;
+    let (_, v, _) = values.select_nth_unstable(rank);
+    *v as f64 / 1_000.0
 }
 
 pub struct Metrics {
@@ -175,7 +181,8 @@ pub struct Metrics {
     /// End-to-end latency of measured completed requests, microseconds.
     pub latency_us: Histogram<u64>,
     /// Latency of the current second only, for the per-second percentiles.
-    second_latency_us: Histogram<u32>,
+    /// Latencies (µs) of requests completed in the current second.
+    second_latency_us: Vec<u32>,
     second: Counters,
     pub series: Ring<Sample>,
 }
@@ -192,7 +199,7 @@ impl Metrics {
             all: Counters::default(),
             measured: Counters::default(),
             latency_us: new_histogram(),
-            second_latency_us: new_second_histogram(),
+            second_latency_us: Vec::new(),
             second: Counters::default(),
             series: Ring::new(SERIES_CAPACITY),
         }
@@ -213,7 +220,7 @@ impl Metrics {
         self.all.writes_completed += write as u64;
         self.second.completed += 1;
         let v = latency.max(1);
-        self.second_latency_us.saturating_record(v);
+        self.second_latency_us.push(v.min(u32::MAX as u64) as u32);
         if measured {
             self.measured.completed += 1;
             self.measured.writes_completed += write as u64;
@@ -240,16 +247,16 @@ impl Metrics {
         server_conns: Vec<u32>,
         replication_lag_ms: f64,
     ) {
-        let h = &self.second_latency_us;
-        let pct = |q: f64| if h.is_empty() { 0.0 } else { h.value_at_quantile(q) as f64 / 1_000.0 };
+        let h = &mut self.second_latency_us;
+        let (p50, p95, p99) = (percentile_ms(h, 0.50), percentile_ms(h, 0.95), percentile_ms(h, 0.99));
         let sample = Sample {
             t_s: now as f64 / US_PER_S as f64,
             arrived: self.second.arrived as u32,
             completed: self.second.completed as u32,
             failed: self.second.failed() as u32,
-            latency_p50_ms: pct(0.5),
-            latency_p95_ms: pct(0.95),
-            latency_p99_ms: pct(0.99),
+            latency_p50_ms: p50,
+            latency_p95_ms: p95,
+            latency_p99_ms: p99,
             in_flight,
             balancer_queue,
             server_conns,
@@ -258,9 +265,7 @@ impl Metrics {
         };
         self.series.push(sample);
         self.second = Counters::default();
-        if !self.second_latency_us.is_empty() {
-            self.second_latency_us.reset();
-        }
+        self.second_latency_us.clear();
     }
 }
 
@@ -287,6 +292,15 @@ mod tests {
             r.push(i);
         }
         assert_eq!(r.iter().copied().collect::<Vec<_>>(), vec![7, 8, 9]);
+    }
+
+    #[test]
+    fn percentiles_of_a_second_are_exact_ranks() {
+        let mut v: Vec<u32> = (1..=100).rev().map(|x| x * 1_000).collect();
+        assert_eq!(percentile_ms(&mut v, 0.50), 50.0);
+        assert_eq!(percentile_ms(&mut v, 0.99), 99.0);
+        assert_eq!(percentile_ms(&mut v, 1.0), 100.0);
+        assert_eq!(percentile_ms(&mut [], 0.5), 0.0);
     }
 
     #[test]

@@ -173,11 +173,10 @@ impl Sim {
         if self.db.len() > 1 {
             self.binlog_times.push_back(self.now);
             let depart = self.now + from_ms(self.scenario.db.ship_latency_ms);
-            let epoch = self.db[p].epoch;
+            let generation = self.binlog_generation;
             for replica in 0..self.db.len() {
                 if replica != p {
-                    self.queue
-                        .push(depart, Ev::BinlogDepart { replica: replica as u8, position, from: p as u8, epoch });
+                    self.queue.push(depart, Ev::BinlogDepart { replica: replica as u8, generation, position });
                 }
             }
         }
@@ -186,8 +185,9 @@ impl Sim {
 
     /// A binlog event leaves the primary for a replica, if the primary still lives and the
     /// replica can be reached; it arrives one LAN hop later.
-    pub(super) fn on_binlog_depart(&mut self, replica: usize, position: u64, from: usize, epoch: u32) {
-        if from != self.primary || self.db[from].epoch != epoch || !self.db[from].alive {
+    pub(super) fn on_binlog_depart(&mut self, replica: usize, generation: u32, position: u64) {
+        let from = self.primary;
+        if generation != self.binlog_generation || !self.db[from].alive {
             return;
         }
         if replica >= self.db.len()
@@ -199,17 +199,7 @@ impl Sim {
         }
         self.shipped[replica] = self.shipped[replica].max(position);
         let arrive = self.now + self.lan();
-        let replica_epoch = self.db[replica].epoch;
-        self.queue.push(
-            arrive,
-            Ev::BinlogArrive {
-                replica: replica as u8,
-                position,
-                epoch: replica_epoch,
-                from: from as u8,
-                from_epoch: epoch,
-            },
-        );
+        self.queue.push(arrive, Ev::BinlogArrive { replica: replica as u8, generation, position });
     }
 
     /// Send a lagging replica everything up to the primary's position (after it was down, cut
@@ -220,12 +210,14 @@ impl Sim {
             return;
         }
         let depart = self.now + from_ms(self.scenario.db.ship_latency_ms);
-        let epoch = self.db[p].epoch;
-        self.queue.push(depart, Ev::BinlogDepart { replica: replica as u8, position, from: p as u8, epoch });
+        let generation = self.binlog_generation;
+        self.queue.push(depart, Ev::BinlogDepart { replica: replica as u8, generation, position });
     }
 
-    pub(super) fn on_binlog_arrive(&mut self, n: usize, position: u64, from: usize, from_epoch: u32) {
-        if from != self.primary || !self.is_replica(n) {
+    pub(super) fn on_binlog_arrive(&mut self, n: usize, generation: u32, position: u64) {
+        // Events shipped before a crash still arrive (they left in time); events from a
+        // primary that a promotion has replaced do not count.
+        if generation < self.promotion_generation || !self.db[n].alive || !self.is_replica(n) {
             return;
         }
         let d = &mut self.db[n];
@@ -236,12 +228,13 @@ impl Sim {
         if self.scenario.db.replication == Replication::Semisync {
             // The replica acknowledges receipt (AFTER_SYNC waits for this, not for the apply).
             let at = self.now + self.lan();
-            self.queue.push(at, Ev::SemiSyncAck { position, from: from as u8, epoch: from_epoch });
+            self.queue.push(at, Ev::SemiSyncAck { generation, position });
         }
     }
 
-    pub(super) fn on_semisync_ack(&mut self, position: u64, from: usize, epoch: u32) {
-        if from != self.primary || self.db[from].epoch != epoch || !self.db[from].alive {
+    pub(super) fn on_semisync_ack(&mut self, generation: u32, position: u64) {
+        let from = self.primary;
+        if generation != self.binlog_generation || !self.db[from].alive {
             return;
         }
         self.semisync_acked = self.semisync_acked.max(position);
@@ -403,6 +396,8 @@ impl Sim {
         self.db_stats.writes_lost += beyond.saturating_sub(unacknowledged);
         self.unacknowledged_at_crash.clear();
         self.db_stats.promotions += 1;
+        self.binlog_generation += 1;
+        self.promotion_generation = self.binlog_generation;
         self.primary = n;
         self.promoting = None;
         self.detect_misses = 0;
@@ -449,6 +444,8 @@ impl Sim {
 
     /// The primary crashed: writes waiting for semi-sync acks fail (never acknowledged).
     pub(super) fn primary_crashed(&mut self) {
+        // Binlog events not yet departed die with it.
+        self.binlog_generation += 1;
         let waiting: Vec<(u64, ReqRef)> = self.semisync_waiting.drain(..).collect();
         for (position, r) in waiting {
             self.unacknowledged_at_crash.push(position);

@@ -23,6 +23,7 @@ use super::rng::{exponential_from, lognormal_from, mix64, uniform, Rngs};
 use super::time::{from_ms, from_s, SimTime, US_PER_S};
 use super::trace::{NodeEvent, Subject, Trace, TraceKind};
 use crate::scenario::{Algorithm, Distribution, PairMode, Scenario, WebServer};
+use rand::RngCore;
 use serde::Serialize;
 use std::collections::{BTreeSet, VecDeque};
 
@@ -36,12 +37,11 @@ pub(crate) struct ReqRef {
     generation: u32,
 }
 
+#[rustfmt::skip]
 #[derive(Clone, Copy, Debug)]
 enum Ev {
     /// The next client request (stale if `generation` is not the current arrival generation).
-    Arrival {
-        generation: u32,
-    },
+    Arrival { generation: u32 },
     /// A traffic burst starts or ends.
     BurstEdge,
     DnsDone(ReqRef),
@@ -54,63 +54,29 @@ enum Ev {
     AppDone(ReqRef),
     ReachDb(ReqRef),
     /// A query finished on database node `node` (stale if the node was killed since: `epoch`).
-    DbDone {
-        r: ReqRef,
-        node: u8,
-        epoch: u32,
-    },
+    DbDone { r: ReqRef, node: u8, epoch: u32 },
     DbReplyAtWeb(ReqRef),
     ReplyAtLb(ReqRef),
     ReplyAtClient(ReqRef),
     /// Check the balancer's queues for requests past `timeout queue` (one timer for all:
     /// queues are FIFO with one timeout, so only the oldest waiting request can be due).
     QueueTimer,
-    /// A binlog event leaves primary `from` (stale if it crashed since: `epoch`).
-    BinlogDepart {
-        replica: u8,
-        position: u64,
-        from: u8,
-        epoch: u32,
-    },
-    BinlogArrive {
-        replica: u8,
-        position: u64,
-        epoch: u32,
-        from: u8,
-        from_epoch: u32,
-    },
+    /// A binlog event leaves the primary (stale if the primary crashed or changed since:
+    /// `generation` is the binlog generation at commit).
+    BinlogDepart { replica: u8, generation: u32, position: u64 },
+    BinlogArrive { replica: u8, generation: u32, position: u64 },
     /// A replica's semi-sync acknowledgement reaches the primary.
-    SemiSyncAck {
-        position: u64,
-        from: u8,
-        epoch: u32,
-    },
+    SemiSyncAck { generation: u32, position: u64 },
     /// Check the oldest write waiting for a semi-sync ack against the timeout.
     SemiSyncTimer,
     /// The failover manager checks the primary.
     FailoverCheck,
-    ApplyDone {
-        replica: u8,
-        epoch: u32,
-    },
-    HealthCheck {
-        server: u16,
-    },
-    VrrpAdvert {
-        lb: u8,
-        generation: u32,
-    },
-    VrrpTimer {
-        lb: u8,
-        generation: u32,
-    },
-    RandomFailure {
-        node: NodeId,
-        generation: u32,
-    },
-    RandomRepair {
-        node: NodeId,
-    },
+    ApplyDone { replica: u8, epoch: u32 },
+    HealthCheck { server: u16 },
+    VrrpAdvert { lb: u8, generation: u32 },
+    VrrpTimer { lb: u8, generation: u32 },
+    RandomFailure { node: NodeId, generation: u32 },
+    RandomRepair { node: NodeId },
     /// Close one second of metrics.
     Sample,
     WarmupEnd,
@@ -333,6 +299,10 @@ pub struct Sim {
     db_split_us: SimTime,
     /// Binlog positions of writes that were waiting for semi-sync when the primary crashed.
     unacknowledged_at_crash: Vec<u64>,
+    /// Bumped when the primary crashes or is replaced: events from before are stale.
+    binlog_generation: u32,
+    /// The generation at the last promotion: binlog events from older primaries are ignored.
+    promotion_generation: u32,
     /// Commit time of binlog positions not yet applied everywhere; front is `binlog_base`.
     binlog_times: VecDeque<SimTime>,
     binlog_base: u64,
@@ -437,6 +407,8 @@ impl Sim {
             db_split_since: None,
             db_split_us: 0,
             unacknowledged_at_crash: Vec::new(),
+            binlog_generation: 0,
+            promotion_generation: 0,
             binlog_times: VecDeque::new(),
             binlog_base: 1,
             replica_turn: 0,
@@ -767,13 +739,13 @@ impl Sim {
                 self.queue_timer_armed = false;
                 self.expire_queued();
             }
-            Ev::BinlogDepart { replica, position, from, epoch } => {
-                self.on_binlog_depart(replica as usize, position, from as usize, epoch)
+            Ev::BinlogDepart { replica, generation, position } => {
+                self.on_binlog_depart(replica as usize, generation, position)
             }
-            Ev::BinlogArrive { replica, position, epoch, from, from_epoch } if self.db_epoch_is(replica, epoch) => {
-                self.on_binlog_arrive(replica as usize, position, from as usize, from_epoch)
+            Ev::BinlogArrive { replica, generation, position } => {
+                self.on_binlog_arrive(replica as usize, generation, position)
             }
-            Ev::SemiSyncAck { position, from, epoch } => self.on_semisync_ack(position, from as usize, epoch),
+            Ev::SemiSyncAck { generation, position } => self.on_semisync_ack(generation, position),
             Ev::SemiSyncTimer => self.on_semisync_timer(),
             Ev::FailoverCheck => self.on_failover_check(),
             Ev::ApplyDone { replica, epoch } if self.db_epoch_is(replica, epoch) => {
@@ -852,11 +824,14 @@ impl Sim {
     fn on_arrival(&mut self) {
         let clients = self.scenario.traffic.clients.max(1);
         let rng = &mut self.rngs.arrivals;
-        // A fixed number of draws per arrival keeps the traffic identical across designs.
-        let client = ((uniform(rng) * clients as f64) as u32).min(clients - 1);
-        let write = uniform(rng) < self.scenario.traffic.write_ratio;
-        let web_u = uniform(rng);
-        let db_u = uniform(rng);
+        // A fixed number of draws per arrival keeps the traffic identical across designs. Two
+        // 64-bit words carry four 32-bit uniforms: client, read/write, and the request's work
+        // on the web server and on the database.
+        let (a, b) = (rng.next_u64(), rng.next_u64());
+        let client = ((unit32(a >> 32) * clients as f64) as u32).min(clients - 1);
+        let write = unit32(a) < self.scenario.traffic.write_ratio;
+        let web_u = unit32(b >> 32);
+        let db_u = unit32(b);
         self.schedule_next_arrival();
 
         let measured = self.now >= self.warmup_end;
@@ -1466,6 +1441,11 @@ impl Sim {
     }
 }
 
+/// The low 32 bits of `x` as a uniform number in [0, 1).
+fn unit32(x: u64) -> f64 {
+    (x & 0xffff_ffff) as f64 / 4_294_967_296.0
+}
+
 fn new_web_state(spec: WebServer) -> WebState {
     WebState {
         start_weight: spec.weight,
@@ -1499,5 +1479,15 @@ fn new_candidate(spec: &WebServer) -> Candidate {
         in_pool: !spec.backup,
         backup: spec.backup,
         rr_current: 0,
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// Heap entries are (time, sequence, event): keeping events at 16 bytes keeps the heap's
+    /// moves cheap, which is most of the benchmark's cost.
+    #[test]
+    fn events_stay_small() {
+        assert!(std::mem::size_of::<super::Ev>() <= 16, "{}", std::mem::size_of::<super::Ev>());
     }
 }
