@@ -317,6 +317,9 @@ pub struct Sim {
     pub metrics: Metrics,
     pub trace: Trace,
     pub timeline: Ring<TimelineEntry>,
+    /// Network delays in simulated time, converted once (they are read on every hop).
+    lan_us: SimTime,
+    client_latency_us: SimTime,
     commands: Vec<Command>,
     events_processed: u64,
     db_stats: DbStats,
@@ -422,6 +425,8 @@ impl Sim {
             metrics: Metrics::new(),
             trace: Trace::new(trace.enabled, trace.capacity),
             timeline: Ring::new(TIMELINE_CAPACITY),
+            lan_us: from_ms(scenario.network.lan_latency_ms),
+            client_latency_us: from_ms(scenario.network.client_latency_ms),
             commands: Vec::new(),
             events_processed: 0,
             db_stats: DbStats::default(),
@@ -814,11 +819,11 @@ impl Sim {
     }
 
     fn lan(&self) -> SimTime {
-        from_ms(self.scenario.network.lan_latency_ms)
+        self.lan_us
     }
 
     fn client_latency(&self) -> SimTime {
-        from_ms(self.scenario.network.client_latency_ms)
+        self.client_latency_us
     }
 
     fn on_arrival(&mut self) {
