@@ -74,6 +74,7 @@ impl Sim {
         }
     }
 
+    #[inline(never)]
     pub(super) fn on_reach_db(&mut self, r: ReqRef) {
         let n = self.req(r).db as usize;
         let i = self.server_of(r);
@@ -106,6 +107,7 @@ impl Sim {
         self.queue.push(now + from_ms(ms), Ev::DbDone { r, node: n as u8, epoch });
     }
 
+    #[inline(never)]
     pub(super) fn on_db_done(&mut self, r: ReqRef, n: usize, epoch: u32) {
         if self.db.get(n).is_none_or(|d| d.epoch != epoch) {
             return;
@@ -185,6 +187,7 @@ impl Sim {
 
     /// A binlog event leaves the primary for a replica, if the primary still lives and the
     /// replica can be reached; it arrives one LAN hop later.
+    #[inline(never)]
     pub(super) fn on_binlog_depart(&mut self, replica: usize, generation: u32, position: u64) {
         let from = self.primary;
         if generation != self.binlog_generation || !self.db[from].alive {
@@ -214,6 +217,7 @@ impl Sim {
         self.queue.push(depart, Ev::BinlogDepart { replica: replica as u8, generation, position });
     }
 
+    #[inline(never)]
     pub(super) fn on_binlog_arrive(&mut self, n: usize, generation: u32, position: u64) {
         // Events shipped before a crash still arrive (they left in time); events from a
         // primary that a promotion has replaced do not count.
@@ -232,6 +236,7 @@ impl Sim {
         }
     }
 
+    #[inline(never)]
     pub(super) fn on_semisync_ack(&mut self, generation: u32, position: u64) {
         let from = self.primary;
         if generation != self.binlog_generation || !self.db[from].alive {
@@ -275,6 +280,7 @@ impl Sim {
 
     /// `rpl_semi_sync_source_timeout` passed without an ack: fall back to async and release
     /// every waiting write.
+    #[inline(never)]
     pub(super) fn on_semisync_timer(&mut self) {
         self.semisync_timer_armed = false;
         while let Some(&(_, r)) = self.semisync_waiting.front() {
@@ -305,6 +311,7 @@ impl Sim {
         self.queue.push(self.now + per_event, Ev::ApplyDone { replica: n as u8, epoch });
     }
 
+    #[inline(never)]
     pub(super) fn on_apply_done(&mut self, n: usize) {
         let d = &mut self.db[n];
         d.applying = false;
@@ -357,6 +364,7 @@ impl Sim {
         self.queue.push(self.now + phase.max(1), Ev::FailoverCheck);
     }
 
+    #[inline(never)]
     pub(super) fn on_failover_check(&mut self) {
         let interval = from_ms(self.scenario.db.detect_interval_ms).max(1);
         self.queue.push(self.now + interval, Ev::FailoverCheck);

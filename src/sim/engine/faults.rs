@@ -232,6 +232,7 @@ impl Sim {
         self.queue.push(self.now + from_s(after).max(1), Ev::RandomFailure { node, generation });
     }
 
+    #[inline(never)]
     pub(super) fn on_random_failure(&mut self, node: NodeId, generation: u32) {
         let Some(class) = NodeClass::of(node) else { return };
         if generation != self.failure_generation[class as usize] {
@@ -249,6 +250,7 @@ impl Sim {
     }
 
     /// Repairs always happen (even if the rate changed meanwhile), then the next failure is drawn.
+    #[inline(never)]
     pub(super) fn on_random_repair(&mut self, node: NodeId) {
         self.restore(node);
         self.schedule_failure_of(node);

@@ -45,6 +45,7 @@ impl Sim {
     }
 
     /// One health check of server `i` from the balancers.
+    #[inline(never)]
     pub(super) fn on_health_check(&mut self, i: usize) {
         if i >= self.web.len() {
             return;
@@ -146,6 +147,7 @@ impl Sim {
         self.on_vrrp_advert(lb, generation);
     }
 
+    #[inline(never)]
     pub(super) fn on_vrrp_advert(&mut self, lb: usize, generation: u32) {
         if !self.vrrp_active() || lb >= 2 {
             return;
@@ -181,6 +183,7 @@ impl Sim {
         self.queue.push(next, Ev::VrrpAdvert { lb: lb as u8, generation });
     }
 
+    #[inline(never)]
     pub(super) fn on_vrrp_timer(&mut self, lb: usize, generation: u32) {
         if !self.vrrp_active() || lb >= 2 {
             return;

@@ -577,6 +577,7 @@ impl Sim {
         }
     }
 
+    #[inline(never)]
     fn execute_command(&mut self, index: u32) {
         let what = self.commands[index as usize].what.clone();
         self.trace.record(self.now, 0, TraceKind::Command(index));
@@ -1041,6 +1042,7 @@ impl Sim {
     }
 
     /// Answer 503 to every queued request that has waited `timeout queue`, then re-arm.
+    #[inline(never)]
     fn expire_queued(&mut self) {
         let timeout = from_ms(self.scenario.balancer.timeout_queue_ms);
         if timeout == 0 {
@@ -1166,6 +1168,7 @@ impl Sim {
 
     /// HAProxy `retries` and `option redispatch`: retry the same server after a turn-around
     /// of one second; the last retry goes to another server; then 503.
+    #[inline(never)]
     fn on_connect_failed(&mut self, r: ReqRef) {
         let i = self.server_of(r);
         self.candidates[i].conns -= 1;
@@ -1193,6 +1196,7 @@ impl Sim {
         }
     }
 
+    #[inline(never)]
     fn on_retry(&mut self, r: ReqRef) {
         let i = self.server_of(r);
         let c = &self.candidates[i];
@@ -1314,6 +1318,7 @@ impl Sim {
         self.live_requests -= 1;
     }
 
+    #[inline(never)]
     fn on_sample(&mut self) {
         let conns = self.candidates.iter().map(|c| c.conns).collect();
         let lag = (0..self.db.len()).map(|n| self.replica_lag_ms(n)).fold(0.0, f64::max);
