@@ -51,6 +51,8 @@ pub struct WebView {
     pub in_pool: bool,
     /// Service-time multiplier (1 = normal speed).
     pub slow: f64,
+    /// Mean application time per request, milliseconds (before any slow-down).
+    pub service_time_ms: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +88,8 @@ pub struct View {
     pub arrival_rate_per_s: f64,
     pub write_ratio: f64,
     pub balancer_queue: u32,
+    /// The balancer queue's limit (0 = unlimited).
+    pub maxqueue: u32,
     pub web: Vec<WebView>,
     pub db: Vec<DbView>,
     pub particles: Vec<Particle>,
@@ -152,6 +156,7 @@ impl Sim {
                 backup: w.spec.backup,
                 in_pool: c.in_pool,
                 slow: w.slow,
+                service_time_ms: w.spec.service_time_ms,
             })
             .collect();
         let db = self
@@ -193,6 +198,7 @@ impl Sim {
             arrival_rate_per_s: s.traffic.arrival_rate_per_s,
             write_ratio: s.traffic.write_ratio,
             balancer_queue: self.lb_queued,
+            maxqueue: s.balancer.maxqueue,
             web,
             db,
             particles,
