@@ -594,6 +594,74 @@ fn settings() -> &'static [Setting] {
             s.failures.dns.mttr_s = num(v, 0.1, 1e9)?;
             Ok(())
         }),
+        setting!("security.https", "", "true|false", "HTTPS with TLS terminated at the balancer", |s, v| {
+            s.security.https = boolean(v)?;
+            Ok(())
+        }),
+        setting!(
+            "security.tls_handshake_cpu_ms",
+            "ms",
+            "0 to 10000",
+            "balancer CPU time of a full TLS handshake",
+            |s, v| {
+                s.security.tls_handshake_cpu_ms = num(v, 0.0, 10_000.0)?;
+                Ok(())
+            }
+        ),
+        setting!("security.tls_session_s", "s", "0 to 86400", "how long a client reuses its TLS session", |s, v| {
+            s.security.tls_session_s = num(v, 0.0, 86_400.0)?;
+            Ok(())
+        }),
+        setting!(
+            "security.firewall",
+            "",
+            "true|false",
+            "only the balancer's web ports are reachable from outside",
+            |s, v| {
+                s.security.firewall = boolean(v)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "security.probe_rate_per_s",
+            "probes/s",
+            "0 to 10000",
+            "outside connection attempts aimed at web servers and the database",
+            |s, v| {
+                s.security.probe_rate_per_s = num(v, 0.0, 10_000.0)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "monitoring.enabled",
+            "",
+            "true|false",
+            "a monitoring system watches every node and alerts",
+            |s, v| {
+                s.monitoring.enabled = boolean(v)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "monitoring.check_interval_ms",
+            "ms",
+            "100 to 3600000",
+            "how often monitoring agents report",
+            |s, v| {
+                s.monitoring.check_interval_ms = num(v, 100.0, 3_600_000.0)?;
+                Ok(())
+            }
+        ),
+        setting!(
+            "monitoring.lag_alert_ms",
+            "ms",
+            "0 to 3600000",
+            "alert when a replica lags more than this",
+            |s, v| {
+                s.monitoring.lag_alert_ms = num(v, 0.0, 3_600_000.0)?;
+                Ok(())
+            }
+        ),
     ];
     SETTINGS
 }

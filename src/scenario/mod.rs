@@ -6,6 +6,7 @@
 
 mod keys;
 mod presets;
+pub mod url;
 
 pub use keys::{apply_setting, setting_docs, SettingDoc, SettingError};
 pub use presets::{preset, preset_names, PRESETS};
@@ -37,6 +38,8 @@ pub struct Scenario {
     pub db: Database,
     pub vrrp: Vrrp,
     pub failures: Failures,
+    pub security: Security,
+    pub monitoring: Monitoring,
 }
 
 impl Default for Scenario {
@@ -53,6 +56,8 @@ impl Default for Scenario {
             db: Database::default(),
             vrrp: Vrrp::default(),
             failures: Failures::default(),
+            security: Security::default(),
+            monitoring: Monitoring::default(),
         }
     }
 }
@@ -283,6 +288,52 @@ pub struct FailureRate {
 impl Default for FailureRate {
     fn default() -> Self {
         FailureRate { mtbf_s: 0.0, mttr_s: 60.0 }
+    }
+}
+
+/// The security weaknesses of the course design, as switches.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Security {
+    /// HTTPS with TLS terminated at the balancer (off: requests cross the internet in plaintext).
+    pub https: bool,
+    /// Balancer CPU time of one full TLS handshake, milliseconds.
+    pub tls_handshake_cpu_ms: f64,
+    /// How long a client reuses its TLS session before a new full handshake, seconds.
+    pub tls_session_s: f64,
+    /// A firewall in front of the servers: only the balancer's web ports are reachable from outside.
+    pub firewall: bool,
+    /// Connection attempts from the internet aimed straight at the web servers and the database, per second.
+    pub probe_rate_per_s: f64,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Security {
+            https: false,
+            tls_handshake_cpu_ms: 1.0,
+            tls_session_s: 300.0,
+            firewall: false,
+            probe_rate_per_s: 2.0,
+        }
+    }
+}
+
+/// A monitoring system (agents on every node reporting to a dashboard).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Monitoring {
+    /// Without monitoring nobody sees node health: failures are noticed late or never.
+    pub enabled: bool,
+    /// How often the agents report, milliseconds.
+    pub check_interval_ms: f64,
+    /// Alert when a replica lags more than this, milliseconds.
+    pub lag_alert_ms: f64,
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring { enabled: false, check_interval_ms: 5_000.0, lag_alert_ms: 1_000.0 }
     }
 }
 
@@ -622,6 +673,13 @@ impl Scenario {
         c.range("db.max_replication_lag_ms", d.max_replication_lag_ms, 0.0, 3_600_000.0, "ms");
         c.range("db.detect_interval_ms", d.detect_interval_ms, 10.0, 3_600_000.0, "ms");
         c.range_u("db.detect_misses", d.detect_misses as u64, 1, 100);
+        let sec = &self.security;
+        c.range("security.tls_handshake_cpu_ms", sec.tls_handshake_cpu_ms, 0.0, 10_000.0, "ms");
+        c.range("security.tls_session_s", sec.tls_session_s, 0.0, 86_400.0, "s");
+        c.range("security.probe_rate_per_s", sec.probe_rate_per_s, 0.0, 10_000.0, "probes/s");
+        let mon = &self.monitoring;
+        c.range("monitoring.check_interval_ms", mon.check_interval_ms, 100.0, 3_600_000.0, "ms");
+        c.range("monitoring.lag_alert_ms", mon.lag_alert_ms, 0.0, 3_600_000.0, "ms");
         if d.enabled && d.read_from == ReadFrom::Replica && d.replicas == 0 {
             c.push(
                 "db.read_from",
@@ -748,8 +806,21 @@ fn first_field_error(value: &serde_json::Value) -> Option<(Vec<Segment>, String)
     fn leaf<T: serde::de::DeserializeOwned>(v: &Value, path: &[Segment]) -> Option<(Vec<Segment>, String)> {
         check::<T>(v).map(|m| (path.to_vec(), clean_serde_message(&m)))
     }
-    let top =
-        ["version", "name", "seed", "warmup_s", "traffic", "network", "balancer", "web", "db", "vrrp", "failures"];
+    let top = [
+        "version",
+        "name",
+        "seed",
+        "warmup_s",
+        "traffic",
+        "network",
+        "balancer",
+        "web",
+        "db",
+        "vrrp",
+        "failures",
+        "security",
+        "monitoring",
+    ];
     object_fields(value, &[], &top, &|key, v, path| match key {
         "version" => leaf::<u32>(v, path),
         "name" => leaf::<String>(v, path),
@@ -816,6 +887,19 @@ fn first_field_error(value: &serde_json::Value) -> Option<(Vec<Segment>, String)
         }
         "failures" => object_fields(v, path, &["lb", "web", "db", "dns"], &|_, v, p| {
             object_fields(v, p, &["mtbf_s", "mttr_s"], &|_, v, p| leaf::<f64>(v, p))
+        }),
+        "security" => object_fields(
+            v,
+            path,
+            &["https", "tls_handshake_cpu_ms", "tls_session_s", "firewall", "probe_rate_per_s"],
+            &|k, v, p| if k == "https" || k == "firewall" { leaf::<bool>(v, p) } else { leaf::<f64>(v, p) },
+        ),
+        "monitoring" => object_fields(v, path, &["enabled", "check_interval_ms", "lag_alert_ms"], &|k, v, p| {
+            if k == "enabled" {
+                leaf::<bool>(v, p)
+            } else {
+                leaf::<f64>(v, p)
+            }
         }),
         "web" => object_fields(v, path, &["servers"], &|_, v, p| {
             let Value::Array(items) = v else {

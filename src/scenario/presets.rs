@@ -39,6 +39,18 @@ pub static PRESETS: &[Preset] = &[
         },
     },
     Preset {
+        name: "secured-monitored",
+        summary: "The course design with HTTPS at the balancer, a firewall and monitoring",
+        build: || {
+            let mut s = three_server();
+            s.name = "secured-monitored".into();
+            s.security.https = true;
+            s.security.firewall = true;
+            s.monitoring.enabled = true;
+            s
+        },
+    },
+    Preset {
         name: "high-availability",
         summary: "Redundant everything: VRRP balancer pair, three web servers, semi-sync replicas behind a proxy, automatic failover",
         build: high_availability,
@@ -63,6 +75,9 @@ fn high_availability() -> Scenario {
     s.db.replication = super::Replication::Semisync;
     s.db.read_from = super::ReadFrom::Proxy;
     s.db.failover = super::Failover::Auto;
+    s.security.https = true;
+    s.security.firewall = true;
+    s.monitoring.enabled = true;
     s
 }
 

@@ -3,7 +3,7 @@
 
 use super::node::{Link, NodeId};
 use super::time::SimTime;
-use crate::scenario::Algorithm;
+use crate::scenario::{Algorithm, Failover, ReadFrom, Replication};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,6 +49,15 @@ pub enum CommandKind {
     SetRedispatch { on: bool },
     /// Random failures of one class of node; mtbf 0 = never.
     SetFailureRate { class: NodeClass, mtbf_s: f64, mttr_s: f64 },
+    SetReplication { mode: Replication },
+    SetReadFrom { mode: ReadFrom },
+    SetFailover { mode: Failover },
+    /// Binlog events each replica applies per second.
+    SetApplyRate { per_s: f64 },
+    SetFencing { on: bool },
+    SetHttps { on: bool },
+    SetFirewall { on: bool },
+    SetMonitoring { on: bool },
 }
 
 /// Kinds of node that fail at random with their own rates.
@@ -123,7 +132,15 @@ impl CommandKind {
                 finite_in(mtbf_s, 0.0, 1e9, "mean time between failures")?;
                 finite_in(mttr_s, 0.1, 1e9, "mean time to repair")
             }
+            CommandKind::SetApplyRate { per_s } => finite_in(per_s, 0.001, 1_000_000.0, "apply rate"),
             CommandKind::SetAlgorithm { .. }
+            | CommandKind::SetReplication { .. }
+            | CommandKind::SetReadFrom { .. }
+            | CommandKind::SetFailover { .. }
+            | CommandKind::SetFencing { .. }
+            | CommandKind::SetHttps { .. }
+            | CommandKind::SetFirewall { .. }
+            | CommandKind::SetMonitoring { .. }
             | CommandKind::Pause
             | CommandKind::Resume
             | CommandKind::Kill { .. }

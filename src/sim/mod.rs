@@ -8,6 +8,7 @@ mod engine;
 pub mod metrics;
 pub mod node;
 mod queue;
+pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod spof;
@@ -17,7 +18,9 @@ pub mod view;
 
 pub use command::{Command, CommandKind};
 pub use driver::{Driver, FrameReport};
-pub use engine::{DbRole, DbStats, HealthState, Sim, Stage, TraceConfig, VrrpRole};
+pub use engine::{
+    DbRole, DbStats, HealthState, MonitorView, SecurityStats, Sim, SnifferLine, Stage, TraceConfig, VrrpRole,
+};
 pub use metrics::FailCause;
 pub use node::NodeId;
 pub use report::Report;

@@ -28,6 +28,9 @@ pub struct Report {
     pub split_brain_s: f64,
     /// Every state change the model detected, in order.
     pub timeline: Vec<TimelineItem>,
+    pub security: super::engine::SecurityStats,
+    /// Alerts the monitoring system raised (0 when monitoring is off).
+    pub alerts: u64,
     /// Model events processed.
     pub events: u64,
 }
@@ -123,6 +126,8 @@ impl Report {
                 }
             },
             split_brain_s: sim.split_brain_s(),
+            security: sim.security_stats(),
+            alerts: sim.alerts_total(),
             timeline: sim
                 .timeline
                 .iter()

@@ -15,12 +15,15 @@ pub enum Stream {
     Routing = 2,
     /// Random failures and repairs.
     Failures = 3,
+    /// Outside probes (the firewall lesson).
+    Security = 4,
 }
 
 pub struct Rngs {
     pub arrivals: ChaCha8Rng,
     pub routing: ChaCha8Rng,
     pub failures: ChaCha8Rng,
+    pub security: ChaCha8Rng,
 }
 
 fn stream(seed: u64, which: Stream) -> ChaCha8Rng {
@@ -35,6 +38,7 @@ impl Rngs {
             arrivals: stream(seed, Stream::Arrivals),
             routing: stream(seed, Stream::Routing),
             failures: stream(seed, Stream::Failures),
+            security: stream(seed, Stream::Security),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! A read-only snapshot for the renderer and the UI: nodes with their state and a faithful
 //! sample of the requests travelling on links.
 
-use super::engine::{DbRole, HealthState, Sim, Stage, VrrpRole};
+use super::engine::{DbRole, HealthState, MonitorView, Sim, SnifferLine, Stage, VrrpRole};
 use super::node::{Link, NodeId};
 use super::time::SimTime;
 use crate::scenario::Algorithm;
@@ -102,6 +102,16 @@ pub struct View {
     pub cut_links: Vec<Link>,
     /// Both balancers are master right now.
     pub split_brain: bool,
+    pub https: bool,
+    pub firewall: bool,
+    pub monitoring: bool,
+    /// What a sniffer on the public link reads from the latest request.
+    pub sniffer: Option<SnifferLine>,
+    /// Outside probes in flight: toward their target, or toward the balancer side where the
+    /// firewall drops them.
+    pub probes: Vec<Particle>,
+    /// What monitoring knows (empty when it is off).
+    pub monitor: MonitorView,
 }
 
 impl Sim {
@@ -208,6 +218,12 @@ impl Sim {
             dns_alive: self.dns_alive,
             cut_links: self.cut_links.iter().copied().collect(),
             split_brain: self.in_split_brain(),
+            https: s.security.https,
+            firewall: s.security.firewall,
+            monitoring: s.monitoring.enabled,
+            sniffer: self.sniffer(),
+            probes: self.probe_particles(),
+            monitor: self.monitor_view(),
         }
     }
 }

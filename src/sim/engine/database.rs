@@ -356,18 +356,30 @@ impl Sim {
 
     /// The failover manager's periodic check of the primary.
     pub(super) fn schedule_failover_checks(&mut self) {
+        self.failover_generation = self.failover_generation.wrapping_add(1);
+        self.detect_misses = 0;
         if self.scenario.db.failover != Failover::Auto || self.db.len() < 2 {
             return;
         }
         let interval = from_ms(self.scenario.db.detect_interval_ms).max(1);
         let phase = (uniform(&mut self.rngs.failures) * interval as f64) as SimTime;
-        self.queue.push(self.now + phase.max(1), Ev::FailoverCheck);
+        let generation = self.failover_generation;
+        self.queue.push(self.now + phase.max(1), Ev::FailoverCheck { generation });
+    }
+
+    /// Switching to async: writes waiting for a semi-sync ack are acknowledged now.
+    pub(super) fn release_all_waiting_writes(&mut self) {
+        let waiting: Vec<ReqRef> = self.semisync_waiting.drain(..).map(|(_, r)| r).collect();
+        for r in waiting {
+            self.release_write(r);
+        }
     }
 
     #[inline(never)]
     pub(super) fn on_failover_check(&mut self) {
         let interval = from_ms(self.scenario.db.detect_interval_ms).max(1);
-        self.queue.push(self.now + interval, Ev::FailoverCheck);
+        let generation = self.failover_generation;
+        self.queue.push(self.now + interval, Ev::FailoverCheck { generation });
         if self.promoting.is_some() {
             return;
         }

@@ -13,6 +13,7 @@
 mod database;
 mod faults;
 mod ha;
+mod security;
 
 use super::balancer::{update_pool, Candidate, Choice, Selector};
 use super::command::{Command, CommandKind, NodeClass};
@@ -29,6 +30,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 pub use database::DbRole;
 pub use ha::{HealthState, VrrpRole};
+pub use security::{MonitorView, SecurityStats, SnifferLine};
 
 /// A handle on a request slot; `generation` detects a slot reused since the event was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,7 +72,13 @@ enum Ev {
     /// Check the oldest write waiting for a semi-sync ack against the timeout.
     SemiSyncTimer,
     /// The failover manager checks the primary.
-    FailoverCheck,
+    FailoverCheck { generation: u32 },
+    /// A client's TLS handshake with the balancer is done.
+    HandshakeDone(ReqRef),
+    /// An outside probe (stale unless `generation` is current).
+    Probe { generation: u32 },
+    /// Monitoring agents report (stale unless `generation` is current).
+    MonitorCheck { generation: u32 },
     ApplyDone { replica: u8, epoch: u32 },
     HealthCheck { server: u16 },
     VrrpAdvert { lb: u8, generation: u32 },
@@ -91,6 +99,8 @@ pub enum Stage {
     Dns,
     ToLb,
     Queued,
+    /// A TLS handshake with the balancer (HTTPS, new session).
+    Handshake,
     ToWeb,
     /// The server refused the connection; the reset travels back to the balancer.
     Refused,
@@ -317,6 +327,21 @@ pub struct Sim {
     pub metrics: Metrics,
     pub trace: Trace,
     pub timeline: Ring<TimelineEntry>,
+    /// HTTPS: until when each client's TLS session lasts.
+    tls_expiry: Vec<SimTime>,
+    security: SecurityStats,
+    /// The latest request on the public link: (id, client, write, encrypted).
+    last_public: Option<(u64, u32, bool, bool)>,
+    probe_generation: u32,
+    probes_sent: u64,
+    probes: Vec<security::Probe>,
+    monitor_generation: u32,
+    known_down: Vec<NodeId>,
+    lag_alerted: Vec<usize>,
+    alerts: Vec<String>,
+    alerts_total: u64,
+    /// Failover checks (stale unless their generation is current).
+    failover_generation: u32,
     /// Network delays in simulated time, converted once (they are read on every hop).
     lan_us: SimTime,
     client_latency_us: SimTime,
@@ -425,6 +450,18 @@ impl Sim {
             metrics: Metrics::new(),
             trace: Trace::new(trace.enabled, trace.capacity),
             timeline: Ring::new(TIMELINE_CAPACITY),
+            tls_expiry: vec![0; clients],
+            security: SecurityStats::default(),
+            last_public: None,
+            probe_generation: 0,
+            probes_sent: 0,
+            probes: Vec::new(),
+            monitor_generation: 0,
+            known_down: Vec::new(),
+            lag_alerted: Vec::new(),
+            alerts: Vec::new(),
+            alerts_total: 0,
+            failover_generation: 0,
             lan_us: from_ms(scenario.network.lan_latency_ms),
             client_latency_us: from_ms(scenario.network.client_latency_ms),
             commands: Vec::new(),
@@ -453,6 +490,8 @@ impl Sim {
             sim.schedule_random_failures(class);
         }
         sim.schedule_failover_checks();
+        sim.schedule_probe();
+        sim.schedule_monitoring();
         sim
     }
 
@@ -656,6 +695,26 @@ impl Sim {
             }
             CommandKind::SetRetries { retries } => self.scenario.balancer.retries = retries,
             CommandKind::SetRedispatch { on } => self.scenario.balancer.redispatch = on,
+            CommandKind::SetReplication { mode } => {
+                self.scenario.db.replication = mode;
+                self.semisync_fallen_back = false;
+                if mode == crate::scenario::Replication::Async {
+                    self.release_all_waiting_writes();
+                }
+            }
+            CommandKind::SetReadFrom { mode } => self.scenario.db.read_from = mode,
+            CommandKind::SetFailover { mode } => {
+                self.scenario.db.failover = mode;
+                self.schedule_failover_checks();
+            }
+            CommandKind::SetApplyRate { per_s } => self.scenario.db.apply_rate_per_s = per_s,
+            CommandKind::SetFencing { on } => self.scenario.db.fencing = on,
+            CommandKind::SetHttps { on } => self.scenario.security.https = on,
+            CommandKind::SetFirewall { on } => self.scenario.security.firewall = on,
+            CommandKind::SetMonitoring { on } => {
+                self.scenario.monitoring.enabled = on;
+                self.schedule_monitoring();
+            }
             CommandKind::SetFailureRate { class, mtbf_s, mttr_s } => {
                 let rate = self.failure_rate_mut(class);
                 rate.mtbf_s = mtbf_s;
@@ -753,7 +812,10 @@ impl Sim {
             }
             Ev::SemiSyncAck { generation, position } => self.on_semisync_ack(generation, position),
             Ev::SemiSyncTimer => self.on_semisync_timer(),
-            Ev::FailoverCheck => self.on_failover_check(),
+            Ev::FailoverCheck { generation } if generation == self.failover_generation => self.on_failover_check(),
+            Ev::HandshakeDone(r) if at(Stage::Handshake, r, self) => self.dispatch(r),
+            Ev::Probe { generation } => self.on_probe(generation),
+            Ev::MonitorCheck { generation } => self.on_monitor_check(generation),
             Ev::ApplyDone { replica, epoch } if self.db_epoch_is(replica, epoch) => {
                 self.on_apply_done(replica as usize)
             }
@@ -935,6 +997,7 @@ impl Sim {
             return;
         }
         self.req_mut(r).lb = lb;
+        self.crossed_public_link(r);
         let delay = self.client_latency();
         self.travel(r, Stage::ToLb, NodeId::Clients, NodeId::Lb(lb), delay, Ev::ReachLb(r));
     }
@@ -956,7 +1019,9 @@ impl Sim {
             return;
         }
         self.req_mut(r).lb = lb;
-        self.dispatch(r);
+        if !self.needs_handshake(r) {
+            self.dispatch(r);
+        }
     }
 
     /// The balancer's decision for a request that has just reached it (or is redispatched).

@@ -1,0 +1,493 @@
+//! A run as URL query parameters, and back.
+//!
+//! A run is seed + scenario + command log (design rule 5), so a link can carry all of it:
+//!
+//! - `v=1`: the URL format; a link from a newer infrasim is refused rather than misread.
+//! - `preset=NAME`: the starting point (default `three-server`).
+//! - `key=value` for every setting that differs from the preset, with the keys of the flat
+//!   settings table (`traffic.arrival_rate_per_s=250`, `balancer.algorithm=leastconn`), so a
+//!   teacher can read and edit a link by hand.
+//! - `scenario=…`: only when a setting has no key (one server slower than the others, a renamed
+//!   scenario): the whole scenario as JSON, base64url-encoded. It replaces the preset.
+//! - `seed=N`, `speed=F` (simulated seconds per wall second), `step=N` (lesson step, from 1),
+//!   `embed=1` (compact layout for an iframe), `t=MS` (the simulated time the link was made at).
+//! - `cmds=…`: the command log, JSON base64url-encoded.
+//!
+//! Decoding never panics and reports every problem with its path (the parameter name, or a
+//! field path inside `scenario`/`cmds`).
+
+use super::{apply_setting, preset, setting_docs, Problem, Scenario, PRESETS};
+use crate::sim::{Command, CommandKind};
+use serde_json::Value;
+
+/// The URL format this build writes and reads.
+pub const URL_VERSION: u32 = 1;
+/// The preset a link without `preset=` starts from.
+pub const DEFAULT_PRESET: &str = "three-server";
+
+/// Everything a link carries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UrlState {
+    /// The preset the scenario starts from (a name in `PRESETS`).
+    pub preset: String,
+    /// The scenario as the run started (before any command), seed included.
+    pub scenario: Scenario,
+    /// Simulated seconds per wall second to start at (`None`: the page's default).
+    pub speed: Option<f64>,
+    /// Lesson step, from 1.
+    pub step: Option<u32>,
+    /// Compact layout for an iframe.
+    pub embed: bool,
+    /// Simulated time the link was made at, microseconds (`None`: the last command's time).
+    pub at_us: Option<u64>,
+    /// The command log, in time order.
+    pub commands: Vec<Command>,
+}
+
+impl Default for UrlState {
+    fn default() -> Self {
+        UrlState {
+            preset: DEFAULT_PRESET.into(),
+            scenario: preset(DEFAULT_PRESET).unwrap_or_default(),
+            speed: None,
+            step: None,
+            embed: false,
+            at_us: None,
+            commands: Vec::new(),
+        }
+    }
+}
+
+impl UrlState {
+    /// A state for a scenario started from `preset_name`, with nothing else set.
+    pub fn new(preset_name: &str, scenario: Scenario) -> UrlState {
+        UrlState { preset: preset_name.into(), scenario, ..UrlState::default() }
+    }
+
+    /// Simulated time to rebuild the run to: the time given, or the last command's.
+    pub fn target_us(&self) -> u64 {
+        self.at_us.unwrap_or_else(|| self.commands.last().map_or(0, |c| c.at_us))
+    }
+}
+
+/// Parameters that are not setting keys.
+const PARAMS: [&str; 10] = ["v", "preset", "scenario", "seed", "speed", "step", "embed", "t", "cmds", "name"];
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+/// The query string (without `?`) for a state.
+pub fn encode(state: &UrlState) -> String {
+    let mut out: Vec<(String, String)> = vec![("v".into(), URL_VERSION.to_string())];
+    let base_name = if preset(&state.preset).is_some() { state.preset.as_str() } else { DEFAULT_PRESET };
+    out.push(("preset".into(), base_name.into()));
+    match readable_settings(base_name, &state.scenario) {
+        Some(settings) => out.extend(settings),
+        None => {
+            let json = serde_json::to_string(&state.scenario).unwrap_or_default();
+            out.push(("scenario".into(), base64url_encode(json.as_bytes())));
+        }
+    }
+    out.push(("seed".into(), state.scenario.seed.to_string()));
+    if let Some(speed) = state.speed {
+        out.push(("speed".into(), number_text(speed)));
+    }
+    if let Some(step) = state.step {
+        out.push(("step".into(), step.to_string()));
+    }
+    if state.embed {
+        out.push(("embed".into(), "1".into()));
+    }
+    if let Some(at) = state.at_us {
+        out.push(("t".into(), number_text(at as f64 / 1_000.0)));
+    }
+    if !state.commands.is_empty() {
+        let json = serde_json::to_string(&state.commands).unwrap_or_default();
+        out.push(("cmds".into(), base64url_encode(json.as_bytes())));
+    }
+    out.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect::<Vec<_>>().join("&")
+}
+
+/// `key=value` settings that turn preset `base_name` into `scenario` (seed aside), or `None`
+/// when some difference has no key. Verified by applying them: what is returned reproduces the
+/// scenario exactly.
+fn readable_settings(base_name: &str, scenario: &Scenario) -> Option<Vec<(String, String)>> {
+    let mut cur = preset(base_name)?;
+    let target = serde_json::to_value(scenario).ok()?;
+    let mut out = Vec::new();
+    let set = |cur: &mut Scenario, key: &str, value: String, out: &mut Vec<(String, String)>| -> Option<()> {
+        apply_setting(cur, key, &value).ok()?;
+        out.push((key.to_string(), value));
+        Some(())
+    };
+    if cur.web.servers.len() != scenario.web.servers.len() {
+        set(&mut cur, "web.count", scenario.web.servers.len().to_string(), &mut out)?;
+    }
+    for doc in setting_docs() {
+        if doc.key == "seed" || doc.key == "web.count" {
+            continue;
+        }
+        let Some(want) = key_value(&target, doc.key) else { continue };
+        let have = serde_json::to_value(&cur).ok().and_then(|v| key_value(&v, doc.key));
+        if have.as_ref() != Some(&want) {
+            set(&mut cur, doc.key, want, &mut out)?;
+        }
+    }
+    cur.seed = scenario.seed;
+    (cur == *scenario).then_some(out)
+}
+
+/// The text value of setting `key` in a scenario's JSON, when it has a single value.
+fn key_value(scenario: &Value, key: &str) -> Option<String> {
+    let servers = scenario.get("web")?.get("servers")?.as_array()?;
+    let uniform = |field: &str| -> Option<String> {
+        let first = servers.first()?.get(field)?;
+        servers.iter().all(|s| s.get(field) == Some(first)).then(|| leaf_text(first)).flatten()
+    };
+    match key {
+        "web.count" => Some(servers.len().to_string()),
+        "balancer.maxconn" => uniform("maxconn"),
+        "web.weights" => {
+            let weights: Option<Vec<String>> = servers.iter().map(|s| s.get("weight").and_then(leaf_text)).collect();
+            Some(weights?.join(","))
+        }
+        "web.backup" => {
+            let chosen: Vec<String> = servers
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.get("backup").and_then(Value::as_bool) == Some(true))
+                .map(|(i, _)| (i + 1).to_string())
+                .collect();
+            Some(if chosen.is_empty() { "none".into() } else { chosen.join(",") })
+        }
+        _ => {
+            if let Some(field) = key.strip_prefix("web.") {
+                return uniform(field);
+            }
+            let mut v = scenario;
+            for part in key.split('.') {
+                v = v.get(part)?;
+            }
+            leaf_text(v)
+        }
+    }
+}
+
+fn leaf_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                Some(u.to_string())
+            } else if let Some(i) = n.as_i64() {
+                Some(i.to_string())
+            } else {
+                n.as_f64().map(number_text)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The shortest text that parses back to the same f64 (`100`, `0.25`).
+fn number_text(v: f64) -> String {
+    format!("{v}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/// Read a query string (with or without the leading `?`). Every problem is reported, each with
+/// its path; nothing panics whatever the input.
+pub fn decode(query: &str) -> Result<UrlState, Vec<Problem>> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let mut problems = Vec::new();
+    let mut params: Vec<(String, String)> = Vec::new();
+    for (i, part) in query.split('&').enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        let key = match percent_decode(k) {
+            Ok(key) => key,
+            Err(e) => {
+                problems.push(problem(format!("(parameter {})", i + 1), format!("the name {e}")));
+                continue;
+            }
+        };
+        let value = match percent_decode(v) {
+            Ok(value) => value,
+            Err(e) => {
+                problems.push(problem(&key, format!("the value {e}")));
+                continue;
+            }
+        };
+        if params.iter().any(|(seen, _)| *seen == key) {
+            problems.push(problem(&key, "given more than once; give it once"));
+            continue;
+        }
+        params.push((key, value));
+    }
+    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let keys: Vec<&'static str> = setting_docs().iter().map(|d| d.key).collect();
+    for (k, _) in &params {
+        if !PARAMS.contains(&k.as_str()) && !keys.contains(&k.as_str()) {
+            problems.push(problem(
+                k,
+                format!("unknown parameter; allowed: {} or a setting key such as traffic.arrival_rate_per_s", {
+                    PARAMS.join(", ")
+                }),
+            ));
+        }
+    }
+
+    if let Some(v) = get("v") {
+        match v.trim().parse::<u32>() {
+            Ok(n) if n > URL_VERSION => problems.push(problem(
+                "v",
+                format!("this link was made by a newer infrasim (format {n}); this one reads format {URL_VERSION}"),
+            )),
+            Ok(0) => problems.push(problem("v", "format 0 does not exist: use 1")),
+            Ok(_) => {}
+            Err(_) => problems.push(problem("v", format!("'{v}' is not a whole number; allowed {URL_VERSION}"))),
+        }
+    }
+
+    let mut state = UrlState::default();
+    let mut preset_ok = true;
+    if let Some(name) = get("preset") {
+        match preset(name.trim()) {
+            Some(s) => {
+                state.preset = name.trim().to_string();
+                state.scenario = s;
+            }
+            None => {
+                preset_ok = false;
+                let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+                problems.push(problem("preset", format!("no preset '{name}'; allowed: {}", names.join(", "))));
+            }
+        }
+    }
+    if let Some(text) = get("scenario") {
+        match base64url_decode(text) {
+            Err(e) => problems.push(problem("scenario", e)),
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Err(_) => problems.push(problem("scenario", "the decoded scenario is not UTF-8 text")),
+                Ok(json) => match Scenario::from_json(&json) {
+                    Ok(s) => state.scenario = s,
+                    Err(found) => problems.extend(found.into_iter().map(|p| Problem {
+                        path: if p.path == "(file)" { "scenario".into() } else { format!("scenario.{}", p.path) },
+                        message: p.message,
+                    })),
+                },
+            },
+        }
+    }
+    // Settings in the order given, except that the server count comes first (weights and
+    // backups name servers by number).
+    let mut settings: Vec<&(String, String)> =
+        params.iter().filter(|(k, _)| keys.contains(&k.as_str()) && k != "seed").collect();
+    settings.sort_by_key(|(k, _)| k != "web.count");
+    for (k, v) in settings {
+        if let Err(e) = apply_setting(&mut state.scenario, k, v) {
+            problems.push(problem(k, e.message));
+        }
+    }
+    if let Some(v) = get("seed") {
+        match v.trim().parse::<u64>() {
+            Ok(seed) => state.scenario.seed = seed,
+            Err(_) => problems.push(problem("seed", format!("'{v}' is not a whole number from 0 to 2^64-1"))),
+        }
+    }
+    if let Some(v) = get("speed") {
+        match v.trim().parse::<f64>() {
+            Ok(f) if (CommandKind::SetSpeed { factor: f }).check(1).is_ok() => state.speed = Some(f),
+            _ => problems.push(problem("speed", format!("'{v}' is not allowed; allowed a number from 0.01 to 1000"))),
+        }
+    }
+    if let Some(v) = get("step") {
+        match v.trim().parse::<u32>() {
+            Ok(n) if n >= 1 => state.step = Some(n),
+            _ => problems.push(problem("step", format!("'{v}' is not a lesson step; allowed a whole number from 1"))),
+        }
+    }
+    if let Some(v) = get("embed") {
+        match v.trim() {
+            "1" | "true" | "on" | "yes" | "" => state.embed = true,
+            "0" | "false" | "off" | "no" => state.embed = false,
+            other => problems.push(problem("embed", format!("'{other}' is not allowed; allowed 1 or 0"))),
+        }
+    }
+    if let Some(v) = get("t") {
+        match v.trim().parse::<f64>() {
+            Ok(ms) if ms.is_finite() && (0.0..=1e12).contains(&ms) => state.at_us = Some((ms * 1_000.0).round() as u64),
+            _ => problems.push(problem("t", format!("'{v}' is not a time; allowed milliseconds from 0 to 1e12"))),
+        }
+    }
+    if let Some(text) = get("cmds") {
+        match decode_commands(text) {
+            Ok(commands) => state.commands = commands,
+            Err(found) => problems.extend(found),
+        }
+    }
+    if let Some(name) = get("name") {
+        state.scenario.name = name.to_string();
+    }
+    if preset_ok && problems.is_empty() {
+        problems.extend(state.scenario.validate());
+    }
+    if let (Some(at), Some(last)) = (state.at_us, state.commands.last()) {
+        if last.at_us > at {
+            problems.push(problem(
+                "t",
+                format!("{} ms is before the last command ({} ms)", at / 1_000, last.at_us / 1_000),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(state)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The command log from its `cmds=` text: base64url of a JSON list of commands in time order.
+fn decode_commands(text: &str) -> Result<Vec<Command>, Vec<Problem>> {
+    let bytes = base64url_decode(text).map_err(|e| vec![problem("cmds", e)])?;
+    let json = String::from_utf8(bytes).map_err(|_| vec![problem("cmds", "the decoded log is not UTF-8 text")])?;
+    let value: Value =
+        serde_json::from_str(&json).map_err(|e| vec![problem("cmds", format!("not valid JSON: {e}"))])?;
+    let Value::Array(items) = value else {
+        return Err(vec![problem("cmds", "the command log is a JSON list")]);
+    };
+    let mut problems = Vec::new();
+    let mut commands = Vec::with_capacity(items.len());
+    let mut last_at = 0;
+    for (i, item) in items.into_iter().enumerate() {
+        let path = format!("cmds[{i}]");
+        let at = item.get("at_us").cloned();
+        match serde_json::from_value::<Command>(item) {
+            Ok(c) => {
+                if let Err(e) = c.what.check(super::MAX_WEB_SERVERS) {
+                    problems.push(problem(format!("{path}.what"), e));
+                } else if c.at_us < last_at {
+                    problems.push(problem(format!("{path}.at_us"), "earlier than the command before it"));
+                } else {
+                    last_at = c.at_us;
+                    commands.push(c);
+                }
+            }
+            Err(e) => {
+                let sub = if at.as_ref().is_some_and(|v| v.as_u64().is_none()) { ".at_us" } else { "" };
+                let message = e.to_string();
+                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                problems.push(problem(format!("{path}{sub}"), message));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(commands)
+    } else {
+        Err(problems)
+    }
+}
+
+fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem { path: path.into(), message: message.into() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Codecs
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// base64url without padding (RFC 4648 §5).
+pub fn base64url_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for k in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * k) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Decode base64url; `=` padding and standard `+`/`/` are accepted too.
+pub fn base64url_decode(text: &str) -> Result<Vec<u8>, String> {
+    let text = text.trim().trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for (i, c) in text.bytes().enumerate() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => {
+                return Err(format!(
+                    "not base64url: character {} ('{}') is not allowed",
+                    i + 1,
+                    (c as char).escape_default()
+                ))
+            }
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    if text.len() % 4 == 1 {
+        return Err("not base64url: the text is cut short".into());
+    }
+    Ok(out)
+}
+
+/// Percent-encode everything but unreserved characters and `,` (readable lists).
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b',') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decode `%XX` escapes and `+` (a space in form encoding).
+pub fn percent_decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => out.push(b),
+                    None => {
+                        return Err(format!("has a bad escape at character {}: use %XX with two hex digits", i + 1))
+                    }
+                }
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| "is not UTF-8 text once decoded".to_string())
+}
