@@ -394,7 +394,9 @@ fn decode_commands(text: &str) -> Result<Vec<Command>, Vec<Problem>> {
 }
 
 fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
-    Problem { path: path.into(), message: message.into() }
+    let path = path.into();
+    let path = if path.trim().is_empty() { "(a parameter with no name)".to_string() } else { path };
+    Problem { path, message: message.into() }
 }
 
 // ---------------------------------------------------------------------------------------------
