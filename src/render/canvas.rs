@@ -7,8 +7,9 @@
 use super::format;
 use super::layout::{Detail, Layout, Orientation, Point, Rect, LANE_OFFSET};
 use super::theme;
+use crate::sim::node::Link;
 use crate::sim::view::{DbView, WebView};
-use crate::sim::{NodeId, Particle, ParticleKind, View};
+use crate::sim::{DbRole, NodeId, Particle, ParticleKind, View};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
@@ -19,6 +20,31 @@ pub struct DrawOptions {
     pub particles: bool,
     /// `random(N)`: how many servers the balancer draws.
     pub random_draws: u32,
+    /// The node the user picked (outlined).
+    pub selected: Option<NodeId>,
+    /// Seconds of simulated time, to move the replication stream's dashes (0 with reduced motion).
+    pub phase: f64,
+    /// Health-check thresholds, to write "check failed 1/3".
+    pub fall: u32,
+    pub rise: u32,
+    /// TLS on the public link, and a firewall at the edge.
+    pub https: bool,
+    pub firewall: bool,
+}
+
+impl Default for DrawOptions {
+    fn default() -> Self {
+        DrawOptions {
+            particles: true,
+            random_draws: 2,
+            selected: None,
+            phase: 0.0,
+            fall: 3,
+            rise: 2,
+            https: false,
+            firewall: false,
+        }
+    }
 }
 
 /// A canvas and its 2D context, sized for the screen.
@@ -96,8 +122,9 @@ impl Painter {
         c.set_fill_style_str(theme::BACKGROUND);
         c.fill_rect(0.0, 0.0, self.css_w, self.css_h);
 
-        let d = Draw { c, l: &layout };
+        let d = Draw { c, l: &layout, o: opts };
         d.links(view);
+        d.edge(view);
         d.clients(view);
         d.dns(view.dns_alive);
         let role = format::lb_role(view.algorithm, opts.random_draws);
@@ -106,25 +133,18 @@ impl Painter {
             let Some(r) = layout.rect(NodeId::Lb(i as u8)) else { continue };
             // The shared queue lives in the balancer that takes the traffic.
             let queue = (lb.holds_ip || view.lbs.len() == 1).then_some(view.balancer_queue);
-            let status = if !lb.alive {
-                Some(("down", theme::ERROR))
-            } else if pair && view.lb_pair_dns {
-                Some(("DNS record", theme::TEXT_MUTED))
-            } else if pair && lb.holds_ip {
-                Some(("master · IP", theme::LB))
-            } else if pair {
-                Some(("backup", theme::TEXT_MUTED))
-            } else {
-                None
-            };
+            let status = format::lb_status(lb, pair, view.lb_pair_dns);
             d.lb(lb.id, r, &role, queue, lb.alive, status);
+            if pair && !view.lb_pair_dns && lb.holds_ip {
+                d.floating_ip(r);
+            }
         }
         if view.lbs.is_empty() {
             d.lb(NodeId::Lb(0), layout.lb, &role, Some(view.balancer_queue), true, None);
         }
         if view.split_brain {
             let r = layout.lb;
-            d.text("split brain: two masters", r.x, r.y - 6.0, theme::FONT_SMALL, theme::ERROR, "left");
+            d.text("⚠ split brain: both balancers are MASTER", r.x, r.y - 8.0, theme::FONT_SMALL, theme::ERROR, "left");
         }
         for (w, r) in view.web.iter().zip(&layout.web) {
             d.web(w, *r, layout.web_detail);
@@ -133,11 +153,17 @@ impl Painter {
             d.db(db, *r);
         }
         d.cut_links(view);
+        if let Some(sel) = opts.selected.and_then(|id| layout.rect(id)) {
+            d.selection(sel);
+        }
         if opts.particles {
             let size = if layout.web_detail == Detail::Tiny { 2.6 } else { 3.6 };
             for p in &view.particles {
                 d.particle(p, size);
             }
+        }
+        for p in &view.probes {
+            d.probe(p);
         }
         layout
     }
@@ -147,6 +173,7 @@ impl Painter {
 struct Draw<'a> {
     c: &'a CanvasRenderingContext2d,
     l: &'a Layout,
+    o: &'a DrawOptions,
 }
 
 impl Draw<'_> {
@@ -257,13 +284,6 @@ impl Draw<'_> {
             self.line(a.exit_towards(b.center()), b.exit_towards(a.center()), theme::LB, 1.0);
             let _ = self.c.set_line_dash(&js_sys::Array::new());
         }
-        if let Some((a, b)) = l.link(NodeId::Clients, NodeId::Lb(0)) {
-            let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
-            let label_y = if l.orientation == Orientation::Landscape { my + 16.0 } else { my };
-            let label_x = if l.orientation == Orientation::Landscape { mx } else { mx - 16.0 };
-            let align = if l.orientation == Orientation::Landscape { "center" } else { "right" };
-            self.text("internet", label_x, label_y, theme::FONT_TINY, theme::TEXT_MUTED, align);
-        }
         let web_width = if l.web.len() > 16 { 0.8 } else { 1.2 };
         for (i, w) in view.web.iter().enumerate().take(l.web.len()) {
             let colour = if w.active && w.alive && w.weight > 0 { theme::LINK } else { theme::LINK_FAINT };
@@ -281,22 +301,42 @@ impl Draw<'_> {
                 }
             }
         }
-        // Replication: the primary ships its binlog to each replica.
-        if let Some(primary) = l.db.first() {
-            let c = self.c;
-            let _ = c.set_line_dash(&dash(&[5.0, 4.0]));
-            for (n, replica) in l.db.iter().enumerate().skip(1) {
-                let (a, b) = (primary.exit_towards(replica.center()), replica.exit_towards(primary.center()));
-                self.line(a, b, theme::REPLICATION, 1.4);
-                let room = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
-                if n == 1 && (room >= 40.0 || (a.x - b.x).abs() < 1.0) {
-                    let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
-                    let (x, align) = if (a.x - b.x).abs() < 1.0 { (mx + 6.0, "left") } else { (mx, "center") };
-                    let y = if (a.x - b.x).abs() < 1.0 { my + 3.0 } else { my - 5.0 };
-                    self.text("binlog", x, y, theme::FONT_TINY, theme::REPLICATION, align);
-                }
+        self.replication(view);
+    }
+
+    /// The replication stream: moving dashes from the primary to each replica it feeds, with
+    /// the replica's lag written on the line.
+    fn replication(&self, view: &View) {
+        let l = self.l;
+        let Some(p) = view.db.iter().position(|d| d.role == DbRole::Primary) else { return };
+        let Some(primary) = l.db.get(p) else { return };
+        let c = self.c;
+        let offset = -(self.o.phase * 24.0) % 9.0;
+        for (n, (d, replica)) in view.db.iter().zip(&l.db).enumerate() {
+            if n == p || !matches!(d.role, DbRole::Replica | DbRole::Promoting) {
+                continue;
             }
+            let (a, b) = (primary.exit_towards(replica.center()), replica.exit_towards(primary.center()));
+            let flowing =
+                d.alive && view.db[p].alive && !view.cut_links.contains(&Link::new(NodeId::Db(p as u8), d.id));
+            let _ = c.set_line_dash(&dash(&[5.0, 4.0]));
+            c.set_line_dash_offset(if flowing { offset } else { 0.0 });
+            self.line(a, b, if flowing { theme::REPLICATION } else { theme::LINK_FAINT }, 1.6);
+            c.set_line_dash_offset(0.0);
             let _ = c.set_line_dash(&js_sys::Array::new());
+            let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+            let vertical = (a.x - b.x).abs() < 1.0;
+            let room = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
+            if room < 18.0 {
+                continue;
+            }
+            let text = if flowing { format!("binlog · {}", format::lag(d.lag_ms)) } else { "binlog stopped".into() };
+            let colour = if !flowing || d.lag_ms >= 100.0 { theme::TEXT_WARN } else { theme::REPLICATION };
+            if vertical {
+                self.text(&text, mx + 6.0, my + 3.0, theme::FONT_TINY, colour, "left");
+            } else {
+                self.text(&text, mx, my - 5.0, theme::FONT_TINY, colour, "center");
+            }
         }
     }
 
@@ -344,52 +384,176 @@ impl Draw<'_> {
         }
     }
 
+    /// The public side: what crosses the internet link (plaintext or TLS) and, with the
+    /// firewall on, a wall at the edge of the private network.
+    fn edge(&self, view: &View) {
+        let l = self.l;
+        let Some((a, b)) = l.link(NodeId::Clients, NodeId::Lb(0)) else { return };
+        let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+        let landscape = l.orientation == Orientation::Landscape;
+        // Under the visitors' box on a desktop (the link is short), beside the link on a phone.
+        let (label_x, label_y, align) =
+            if landscape { (l.clients.x, l.clients.bottom() + 14.0, "left") } else { (mx - 10.0, my, "right") };
+        let (first, colour) =
+            if self.o.https { ("internet · HTTPS", theme::WEB) } else { ("internet · plain HTTP", theme::TEXT_WARN) };
+        self.text(first, label_x, label_y, theme::FONT_TINY, colour, align);
+        let second = if self.o.https { "TLS ends at the balancer" } else { "readable by anyone on the path" };
+        self.text(second, label_x, label_y + 11.0, theme::FONT_TINY, theme::TEXT_MUTED, align);
+        if !self.o.firewall {
+            return;
+        }
+        // The firewall: a brick wall across the path just before the balancer(s).
+        let c = self.c;
+        let lb_top = l.lb.y.min(l.lb2.map_or(l.lb.y, |r| r.y));
+        let lb_bottom = l.lb.bottom().max(l.lb2.map_or(0.0, |r| r.bottom()));
+        let lb_left = l.lb.x.min(l.lb2.map_or(l.lb.x, |r| r.x));
+        let lb_right = l.lb.right().max(l.lb2.map_or(0.0, |r| r.right()));
+        let wall = if landscape {
+            Rect { x: lb_left - 16.0, y: lb_top - 6.0, w: 7.0, h: lb_bottom - lb_top + 12.0 }
+        } else {
+            Rect { x: lb_left - 6.0, y: l.lb.y - 14.0, w: lb_right - lb_left + 12.0, h: 7.0 }
+        };
+        c.set_fill_style_str(theme::FIREWALL);
+        c.fill_rect(wall.x, wall.y, wall.w, wall.h);
+        c.set_stroke_style_str(theme::BACKGROUND);
+        c.set_line_width(1.0);
+        c.begin_path();
+        let mut k = 0;
+        if landscape {
+            let mut y = wall.y + 6.0;
+            while y < wall.bottom() {
+                c.move_to(wall.x, y);
+                c.line_to(wall.right(), y);
+                y += 6.0;
+                k += 1;
+            }
+        } else {
+            let mut x = wall.x + 8.0;
+            while x < wall.right() {
+                c.move_to(x, wall.y);
+                c.line_to(x, wall.bottom());
+                x += 8.0;
+                k += 1;
+            }
+        }
+        if k > 0 {
+            c.stroke();
+        }
+        if landscape {
+            self.text("firewall", wall.center().x, wall.y - 4.0, theme::FONT_TINY, theme::FIREWALL, "center");
+        } else {
+            self.text("firewall", wall.right() + 4.0, wall.bottom(), theme::FONT_TINY, theme::FIREWALL, "left");
+        }
+        let _ = view;
+    }
+
+    /// The floating IP: a tag hanging off the balancer that holds it.
+    fn floating_ip(&self, r: Rect) {
+        let text = "floating IP";
+        let c = self.c;
+        c.set_font(theme::FONT_TINY);
+        let w = c.measure_text(text).map_or(56.0, |m| m.width()) + 10.0;
+        let tag = Rect { x: r.x + 8.0, y: r.y - 7.0, w, h: 13.0 };
+        c.begin_path();
+        if c.round_rect_with_f64(tag.x, tag.y, tag.w, tag.h, 6.0).is_err() {
+            c.rect(tag.x, tag.y, tag.w, tag.h);
+        }
+        c.set_fill_style_str(theme::LB);
+        c.fill();
+        self.text(text, tag.x + 5.0, tag.y + 10.0, theme::FONT_TINY, theme::BACKGROUND, "left");
+    }
+
+    /// The user's pick: a bright outline around the node.
+    fn selection(&self, r: Rect) {
+        let c = self.c;
+        c.begin_path();
+        let pad = 4.0;
+        if c.round_rect_with_f64(r.x - pad, r.y - pad, r.w + 2.0 * pad, r.h + 2.0 * pad, 9.0).is_err() {
+            c.rect(r.x - pad, r.y - pad, r.w + 2.0 * pad, r.h + 2.0 * pad);
+        }
+        c.set_stroke_style_str(theme::SELECTED);
+        c.set_line_width(2.0);
+        c.stroke();
+    }
+
     /// A balancer: name, HAProxy's `balance` line, its state in a pair and the queue it holds.
-    fn lb(&self, id: NodeId, r: Rect, role: &str, queue: Option<u32>, alive: bool, status: Option<(&str, &str)>) {
-        self.node_panel(r, theme::LB, alive);
+    fn lb(
+        &self,
+        id: NodeId,
+        r: Rect,
+        role: &str,
+        queue: Option<u32>,
+        alive: bool,
+        status: Option<(String, format::Tone)>,
+    ) {
+        let standby = matches!(&status, Some((s, _)) if s.starts_with("BACKUP"));
+        if !alive {
+            self.panel(r, theme::ERROR, theme::BOX_FILL_DIM, true);
+        } else if standby {
+            self.panel(r, theme::TEXT_MUTED, theme::BOX_FILL_DIM, true);
+        } else {
+            self.panel(r, theme::LB, theme::BOX_FILL, false);
+        }
         let inner = r.w - 16.0;
         self.text(&id.to_string(), r.x + 8.0, r.y + 18.0, theme::FONT_TITLE, theme::TEXT, "left");
-        if let Some((text, colour)) = status {
-            self.text(text, r.right() - 8.0, r.y + 18.0, theme::FONT_SMALL, colour, "right");
-        }
-        self.text_fit(role, r.x + 8.0, r.y + 33.0, inner, theme::FONT_SMALL, theme::TEXT_MUTED);
+        let role_line = match &status {
+            Some((text, tone)) => {
+                self.text_fit(text, r.x + 8.0, r.y + 33.0, inner, theme::FONT_SMALL, tone_colour_strong(*tone));
+                role
+            }
+            None => role,
+        };
+        let role_y = if status.is_some() { r.y + 47.0 } else { r.y + 33.0 };
+        self.text_fit(role_line, r.x + 8.0, role_y, inner, theme::FONT_TINY, theme::TEXT_MUTED);
         let Some(queue) = queue else { return };
         // The queue: requests waiting for a free server slot (bar on a soft log scale).
         let level = (queue as f64 + 1.0).log10() / 4.0;
         let colour = if queue == 0 { theme::LINK } else { theme::TEXT_WARN };
-        self.bar(r.x + 8.0, r.y + 41.0, inner, 5.0, level, colour);
+        let bar_y = if status.is_some() { r.y + 52.0 } else { r.y + 41.0 };
+        self.bar(r.x + 8.0, bar_y, inner * 0.45, 5.0, level, colour);
         let label = format!("queue {}", format::compact(queue as u64));
         let colour = if queue == 0 { theme::TEXT_MUTED } else { theme::TEXT_WARN };
-        self.text_fit(&label, r.x + 8.0, r.y + 59.0, inner, theme::FONT_SMALL, colour);
+        self.text(&label, r.right() - 8.0, bar_y + 6.0, theme::FONT_SMALL, colour, "right");
     }
 
     fn web(&self, w: &WebView, r: Rect, detail: Detail) {
-        let live = w.active && w.weight > 0 && w.health.is_up() && w.in_pool;
+        use crate::sim::HealthState as H;
+        let standby = w.backup && !w.in_pool && w.alive;
         if !w.alive {
             self.panel(r, theme::ERROR, theme::BOX_FILL_DIM, true);
+        } else if standby || !w.active {
+            self.panel(r, theme::TEXT_MUTED, theme::BOX_FILL_DIM, true);
         } else {
-            let border = if live { theme::WEB } else { theme::TEXT_MUTED };
-            let fill = if w.active { theme::BOX_FILL } else { theme::BOX_FILL_DIM };
-            self.panel(r, border, fill, !w.active);
+            let border = match w.health {
+                H::Up if w.weight > 0 => theme::WEB,
+                H::Up => theme::TEXT_MUTED,
+                _ => theme::TEXT_WARN,
+            };
+            self.panel(r, border, theme::BOX_FILL, false);
         }
         let name = w.id.to_string();
         let level = format::utilisation(w.busy, w.workers);
+        let (role, tone) = format::web_role(w, self.o.fall, self.o.rise);
         match detail {
             Detail::Full => {
                 let inner = r.w - 16.0;
                 self.text(&name, r.x + 8.0, r.y + 17.0, theme::FONT_TITLE, theme::TEXT, "left");
-                self.text(
-                    &format!("weight {}", w.weight),
-                    r.right() - 8.0,
-                    r.y + 17.0,
-                    theme::FONT_SMALL,
-                    theme::TEXT_MUTED,
-                    "right",
-                );
-                let (role, tone) = format::web_role(w);
-                let colour = tone_colour(tone);
+                if standby {
+                    self.tag("STANDBY", r.right() - 8.0, r.y + 7.0, theme::TEXT_MUTED);
+                } else if !w.alive {
+                    self.tag("DOWN", r.right() - 8.0, r.y + 7.0, theme::ERROR);
+                } else {
+                    self.text(
+                        &format!("weight {}", w.weight),
+                        r.right() - 8.0,
+                        r.y + 17.0,
+                        theme::FONT_SMALL,
+                        theme::TEXT_MUTED,
+                        "right",
+                    );
+                }
                 let room = if w.queued_for > 0 { inner * 0.62 } else { inner };
-                self.text_fit(&role, r.x + 8.0, r.y + 31.0, room, theme::FONT_SMALL, colour);
+                self.text_fit(&role, r.x + 8.0, r.y + 31.0, room, theme::FONT_SMALL, tone_colour_strong(tone));
                 if w.queued_for > 0 {
                     let q = format!("{} queued", format::compact(w.queued_for as u64));
                     self.text(&q, r.right() - 8.0, r.y + 31.0, theme::FONT_SMALL, theme::TEXT_WARN, "right");
@@ -412,7 +576,11 @@ impl Draw<'_> {
                 let name_room = if wide { inner * 0.4 } else { inner * 0.62 };
                 self.text_fit(&name, r.x + 5.0, title_y, name_room, theme::FONT_SMALL, theme::TEXT);
                 // Wide boxes have room for the numbers a full box shows; narrow ones for busy/workers.
-                let load = if wide {
+                let load = if !w.alive {
+                    "down".to_string()
+                } else if standby {
+                    "standby".to_string()
+                } else if wide {
                     format!(
                         "busy {}/{} · wait {} · conn {}",
                         w.busy,
@@ -423,12 +591,17 @@ impl Draw<'_> {
                 } else {
                     format!("{}/{}", w.busy, w.workers)
                 };
-                let colour = if w.waiting > 0 { theme::TEXT_WARN } else { theme::TEXT_MUTED };
+                let colour = if !w.alive {
+                    theme::ERROR
+                } else if w.waiting > 0 {
+                    theme::TEXT_WARN
+                } else {
+                    theme::TEXT_MUTED
+                };
                 self.text(&load, r.right() - 5.0, title_y, theme::FONT_TINY, colour, "right");
                 if r.h >= 42.0 && r.w >= 110.0 {
-                    let (role, tone) = format::web_role(w);
                     let text = format!("{role} · weight {}", w.weight);
-                    self.text_fit(&text, r.x + 5.0, title_y + 14.0, inner, theme::FONT_TINY, tone_colour(tone));
+                    self.text_fit(&text, r.x + 5.0, title_y + 14.0, inner, theme::FONT_TINY, tone_colour_strong(tone));
                 } else if w.waiting > 0 && r.h >= 40.0 {
                     let wait = format!("wait {}", format::compact(w.waiting as u64));
                     self.text(&wait, r.x + 5.0, r.bottom() - 13.0, theme::FONT_TINY, theme::TEXT_WARN, "left");
@@ -442,7 +615,21 @@ impl Draw<'_> {
                 let fill_h = (r.h - 4.0) * level;
                 c.fill_rect(r.x + 2.0, r.bottom() - 2.0 - fill_h, r.w - 4.0, fill_h);
                 c.set_global_alpha(1.0);
-                if r.w >= 22.0 && r.h >= 12.0 {
+                if !w.alive {
+                    // A cross over a dead tile, so it reads without colour.
+                    self.line(
+                        Point { x: r.x + 2.0, y: r.y + 2.0 },
+                        Point { x: r.right() - 2.0, y: r.bottom() - 2.0 },
+                        theme::ERROR,
+                        1.2,
+                    );
+                    self.line(
+                        Point { x: r.right() - 2.0, y: r.y + 2.0 },
+                        Point { x: r.x + 2.0, y: r.bottom() - 2.0 },
+                        theme::ERROR,
+                        1.2,
+                    );
+                } else if r.w >= 22.0 && r.h >= 12.0 {
                     let n = (w.id_index() + 1).to_string();
                     self.text(&n, r.x + r.w / 2.0, r.y + r.h / 2.0 + 3.0, theme::FONT_TINY, theme::TEXT, "center");
                 }
@@ -450,29 +637,101 @@ impl Draw<'_> {
         }
     }
 
+    /// A small filled tag with dark text, right-aligned at `right`, top at `top`.
+    fn tag(&self, text: &str, right: f64, top: f64, fill: &str) {
+        let c = self.c;
+        c.set_font(theme::FONT_TINY);
+        let w = c.measure_text(text).map_or(40.0, |m| m.width()) + 8.0;
+        c.set_fill_style_str(fill);
+        c.begin_path();
+        if c.round_rect_with_f64(right - w, top, w, 13.0, 3.0).is_err() {
+            c.rect(right - w, top, w, 13.0);
+        }
+        c.fill();
+        self.text(text, right - w / 2.0, top + 10.0, theme::FONT_TINY, theme::BACKGROUND, "center");
+    }
+
     fn db(&self, d: &DbView, r: Rect) {
-        let border = if d.primary { theme::DB_PRIMARY } else { theme::DB_REPLICA };
-        self.node_panel(r, border, d.alive);
-        let inner = r.w - 16.0;
-        self.text_fit(&d.id.to_string(), r.x + 8.0, r.y + 17.0, inner, theme::FONT_TITLE, theme::TEXT);
-        let role = match (d.alive, d.primary) {
-            (true, _) => format::db_role(d),
-            (false, true) => "MySQL primary · down".to_string(),
-            (false, false) => "replica · down".to_string(),
+        let border = match d.role {
+            DbRole::Primary => theme::DB_PRIMARY,
+            DbRole::SecondPrimary => theme::ERROR,
+            DbRole::Promoting => theme::TEXT_WARN,
+            DbRole::Fenced => theme::TEXT_MUTED,
+            DbRole::Replica => theme::DB_REPLICA,
         };
-        let role_colour = if !d.alive {
-            theme::ERROR
-        } else if !d.primary && d.lag_ms >= 100.0 {
-            theme::TEXT_WARN
+        if !d.alive {
+            self.panel(r, theme::ERROR, theme::BOX_FILL_DIM, true);
         } else {
-            theme::TEXT_MUTED
+            self.panel(r, border, theme::BOX_FILL, d.role == DbRole::Fenced);
+        }
+        let inner = r.w - 16.0;
+        self.text_fit(&d.id.to_string(), r.x + 8.0, r.y + 17.0, inner * 0.4, theme::FONT_TITLE, theme::TEXT);
+        let (word, fill) = match (d.alive, d.role) {
+            (false, _) => ("DOWN", theme::ERROR),
+            (true, DbRole::Primary) => ("PRIMARY", theme::DB_PRIMARY),
+            (true, DbRole::Replica) => ("REPLICA", theme::DB_REPLICA),
+            (true, DbRole::Promoting) => ("PROMOTING", theme::TEXT_WARN),
+            (true, DbRole::Fenced) => ("FENCED", theme::TEXT_MUTED),
+            (true, DbRole::SecondPrimary) => ("2ND PRIMARY", theme::ERROR),
         };
-        self.text_fit(&role, r.x + 8.0, r.y + 31.0, inner, theme::FONT_SMALL, role_colour);
+        if r.w >= 110.0 {
+            self.tag(word, r.right() - 8.0, r.y + 6.0, fill);
+        }
+        let (role, tone) = format::db_role(d);
+        let role =
+            if d.slow > 1.0 + 1e-9 { format!("{role} · {}× slower", (d.slow * 10.0).round() / 10.0) } else { role };
+        self.text_fit(&role, r.x + 8.0, r.y + 31.0, inner, theme::FONT_SMALL, tone_colour_strong(tone));
         if r.h >= 52.0 {
             self.slots(r.x + 8.0, r.y + 37.0, inner, 5.0, d.busy, d.workers);
             let numbers = format!("busy {}/{} · wait {}", d.busy, d.workers, format::compact(d.waiting as u64));
             let colour = if d.waiting > 0 { theme::TEXT_WARN } else { theme::TEXT_MUTED };
             self.text_fit(&numbers, r.x + 8.0, r.bottom() - 6.0, inner, theme::FONT_TINY, colour);
+        }
+    }
+
+    /// An outside probe: a magenta arrowhead from the internet toward a server (or toward the
+    /// edge, where the firewall drops it, with a bar to show it stopped).
+    fn probe(&self, p: &Particle) {
+        let l = self.l;
+        let (Some(a), Some(b)) = (l.rect(p.from), l.rect(p.to)) else { return };
+        let start = a.exit_towards(b.center());
+        let blocked = matches!(p.to, NodeId::Lb(_));
+        // A blocked probe stops at the firewall, just short of the balancer.
+        let end = if blocked {
+            let e = b.exit_towards(a.center());
+            let (dx, dy) = (e.x - start.x, e.y - start.y);
+            let len = (dx * dx + dy * dy).sqrt().max(1.0);
+            Point { x: e.x - dx / len * 14.0, y: e.y - dy / len * 14.0 }
+        } else {
+            b.exit_towards(a.center())
+        };
+        let t = (p.progress as f64).clamp(0.0, 1.0);
+        let at = Point { x: start.x + (end.x - start.x) * t, y: start.y + (end.y - start.y) * t };
+        let (dx, dy) = (end.x - start.x, end.y - start.y);
+        let len = (dx * dx + dy * dy).sqrt().max(1e-9);
+        let (ux, uy) = (dx / len, dy / len);
+        let c = self.c;
+        // A faint trail shows the path it takes.
+        c.set_global_alpha(0.35);
+        let _ = c.set_line_dash(&dash(&[2.0, 3.0]));
+        self.line(start, at, theme::PROBE, 1.0);
+        let _ = c.set_line_dash(&js_sys::Array::new());
+        c.set_global_alpha(1.0);
+        let s = 6.0;
+        c.set_fill_style_str(theme::PROBE);
+        c.begin_path();
+        c.move_to(at.x + ux * s, at.y + uy * s);
+        c.line_to(at.x - ux * s - uy * s * 0.6, at.y - uy * s + ux * s * 0.6);
+        c.line_to(at.x - ux * s + uy * s * 0.6, at.y - uy * s - ux * s * 0.6);
+        c.close_path();
+        c.fill();
+        if blocked && t >= 0.999 {
+            self.line(
+                Point { x: at.x + ux * 8.0 - uy * 6.0, y: at.y + uy * 8.0 + ux * 6.0 },
+                Point { x: at.x + ux * 8.0 + uy * 6.0, y: at.y + uy * 8.0 - ux * 6.0 },
+                theme::FIREWALL,
+                2.0,
+            );
         }
     }
 
@@ -530,8 +789,8 @@ impl Draw<'_> {
     }
 }
 
-/// The text colour of a tone.
-fn tone_colour(tone: format::Tone) -> &'static str {
+/// The text colour of a tone (state lines: normal text is plain, not muted).
+fn tone_colour_strong(tone: format::Tone) -> &'static str {
     match tone {
         format::Tone::Normal => theme::TEXT_MUTED,
         format::Tone::Warn => theme::TEXT_WARN,

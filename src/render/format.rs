@@ -135,20 +135,28 @@ pub enum Tone {
     Bad,
 }
 
-/// The second line of a web server box, and its tone.
-pub fn web_role(w: &WebView) -> (String, Tone) {
-    let mut role = if !w.alive {
-        return ("down".into(), Tone::Bad);
-    } else if !w.active {
+/// The second line of a web server box, and its tone. `fall` and `rise` are the health
+/// checks' thresholds, so a half-way state reads "check failed 1/3".
+pub fn web_role(w: &WebView, fall: u32, rise: u32) -> (String, Tone) {
+    use crate::sim::HealthState as H;
+    let mut role = if !w.active {
         return ("removed · finishing".into(), Tone::Normal);
-    } else if !w.health.is_up() {
-        return ("marked down by checks".into(), Tone::Warn);
-    } else if w.weight == 0 {
-        "Nginx + app · drained".to_string()
-    } else if w.backup && !w.in_pool {
-        "Nginx + app · backup".to_string()
+    } else if !w.alive {
+        return match w.health {
+            H::Up => ("crashed · checks still say up".into(), Tone::Bad),
+            H::Suspect(n) => (format!("crashed · check failed {n}/{fall}"), Tone::Bad),
+            H::Down | H::Rising(_) => ("down".into(), Tone::Bad),
+        };
     } else {
-        "Nginx + app".to_string()
+        match w.health {
+            H::Down => return ("up, but marked down by checks".into(), Tone::Warn),
+            H::Rising(n) => return (format!("recovering · check passed {n}/{rise}"), Tone::Warn),
+            H::Suspect(n) => return (format!("suspect · check failed {n}/{fall}"), Tone::Warn),
+            H::Up if w.backup && !w.in_pool => "standby (backup)".to_string(),
+            H::Up if w.backup => "backup · now serving".to_string(),
+            H::Up if w.weight == 0 => "draining (weight 0)".to_string(),
+            H::Up => "Nginx + app".to_string(),
+        }
     };
     if w.slow > 1.0 + 1e-9 {
         role.push_str(&format!(" · {}× slower", (w.slow * 10.0).round() / 10.0));
@@ -159,33 +167,97 @@ pub fn web_role(w: &WebView) -> (String, Tone) {
 
 /// A short tag for a server whose state is not plain "serving" (the page's server table).
 pub fn web_tag(w: &WebView) -> Option<(String, Tone)> {
-    if !w.alive {
-        Some(("down".into(), Tone::Bad))
-    } else if !w.active {
+    use crate::sim::HealthState as H;
+    if !w.active {
         Some(("removed".into(), Tone::Normal))
+    } else if !w.alive {
+        Some((if w.health.is_up() { "crashed" } else { "down" }.into(), Tone::Bad))
     } else if !w.health.is_up() {
-        Some(("checks: down".into(), Tone::Warn))
+        Some((if matches!(w.health, H::Rising(_)) { "recovering" } else { "checks: down" }.into(), Tone::Warn))
+    } else if matches!(w.health, H::Suspect(_)) {
+        Some(("suspect".into(), Tone::Warn))
     } else if w.slow > 1.0 + 1e-9 {
         Some((format!("{}× slower", (w.slow * 10.0).round() / 10.0), Tone::Warn))
     } else if w.weight == 0 {
-        Some(("drained".into(), Tone::Normal))
+        Some(("draining".into(), Tone::Normal))
+    } else if w.backup && !w.in_pool {
+        Some(("standby".into(), Tone::Normal))
     } else if w.backup {
-        Some(("backup".into(), Tone::Normal))
+        Some(("backup serving".into(), Tone::Warn))
     } else {
         None
     }
 }
 
-/// The second line of a database box: "MySQL primary", "replica · lag 3 ms".
-pub fn db_role(d: &DbView) -> String {
-    if d.primary {
-        "MySQL primary".into()
-    } else if d.lag_ms < 0.5 {
-        "replica · in sync".into()
-    } else if d.lag_ms < 10_000.0 {
-        format!("replica · lag {:.0} ms", d.lag_ms)
+/// What the balancer's health checks believe of a server, HAProxy-style ("UP", "DOWN 1/2").
+pub fn health_words(h: crate::sim::HealthState, fall: u32, rise: u32) -> String {
+    use crate::sim::HealthState as H;
+    match h {
+        H::Up => "UP".into(),
+        H::Suspect(n) => format!("UP, {n}/{fall} failed"),
+        H::Down => "DOWN".into(),
+        H::Rising(n) => format!("DOWN, {n}/{rise} passed"),
+    }
+}
+
+/// A replica's lag in words: "in sync", "lag 3 ms", "lag 12.3 s".
+pub fn lag(lag_ms: f64) -> String {
+    if lag_ms < 0.5 {
+        "in sync".into()
+    } else if lag_ms < 10_000.0 {
+        format!("lag {lag_ms:.0} ms")
     } else {
-        format!("replica · lag {:.1} s", d.lag_ms / 1_000.0)
+        format!("lag {:.1} s", lag_ms / 1_000.0)
+    }
+}
+
+/// The second line of a database box and its tone: "MySQL primary", "replica · lag 3 ms",
+/// "promoting…", "fenced", "second primary".
+pub fn db_role(d: &DbView) -> (String, Tone) {
+    use crate::sim::DbRole as R;
+    if !d.alive {
+        let was = if matches!(d.role, R::Primary | R::SecondPrimary) { "primary" } else { "replica" };
+        return (format!("{was} · down"), Tone::Bad);
+    }
+    match d.role {
+        R::Primary => ("MySQL primary · writes".into(), Tone::Normal),
+        R::Replica => {
+            let tone = if d.lag_ms >= 100.0 { Tone::Warn } else { Tone::Normal };
+            (format!("replica · {}", lag(d.lag_ms)), tone)
+        }
+        R::Promoting => ("promoting to primary…".into(), Tone::Warn),
+        R::Fenced => ("fenced: old primary, shut out".into(), Tone::Warn),
+        R::SecondPrimary => ("second primary! split brain".into(), Tone::Bad),
+    }
+}
+
+/// A database node's role in one word, for tables and alerts.
+pub fn db_role_word(role: crate::sim::DbRole) -> &'static str {
+    use crate::sim::DbRole as R;
+    match role {
+        R::Primary => "primary",
+        R::Replica => "replica",
+        R::Promoting => "promoting",
+        R::Fenced => "fenced",
+        R::SecondPrimary => "second primary",
+    }
+}
+
+/// A balancer's state in a pair, and its tone; `None` for a lone balancer that is up.
+pub fn lb_status(lb: &crate::sim::view::LbView, pair: bool, dns: bool) -> Option<(String, Tone)> {
+    use crate::sim::VrrpRole;
+    if !lb.alive {
+        Some(("down".into(), Tone::Bad))
+    } else if !pair {
+        None
+    } else if dns {
+        Some(("active · own DNS record".into(), Tone::Normal))
+    } else if lb.holds_ip {
+        Some(("MASTER · holds the IP".into(), Tone::Normal))
+    } else if lb.role == VrrpRole::Master {
+        Some(("MASTER too: split brain".into(), Tone::Bad))
+    } else {
+        Some((format!("BACKUP · standby (prio {})", lb.priority), Tone::Normal))
     }
 }
 
@@ -203,6 +275,20 @@ pub fn algorithm_blurb(algorithm: Algorithm) -> &'static str {
         Algorithm::Source => "Hashes the client: the same client always lands on the same server.",
         Algorithm::Random => "Draws a few servers at random (by weight) and sends the request to the least busy.",
     }
+}
+
+/// A round number at or above `v` (1, 2, 5 × 10ⁿ), for the top of a chart's axis.
+pub fn nice_ceiling(v: f64) -> f64 {
+    if !v.is_finite() || v <= 0.0 {
+        return 1.0;
+    }
+    let p = 10f64.powf(v.log10().floor());
+    for m in [1.0, 2.0, 5.0, 10.0] {
+        if m * p >= v * (1.0 - 1e-12) {
+            return m * p;
+        }
+    }
+    10.0 * p
 }
 
 /// Fraction of a server's workers in use, 0 to 1.
@@ -236,6 +322,16 @@ mod tests {
         assert_eq!(slider_from_rate(0.0), 0);
         assert_eq!(slider_from_rate(f64::NAN), 0);
         assert_eq!(slider_from_rate(1e9), RATE_SLIDER_MAX);
+    }
+
+    #[test]
+    fn axis_tops_are_round() {
+        assert_eq!(nice_ceiling(0.0), 1.0);
+        assert_eq!(nice_ceiling(7.0), 10.0);
+        assert_eq!(nice_ceiling(12.0), 20.0);
+        assert_eq!(nice_ceiling(450.0), 500.0);
+        assert_eq!(nice_ceiling(1000.0), 1000.0);
+        assert_eq!(nice_ceiling(f64::NAN), 1.0);
     }
 
     #[test]
@@ -276,21 +372,52 @@ mod tests {
             d.lag_ms = lag_ms;
             d
         };
-        assert_eq!(db_role(&db(true, 0.0)), "MySQL primary");
-        assert_eq!(db_role(&db(false, 3.2)), "replica · lag 3 ms");
-        assert_eq!(db_role(&db(false, 0.0)), "replica · in sync");
-        assert_eq!(db_role(&db(false, 12_345.0)), "replica · lag 12.3 s");
+        assert_eq!(db_role(&db(true, 0.0)).0, "MySQL primary · writes");
+        assert_eq!(db_role(&db(false, 3.2)).0, "replica · lag 3 ms");
+        assert_eq!(db_role(&db(false, 0.0)).0, "replica · in sync");
+        assert_eq!(db_role(&db(false, 12_345.0)), ("replica · lag 12.3 s".to_string(), Tone::Warn));
+        let mut dead = db(true, 0.0);
+        dead.alive = false;
+        assert_eq!(db_role(&dead), ("primary · down".to_string(), Tone::Bad));
+        let mut fenced = db(false, 0.0);
+        fenced.role = crate::sim::DbRole::Fenced;
+        assert_eq!(db_role(&fenced).1, Tone::Warn);
+        fenced.role = crate::sim::DbRole::SecondPrimary;
+        assert_eq!(db_role(&fenced).1, Tone::Bad);
         for a in Algorithm::ALL {
             assert!(!algorithm_blurb(a).is_empty());
         }
         let web = |edit: fn(&mut WebView)| {
             let mut w = view.web[0].clone();
             edit(&mut w);
-            web_role(&w)
+            web_role(&w, 3, 2)
         };
         assert_eq!(web(|_| {}), ("Nginx + app".to_string(), Tone::Normal));
-        assert_eq!(web(|w| w.weight = 0), ("Nginx + app · drained".to_string(), Tone::Normal));
-        assert_eq!(web(|w| w.alive = false), ("down".to_string(), Tone::Bad));
+        assert_eq!(web(|w| w.weight = 0), ("draining (weight 0)".to_string(), Tone::Normal));
+        assert_eq!(web(|w| w.alive = false), ("crashed · checks still say up".to_string(), Tone::Bad));
+        assert_eq!(
+            web(|w| {
+                w.alive = false;
+                w.health = crate::sim::HealthState::Suspect(2)
+            }),
+            ("crashed · check failed 2/3".to_string(), Tone::Bad)
+        );
+        assert_eq!(
+            web(|w| {
+                w.alive = false;
+                w.health = crate::sim::HealthState::Down
+            }),
+            ("down".to_string(), Tone::Bad)
+        );
+        assert_eq!(
+            web(|w| {
+                w.backup = true;
+                w.in_pool = false
+            }),
+            ("standby (backup)".to_string(), Tone::Normal)
+        );
+        assert_eq!(web(|w| w.health = crate::sim::HealthState::Rising(1)).0, "recovering · check passed 1/2");
+        assert_eq!(health_words(crate::sim::HealthState::Suspect(1), 3, 2), "UP, 1/3 failed");
         assert_eq!(web(|w| w.active = false).1, Tone::Normal);
         assert_eq!(web(|w| w.slow = 3.0), ("Nginx + app · 3× slower".to_string(), Tone::Warn));
         let mut w = view.web[0].clone();
@@ -298,6 +425,8 @@ mod tests {
         w.slow = 2.5;
         assert_eq!(web_tag(&w), Some(("2.5× slower".to_string(), Tone::Warn)));
         w.alive = false;
+        assert_eq!(web_tag(&w), Some(("crashed".to_string(), Tone::Bad)));
+        w.health = crate::sim::HealthState::Down;
         assert_eq!(web_tag(&w), Some(("down".to_string(), Tone::Bad)));
     }
 }

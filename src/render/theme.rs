@@ -21,6 +21,11 @@ pub const WEB: &str = "#4ade80";
 pub const DB_PRIMARY: &str = "#f472b6";
 pub const DB_REPLICA: &str = "#fb923c";
 pub const REPLICATION: &str = "#f472b6";
+pub const FIREWALL: &str = "#f97316";
+/// Outline of the node the user picked.
+pub const SELECTED: &str = "#fde047";
+/// Outside probes (port scans, login attempts) aimed past the balancer.
+pub const PROBE: &str = "#e879f9";
 
 /// Particles: reads, writes and errors differ in shape as well as colour.
 pub const READ: &str = "#38bdf8";

@@ -85,6 +85,30 @@ pub fn controls(props: &ControlsProps) -> Html {
         Callback::from(move |_: MouseEvent| on_result.emit(shared.step()))
     };
 
+    let on_reset = {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |_: MouseEvent| {
+            let result = match shared.scenario() {
+                Some(s) => shared.restart(s),
+                None => Err("the model is busy; try again".into()),
+            };
+            on_result.emit(result);
+        })
+    };
+    let on_seed = {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |text: String| {
+            let result =
+                text.trim().parse::<u64>().map_err(|_| format!("a seed is a whole number, not '{text}'")).and_then(
+                    |seed| {
+                        let mut s = shared.scenario().ok_or("the model is busy; try again")?;
+                        s.seed = seed;
+                        shared.restart(s)
+                    },
+                );
+            on_result.emit(result);
+        })
+    };
     let rate_position = format::slider_from_rate(snap.rate_per_s);
     let rate_text = format!("{} requests/s", format::rate(snap.rate_per_s));
     let writes_pct = (snap.write_ratio * 100.0).round();
@@ -104,9 +128,13 @@ pub fn controls(props: &ControlsProps) -> Html {
                     title="Play or pause (Space)">
                     <span aria-hidden="true" class="icon">{ play_icon }</span>{ play_label }
                 </button>
-                <button type="button" onclick={on_step} title="Pause and process one event">
+                <button type="button" class="step" onclick={on_step} aria-keyshortcuts="." title="Pause and process one event (.)">
                     <span aria-hidden="true" class="icon">{ "⇥" }</span>{ "Step" }
                 </button>
+                <button type="button" onclick={on_reset} title="Start the run again from time 0 with the current settings">
+                    <span aria-hidden="true" class="icon">{ "↺" }</span>{ "Reset" }
+                </button>
+                <SeedField seed={snap.seed} on_commit={on_seed} />
                 <label class="inline">
                     <span>{ "Speed" }</span>
                     <select name="speed" onchange={on_speed}>
@@ -211,6 +239,115 @@ pub fn number_field(props: &NumberFieldProps) -> Html {
             <span class={label_class}>{ props.label.clone() }</span>
             <input type="number" inputmode="numeric" min={props.min.to_string()} max={props.max.to_string()}
                 step="1" {value} {oninput} {onchange} {onblur} />
+        </label>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct DecimalFieldProps {
+    /// Visible label (also the accessible name).
+    pub label: AttrValue,
+    pub min: f64,
+    pub max: f64,
+    #[prop_or(AttrValue::Static("any"))]
+    pub step: AttrValue,
+    /// The model's value.
+    pub value: f64,
+    /// Called with the typed text when the user commits it.
+    pub on_commit: Callback<String>,
+    #[prop_or_default]
+    pub class: Classes,
+    /// A unit after the input ("s", "per s").
+    #[prop_or_default]
+    pub unit: AttrValue,
+    #[prop_or_default]
+    pub name: AttrValue,
+    /// Hide the label visually (it stays the accessible name), for table-like rows.
+    #[prop_or_default]
+    pub compact: bool,
+}
+
+/// [`NumberField`] for decimal values.
+#[component(DecimalField)]
+pub fn decimal_field(props: &DecimalFieldProps) -> Html {
+    let draft = use_state(|| None::<String>);
+    let oninput = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
+                draft.set(Some(input.value()));
+            }
+        })
+    };
+    let onchange = {
+        let (draft, on_commit) = (draft.clone(), props.on_commit.clone());
+        Callback::from(move |e: Event| {
+            if let Some(text) = event_value(&e) {
+                on_commit.emit(text);
+            }
+            draft.set(None);
+        })
+    };
+    let onblur = {
+        let draft = draft.clone();
+        Callback::from(move |_: FocusEvent| draft.set(None))
+    };
+    let shown =
+        if props.value.fract().abs() < 1e-9 { format!("{:.0}", props.value) } else { format!("{}", props.value) };
+    let value = (*draft).clone().unwrap_or(shown);
+    html! {
+        <label class={props.class.clone()}>
+            <span class={if props.compact { "visually-hidden" } else { "name" }}>{ props.label.clone() }</span>
+            <span class="with-unit">
+                <input type="number" inputmode="decimal" min={props.min.to_string()} max={props.max.to_string()}
+                    step={props.step.clone()} name={props.name.clone()} {value} {oninput} {onchange} {onblur} />
+                if !props.unit.is_empty() { <span class="unit">{ props.unit.clone() }</span> }
+            </span>
+        </label>
+    }
+}
+
+/// Parse a decimal typed by the user, or say what is wrong with it.
+pub fn parse_decimal(text: &str, what: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("{what} must be a number, not '{text}'"))
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SeedFieldProps {
+    pub seed: u64,
+    pub on_commit: Callback<String>,
+}
+
+/// The random seed: the same seed and settings replay the same run. Changing it restarts.
+#[component(SeedField)]
+pub fn seed_field(props: &SeedFieldProps) -> Html {
+    let draft = use_state(|| None::<String>);
+    let oninput = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
+                draft.set(Some(input.value()));
+            }
+        })
+    };
+    let onchange = {
+        let (draft, on_commit) = (draft.clone(), props.on_commit.clone());
+        Callback::from(move |e: Event| {
+            if let Some(text) = event_value(&e) {
+                on_commit.emit(text);
+            }
+            draft.set(None);
+        })
+    };
+    let value = (*draft).clone().unwrap_or_else(|| props.seed.to_string());
+    html! {
+        <label class="inline seed" title="The same seed and settings replay the same run; changing it restarts">
+            <span>{ "Seed" }</span>
+            <input type="text" inputmode="numeric" name="seed" autocomplete="off" spellcheck="false" size="6" {value} {oninput} {onchange} />
         </label>
     }
 }

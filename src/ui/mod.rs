@@ -5,9 +5,13 @@
 //! - the Yew components, which re-render ~10 times a second from a [`Snapshot`] of it, and
 //!   whose controls send it commands.
 
+mod actions;
 mod controls;
+mod dashboard;
+mod dbpanel;
 mod panels;
 pub mod panic;
+mod security;
 mod snapshot;
 mod topology;
 
@@ -16,12 +20,18 @@ pub use topology::FrameStats;
 
 use crate::render::format;
 use crate::scenario::{preset, Scenario};
-use crate::sim::{CommandKind, Driver, Sim, TraceConfig};
+use crate::sim::command::NodeClass;
+use crate::sim::{CommandKind, Driver, NodeId, Sim, TraceConfig};
+use actions::{NodeActions, Redundancy};
 use controls::Controls;
+use dashboard::Dashboard;
+use dbpanel::DbPanel;
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use panels::{EventLog, Figures, ServerTable};
+use security::SecurityPanel;
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use topology::Topology;
 use wasm_bindgen::JsCast;
@@ -41,6 +51,22 @@ pub struct Shared {
     pub frame: Rc<Cell<FrameStats>>,
     pub show_particles: Rc<Cell<bool>>,
     pub max_particles: usize,
+    /// The node picked on the canvas or in the node selector.
+    pub selected: Rc<Cell<Option<NodeId>>>,
+    /// The event log shows only lines about this node.
+    pub log_filter: Rc<Cell<Option<NodeId>>>,
+    /// The user asked for less motion: no moving dashes, fewer particles.
+    pub reduced_motion: bool,
+    /// Work time (model step + drawing) of the latest frames, ms.
+    pub frame_times: Rc<RefCell<VecDeque<f64>>>,
+}
+
+/// What [`mount_page`] hands back: the page's model and its frame times.
+#[derive(Clone)]
+pub struct PageHandle {
+    pub driver: Rc<RefCell<Driver>>,
+    /// Work time (model step + drawing) of each recent frame, ms, oldest first.
+    pub frame_times: Rc<RefCell<VecDeque<f64>>>,
 }
 
 impl PartialEq for Shared {
@@ -67,6 +93,26 @@ impl Shared {
         } else {
             Err("nothing left to simulate".into())
         }
+    }
+
+    /// Start the run again from the beginning with `scenario` (structural changes: balancer
+    /// pair, replicas, seed). Pause and speed stay as they were.
+    pub fn restart(&self, scenario: Scenario) -> Result<(), String> {
+        let problems = scenario.validate();
+        if let Some(p) = problems.first() {
+            return Err(format!("cannot restart with that setting: {p}"));
+        }
+        let mut driver = self.driver.try_borrow_mut().map_err(|_| "the model is busy; try again".to_string())?;
+        driver.sim = Sim::new(scenario, TraceConfig { enabled: true, capacity: TRACE_CAPACITY });
+        if self.selected.get().is_some_and(|id| !exists(&driver.sim, id)) {
+            self.selected.set(None);
+        }
+        Ok(())
+    }
+
+    /// The scenario as it runs now (live changes included), to edit and restart with.
+    pub fn scenario(&self) -> Option<Scenario> {
+        self.driver.try_borrow().ok().map(|d| d.sim.scenario().clone())
     }
 
     fn toggle_pause(&self) -> Result<(), String> {
@@ -104,21 +150,28 @@ pub fn app(props: &AppProps) -> Html {
             refresh.force_update();
         })
     };
-    // Space plays and pauses, unless the focus is somewhere Space means something else.
+    // Space plays and pauses and "." steps, unless the focus is somewhere the key means
+    // something else.
     {
         let (shared, on_result) = (props.shared.clone(), on_result.clone());
         use_effect_with((), move |_| {
             let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
                 EventListener::new(&doc, "keydown", move |e| {
                     let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else { return };
-                    if e.key() != " " || e.ctrl_key() || e.alt_key() || e.meta_key() || e.repeat() {
+                    let key = e.key();
+                    if !(key == " " || key == ".") || e.ctrl_key() || e.alt_key() || e.meta_key() {
                         return;
                     }
                     if space_belongs_to_target(e.target()) {
                         return;
                     }
                     e.prevent_default();
-                    on_result.emit(shared.toggle_pause());
+                    if key == "." {
+                        // "." steps one event, like a video player's frame step.
+                        on_result.emit(shared.step());
+                    } else if !e.repeat() {
+                        on_result.emit(shared.toggle_pause());
+                    }
                 })
             });
             move || drop(listener)
@@ -135,19 +188,19 @@ pub fn app(props: &AppProps) -> Html {
     };
 
     let snap = match props.shared.driver.try_borrow() {
-        Ok(driver) => Rc::new(Snapshot::take(&driver, props.shared.frame.get())),
+        Ok(driver) => Rc::new(Snapshot::take(
+            &driver,
+            props.shared.frame.get(),
+            props.shared.selected.get(),
+            props.shared.log_filter.get(),
+        )),
         Err(_) => return html! { <p>{ "Loading…" }</p> },
     };
-    let canvas_label = format!(
-        "Topology of www.foobar.com: clients and DNS, load balancer lb1, {} web server{}, {}",
-        snap.servers.len(),
-        if snap.servers.len() == 1 { "" } else { "s" },
-        match snap.db.len() {
-            0 => "no database".to_string(),
-            1 => "MySQL primary db1".to_string(),
-            n => format!("MySQL primary db1 and {} replica{}", n - 1, if n == 2 { "" } else { "s" }),
-        }
-    );
+    let canvas_label = canvas_description(&snap);
+    let on_select = {
+        let refresh = refresh.clone();
+        Callback::from(move |_: Option<NodeId>| refresh.force_update())
+    };
     let drawn = snap.travelling.min(props.shared.max_particles);
     let f = snap.frame;
     let frame_text = format!(
@@ -177,7 +230,7 @@ pub fn app(props: &AppProps) -> Html {
                 <section class="stage" aria-label="Simulation">
                     <Figures snap={snap.clone()} />
                     <div class="canvas-wrap">
-                        <Topology shared={props.shared.clone()} label={AttrValue::from(canvas_label)} />
+                        <Topology shared={props.shared.clone()} label={AttrValue::from(canvas_label)} {on_select} />
                     </div>
                     <div class="canvas-caption">
                         <p class="legend">
@@ -185,7 +238,9 @@ pub fn app(props: &AppProps) -> Html {
                             <span class="key write" aria-hidden="true">{ "◆" }</span>{ " write " }
                             <span class="key error" aria-hidden="true">{ "✕" }</span>{ " error " }
                             <span class="key reply" aria-hidden="true">{ "○" }</span>{ " hollow: response " }
-                            <span class="key repl" aria-hidden="true">{ "┄" }</span>{ " replication" }
+                            <span class="key repl" aria-hidden="true">{ "┄" }</span>{ " replication " }
+                            <span class="key probe" aria-hidden="true">{ "➤" }</span>{ " outside probe · " }
+                            { "dashed grey box: standby · dashed red: down · click a node to act on it" }
                         </p>
                         <p class="status">
                             { format!("{} of {} requests in transit drawn · ", format::count(drawn as u64), format::count(snap.travelling as u64)) }
@@ -199,12 +254,44 @@ pub fn app(props: &AppProps) -> Html {
                 </section>
                 <aside class="panel">
                     <Controls shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
-                    <ServerTable shared={props.shared.clone()} snap={snap.clone()} on_result={on_result} />
+                    <NodeActions shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
+                    <ServerTable shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
+                    <DbPanel shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
+                    <SecurityPanel shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
                 </aside>
-                <EventLog snap={snap} />
+                <div class="lower">
+                    <Dashboard shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
+                    <Redundancy shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
+                    <EventLog shared={props.shared.clone()} snap={snap} {on_result} />
+                </div>
             </main>
         </div>
     }
+}
+
+/// The canvas's text alternative: the design and every node's state in words.
+fn canvas_description(snap: &Snapshot) -> String {
+    let mut parts = vec!["Topology of www.foobar.com".to_string()];
+    parts.push(if snap.dns_alive { "DNS up".into() } else { "DNS down".into() });
+    let pair = snap.lbs.len() >= 2;
+    for lb in &snap.lbs {
+        let state = format::lb_status(lb, pair, snap.lb_pair_dns).map_or_else(|| "up".to_string(), |(t, _)| t);
+        parts.push(format!("{} {state}", lb.id));
+    }
+    if snap.split_brain {
+        parts.push("split brain".into());
+    }
+    for w in &snap.servers {
+        parts.push(format!("{} {}", w.id, format::web_role(w, snap.ha.fall, snap.ha.rise).0));
+    }
+    for d in &snap.db {
+        parts.push(format!("{} {}", d.id, format::db_role(d).0));
+    }
+    if !snap.cut_links.is_empty() {
+        parts
+            .push(format!("cut links {}", snap.cut_links.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ")));
+    }
+    parts.join("; ")
 }
 
 /// True when Space typed at `target` should keep its usual meaning (typing, pressing a button,
@@ -214,6 +301,17 @@ fn space_belongs_to_target(target: Option<web_sys::EventTarget>) -> bool {
     let tag = el.tag_name().to_ascii_lowercase();
     matches!(tag.as_str(), "input" | "textarea" | "select" | "button" | "a" | "summary" | "option")
         || el.closest("[contenteditable], [data-keep-space]").ok().flatten().is_some()
+}
+
+/// Model events kept for the event log.
+const TRACE_CAPACITY: usize = 2_000;
+
+/// Whether a node is part of the running design.
+fn exists(sim: &Sim, id: NodeId) -> bool {
+    match NodeClass::of(id) {
+        Some(class) => sim.nodes_of(class).contains(&id),
+        None => true,
+    }
 }
 
 /// Does the user ask for less motion?
@@ -239,17 +337,27 @@ pub fn mount(root: Element) -> Rc<RefCell<Driver>> {
 
 /// [`mount`] with a given scenario (which must have passed `Scenario::validate`).
 pub fn mount_scenario(root: Element, scenario: Scenario) -> Rc<RefCell<Driver>> {
-    let sim = Sim::new(scenario, TraceConfig { enabled: true, capacity: 2_000 });
+    mount_page(root, scenario).driver
+}
+
+/// [`mount_scenario`], also handing back the frame times (for the frame-time benchmark).
+pub fn mount_page(root: Element, scenario: Scenario) -> PageHandle {
+    let sim = Sim::new(scenario, TraceConfig { enabled: true, capacity: TRACE_CAPACITY });
     let driver = Rc::new(RefCell::new(Driver::new(sim)));
     let reduced = prefers_reduced_motion();
+    let frame_times = Rc::new(RefCell::new(VecDeque::with_capacity(topology::FRAME_TIMES_KEPT)));
     let shared = Shared {
         driver: driver.clone(),
         frame: Rc::new(Cell::new(FrameStats::default())),
         show_particles: Rc::new(Cell::new(true)),
         max_particles: if reduced { MAX_PARTICLES_REDUCED } else { MAX_PARTICLES },
+        selected: Rc::new(Cell::new(None)),
+        log_filter: Rc::new(Cell::new(None)),
+        reduced_motion: reduced,
+        frame_times: frame_times.clone(),
     };
     yew::Renderer::<App>::with_root_and_props(root, AppProps { shared }).render();
-    driver
+    PageHandle { driver, frame_times }
 }
 
 /// Start the page: install the crash banner, then mount on `#root`.

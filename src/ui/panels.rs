@@ -75,7 +75,30 @@ pub struct ServerTableProps {
 /// One row per web server: its weight (editable) and its load right now.
 #[component(ServerTable)]
 pub fn server_table(props: &ServerTableProps) -> Html {
+    let snap = &props.snap;
+    let monitoring = snap.watch.monitoring;
     let rows = props.snap.servers.iter().enumerate().map(|(i, w)| {
+        let on_backup = {
+            let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+            Callback::from(move |e: Event| {
+                let on = e
+                    .target()
+                    .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
+                    .map(|i| i.checked());
+                on_result.emit(match on {
+                    Some(backup) => shared.send(CommandKind::SetBackup { server: i as u16, backup }),
+                    None => Err("could not read the switch".into()),
+                });
+            })
+        };
+        // Without monitoring nobody knows whether a server is up: the table says so.
+        let tag = if monitoring {
+            format::web_tag(w)
+        } else if w.backup && !w.in_pool {
+            Some(("standby".to_string(), format::Tone::Normal))
+        } else {
+            Some(("health unknown".to_string(), format::Tone::Normal))
+        };
         let on_commit = {
             let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
             Callback::from(move |text: String| {
@@ -94,10 +117,16 @@ pub fn server_table(props: &ServerTableProps) -> Html {
             <tr key={i}>
                 <th scope="row">
                     { w.id.to_string() }
-                    if let Some((tag, tone)) = format::web_tag(w) {
+                    if let Some((tag, tone)) = tag {
                         <span class={classes!("tag", tone_class(tone))}>{ tag }</span>
                     }
                 </th>
+                <td class="backup">
+                    <label>
+                        <input type="checkbox" checked={w.backup} onchange={on_backup} />
+                        <span class="visually-hidden">{ format!("{} is a backup", w.id) }</span>
+                    </label>
+                </td>
                 <td class="weight">
                     <NumberField label={format!("Weight of {}", w.id)} min={0} max={256} value={w.weight}
                         {on_commit} compact={true} />
@@ -123,6 +152,7 @@ pub fn server_table(props: &ServerTableProps) -> Html {
                     <thead>
                         <tr>
                             <th scope="col">{ "Server" }</th>
+                            <th scope="col"><abbr title="backup: takes traffic only when every active server is down">{ "Backup" }</abbr></th>
                             <th scope="col">{ "Weight" }</th>
                             <th scope="col"><abbr title="busy workers of all workers">{ "Busy" }</abbr></th>
                             <th scope="col" class="num"><abbr title="requests at the server waiting for a worker">{ "Wait" }</abbr></th>
@@ -134,16 +164,48 @@ pub fn server_table(props: &ServerTableProps) -> Html {
                     <tbody>{ for rows }</tbody>
                 </table>
             </div>
-            <p class="hint">{ "Weight 0 drains a server. Queued counts requests that only this server may take (source hashing)." }</p>
+            <p class="hint">
+                { "Weight 0 drains a server. A backup waits on standby until every active server is down. Queued counts requests that only this server may take (source hashing)." }
+                if !monitoring { { " Health shows as unknown while monitoring is off." } }
+            </p>
         </section>
     }
 }
 
+#[derive(Properties, PartialEq)]
+pub struct EventLogProps {
+    pub shared: Shared,
+    pub snap: Rc<Snapshot>,
+    pub on_result: Callback<Result<(), String>>,
+}
+
+/// The model's trace, newest first, optionally only the lines about one node.
 #[component(EventLog)]
-pub fn event_log(props: &SnapProps) -> Html {
+pub fn event_log(props: &EventLogProps) -> Html {
+    let on_filter = {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |e: Event| {
+            let node = super::controls::event_value(&e).and_then(|t| crate::sim::NodeId::parse(&t));
+            shared.log_filter.set(node);
+            on_result.emit(Ok(()));
+        })
+    };
+    let nodes = super::actions::design_nodes(&props.snap);
+    let filter = props.snap.log_filter;
     html! {
         <section class="log" aria-labelledby="log-title">
-            <h2 id="log-title">{ "Event log" }<span class="hint">{ " newest first" }</span></h2>
+            <div class="dash-head">
+                <h2 id="log-title">{ "Event log" }<span class="hint">{ " newest first" }</span></h2>
+                <label class="inline">
+                    <span>{ "Show" }</span>
+                    <select name="log-filter" onchange={on_filter}>
+                        <option value="" selected={filter.is_none()}>{ "every event" }</option>
+                        { for nodes.iter().map(|id| html! {
+                            <option value={id.to_string()} selected={filter == Some(*id)}>{ format!("only {id}") }</option>
+                        }) }
+                    </select>
+                </label>
+            </div>
             <ol class="lines" tabindex="0" aria-label="Newest 50 model events" data-keep-space="">
                 { for props.snap.log.iter().map(|line| html! { <li>{ line }</li> }) }
             </ol>

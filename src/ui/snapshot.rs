@@ -2,14 +2,86 @@
 //! components get plain props and never hold a borrow of the model while rendering.
 
 use super::topology::FrameStats;
-use crate::scenario::Algorithm;
-use crate::sim::metrics::FailCause;
-use crate::sim::trace::{TraceEvent, TraceKind};
-use crate::sim::view::{DbView, WebView};
-use crate::sim::{Command, Driver, SimTime};
+use crate::scenario::{Algorithm, Failover, Failures, PairMode, ReadFrom, Replication};
+use crate::sim::metrics::{FailCause, Sample};
+use crate::sim::node::Link;
+use crate::sim::trace::{Subject, TraceEvent, TraceKind};
+use crate::sim::view::{DbView, LbView, WebView};
+use crate::sim::{Command, Driver, NodeId, SecurityStats, SimTime, SnifferLine};
 
 /// Newest trace lines kept for the event log.
 pub const LOG_LINES: usize = 50;
+/// Seconds of history the dashboard charts show.
+pub const CHART_SECONDS: usize = 60;
+
+/// The database settings and results the page shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DbFigures {
+    pub enabled: bool,
+    pub replicas: u32,
+    pub replication: Replication,
+    pub read_from: ReadFrom,
+    pub failover: Failover,
+    pub fencing: bool,
+    pub apply_rate_per_s: f64,
+    pub writes_acknowledged: u64,
+    pub writes_lost: u64,
+    pub stale_reads: u64,
+    pub lag_max_ms: f64,
+    pub promotions: u64,
+    pub split_brain_s: f64,
+    pub semisync_fallbacks: u64,
+}
+
+/// The high-availability settings the page shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HaSettings {
+    pub pair: bool,
+    pub pair_mode: PairMode,
+    pub allbackups: bool,
+    pub retries: u32,
+    pub redispatch: bool,
+    pub fall: u32,
+    pub rise: u32,
+    pub failures: Failures,
+    pub lb_split_brain_s: f64,
+}
+
+/// Security and monitoring: the switches and what they let one see.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Watch {
+    pub https: bool,
+    pub firewall: bool,
+    pub monitoring: bool,
+    pub sniffer: Option<SnifferLine>,
+    pub plaintext_requests: u64,
+    pub encrypted_requests: u64,
+    pub tls_handshakes: u64,
+    pub probes_reached: u64,
+    pub probes_blocked: u64,
+    pub known_down: Vec<NodeId>,
+    pub alerts: Vec<String>,
+    pub lag_alert_ms: f64,
+}
+
+impl Watch {
+    fn new(stats: SecurityStats) -> Watch {
+        Watch {
+            https: false,
+            firewall: false,
+            monitoring: false,
+            sniffer: None,
+            plaintext_requests: stats.plaintext_requests,
+            encrypted_requests: stats.encrypted_requests,
+            tls_handshakes: stats.tls_handshakes,
+            probes_reached: stats.probes_reached,
+            probes_blocked: stats.probes_blocked,
+            known_down: Vec::new(),
+            alerts: Vec::new(),
+            lag_alert_ms: 0.0,
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
@@ -39,13 +111,31 @@ pub struct Snapshot {
     pub commands: usize,
     /// Newest first.
     pub log: Vec<String>,
+    /// The node the event log is filtered to.
+    pub log_filter: Option<NodeId>,
     pub frame: FrameStats,
+    pub seed: u64,
+    pub lbs: Vec<LbView>,
+    pub lb_pair_dns: bool,
+    pub split_brain: bool,
+    pub dns_alive: bool,
+    pub cut_links: Vec<Link>,
+    pub ha: HaSettings,
+    pub dbf: DbFigures,
+    pub watch: Watch,
+    /// The newest seconds of the per-second series, oldest first.
+    pub series: Vec<Sample>,
+    /// The node picked on the canvas or in the selector.
+    pub selected: Option<NodeId>,
 }
 
 impl Snapshot {
-    pub fn take(driver: &Driver, frame: FrameStats) -> Snapshot {
+    pub fn take(driver: &Driver, frame: FrameStats, selected: Option<NodeId>, log_filter: Option<NodeId>) -> Snapshot {
         let sim = &driver.sim;
         let view = sim.view(0);
+        let sc = sim.scenario();
+        let stats = sim.db_stats();
+        let skip = sim.metrics.series.len().saturating_sub(CHART_SECONDS);
         let last = sim.metrics.series.last();
         let all = &sim.metrics.all;
         let latency = |v: f64| if last.is_some_and(|s| s.completed > 0) { Some(v) } else { None };
@@ -74,8 +164,61 @@ impl Snapshot {
             in_flight: all.in_flight(),
             travelling: view.travelling,
             commands: sim.commands().len(),
-            log: sim.trace.events().rev().take(LOG_LINES).map(|e| log_line(e, sim.commands())).collect(),
+            log: sim
+                .trace
+                .events()
+                .rev()
+                .filter(|e| log_filter.is_none_or(|n| concerns(e, n, sim.commands())))
+                .take(LOG_LINES)
+                .map(|e| log_line(e, sim.commands()))
+                .collect(),
+            log_filter,
             frame,
+            seed: sc.seed,
+            lbs: view.lbs.clone(),
+            lb_pair_dns: view.lb_pair_dns,
+            split_brain: view.split_brain,
+            dns_alive: view.dns_alive,
+            cut_links: view.cut_links.clone(),
+            ha: HaSettings {
+                pair: sc.balancer.pair,
+                pair_mode: sc.balancer.pair_mode,
+                allbackups: sc.balancer.allbackups,
+                retries: sc.balancer.retries,
+                redispatch: sc.balancer.redispatch,
+                fall: sc.balancer.health.fall,
+                rise: sc.balancer.health.rise,
+                failures: sc.failures.clone(),
+                lb_split_brain_s: sim.split_brain_s(),
+            },
+            dbf: DbFigures {
+                enabled: sc.db.enabled,
+                replicas: sc.db.replicas,
+                replication: sc.db.replication,
+                read_from: sc.db.read_from,
+                failover: sc.db.failover,
+                fencing: sc.db.fencing,
+                apply_rate_per_s: sc.db.apply_rate_per_s,
+                writes_acknowledged: stats.writes_acknowledged,
+                writes_lost: stats.writes_lost,
+                stale_reads: stats.stale_reads,
+                lag_max_ms: stats.replication_lag_ms_max,
+                promotions: stats.promotions,
+                split_brain_s: stats.split_brain_s,
+                semisync_fallbacks: stats.semisync_fallbacks,
+            },
+            watch: Watch {
+                https: view.https,
+                firewall: view.firewall,
+                monitoring: view.monitoring,
+                sniffer: view.sniffer.clone(),
+                known_down: view.monitor.known_down.clone(),
+                alerts: view.monitor.alerts.clone(),
+                lag_alert_ms: sc.monitoring.lag_alert_ms,
+                ..Watch::new(sim.security_stats())
+            },
+            series: sim.metrics.series.iter().skip(skip).cloned().collect(),
+            selected,
         }
     }
 }
@@ -89,6 +232,29 @@ pub fn cause_words(cause: FailCause) -> String {
         "connect_failed" => "refused".into(),
         "dns_failure" => "DNS failed".into(),
         other => other.replace('_', " "),
+    }
+}
+
+/// Whether a trace event names `node` (the balancer's pick, a worker, a query, a state change
+/// of the node or of one of its links, a command aimed at it).
+fn concerns(e: &TraceEvent, node: NodeId, commands: &[Command]) -> bool {
+    match e.kind {
+        TraceKind::Dispatch(n) | TraceKind::Start(n) | TraceKind::Query(n) => n == node,
+        TraceKind::State(Subject::Node(n), _) => n == node,
+        TraceKind::State(Subject::Link(l), _) => l.0 == node || l.1 == node,
+        TraceKind::Command(i) => commands.get(i as usize).is_some_and(|c| match &c.what {
+            crate::sim::CommandKind::Kill { node: n }
+            | crate::sim::CommandKind::Restore { node: n }
+            | crate::sim::CommandKind::Slow { node: n, .. } => *n == node,
+            crate::sim::CommandKind::Cut { link } | crate::sim::CommandKind::Heal { link } => {
+                link.0 == node || link.1 == node
+            }
+            crate::sim::CommandKind::SetWeight { server, .. } | crate::sim::CommandKind::SetBackup { server, .. } => {
+                node == NodeId::Web(*server)
+            }
+            _ => false,
+        }),
+        _ => false,
     }
 }
 

@@ -4,13 +4,17 @@
 
 use super::Shared;
 use crate::render::canvas::{DrawOptions, Painter};
-use crate::sim::SimTime;
+use crate::render::layout::{Layout, Point};
+use crate::sim::{NodeId, SimTime};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
+
+/// Frames whose work time is kept (for the frame-time benchmark).
+pub const FRAME_TIMES_KEPT: usize = 1_000;
 
 /// How the last frames went, for the page's frame-time readout.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -30,6 +34,8 @@ pub struct TopologyProps {
     pub shared: Shared,
     /// The canvas's accessible description.
     pub label: AttrValue,
+    /// Told which node the user clicked or tapped (none: the background).
+    pub on_select: Callback<Option<NodeId>>,
 }
 
 #[component(Topology)]
@@ -42,8 +48,23 @@ pub fn topology(props: &TopologyProps) -> Html {
             move || drop(running)
         });
     }
+    // A click or a tap picks the node under it, using the same layout the drawing used.
+    let onclick = {
+        let (canvas, shared, on_select) = (canvas.clone(), props.shared.clone(), props.on_select.clone());
+        Callback::from(move |e: MouseEvent| {
+            let Some(el) = canvas.cast::<HtmlCanvasElement>() else { return };
+            let rect = el.get_bounding_client_rect();
+            let Ok(driver) = shared.driver.try_borrow() else { return };
+            let layout = Layout::for_view(rect.width(), rect.height(), &driver.sim.view(0));
+            let at = Point { x: e.client_x() as f64 - rect.left(), y: e.client_y() as f64 - rect.top() };
+            let hit = layout.hit(at).filter(|id| *id != NodeId::Clients);
+            drop(driver);
+            shared.selected.set(hit);
+            on_select.emit(hit);
+        })
+    };
     html! {
-        <canvas id="topology" class="topology" ref={canvas} role="img" aria-label={props.label.clone()}></canvas>
+        <canvas id="topology" class="topology" ref={canvas} role="img" aria-label={props.label.clone()} {onclick}></canvas>
     }
 }
 
@@ -54,6 +75,7 @@ struct DrawKey {
     events: u64,
     commands: usize,
     particles: bool,
+    selected: Option<NodeId>,
 }
 
 struct FrameState {
@@ -146,6 +168,7 @@ impl FrameState {
                 events: driver.sim.events_processed(),
                 commands: driver.sim.commands().len(),
                 particles,
+                selected: self.shared.selected.get(),
             };
             if !resized && self.last_key == Some(key) {
                 self.record(dt, started, report.events, report.kept_up);
@@ -153,7 +176,17 @@ impl FrameState {
             }
             self.last_key = Some(key);
             let view = driver.sim.view(if particles { self.shared.max_particles } else { 0 });
-            let options = DrawOptions { particles, random_draws: driver.sim.scenario().balancer.random_draws };
+            let s = driver.sim.scenario();
+            let options = DrawOptions {
+                particles,
+                random_draws: s.balancer.random_draws,
+                selected: self.shared.selected.get(),
+                phase: if self.shared.reduced_motion { 0.0 } else { driver.sim.now() as f64 / 1e6 },
+                fall: s.balancer.health.fall,
+                rise: s.balancer.health.rise,
+                https: s.security.https,
+                firewall: s.security.firewall,
+            };
             (view, options, report)
         };
         painter.draw(&view, &options);
@@ -171,5 +204,11 @@ impl FrameState {
         s.events = events;
         s.kept_up = kept_up;
         self.shared.frame.set(s);
+        if let Ok(mut times) = self.shared.frame_times.try_borrow_mut() {
+            if times.len() >= FRAME_TIMES_KEPT {
+                times.pop_front();
+            }
+            times.push_back(work);
+        }
     }
 }

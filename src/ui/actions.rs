@@ -1,0 +1,437 @@
+//! Breaking things on purpose (issue 4): act on the node picked on the canvas or in the
+//! selector, cut and heal links, random failures per class of node, the balancer pair and the
+//! single-point-of-failure analysis.
+
+use super::controls::{event_value, parse_decimal, DecimalField};
+use super::snapshot::Snapshot;
+use super::Shared;
+use crate::render::format;
+use crate::scenario::PairMode;
+use crate::sim::command::NodeClass;
+use crate::sim::node::Link;
+use crate::sim::spof::{self, Effect, SpofEntry, SpofReport};
+use crate::sim::{CommandKind, NodeId};
+use std::rc::Rc;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ActionProps {
+    pub shared: Shared,
+    pub snap: Rc<Snapshot>,
+    pub on_result: Callback<Result<(), String>>,
+}
+
+/// Every node of the running design, in the page's order.
+pub fn design_nodes(snap: &Snapshot) -> Vec<NodeId> {
+    let mut nodes = vec![NodeId::Dns];
+    nodes.extend(snap.lbs.iter().map(|l| l.id));
+    if snap.lbs.is_empty() {
+        nodes.push(NodeId::Lb(0));
+    }
+    nodes.extend(snap.servers.iter().map(|w| w.id));
+    nodes.extend(snap.db.iter().map(|d| d.id));
+    nodes
+}
+
+/// Every link of the running design.
+pub fn design_links(snap: &Snapshot) -> Vec<Link> {
+    let lbs: Vec<NodeId> =
+        if snap.lbs.is_empty() { vec![NodeId::Lb(0)] } else { snap.lbs.iter().map(|l| l.id).collect() };
+    let mut links = vec![Link::new(NodeId::Clients, NodeId::Dns)];
+    links.extend(lbs.iter().map(|&lb| Link::new(NodeId::Clients, lb)));
+    if lbs.len() == 2 {
+        links.push(Link::new(lbs[0], lbs[1]));
+    }
+    for &lb in &lbs {
+        links.extend(snap.servers.iter().map(|w| Link::new(lb, w.id)));
+    }
+    for w in &snap.servers {
+        links.extend(snap.db.iter().map(|d| Link::new(w.id, d.id)));
+    }
+    links.extend(snap.db.iter().skip(1).map(|d| Link::new(NodeId::Db(0), d.id)));
+    links
+}
+
+/// The state of a node in words, for the action panel.
+fn node_state(snap: &Snapshot, id: NodeId) -> (String, bool, f64) {
+    match id {
+        NodeId::Dns => (if snap.dns_alive { "answering".into() } else { "down".into() }, snap.dns_alive, 1.0),
+        NodeId::Lb(k) => match snap.lbs.get(k as usize) {
+            Some(lb) => {
+                let pair = snap.lbs.len() >= 2;
+                let words = format::lb_status(lb, pair, snap.lb_pair_dns)
+                    .map_or_else(|| "up: every request goes through it".to_string(), |(t, _)| t);
+                (words, lb.alive, 1.0)
+            }
+            None => ("up".into(), true, 1.0),
+        },
+        NodeId::Web(i) => match snap.servers.iter().find(|w| w.id == NodeId::Web(i)) {
+            Some(w) => (format::web_role(w, snap.ha.fall, snap.ha.rise).0, w.alive, w.slow),
+            None => ("not in the farm".into(), false, 1.0),
+        },
+        NodeId::Db(n) => match snap.db.get(n as usize) {
+            Some(d) => (format::db_role(d).0, d.alive, d.slow),
+            None => ("not in the design".into(), false, 1.0),
+        },
+        NodeId::Clients => ("the visitors".into(), true, 1.0),
+    }
+}
+
+/// The node picked on the canvas (or in the selector) and what can be done to it.
+#[component(NodeActions)]
+pub fn node_actions(props: &ActionProps) -> Html {
+    let snap = &props.snap;
+    let nodes = design_nodes(snap);
+    let selected = snap.selected.filter(|id| nodes.contains(id));
+    let on_pick = {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |e: Event| {
+            let picked = event_value(&e).and_then(|t| NodeId::parse(&t));
+            shared.selected.set(picked);
+            on_result.emit(Ok(()));
+        })
+    };
+    let send = |kind: CommandKind| {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |_: MouseEvent| on_result.emit(shared.send(kind.clone())))
+    };
+    let body = match selected {
+        None => html! {
+            <p class="hint">{ "Click or tap a node on the drawing, or pick one here, to stop it, bring it back or slow it down." }</p>
+        },
+        Some(id) => {
+            let (state, alive, slow) = node_state(snap, id);
+            let slowable = matches!(id, NodeId::Web(_) | NodeId::Db(_));
+            let web = snap.servers.iter().find(|w| w.id == id);
+            html! {
+                <>
+                    <p class="node-state"><strong>{ id.to_string() }</strong>{ format!(": {state}") }</p>
+                    <div class="buttons">
+                        if alive {
+                            <button type="button" class="danger" onclick={send(CommandKind::Kill { node: id })}>
+                                { format!("Stop {id}") }
+                            </button>
+                        } else {
+                            <button type="button" onclick={send(CommandKind::Restore { node: id })}>
+                                { format!("Restore {id}") }
+                            </button>
+                        }
+                        if slowable {
+                            if slow > 1.0 + 1e-9 {
+                                <button type="button" onclick={send(CommandKind::Slow { node: id, factor: 1.0 })}>
+                                    { "Normal speed" }
+                                </button>
+                            } else {
+                                <button type="button" onclick={send(CommandKind::Slow { node: id, factor: 4.0 })}>
+                                    { "Slow down ×4" }
+                                </button>
+                            }
+                        }
+                        if let (Some(w), NodeId::Web(i)) = (web, id) {
+                            <button type="button" aria-pressed={w.backup.to_string()}
+                                onclick={send(CommandKind::SetBackup { server: i, backup: !w.backup })}>
+                                { if w.backup { "Make active" } else { "Make backup (standby)" } }
+                            </button>
+                        }
+                    </div>
+                </>
+            }
+        }
+    };
+    let links = design_links(snap);
+    html! {
+        <section class="card node-actions" aria-labelledby="node-title">
+            <h2 id="node-title">{ "Break something" }</h2>
+            <label class="field">
+                <span class="name">{ "Node" }</span>
+                <select name="node" onchange={on_pick}>
+                    <option value="" selected={selected.is_none()}>{ "pick a node…" }</option>
+                    { for nodes.iter().map(|id| {
+                        let (state, alive, _) = node_state(snap, *id);
+                        let mark = if alive { "" } else { " ✕" };
+                        html! {
+                            <option value={id.to_string()} selected={Some(*id) == selected}>
+                                { format!("{id}{mark} — {state}") }
+                            </option>
+                        }
+                    }) }
+                </select>
+            </label>
+            { body }
+            <LinkActions shared={props.shared.clone()} snap={props.snap.clone()} on_result={props.on_result.clone()}
+                {links} />
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct LinkProps {
+    shared: Shared,
+    snap: Rc<Snapshot>,
+    on_result: Callback<Result<(), String>>,
+    links: Vec<Link>,
+}
+
+/// Cut or heal a network link (a partition).
+#[component(LinkActions)]
+fn link_actions(props: &LinkProps) -> Html {
+    let chosen = use_state(|| None::<Link>);
+    let link = (*chosen).filter(|l| props.links.contains(l)).or_else(|| props.links.first().copied());
+    let on_pick = {
+        let chosen = chosen.clone();
+        Callback::from(move |e: Event| chosen.set(event_value(&e).and_then(|t| Link::parse(&t))))
+    };
+    let cut = link.is_some_and(|l| props.snap.cut_links.contains(&l));
+    let on_act = {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(link) = link else { return };
+            on_result.emit(shared.send(if cut { CommandKind::Heal { link } } else { CommandKind::Cut { link } }));
+        })
+    };
+    html! {
+        <div class="link-actions">
+            <label class="field">
+                <span class="name">{ "Network link" }</span>
+                <select name="link" onchange={on_pick}>
+                    { for props.links.iter().map(|l| {
+                        let mark = if props.snap.cut_links.contains(l) { " (cut)" } else { "" };
+                        html! { <option value={l.to_string()} selected={Some(*l) == link}>{ format!("{l}{mark}") }</option> }
+                    }) }
+                </select>
+            </label>
+            <button type="button" class={if cut { "" } else { "danger" }} onclick={on_act}>
+                { match link {
+                    Some(l) if cut => format!("Heal {l}"),
+                    Some(l) => format!("Cut {l}"),
+                    None => "No link".to_string(),
+                } }
+            </button>
+            if !props.snap.cut_links.is_empty() {
+                <p class="hint">{ format!("Cut now: {}", props.snap.cut_links.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ")) }</p>
+            }
+        </div>
+    }
+}
+
+/// Redundancy: active-passive web servers, the balancer pair, retries, random failures and the
+/// single-point-of-failure analysis.
+#[component(Redundancy)]
+pub fn redundancy(props: &ActionProps) -> Html {
+    let snap = &props.snap;
+    let ha = &snap.ha;
+    let on_pair = {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |e: Event| {
+            let result = match (event_value(&e), shared.scenario()) {
+                (Some(choice), Some(mut s)) => {
+                    match choice.as_str() {
+                        "single" => s.balancer.pair = false,
+                        "vrrp" => {
+                            s.balancer.pair = true;
+                            s.balancer.pair_mode = PairMode::Vrrp;
+                        }
+                        _ => {
+                            s.balancer.pair = true;
+                            s.balancer.pair_mode = PairMode::Dns;
+                        }
+                    }
+                    shared.restart(s)
+                }
+                _ => Err("could not read the balancer choice".into()),
+            };
+            on_result.emit(result);
+        })
+    };
+    let pair_choice = match (ha.pair, ha.pair_mode) {
+        (false, _) => "single",
+        (true, PairMode::Vrrp) => "vrrp",
+        (true, PairMode::Dns) => "dns",
+    };
+    let toggle = |make: fn(bool) -> CommandKind| {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |e: Event| {
+            let on = e
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
+                .map(|i| i.checked());
+            on_result.emit(match on {
+                Some(on) => shared.send(make(on)),
+                None => Err("could not read the switch".into()),
+            });
+        })
+    };
+    let on_retries = {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |text: String| {
+            let result = text
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| format!("retries must be a whole number from 0 to 10, not '{text}'"))
+                .and_then(|retries| shared.send(CommandKind::SetRetries { retries }));
+            on_result.emit(result);
+        })
+    };
+    let all_backup = snap.servers.iter().filter(|w| w.backup).count();
+    html! {
+        <section class="card redundancy" aria-labelledby="ha-title">
+            <h2 id="ha-title">{ "Redundancy and failures" }</h2>
+            <div class="columns">
+                <div>
+                    <label class="field">
+                        <span class="name">{ "Load balancers" }</span>
+                        <span class="value hint">{ "restarts the run" }</span>
+                        <select name="balancers" onchange={on_pair}>
+                            <option value="single" selected={pair_choice == "single"}>{ "lb1 alone (a single point of failure)" }</option>
+                            <option value="vrrp" selected={pair_choice == "vrrp"}>{ "lb1 + lb2, VRRP floating IP (active-passive)" }</option>
+                            <option value="dns" selected={pair_choice == "dns"}>{ "lb1 + lb2, two DNS records (active-active)" }</option>
+                        </select>
+                    </label>
+                    <p class="hint">
+                        { format!(
+                            "{} of {} web servers are backups: a backup waits on standby and takes traffic only when every active server is down (active-passive). ",
+                            all_backup, snap.servers.len()
+                        ) }
+                        { "Tick Backup in the Web servers table, or pick a server above." }
+                    </p>
+                    <label class="inline check">
+                        <input type="checkbox" name="allbackups" checked={ha.allbackups}
+                            onchange={toggle(|on| CommandKind::SetAllBackups { on })} />
+                        { "Use every backup at once (allbackups)" }
+                    </label>
+                    <label class="inline check">
+                        <input type="checkbox" name="redispatch" checked={ha.redispatch}
+                            onchange={toggle(|on| CommandKind::SetRedispatch { on })} />
+                        { "Retry on another server (redispatch)" }
+                    </label>
+                    <super::controls::NumberField label="Connection retries" min={0} max={10} value={ha.retries}
+                        on_commit={on_retries} class="field" />
+                </div>
+                <FailureRates shared={props.shared.clone()} snap={props.snap.clone()} on_result={props.on_result.clone()} />
+            </div>
+            <SpofPanel shared={props.shared.clone()} />
+        </section>
+    }
+}
+
+/// Random failures per class of node: mean time between failures and mean time to repair.
+#[component(FailureRates)]
+fn failure_rates(props: &ActionProps) -> Html {
+    let f = &props.snap.ha.failures;
+    let rows = [
+        (NodeClass::Lb, "Balancers", f.lb.clone()),
+        (NodeClass::Web, "Web servers", f.web.clone()),
+        (NodeClass::Db, "Databases", f.db.clone()),
+        (NodeClass::Dns, "DNS", f.dns.clone()),
+    ];
+    html! {
+        <fieldset class="rates">
+            <legend>{ "Random failures of each node" }</legend>
+            <div class="rate-head" aria-hidden="true">
+                <span></span><span>{ "mean time between failures (0 = never)" }</span><span>{ "mean time to repair" }</span>
+            </div>
+            { for rows.into_iter().map(|(class, label, rate)| {
+                let commit = |mtbf: bool| {
+                    let (shared, on_result, rate) = (props.shared.clone(), props.on_result.clone(), rate.clone());
+                    Callback::from(move |text: String| {
+                        let what = if mtbf { "mean time between failures" } else { "mean time to repair" };
+                        let result = parse_decimal(&text, what).and_then(|v| {
+                            let (mtbf_s, mttr_s) = if mtbf { (v, rate.mttr_s) } else { (rate.mtbf_s, v) };
+                            shared.send(CommandKind::SetFailureRate { class, mtbf_s, mttr_s })
+                        });
+                        on_result.emit(result);
+                    })
+                };
+                html! {
+                    <div class="rate-row">
+                        <span class="rate-class">{ label }</span>
+                        <DecimalField label={format!("{label}: mean time between failures")} min={0.0} max={1e9}
+                            value={rate.mtbf_s} unit="s" on_commit={commit(true)} class="compact-field" compact={true}
+                            name={format!("mtbf-{}", class.name())} />
+                        <DecimalField label={format!("{label}: mean time to repair")} min={0.1} max={1e9}
+                            value={rate.mttr_s} unit="s" on_commit={commit(false)} class="compact-field" compact={true}
+                            name={format!("mttr-{}", class.name())} />
+                    </div>
+                }
+            }) }
+        </fieldset>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SpofProps {
+    shared: Shared,
+}
+
+/// Run the single-point-of-failure analysis on the design as it is now.
+#[component(SpofPanel)]
+fn spof_panel(props: &SpofProps) -> Html {
+    let report = use_state(|| None::<Rc<SpofReport>>);
+    let on_run = {
+        let (shared, report) = (props.shared.clone(), report.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Some(s) = shared.scenario() {
+                report.set(Some(Rc::new(spof::analyse(&s))));
+            }
+        })
+    };
+    let row = |e: &SpofEntry| {
+        let (word, class) = match e.effect {
+            Effect::SiteDown => ("site down", "bad"),
+            Effect::WritesBlocked => ("writes blocked", "warn"),
+            Effect::Degraded => ("degraded", "plain"),
+            Effect::None => ("no effect", "good"),
+        };
+        html! {
+            <tr>
+                <th scope="row">{ e.target.clone() }</th>
+                <td><span class={classes!("tag", class)}>{ word }</span></td>
+                <td class="num">{ format!("{:.1} %", e.success_ratio * 100.0) }</td>
+                <td class="num">{ format::ms(e.latency_p99_ms) }</td>
+            </tr>
+        }
+    };
+    html! {
+        <div class="spof">
+            <h3>{ "Single points of failure" }</h3>
+            <p class="hint">
+                { "Fails each node and each link of the design as it is now, one at a time, in a copy of the model fed the same traffic, and reports what users see once health checks and failover have acted." }
+            </p>
+            <button type="button" name="spof" onclick={on_run}>{ "Find single points of failure" }</button>
+            if let Some(r) = (*report).clone() {
+                <div class="spof-result" role="status">
+                    <p class="spof-summary">
+                        if r.single_points_of_failure.is_empty() {
+                            { "No single failure takes the site down or blocks writes." }
+                        } else {
+                            <strong>{ format!("{} single point{} of failure: ", r.single_points_of_failure.len(),
+                                if r.single_points_of_failure.len() == 1 { "" } else { "s" }) }</strong>
+                            { r.single_points_of_failure.join(", ") }
+                        }
+                    </p>
+                    <p class="hint">
+                        { if r.failure_rates_set {
+                            format!("Availability estimate from the random-failure settings: {:.3} %.", r.availability_estimate * 100.0)
+                        } else {
+                            "Set random failure rates above to get an availability estimate.".to_string()
+                        } }
+                    </p>
+                    <div class="table-scroll short">
+                        <table>
+                            <thead><tr>
+                                <th scope="col">{ "Failure" }</th>
+                                <th scope="col">{ "Effect" }</th>
+                                <th scope="col" class="num">{ "Answered" }</th>
+                                <th scope="col" class="num">{ "p99" }</th>
+                            </tr></thead>
+                            <tbody>
+                                { for r.nodes.iter().map(row) }
+                                { for r.links.iter().map(row) }
+                            </tbody>
+                        </table>
+                    </div>
+                </div>
+            }
+        </div>
+    }
+}
