@@ -773,33 +773,18 @@ impl Sim {
         let at = |stage: Stage, r: ReqRef, sim: &Sim| sim.valid(r) && sim.req(r).stage == stage;
         match ev {
             Ev::Arrival { generation } if generation == self.arrival_generation => self.on_arrival(),
-            Ev::BurstEdge => {
-                let b = self.scenario.traffic.burst.clone();
-                self.burst_on = !self.burst_on && b.enabled;
-                let next = if self.burst_on { b.duration_s } else { (b.period_s - b.duration_s).max(0.0) };
-                if b.enabled {
-                    self.queue.push(self.now + from_s(next).max(1), Ev::BurstEdge);
-                }
-                self.schedule_next_arrival();
-            }
-            Ev::DnsDone(r) if at(Stage::Dns, r, self) => self.send_to_lb(r),
-            Ev::ReachLb(r) if at(Stage::ToLb, r, self) => self.on_reach_lb(r),
-            Ev::ReachWeb(r) if at(Stage::ToWeb, r, self) => self.on_reach_web(r),
-            Ev::ConnectFailed(r) if at(Stage::Refused, r, self) => self.on_connect_failed(r),
+            Ev::BurstEdge => self.on_burst_edge(),
+            Ev::DnsDone(_)
+            | Ev::ReachLb(_)
+            | Ev::ReachWeb(_)
+            | Ev::ConnectFailed(_)
+            | Ev::ReachDb(_)
+            | Ev::DbReplyAtWeb(_)
+            | Ev::ReplyAtLb(_)
+            | Ev::ReplyAtClient(_) => self.arrive(ev),
             Ev::Retry(r) if at(Stage::RetryWait, r, self) => self.on_retry(r),
             Ev::AppDone(r) if at(Stage::App, r, self) => self.on_app_done(r),
-            Ev::ReachDb(r) if at(Stage::ToDb, r, self) => self.on_reach_db(r),
             Ev::DbDone { r, node, epoch } => self.on_db_done(r, node as usize, epoch),
-            Ev::DbReplyAtWeb(r) if at(Stage::FromDb, r, self) => {
-                let i = self.server_of(r);
-                self.finish_at_web(r, i);
-            }
-            Ev::ReplyAtLb(r) if at(Stage::ToLbReply, r, self) => self.on_reply_at_lb(r),
-            Ev::ReplyAtClient(r)
-                if self.valid(r) && matches!(self.req(r).stage, Stage::ToClient | Stage::ErrorToClient) =>
-            {
-                self.on_reply_at_client(r)
-            }
             Ev::QueueTimer => {
                 self.queue_timer_armed = false;
                 self.expire_queued();
@@ -844,6 +829,41 @@ impl Sim {
         self.db.get(n as usize).is_some_and(|d| d.epoch == epoch)
     }
 
+    /// A request reaches the far end of a link (the events `travel` schedules). Kept apart from
+    /// `handle` so that zero-latency hops, handled inline, go through this small dispatcher.
+    fn arrive(&mut self, ev: Ev) {
+        let at = |stage: Stage, r: ReqRef, sim: &Sim| sim.valid(r) && sim.req(r).stage == stage;
+        match ev {
+            Ev::DnsDone(r) if at(Stage::Dns, r, self) => self.send_to_lb(r),
+            Ev::ReachLb(r) if at(Stage::ToLb, r, self) => self.on_reach_lb(r),
+            Ev::ReachWeb(r) if at(Stage::ToWeb, r, self) => self.on_reach_web(r),
+            Ev::ConnectFailed(r) if at(Stage::Refused, r, self) => self.on_connect_failed(r),
+            Ev::ReachDb(r) if at(Stage::ToDb, r, self) => self.on_reach_db(r),
+            Ev::DbReplyAtWeb(r) if at(Stage::FromDb, r, self) => {
+                let i = self.server_of(r);
+                self.finish_at_web(r, i);
+            }
+            Ev::ReplyAtLb(r) if at(Stage::ToLbReply, r, self) => self.on_reply_at_lb(r),
+            Ev::ReplyAtClient(r)
+                if self.valid(r) && matches!(self.req(r).stage, Stage::ToClient | Stage::ErrorToClient) =>
+            {
+                self.on_reply_at_client(r)
+            }
+            _ => {}
+        }
+    }
+
+    #[inline(never)]
+    fn on_burst_edge(&mut self) {
+        let b = self.scenario.traffic.burst.clone();
+        self.burst_on = !self.burst_on && b.enabled;
+        let next = if self.burst_on { b.duration_s } else { (b.period_s - b.duration_s).max(0.0) };
+        if b.enabled {
+            self.queue.push(self.now + from_s(next).max(1), Ev::BurstEdge);
+        }
+        self.schedule_next_arrival();
+    }
+
     fn valid(&self, r: ReqRef) -> bool {
         self.requests.get(r.idx as usize).is_some_and(|q| q.generation == r.generation && q.stage != Stage::Free)
     }
@@ -875,7 +895,7 @@ impl Sim {
         if delay == 0 {
             // A zero-length link is instantaneous: handle the arrival now instead of a heap
             // round trip (the common case in queue-lab, and most of the benchmark's cost).
-            self.handle(arrive);
+            self.arrive(arrive);
         } else {
             self.queue.push(now + delay, arrive);
         }
