@@ -207,9 +207,11 @@ async fn a_backup_server_is_drawn_as_standby() {
     pause(&model);
     sleep(150).await;
     let box2 = layout(&host, &model).rect(NodeId::Web(1)).expect("web2 laid out");
+    // The left edge of web2's outline (busy slots inside may be green too).
+    let edge = Rect { x: box2.x - 1.5, y: box2.y + 10.0, w: 3.0, h: box2.h - 20.0 };
     let green = hex(infrasim::render::theme::WEB);
-    let before = count_near(&pixels(&host, box2), green);
-    assert!(before > 50, "an active web2 has a green outline ({before} green pixels)");
+    let before = count_near(&pixels(&host, edge), green);
+    assert!(before > 20, "an active web2 has a green outline ({before} green pixels)");
     let checkbox: HtmlInputElement = find(&host, ".servers tbody tr:nth-child(2) td.backup input");
     checkbox.set_checked(true);
     fire(&checkbox, "change");
@@ -218,7 +220,7 @@ async fn a_backup_server_is_drawn_as_standby() {
         assert!(view.web[1].backup && !view.web[1].in_pool, "web2 is a backup, out of the pool");
     }
     sleep(200).await;
-    let after = count_near(&pixels(&host, box2), green);
+    let after = count_near(&pixels(&host, edge), green);
     assert!(after < before / 4, "standby web2 is no longer outlined green ({after} green pixels, {before} before)");
     wait_until("the description says standby", || canvas_label(&host).contains("web2 standby (backup)")).await;
     wait_until("the table tags web2 standby", || {
@@ -262,7 +264,7 @@ async fn killing_the_primary_with_failover_promotes_the_replica_and_redraws_the_
     act_on(&host, "db1", "Stop").await;
     choose(&host, "select[name=speed]", "10");
     wait_for("db2 is promoted", 15, || model.borrow().sim.view(0).db[1].role == DbRole::Primary).await;
-    wait_until("the drawing's description names db2 the primary", || canvas_label(&host).contains("db2 MySQL primary"))
+    wait_until("the drawing's description names db2 the primary", || canvas_label(&host).contains("db2 primary:"))
         .await;
     pause(&model);
     sleep(200).await;

@@ -143,8 +143,13 @@ impl Painter {
             d.lb(NodeId::Lb(0), layout.lb, &role, Some(view.balancer_queue), true, None);
         }
         if view.split_brain {
-            let r = layout.lb;
-            d.text("⚠ split brain: both balancers are MASTER", r.x, r.y - 8.0, theme::FONT_SMALL, theme::ERROR, "left");
+            // Under the pair (landscape) or above it (portrait), where nothing else is written.
+            let low = layout.lb2.unwrap_or(layout.lb);
+            let (x, y) = match layout.orientation {
+                Orientation::Landscape => (low.x, low.bottom() + 14.0),
+                Orientation::Portrait => (layout.lb.x, low.bottom() + 14.0),
+            };
+            d.text("⚠ split brain: two MASTERs", x, y, theme::FONT_SMALL, theme::ERROR, "left");
         }
         for (w, r) in view.web.iter().zip(&layout.web) {
             d.web(w, *r, layout.web_detail);
@@ -327,10 +332,14 @@ impl Draw<'_> {
             let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
             let vertical = (a.x - b.x).abs() < 1.0;
             let room = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
-            if room < 18.0 {
+            let text = if flowing { format!("binlog · {}", format::lag(d.lag_ms)) } else { "binlog stopped".into() };
+            // Along a short horizontal link the words would cover the boxes: the replica's box
+            // says its lag anyway.
+            c.set_font(theme::FONT_TINY);
+            let width = c.measure_text(&text).map_or(80.0, |m| m.width());
+            if !vertical && room < width + 8.0 {
                 continue;
             }
-            let text = if flowing { format!("binlog · {}", format::lag(d.lag_ms)) } else { "binlog stopped".into() };
             let colour = if !flowing || d.lag_ms >= 100.0 { theme::TEXT_WARN } else { theme::REPLICATION };
             if vertical {
                 self.text(&text, mx + 6.0, my + 3.0, theme::FONT_TINY, colour, "left");
@@ -392,8 +401,12 @@ impl Draw<'_> {
         let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
         let landscape = l.orientation == Orientation::Landscape;
         // Under the visitors' box on a desktop (the link is short), beside the link on a phone.
-        let (label_x, label_y, align) =
-            if landscape { (l.clients.x, l.clients.bottom() + 14.0, "left") } else { (mx - 10.0, my, "right") };
+        let (label_x, label_y, align) = if landscape {
+            (l.clients.x, l.clients.bottom() + 14.0, "left")
+        } else {
+            (l.clients.x, l.clients.bottom() + 12.0, "left")
+        };
+        let _ = (mx, my);
         let (first, colour) =
             if self.o.https { ("internet · HTTPS", theme::WEB) } else { ("internet · plain HTTP", theme::TEXT_WARN) };
         self.text(first, label_x, label_y, theme::FONT_TINY, colour, align);
@@ -447,20 +460,9 @@ impl Draw<'_> {
         let _ = view;
     }
 
-    /// The floating IP: a tag hanging off the balancer that holds it.
+    /// The floating IP: a tag on the title line of the balancer that holds it.
     fn floating_ip(&self, r: Rect) {
-        let text = "floating IP";
-        let c = self.c;
-        c.set_font(theme::FONT_TINY);
-        let w = c.measure_text(text).map_or(56.0, |m| m.width()) + 10.0;
-        let tag = Rect { x: r.x + 8.0, y: r.y - 7.0, w, h: 13.0 };
-        c.begin_path();
-        if c.round_rect_with_f64(tag.x, tag.y, tag.w, tag.h, 6.0).is_err() {
-            c.rect(tag.x, tag.y, tag.w, tag.h);
-        }
-        c.set_fill_style_str(theme::LB);
-        c.fill();
-        self.text(text, tag.x + 5.0, tag.y + 10.0, theme::FONT_TINY, theme::BACKGROUND, "left");
+        self.tag("floating IP", r.right() - 8.0, r.y + 7.0, theme::LB);
     }
 
     /// The user's pick: a bright outline around the node.

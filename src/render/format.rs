@@ -216,11 +216,14 @@ pub fn lag(lag_ms: f64) -> String {
 pub fn db_role(d: &DbView) -> (String, Tone) {
     use crate::sim::DbRole as R;
     if !d.alive {
-        let was = if matches!(d.role, R::Primary | R::SecondPrimary) { "primary" } else { "replica" };
-        return (format!("{was} · down"), Tone::Bad);
+        return if matches!(d.role, R::Primary | R::SecondPrimary) {
+            ("primary · down".into(), Tone::Bad)
+        } else {
+            ("down · out of the cluster".into(), Tone::Bad)
+        };
     }
     match d.role {
-        R::Primary => ("MySQL primary · writes".into(), Tone::Normal),
+        R::Primary => ("MySQL · writes here".into(), Tone::Normal),
         R::Replica => {
             let tone = if d.lag_ms >= 100.0 { Tone::Warn } else { Tone::Normal };
             (format!("replica · {}", lag(d.lag_ms)), tone)
@@ -255,7 +258,7 @@ pub fn lb_status(lb: &crate::sim::view::LbView, pair: bool, dns: bool) -> Option
     } else if lb.holds_ip {
         Some(("MASTER · holds the IP".into(), Tone::Normal))
     } else if lb.role == VrrpRole::Master {
-        Some(("MASTER too: split brain".into(), Tone::Bad))
+        Some(("MASTER too!".into(), Tone::Bad))
     } else {
         Some((format!("BACKUP · standby (prio {})", lb.priority), Tone::Normal))
     }
@@ -372,7 +375,7 @@ mod tests {
             d.lag_ms = lag_ms;
             d
         };
-        assert_eq!(db_role(&db(true, 0.0)).0, "MySQL primary · writes");
+        assert_eq!(db_role(&db(true, 0.0)).0, "MySQL · writes here");
         assert_eq!(db_role(&db(false, 3.2)).0, "replica · lag 3 ms");
         assert_eq!(db_role(&db(false, 0.0)).0, "replica · in sync");
         assert_eq!(db_role(&db(false, 12_345.0)), ("replica · lag 12.3 s".to_string(), Tone::Warn));

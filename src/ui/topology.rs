@@ -84,6 +84,59 @@ struct FrameState {
     painter: Option<Painter>,
     last_ts: Option<f64>,
     last_key: Option<DrawKey>,
+    probes: ProbeTrails,
+}
+
+/// Outside probes cross the internet in a few simulated milliseconds, too fast to see. Each
+/// one the model counts is replayed here as an arrow that takes [`PROBE_SHOW_MS`] of wall time,
+/// aimed at the same target the model picked (it takes the web servers and databases in turn).
+#[derive(Default)]
+struct ProbeTrails {
+    counted: Option<u64>,
+    /// (target, dropped at the edge, wall-clock start in ms).
+    live: Vec<(NodeId, bool, f64)>,
+}
+
+const PROBE_SHOW_MS: f64 = 900.0;
+const PROBES_SHOWN: usize = 12;
+
+impl ProbeTrails {
+    fn update(&mut self, sim: &crate::sim::Sim, now: f64) {
+        let stats = sim.security_stats();
+        let total = stats.probes_reached + stats.probes_blocked;
+        let seen = self.counted.unwrap_or(total);
+        if total > seen {
+            let view = sim.view(0);
+            let mut targets: Vec<NodeId> = view.web.iter().filter(|w| w.active).map(|w| w.id).collect();
+            targets.extend(view.db.iter().map(|d| d.id));
+            let blocked = sim.scenario().security.firewall;
+            for i in seen.max(total.saturating_sub(PROBES_SHOWN as u64))..total {
+                if let Some(t) = targets.get((i % targets.len().max(1) as u64) as usize) {
+                    self.live.push((*t, blocked, now));
+                }
+            }
+        }
+        self.counted = Some(total);
+        self.live.retain(|(_, _, start)| now - start < PROBE_SHOW_MS * 1.3);
+        if self.live.len() > PROBES_SHOWN {
+            self.live.drain(..self.live.len() - PROBES_SHOWN);
+        }
+    }
+
+    fn particles(&self, now: f64, still: bool) -> Vec<crate::sim::Particle> {
+        self.live
+            .iter()
+            .enumerate()
+            .map(|(k, (target, blocked, start))| crate::sim::Particle {
+                request: k as u64,
+                from: NodeId::Clients,
+                to: if *blocked { NodeId::Lb(0) } else { *target },
+                progress: if still { 1.0 } else { ((now - start) / PROBE_SHOW_MS).clamp(0.0, 1.0) as f32 },
+                kind: crate::sim::ParticleKind::Error,
+                reply: false,
+            })
+            .collect()
+    }
 }
 
 /// The frame callback handed to `requestAnimationFrame` (made once, reused every frame).
@@ -103,7 +156,14 @@ impl FrameLoop {
         let inner = Rc::new(LoopInner {
             callback: RefCell::new(None),
             request_id: Cell::new(None),
-            state: RefCell::new(FrameState { shared, canvas, painter: None, last_ts: None, last_key: None }),
+            state: RefCell::new(FrameState {
+                shared,
+                canvas,
+                painter: None,
+                last_ts: None,
+                last_key: None,
+                probes: ProbeTrails::default(),
+            }),
         });
         let weak: Weak<LoopInner> = Rc::downgrade(&inner);
         let callback = FrameCallback::new(move |ts: f64| {
@@ -170,12 +230,14 @@ impl FrameState {
                 particles,
                 selected: self.shared.selected.get(),
             };
-            if !resized && self.last_key == Some(key) {
+            self.probes.update(&driver.sim, started);
+            if !resized && self.last_key == Some(key) && self.probes.live.is_empty() {
                 self.record(dt, started, report.events, report.kept_up);
                 return;
             }
             self.last_key = Some(key);
-            let view = driver.sim.view(if particles { self.shared.max_particles } else { 0 });
+            let mut view = driver.sim.view(if particles { self.shared.max_particles } else { 0 });
+            view.probes = self.probes.particles(started, self.shared.reduced_motion);
             let s = driver.sim.scenario();
             let options = DrawOptions {
                 particles,
