@@ -184,8 +184,8 @@ pub static STEPS: &[Step] = &[
             Action { label: "Turn HTTPS on", acts: &[Cmd(K::SetHttps { on: true })] },
             Action { label: "Turn HTTPS off", acts: &[Cmd(K::SetHttps { on: false })] },
         ],
-        watch: "The public link switches between plaintext and encrypted, and the balancer does a little more work \
-                per new visitor.",
+        watch: "The label under the clients changes from plain HTTP, readable by anyone on the path, to HTTPS. The \
+                balancer does a little more work for each new visitor.",
     },
     Step {
         title: "Why a firewall",
@@ -197,8 +197,8 @@ pub static STEPS: &[Step] = &[
             Action { label: "Turn the firewall on", acts: &[Cmd(K::SetFirewall { on: true })] },
             Action { label: "Turn the firewall off", acts: &[Cmd(K::SetFirewall { on: false })] },
         ],
-        watch: "Outside probes aimed at the web servers and the database get through while the firewall is off and \
-                are dropped while it is on.",
+        watch: "The arrows are outside probes aimed at the web servers and the database. While the firewall is off \
+                they get through; once it is on they stop at the orange bar in front of lb1.",
     },
     Step {
         title: "Why monitoring",
@@ -212,8 +212,8 @@ pub static STEPS: &[Step] = &[
             Action { label: "Crash web2", acts: &[Cmd(K::Kill { node: NodeId::Web(1) })] },
             Action { label: "Repair web2", acts: &[Cmd(K::Restore { node: NodeId::Web(1) })] },
         ],
-        watch: "With monitoring off, the dashboard cannot tell you that web2 is down. With it on, an alert appears \
-                within one check interval.",
+        watch: "Look at the dashboard under the model. With monitoring off it cannot tell you that web2 is down. \
+                With it on, an alert appears within one check interval.",
     },
 ];
 
