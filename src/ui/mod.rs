@@ -7,12 +7,19 @@
 
 mod actions;
 mod controls;
+// Course-page features (issue 7): compare, course, importexport, lesson, share, timetravel.
+pub mod compare;
+pub mod course;
 mod dashboard;
 mod dbpanel;
+pub mod importexport;
+pub mod lesson;
 mod panels;
 pub mod panic;
 mod security;
+pub mod share;
 mod snapshot;
+pub mod timetravel;
 mod topology;
 
 pub use snapshot::Snapshot;
@@ -223,6 +230,8 @@ pub fn app(props: &AppProps) -> Html {
                        browser: change the traffic or the balancing and watch queues, latency and errors respond." }
                 </p>
             </header>
+            // Course bar (issue 7): design picker, share, time travel, link problems.
+            <course::CourseBar shared={props.shared.clone()} />
             if let Some(message) = (*error).clone() {
                 <p class="command-error" role="alert">{ message }</p>
             }
@@ -253,6 +262,8 @@ pub fn app(props: &AppProps) -> Html {
                     </div>
                 </section>
                 <aside class="panel">
+                    // Lesson card (issue 7).
+                    <course::LessonCard shared={props.shared.clone()} />
                     <Controls shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
                     <NodeActions shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
                     <ServerTable shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
@@ -265,6 +276,8 @@ pub fn app(props: &AppProps) -> Html {
                     <EventLog shared={props.shared.clone()} snap={snap} {on_result} />
                 </div>
             </main>
+            // Side by side, save/load, embed snippet (issue 7).
+            <course::CourseLower shared={props.shared.clone()} />
         </div>
     }
 }
@@ -368,6 +381,8 @@ pub fn mount_page(root: Element, scenario: Scenario) -> PageHandle {
 /// Start the page: install the crash banner, then mount on `#root`.
 pub fn start() {
     panic::install();
+    // Issue 7: this page reads its run from the address bar and keeps the bar in step.
+    course::enable_location();
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         web_sys::console::error_1(&"infrasim: no document to draw in".into());
         return;
