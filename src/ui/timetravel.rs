@@ -92,6 +92,10 @@ pub fn time_travel(props: &CourseProps) -> Html {
     };
     let shown_ms = dragging.unwrap_or(ms_of(now));
     let status = match scrubbed {
+        Some(at) if at >= horizon => format!(
+            "At the latest moment recorded, {}, paused. Press Play or Continue to run on.",
+            format::sim_time(at)
+        ),
         Some(at) => format!(
             "Back at {} of the {} recorded. Scrub on, or continue from here: the inputs given after this moment are then dropped.",
             format::sim_time(at),
