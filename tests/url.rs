@@ -109,7 +109,7 @@ fn hand_written_links_read_as_expected() {
 
 #[test]
 fn every_problem_in_a_bad_link_is_listed_with_its_path() {
-    let bad_cmds = base64url_encode(br#"[{"at_us":5,"what":{"op":"kill","node":"cache9"}},{"at_us":"soon","what":{"op":"pause"}},{"at_us":9,"what":{"op":"set_write_ratio","ratio":7}}]"#);
+    let bad_cmds = base64url_encode(br#"[{"at_us":5,"what":{"kill":{"node":"cache9"}}},{"at_us":"soon","what":"pause"},{"at_us":9,"what":{"set_write_ratio":{"ratio":7}}}]"#);
     let newer = base64url_encode(br#"{"version":99,"traffic":{"write_ratio":"half"}}"#);
     let query = format!(
         "v=2&preset=three-server&colour=blue&traffic.arrival_rate_per_s=-4&balancer.algorithm=fastest&seed=x&speed=0&step=0&embed=maybe&cmds={bad_cmds}&scenario={newer}&t=oops"
@@ -139,7 +139,7 @@ fn every_problem_in_a_bad_link_is_listed_with_its_path() {
     let version = decode(&format!("scenario={}", base64url_encode(br#"{"version":2}"#))).unwrap_err();
     assert_eq!(version[0].path, "scenario.version", "{version:?}");
     assert!(version[0].message.contains("newer"), "{version:?}");
-    let out_of_order = base64url_encode(br#"[{"at_us":9,"what":{"op":"pause"}},{"at_us":5,"what":{"op":"resume"}}]"#);
+    let out_of_order = base64url_encode(br#"[{"at_us":9,"what":"pause"},{"at_us":5,"what":"resume"}]"#);
     assert_eq!(decode(&format!("cmds={out_of_order}")).unwrap_err()[0].path, "cmds[1].at_us");
     assert_eq!(decode("cmds=%%%").unwrap_err()[0].path, "cmds");
     assert_eq!(decode("cmds=ab$d").unwrap_err()[0].path, "cmds");

@@ -734,7 +734,8 @@ impl Scenario {
     }
 
     pub fn to_json_pretty(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        // Through `Value`: the page then carries one serializer for scenarios, not three.
+        serde_json::to_value(self).and_then(|v| serde_json::to_string_pretty(&v)).unwrap_or_default()
     }
 
     /// The node id of web server `index` (0-based): web1, web2, …

@@ -84,7 +84,7 @@ pub fn encode(state: &UrlState) -> String {
     match readable_settings(base_name, &state.scenario) {
         Some(settings) => out.extend(settings),
         None => {
-            let json = serde_json::to_string(&state.scenario).unwrap_or_default();
+            let json = serde_json::to_value(&state.scenario).map(|v| v.to_string()).unwrap_or_default();
             out.push(("scenario".into(), base64url_encode(json.as_bytes())));
         }
     }
@@ -102,7 +102,7 @@ pub fn encode(state: &UrlState) -> String {
         out.push(("t".into(), number_text(at as f64 / 1_000.0)));
     }
     if !state.commands.is_empty() {
-        let json = serde_json::to_string(&state.commands).unwrap_or_default();
+        let json = serde_json::to_value(&state.commands).map(|v| v.to_string()).unwrap_or_default();
         out.push(("cmds".into(), base64url_encode(json.as_bytes())));
     }
     out.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect::<Vec<_>>().join("&")

@@ -263,16 +263,20 @@ fn log_line(event: &TraceEvent, commands: &[Command]) -> String {
     let line = event.to_string().trim_start().to_string();
     let TraceKind::Command(index) = event.kind else { return line };
     let Some(command) = commands.get(index as usize) else { return line };
+    // A command serialises as `"pause"` or `{"set_weight":{"server":0,"weight":3}}`.
     match serde_json::to_value(&command.what) {
-        Ok(serde_json::Value::Object(fields)) => {
+        Ok(serde_json::Value::String(op)) => format!("{line}: {}", op.replace('_', " ")),
+        Ok(serde_json::Value::Object(outer)) => {
             let mut text = line;
-            if let Some(op) = fields.get("op").and_then(|v| v.as_str()) {
+            for (op, inner) in &outer {
                 text.push_str(": ");
                 text.push_str(&op.replace('_', " "));
-            }
-            for (key, value) in fields.iter().filter(|(k, _)| k.as_str() != "op") {
-                let value = value.as_str().map_or_else(|| value.to_string(), str::to_string);
-                text.push_str(&format!(" {key}={value}"));
+                if let serde_json::Value::Object(fields) = inner {
+                    for (key, value) in fields {
+                        let value = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                        text.push_str(&format!(" {key}={value}"));
+                    }
+                }
             }
             text
         }
