@@ -42,9 +42,13 @@ cargo test --target "$WASM" -- --skip bench_requests_per_wall_second
 
 stage "browser benchmark"
 bench_log="$(mktemp)"
-cargo test --target "$WASM" --test browser_bench -- --nocapture 2>&1 | tee "$bench_log"
+# Optimised like a benchmark should be (the test profile keeps debug assertions and overflow checks).
+cargo test --release --target "$WASM" --test browser_bench -- --nocapture 2>&1 | tee "$bench_log"
 grep -q '^BENCH browser' "$bench_log" || { echo "browser benchmark printed no BENCH line" >&2; exit 1; }
 rm -f "$bench_log"
+
+stage "frame-time benchmark (10 000 requests/s)"
+bash scripts/frame-bench.sh
 
 stage "trunk build --release"
 trunk build --release
