@@ -56,7 +56,7 @@ native="$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["requests_p
 if ((browser)) && [[ -z "$browser_figure" ]]; then
   echo "bench: infrasim in headless Chromium (tests/browser_bench.rs)"
   bash scripts/ensure-tools.sh --browser
-  line="$(cargo test --quiet --release --target wasm32-unknown-unknown --test browser_bench -- --nocapture 2>&1 |
+  line="$(cargo test --release --target wasm32-unknown-unknown --test browser_bench -- --nocapture 2>&1 |
     grep '^BENCH browser' | tail -n 1 || true)"
   [[ -n "$line" ]] || { echo "bench: the browser benchmark printed no BENCH line" >&2; exit 1; }
   echo "  $line"
