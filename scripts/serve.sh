@@ -9,6 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$REPO_ROOT"
 bash scripts/ensure-tools.sh
 echo "serving on http://127.0.0.1:8080/ (Trunk.toml) once built; Ctrl-C stops"
-# No live-reload script: index.html's Content-Security-Policy forbids inline scripts after it, so
-# the injected one could not run anyway and would only log a CSP error. Reload by hand.
+# No live-reload script: Trunk would inject it inline, which the page's Content-Security-Policy
+# blocks (script-src 'self') and scripts/externalize-bootstrap.py (post_build hook) refuses.
+# Reload the browser by hand after a rebuild.
 exec trunk serve --release --no-autoreload "$@"
