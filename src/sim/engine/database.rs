@@ -56,22 +56,24 @@ impl Sim {
             return self.primary;
         }
         let mode = self.scenario.db.read_from;
-        let max_lag = self.scenario.db.max_replication_lag_ms;
-        let replicas: Vec<usize> = (0..self.db.len())
-            .filter(|&n| self.is_replica(n))
-            .filter(|&n| {
-                mode != ReadFrom::Proxy
-                    || (self.db[n].alive
-                        && !self.is_cut(NodeId::Web(web as u16), NodeId::Db(n as u8))
-                        && self.replica_lag_ms(n) <= max_lag)
-            })
-            .collect();
-        if mode == ReadFrom::Primary || replicas.is_empty() {
-            self.primary
-        } else {
-            self.replica_turn = (self.replica_turn + 1) % replicas.len();
-            replicas[self.replica_turn]
+        if mode == ReadFrom::Primary {
+            return self.primary;
         }
+        // Runs for every read: count and pick the eligible replicas without allocating.
+        let max_lag = self.scenario.db.max_replication_lag_ms;
+        let eligible = |sim: &Sim, n: usize| {
+            sim.is_replica(n)
+                && (mode != ReadFrom::Proxy
+                    || (sim.db[n].alive
+                        && !sim.is_cut(NodeId::Web(web as u16), NodeId::Db(n as u8))
+                        && sim.replica_lag_ms(n) <= max_lag))
+        };
+        let count = (0..self.db.len()).filter(|&n| eligible(self, n)).count();
+        if count == 0 {
+            return self.primary;
+        }
+        self.replica_turn = (self.replica_turn + 1) % count;
+        (0..self.db.len()).filter(|&n| eligible(self, n)).nth(self.replica_turn).unwrap_or(self.primary)
     }
 
     #[inline(never)]
