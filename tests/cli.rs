@@ -12,22 +12,24 @@ fn infrasim(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+const RUN_ARGS: &[&str] = &[
+    "run",
+    "--preset",
+    "three-server",
+    "--set",
+    "traffic.arrival_rate_per_s=150",
+    "--set",
+    "web.count=3",
+    "--seed",
+    "5",
+    "--duration-s",
+    "30",
+    "--json",
+];
+
 #[test]
 fn run_prints_the_documented_json() {
-    let (code, out, err) = infrasim(&[
-        "run",
-        "--preset",
-        "three-server",
-        "--set",
-        "traffic.arrival_rate_per_s=150",
-        "--set",
-        "web.count=3",
-        "--seed",
-        "5",
-        "--duration-s",
-        "30",
-        "--json",
-    ]);
+    let (code, out, err) = infrasim(RUN_ARGS);
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
     for key in ["arrived", "completed", "failed", "in_flight"] {
@@ -46,20 +48,7 @@ fn run_prints_the_documented_json() {
     assert!(servers[0]["utilization"].as_f64().unwrap() > 0.0);
     assert_eq!(v["seed"], 5);
     // Same arguments, same output.
-    let (_, again, _) = infrasim(&[
-        "run",
-        "--preset",
-        "three-server",
-        "--set",
-        "traffic.arrival_rate_per_s=150",
-        "--set",
-        "web.count=3",
-        "--seed",
-        "5",
-        "--duration-s",
-        "30",
-        "--json",
-    ]);
+    let (_, again, _) = infrasim(RUN_ARGS);
     assert_eq!(out, again);
 }
 
