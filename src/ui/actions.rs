@@ -251,10 +251,7 @@ pub fn redundancy(props: &ActionProps) -> Html {
     let toggle = |make: fn(bool) -> CommandKind| {
         let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
         Callback::from(move |e: Event| {
-            let on = e
-                .target()
-                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
-                .map(|i| i.checked());
+            let on = super::controls::event_checked(&e);
             on_result.emit(match on {
                 Some(on) => shared.send(make(on)),
                 None => Err("could not read the switch".into()),

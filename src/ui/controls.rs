@@ -20,6 +20,44 @@ pub fn event_value(e: &Event) -> Option<String> {
     target.dyn_ref::<HtmlSelectElement>().map(|s| s.value())
 }
 
+/// Whether the checkbox an event came from is now checked.
+pub fn event_checked(e: &Event) -> Option<bool> {
+    e.target()?.dyn_ref::<HtmlInputElement>().map(|i| i.checked())
+}
+
+/// The text a number field shows and its handlers: the user's draft while typing (so the
+/// page's 10 Hz refresh never overwrites a half-typed number), the model's value otherwise.
+/// The draft is handed to `on_commit` on change and dropped on blur.
+#[hook]
+fn use_draft(
+    model_text: String,
+    on_commit: Callback<String>,
+) -> (String, Callback<InputEvent>, Callback<Event>, Callback<FocusEvent>) {
+    let draft = use_state(|| None::<String>);
+    let oninput = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
+                draft.set(Some(input.value()));
+            }
+        })
+    };
+    let onchange = {
+        let draft = draft.clone();
+        Callback::from(move |e: Event| {
+            if let Some(text) = event_value(&e) {
+                on_commit.emit(text);
+            }
+            draft.set(None);
+        })
+    };
+    let onblur = {
+        let draft = draft.clone();
+        Callback::from(move |_: FocusEvent| draft.set(None))
+    };
+    ((*draft).clone().unwrap_or(model_text), oninput, onchange, onblur)
+}
+
 #[derive(Properties, PartialEq)]
 pub struct ControlsProps {
     pub shared: Shared,
@@ -210,29 +248,7 @@ pub struct NumberFieldProps {
 /// committed, so the page's 10 Hz refresh never overwrites a half-typed number.
 #[component(NumberField)]
 pub fn number_field(props: &NumberFieldProps) -> Html {
-    let draft = use_state(|| None::<String>);
-    let oninput = {
-        let draft = draft.clone();
-        Callback::from(move |e: InputEvent| {
-            if let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
-                draft.set(Some(input.value()));
-            }
-        })
-    };
-    let onchange = {
-        let (draft, on_commit) = (draft.clone(), props.on_commit.clone());
-        Callback::from(move |e: Event| {
-            if let Some(text) = event_value(&e) {
-                on_commit.emit(text);
-            }
-            draft.set(None);
-        })
-    };
-    let onblur = {
-        let draft = draft.clone();
-        Callback::from(move |_: FocusEvent| draft.set(None))
-    };
-    let value = (*draft).clone().unwrap_or_else(|| props.value.to_string());
+    let (value, oninput, onchange, onblur) = use_draft(props.value.to_string(), props.on_commit.clone());
     let label_class = if props.compact { "visually-hidden" } else { "name" };
     html! {
         <label class={props.class.clone()}>
@@ -270,31 +286,9 @@ pub struct DecimalFieldProps {
 /// [`NumberField`] for decimal values.
 #[component(DecimalField)]
 pub fn decimal_field(props: &DecimalFieldProps) -> Html {
-    let draft = use_state(|| None::<String>);
-    let oninput = {
-        let draft = draft.clone();
-        Callback::from(move |e: InputEvent| {
-            if let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
-                draft.set(Some(input.value()));
-            }
-        })
-    };
-    let onchange = {
-        let (draft, on_commit) = (draft.clone(), props.on_commit.clone());
-        Callback::from(move |e: Event| {
-            if let Some(text) = event_value(&e) {
-                on_commit.emit(text);
-            }
-            draft.set(None);
-        })
-    };
-    let onblur = {
-        let draft = draft.clone();
-        Callback::from(move |_: FocusEvent| draft.set(None))
-    };
     let shown =
         if props.value.fract().abs() < 1e-9 { format!("{:.0}", props.value) } else { format!("{}", props.value) };
-    let value = (*draft).clone().unwrap_or(shown);
+    let (value, oninput, onchange, onblur) = use_draft(shown, props.on_commit.clone());
     html! {
         <label class={props.class.clone()}>
             <span class={if props.compact { "visually-hidden" } else { "name" }}>{ props.label.clone() }</span>

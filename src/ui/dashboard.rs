@@ -7,7 +7,6 @@ use super::snapshot::{cause_words, Snapshot, CHART_SECONDS};
 use crate::render::format;
 use crate::sim::metrics::FailCause;
 use crate::sim::CommandKind;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// One line of a chart.
@@ -160,7 +159,7 @@ pub fn dashboard(props: &ActionProps) -> Html {
     let on_monitoring = {
         let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
         Callback::from(move |e: Event| {
-            let on = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).map(|i| i.checked());
+            let on = super::controls::event_checked(&e);
             on_result.emit(match on {
                 Some(on) => shared.send(CommandKind::SetMonitoring { on }),
                 None => Err("could not read the switch".into()),

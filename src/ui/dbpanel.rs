@@ -7,7 +7,6 @@ use super::Shared;
 use crate::render::format;
 use crate::scenario::{Failover, ReadFrom, Replication};
 use crate::sim::CommandKind;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 fn select_command(
@@ -48,7 +47,7 @@ pub fn db_panel(props: &ActionProps) -> Html {
     let on_fencing = {
         let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
         Callback::from(move |e: Event| {
-            let on = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).map(|i| i.checked());
+            let on = super::controls::event_checked(&e);
             on_result.emit(match on {
                 Some(on) => shared.send(CommandKind::SetFencing { on }),
                 None => Err("could not read the switch".into()),

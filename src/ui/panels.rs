@@ -81,10 +81,7 @@ pub fn server_table(props: &ServerTableProps) -> Html {
         let on_backup = {
             let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
             Callback::from(move |e: Event| {
-                let on = e
-                    .target()
-                    .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(t).ok())
-                    .map(|i| i.checked());
+                let on = super::controls::event_checked(&e);
                 on_result.emit(match on {
                     Some(backup) => shared.send(CommandKind::SetBackup { server: i as u16, backup }),
                     None => Err("could not read the switch".into()),

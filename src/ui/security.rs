@@ -4,7 +4,6 @@
 use super::actions::ActionProps;
 use crate::render::format;
 use crate::sim::CommandKind;
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 #[component(SecurityPanel)]
@@ -13,7 +12,7 @@ pub fn security_panel(props: &ActionProps) -> Html {
     let switch = |make: fn(bool) -> CommandKind| {
         let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
         Callback::from(move |e: Event| {
-            let on = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).map(|i| i.checked());
+            let on = super::controls::event_checked(&e);
             on_result.emit(match on {
                 Some(on) => shared.send(make(on)),
                 None => Err("could not read the switch".into()),
