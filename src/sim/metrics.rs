@@ -161,16 +161,24 @@ fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600 * US_PER_S, 3).expect("static histogram bounds are valid")
 }
 
-/// Exact percentile of one second's latencies (`sorted_part` is reordered in place). A second
-/// holds at most as many values as requests completed in it, and selecting three ranks is
-/// cheaper than clearing and scanning a histogram every simulated second at low traffic.
-fn percentile_ms(values: &mut [u32], q: f64) -> f64 {
+/// Exact percentiles of one second's latencies, for ascending `quantiles` (`values` is
+/// reordered in place). A second holds at most as many values as requests completed in it, and
+/// selecting a few ranks is cheaper than clearing and scanning a histogram every simulated
+/// second at low traffic. Each selection leaves larger values to the right of its rank, so the
+/// next, higher rank is looked for only there.
+fn percentiles_ms<const N: usize>(values: &mut [u32], quantiles: [f64; N]) -> [f64; N] {
+    let mut out = [0.0; N];
     if values.is_empty() {
-        return 0.0;
+        return out;
     }
-    let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1;
-    let (_, v, _) = values.select_nth_unstable(rank);
-    *v as f64 / 1_000.0
+    let mut start = 0;
+    for (q, o) in quantiles.iter().zip(&mut out) {
+        let rank = (((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1).max(start);
+        let (_, v, _) = values[start..].select_nth_unstable(rank - start);
+        *o = *v as f64 / 1_000.0;
+        start = rank;
+    }
+    out
 }
 
 pub struct Metrics {
@@ -248,7 +256,7 @@ impl Metrics {
         replication_lag_ms: f64,
     ) {
         let h = &mut self.second_latency_us;
-        let (p50, p95, p99) = (percentile_ms(h, 0.50), percentile_ms(h, 0.95), percentile_ms(h, 0.99));
+        let [p50, p95, p99] = percentiles_ms(h, [0.50, 0.95, 0.99]);
         let sample = Sample {
             t_s: now as f64 / US_PER_S as f64,
             arrived: self.second.arrived as u32,
@@ -297,10 +305,29 @@ mod tests {
     #[test]
     fn percentiles_of_a_second_are_exact_ranks() {
         let mut v: Vec<u32> = (1..=100).rev().map(|x| x * 1_000).collect();
-        assert_eq!(percentile_ms(&mut v, 0.50), 50.0);
-        assert_eq!(percentile_ms(&mut v, 0.99), 99.0);
-        assert_eq!(percentile_ms(&mut v, 1.0), 100.0);
-        assert_eq!(percentile_ms(&mut [], 0.5), 0.0);
+        assert_eq!(percentiles_ms(&mut v, [0.50, 0.99, 1.0]), [50.0, 99.0, 100.0]);
+        assert_eq!(percentiles_ms(&mut [], [0.5]), [0.0]);
+    }
+
+    #[test]
+    fn narrowed_selection_agrees_with_sorting() {
+        let mut state = 12_345_u32;
+        for len in [1_usize, 2, 3, 7, 20, 101, 1_000] {
+            let values: Vec<u32> = (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (state >> 16) % 50 * 1_000 // many duplicates
+                })
+                .collect();
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let quantiles = [0.5, 0.95, 0.99];
+            let expected = quantiles.map(|q| {
+                let rank = ((q * len as f64).ceil() as usize).clamp(1, len) - 1;
+                sorted[rank] as f64 / 1_000.0
+            });
+            assert_eq!(percentiles_ms(&mut values.clone(), quantiles), expected, "len {len}");
+        }
     }
 
     #[test]
