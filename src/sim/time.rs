@@ -16,7 +16,9 @@ pub const MAX_DURATION_US: SimTime = 1_000_000_000_000_000;
 pub fn from_ms(ms: f64) -> SimTime {
     let us = ms * US_PER_MS as f64;
     if us > 0.0 {
-        (us + 0.5).min(MAX_DURATION_US as f64) as SimTime
+        // Through i64 (the value is below 2^63): x86-64 converts to signed in one instruction,
+        // to unsigned only with a compare-and-adjust sequence.
+        (us + 0.5).min(MAX_DURATION_US as f64) as i64 as SimTime
     } else {
         0
     }
