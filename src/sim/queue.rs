@@ -16,17 +16,36 @@ struct Entry<E> {
 
 pub struct EventQueue<E> {
     heap: Vec<Entry<E>>,
+    /// At most one event kept beside the heap and replaced, not added, when rescheduled: the
+    /// next client arrival, due once per request, so it skips a heap push and pop each time.
+    single: Option<Entry<E>>,
     next_seq: u64,
 }
 
 impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { heap: Vec::with_capacity(1024), next_seq: 0 }
+        EventQueue { heap: Vec::with_capacity(1024), single: None, next_seq: 0 }
+    }
+
+    fn next_key(&mut self, at: SimTime) -> u128 {
+        let key = ((at as u128) << 64) | self.next_seq as u128;
+        self.next_seq += 1;
+        key
+    }
+
+    /// Schedule the single event, replacing the pending one if any. It keeps the same order as
+    /// a heap event pushed now: time, then insertion.
+    pub fn schedule_single(&mut self, at: SimTime, event: E) {
+        let key = self.next_key(at);
+        self.single = Some(Entry { key, event });
+    }
+
+    pub fn cancel_single(&mut self) {
+        self.single = None;
     }
 
     pub fn push(&mut self, at: SimTime, event: E) {
-        let key = ((at as u128) << 64) | self.next_seq as u128;
-        self.next_seq += 1;
+        let key = self.next_key(at);
         // Sift up: move parents down into the hole until the new key's place is found.
         let entry = Entry { key, event };
         let mut hole = self.heap.len();
@@ -43,10 +62,22 @@ impl<E: Copy> EventQueue<E> {
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.first().map(|e| (e.key >> 64) as SimTime)
+        let first = match (self.heap.first(), &self.single) {
+            (Some(h), Some(s)) => h.key.min(s.key),
+            (Some(h), None) => h.key,
+            (None, Some(s)) => s.key,
+            (None, None) => return None,
+        };
+        Some((first >> 64) as SimTime)
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        if let Some(single) = self.single {
+            if self.heap.first().is_none_or(|h| single.key < h.key) {
+                self.single = None;
+                return Some(((single.key >> 64) as SimTime, single.event));
+            }
+        }
         let last = self.heap.pop()?;
         let top = if self.heap.is_empty() {
             last
@@ -129,6 +160,32 @@ mod tests {
         reference.sort();
         let rest: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(rest, reference);
+        assert_eq!(q.pop(), None);
+    }
+
+    /// The single event takes its place among heap events by time, then insertion; replacing
+    /// or cancelling it leaves no trace.
+    #[test]
+    fn single_event_is_ordered_like_a_pushed_one_and_replaced() {
+        let mut q = EventQueue::new();
+        q.push(5, 'a');
+        q.schedule_single(5, 'x'); // after 'a' (pushed earlier at the same time)
+        q.push(5, 'b');
+        q.push(3, 'c');
+        assert_eq!(q.peek_time(), Some(3));
+        assert_eq!(q.pop(), Some((3, 'c')));
+        assert_eq!(q.pop(), Some((5, 'a')));
+        assert_eq!(q.pop(), Some((5, 'x')));
+        assert_eq!(q.pop(), Some((5, 'b')));
+        q.schedule_single(9, 'y');
+        q.schedule_single(7, 'z'); // replaces 'y'
+        q.push(8, 'd');
+        assert_eq!(q.pop(), Some((7, 'z')));
+        assert_eq!(q.pop(), Some((8, 'd')));
+        assert_eq!(q.pop(), None);
+        q.schedule_single(1, 'w');
+        q.cancel_single();
+        assert_eq!(q.peek_time(), None);
         assert_eq!(q.pop(), None);
     }
 }

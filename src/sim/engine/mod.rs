@@ -42,8 +42,8 @@ pub(crate) struct ReqRef {
 #[rustfmt::skip]
 #[derive(Clone, Copy, Debug)]
 enum Ev {
-    /// The next client request (stale if `generation` is not the current arrival generation).
-    Arrival { generation: u32 },
+    /// The next client request (the queue's single event: rescheduling replaces it).
+    Arrival,
     /// A traffic burst starts or ends.
     BurstEdge,
     DnsDone(ReqRef),
@@ -319,7 +319,6 @@ pub struct Sim {
     replica_turn: usize,
     client_last_write: Vec<u64>,
     dns_expiry: Vec<SimTime>,
-    arrival_generation: u32,
     failure_generation: [u32; 4],
     burst_on: bool,
     warmup_end: SimTime,
@@ -442,7 +441,6 @@ impl Sim {
             replica_turn: 0,
             client_last_write: vec![0; if scenario.db.enabled { clients } else { 0 }],
             dns_expiry: vec![0; clients],
-            arrival_generation: 0,
             failure_generation: [0; 4],
             burst_on: false,
             warmup_end,
@@ -755,16 +753,16 @@ impl Sim {
     }
 
     /// Draw the next arrival from now at the current rate. Poisson arrivals are memoryless, so
-    /// redrawing when the rate changes is exact; the old pending arrival becomes stale.
+    /// redrawing when the rate changes is exact; the new one replaces the pending one.
     fn schedule_next_arrival(&mut self) {
-        self.arrival_generation = self.arrival_generation.wrapping_add(1);
         let rate = self.current_arrival_rate();
         if rate <= 0.0 {
+            self.queue.cancel_single();
             return;
         }
         let gap_s = exponential_from(uniform(&mut self.rngs.arrivals), 1.0 / rate);
         let at = self.now + from_s(gap_s);
-        self.queue.push(at, Ev::Arrival { generation: self.arrival_generation });
+        self.queue.schedule_single(at, Ev::Arrival);
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -772,7 +770,7 @@ impl Sim {
         // a request diverted meanwhile (failed, retried) simply ignores its stale events.
         let at = |stage: Stage, r: ReqRef, sim: &Sim| sim.valid(r) && sim.req(r).stage == stage;
         match ev {
-            Ev::Arrival { generation } if generation == self.arrival_generation => self.on_arrival(),
+            Ev::Arrival => self.on_arrival(),
             Ev::BurstEdge => self.on_burst_edge(),
             Ev::DnsDone(_)
             | Ev::ReachLb(_)
