@@ -221,21 +221,8 @@ fn print_summary(r: &Report) {
 }
 
 /// M/M/2 with a shared queue: the queue-lab preset, two servers, maxconn 1, λ = 150/s, 10 ms.
-pub fn bench_scenario() -> Scenario {
-    let mut s = scenario::preset("queue-lab").unwrap_or_default();
-    s.traffic.arrival_rate_per_s = 150.0;
-    // As in Ciw's M/M/2: a shared FIFO queue with no timeout.
-    s.balancer.timeout_queue_ms = 0.0;
-    for w in &mut s.web.servers {
-        w.maxconn = 1;
-        w.workers = 1;
-        w.service_time_ms = 10.0;
-    }
-    s
-}
-
 fn bench(requests: u64) {
-    let s = bench_scenario();
+    let s = scenario::benchmark_mm2();
     let rate = s.traffic.arrival_rate_per_s;
     let mut sim = Sim::new(s, TraceConfig { enabled: false, capacity: 1 });
     let sim_s = requests as f64 / rate;

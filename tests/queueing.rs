@@ -65,6 +65,17 @@ fn mmc_with_maxconn_one_and_shared_queue_matches_erlang_c() {
     }
 }
 
+/// The benchmark compared with Ciw must be the M/M/2 it claims: W = 10 ms + Erlang C wait
+/// (λ = 150/s, μ = 100/s, c = 2: 22.86 ms).
+#[test]
+fn benchmark_workload_is_the_mm2_it_claims() {
+    let mut s = infrasim::scenario::benchmark_mm2();
+    assert!(s.validate().is_empty(), "{:?}", s.validate());
+    s.warmup_s = 20.0;
+    let measured = mean_latency_over_seeds(&s, 1..5, 2_000.0);
+    assert_close("benchmark M/M/2", measured, erlang_c_w_ms(2, 150.0, 100.0), TOLERANCE);
+}
+
 #[test]
 fn two_servers_by_algorithm_match_the_reference_table() {
     // W in mean service times, two identical servers, queues at the servers (maxconn 0).

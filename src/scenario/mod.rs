@@ -9,7 +9,7 @@ mod presets;
 pub mod url;
 
 pub use keys::{apply_setting, setting_docs, SettingDoc, SettingError};
-pub use presets::{preset, preset_names, PRESETS};
+pub use presets::{benchmark_mm2, preset, preset_names, PRESETS};
 
 use serde::{Deserialize, Serialize};
 

@@ -105,3 +105,18 @@ pub fn preset_names() -> Vec<&'static str> {
 pub fn preset(name: &str) -> Option<Scenario> {
     PRESETS.iter().find(|p| p.name == name).map(|p| (p.build)())
 }
+
+/// The benchmark workload, M/M/2 as Ciw runs it: queue-lab with Poisson arrivals at 150/s, two
+/// servers each serving one request at a time (exponential, mean 10 ms), and one shared FIFO
+/// queue with no timeout. `infrasim bench` and the browser benchmark both run this.
+pub fn benchmark_mm2() -> Scenario {
+    let mut s = queue_lab();
+    s.traffic.arrival_rate_per_s = 150.0;
+    s.balancer.timeout_queue_ms = 0.0;
+    for w in &mut s.web.servers {
+        w.maxconn = 1;
+        w.workers = 1;
+        w.service_time_ms = 10.0;
+    }
+    s
+}
