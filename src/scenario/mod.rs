@@ -4,12 +4,15 @@
 //! every problem with its field path; the batch runner, the URL loader and the JSON importer all
 //! go through it before anything reaches `Sim::new`.
 
+pub(crate) mod json;
 mod keys;
 mod presets;
 pub mod url;
 
 pub use keys::{apply_setting, setting_docs, SettingDoc, SettingError};
 pub use presets::{benchmark_mm2, preset, preset_names, PRESETS};
+
+use json::named_from_json;
 
 use serde::{Deserialize, Serialize};
 
@@ -1016,3 +1019,5 @@ fn remove_path(value: &mut serde_json::Value, path: &[Segment]) -> bool {
         _ => false,
     }
 }
+
+named_from_json!(Algorithm, Replication, ReadFrom, Failover);

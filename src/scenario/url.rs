@@ -364,10 +364,9 @@ fn decode_commands(text: &str) -> Result<Vec<Command>, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut commands = Vec::with_capacity(items.len());
     let mut last_at = 0;
-    for (i, item) in items.into_iter().enumerate() {
+    for (i, item) in items.iter().enumerate() {
         let path = format!("cmds[{i}]");
-        let at = item.get("at_us").cloned();
-        match serde_json::from_value::<Command>(item) {
+        match Command::from_json(item) {
             Ok(c) => {
                 if let Err(e) = c.what.check(super::MAX_WEB_SERVERS) {
                     problems.push(problem(format!("{path}.what"), e));
@@ -378,12 +377,9 @@ fn decode_commands(text: &str) -> Result<Vec<Command>, Vec<Problem>> {
                     commands.push(c);
                 }
             }
-            Err(e) => {
-                let sub = if at.as_ref().is_some_and(|v| v.as_u64().is_none()) { ".at_us" } else { "" };
-                let message = e.to_string();
-                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-                problems.push(problem(format!("{path}{sub}"), message));
-            }
+            // A wrong `what` is reported on the command itself, the time on its field.
+            Err(("at_us", e)) => problems.push(problem(format!("{path}.at_us"), e)),
+            Err((_, e)) => problems.push(problem(path, e)),
         }
     }
     if problems.is_empty() {

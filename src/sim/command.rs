@@ -3,10 +3,12 @@
 
 use super::node::{Link, NodeId};
 use super::time::SimTime;
+use crate::scenario::json::{named_from_json, FromJson};
 use crate::scenario::{Algorithm, Failover, ReadFrom, Replication};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Command {
     /// Simulated time at which the command takes effect, microseconds.
     pub at_us: SimTime,
@@ -14,10 +16,8 @@ pub struct Command {
 }
 
 #[rustfmt::skip]
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-// Externally tagged (`{"kill":{"node":"web1"}}`, `"pause"`): an internally tagged enum would
-// make serde buffer every command through its generic content deserializer, about 70 KB of
-// WebAssembly for no gain.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+// Externally tagged (`{"kill":{"node":"web1"}}`, `"pause"`); read back by `CommandKind::from_json`.
 #[serde(rename_all = "snake_case")]
 pub enum CommandKind {
     SetArrivalRate { per_s: f64 },
@@ -64,7 +64,7 @@ pub enum CommandKind {
 }
 
 /// Kinds of node that fail at random with their own rates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeClass {
     Lb,
@@ -153,5 +153,189 @@ impl CommandKind {
             | CommandKind::SetAllBackups { .. }
             | CommandKind::SetRedispatch { .. } => Ok(()),
         }
+    }
+}
+
+named_from_json!(NodeClass);
+
+impl FromJson for NodeId {
+    fn from_json(v: &Value) -> Result<NodeId, String> {
+        let text = String::from_json(v)?;
+        NodeId::parse(&text).ok_or_else(|| format!("'{text}' is not a node like web1"))
+    }
+}
+
+impl FromJson for Link {
+    fn from_json(v: &Value) -> Result<Link, String> {
+        let text = String::from_json(v)?;
+        Link::parse(&text).ok_or_else(|| format!("'{text}' is not a link like lb1-lb2"))
+    }
+}
+
+/// Every command's name in JSON, for the message about an unknown one.
+const COMMAND_NAMES: &str = "set_arrival_rate, set_write_ratio, set_algorithm, set_random_draws, set_weight, \
+set_server_count, set_maxconn, set_maxqueue, set_timeout_queue, pause, resume, set_speed, kill, restore, slow, cut, \
+heal, set_backup, set_all_backups, set_retries, set_redispatch, set_failure_rate, set_replication, set_read_from, \
+set_failover, set_apply_rate, set_fencing, set_https, set_firewall, set_monitoring";
+
+/// The fields of one command in JSON (`{"set_weight":{"server":0,"weight":3}}`).
+struct Fields<'a> {
+    name: &'a str,
+    fields: Option<&'a serde_json::Map<String, Value>>,
+}
+
+impl Fields<'_> {
+    fn field(&self, key: &str) -> Result<&Value, String> {
+        self.fields.and_then(|m| m.get(key)).ok_or_else(|| format!("{} needs the field {key}", self.name))
+    }
+
+    fn get<T: FromJson>(&self, key: &str) -> Result<T, String> {
+        T::from_json(self.field(key)?).map_err(|e| format!("{}.{key}: {e}", self.name))
+    }
+}
+
+impl CommandKind {
+    /// Read a command as it serialises: `"pause"` or `{"kill":{"node":"web1"}}`.
+    pub fn from_json(v: &Value) -> Result<CommandKind, String> {
+        let entry = match v {
+            Value::Object(m) if m.len() == 1 => m.iter().next(),
+            _ => None,
+        };
+        let (name, body) = match (v, entry) {
+            (Value::String(name), _) => (name.as_str(), None),
+            (_, Some((name, body))) => (name.as_str(), Some(body)),
+            _ => {
+                return Err(format!(
+                    "expected a command such as \"pause\" or {{\"kill\":{{\"node\":\"web1\"}}}}, found {}",
+                    crate::scenario::json::kind_of(v)
+                ))
+            }
+        };
+        let f = Fields { name, fields: body.and_then(Value::as_object) };
+        let unit = |kind: CommandKind| match body {
+            None | Some(Value::Null) => Ok(kind),
+            Some(_) => Err(format!("{name} takes no fields")),
+        };
+        use CommandKind::*;
+        Ok(match name {
+            "set_arrival_rate" => SetArrivalRate { per_s: f.get("per_s")? },
+            "set_write_ratio" => SetWriteRatio { ratio: f.get("ratio")? },
+            "set_algorithm" => SetAlgorithm { algorithm: f.get("algorithm")? },
+            "set_random_draws" => SetRandomDraws { draws: f.get("draws")? },
+            "set_weight" => SetWeight { server: f.get("server")?, weight: f.get("weight")? },
+            "set_server_count" => SetServerCount { count: f.get("count")? },
+            "set_maxconn" => SetMaxconn { maxconn: f.get("maxconn")? },
+            "set_maxqueue" => SetMaxqueue { maxqueue: f.get("maxqueue")? },
+            "set_timeout_queue" => SetTimeoutQueue { ms: f.get("ms")? },
+            "pause" => unit(Pause)?,
+            "resume" => unit(Resume)?,
+            "set_speed" => SetSpeed { factor: f.get("factor")? },
+            "kill" => Kill { node: f.get("node")? },
+            "restore" => Restore { node: f.get("node")? },
+            "slow" => Slow { node: f.get("node")?, factor: f.get("factor")? },
+            "cut" => Cut { link: f.get("link")? },
+            "heal" => Heal { link: f.get("link")? },
+            "set_backup" => SetBackup { server: f.get("server")?, backup: f.get("backup")? },
+            "set_all_backups" => SetAllBackups { on: f.get("on")? },
+            "set_retries" => SetRetries { retries: f.get("retries")? },
+            "set_redispatch" => SetRedispatch { on: f.get("on")? },
+            "set_failure_rate" => {
+                SetFailureRate { class: f.get("class")?, mtbf_s: f.get("mtbf_s")?, mttr_s: f.get("mttr_s")? }
+            }
+            "set_replication" => SetReplication { mode: f.get("mode")? },
+            "set_read_from" => SetReadFrom { mode: f.get("mode")? },
+            "set_failover" => SetFailover { mode: f.get("mode")? },
+            "set_apply_rate" => SetApplyRate { per_s: f.get("per_s")? },
+            "set_fencing" => SetFencing { on: f.get("on")? },
+            "set_https" => SetHttps { on: f.get("on")? },
+            "set_firewall" => SetFirewall { on: f.get("on")? },
+            "set_monitoring" => SetMonitoring { on: f.get("on")? },
+            _ => return Err(format!("unknown command '{name}'; allowed: {COMMAND_NAMES}")),
+        })
+    }
+}
+
+impl Command {
+    /// Read a command as it serialises: `{"at_us":1000,"what":"pause"}`. The error names the
+    /// field at fault (`at_us` or `what`) and says what is wrong.
+    pub fn from_json(v: &Value) -> Result<Command, (&'static str, String)> {
+        let field = |key: &'static str| v.get(key).ok_or((key, format!("a command needs the field {key}")));
+        let at_us = u64::from_json(field("at_us")?).map_err(|e| ("at_us", e))?;
+        let what = CommandKind::from_json(field("what")?).map_err(|e| ("what", e))?;
+        Ok(Command { at_us, what })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Algorithm, Failover, ReadFrom, Replication};
+
+    #[test]
+    fn every_command_reads_back_as_it_serialises() {
+        let (web2, db1) = (NodeId::Web(1), NodeId::Db(0));
+        let link = Link::new(NodeId::Lb(0), web2);
+        let all = [
+            CommandKind::SetArrivalRate { per_s: 250.5 },
+            CommandKind::SetWriteRatio { ratio: 0.25 },
+            CommandKind::SetAlgorithm { algorithm: Algorithm::StaticRr },
+            CommandKind::SetRandomDraws { draws: 3 },
+            CommandKind::SetWeight { server: 1, weight: 7 },
+            CommandKind::SetServerCount { count: 5 },
+            CommandKind::SetMaxconn { maxconn: 30 },
+            CommandKind::SetMaxqueue { maxqueue: 40 },
+            CommandKind::SetTimeoutQueue { ms: 1500.0 },
+            CommandKind::Pause,
+            CommandKind::Resume,
+            CommandKind::SetSpeed { factor: 0.5 },
+            CommandKind::Kill { node: web2 },
+            CommandKind::Restore { node: db1 },
+            CommandKind::Slow { node: web2, factor: 4.0 },
+            CommandKind::Cut { link },
+            CommandKind::Heal { link },
+            CommandKind::SetBackup { server: 2, backup: true },
+            CommandKind::SetAllBackups { on: true },
+            CommandKind::SetRetries { retries: 2 },
+            CommandKind::SetRedispatch { on: false },
+            CommandKind::SetFailureRate { class: NodeClass::Db, mtbf_s: 600.0, mttr_s: 30.0 },
+            CommandKind::SetReplication { mode: Replication::Semisync },
+            CommandKind::SetReadFrom { mode: ReadFrom::Proxy },
+            CommandKind::SetFailover { mode: Failover::Auto },
+            CommandKind::SetApplyRate { per_s: 90.0 },
+            CommandKind::SetFencing { on: false },
+            CommandKind::SetHttps { on: true },
+            CommandKind::SetFirewall { on: true },
+            CommandKind::SetMonitoring { on: true },
+        ];
+        for (i, what) in all.into_iter().enumerate() {
+            let command = Command { at_us: i as u64 * 1_000, what };
+            let json = serde_json::to_value(&command).unwrap();
+            assert_eq!(Command::from_json(&json), Ok(command), "{json}");
+            let name = match &json["what"] {
+                Value::String(name) => name.clone(),
+                Value::Object(m) => m.keys().next().unwrap().clone(),
+                other => panic!("{other}"),
+            };
+            assert!(COMMAND_NAMES.split(", ").any(|n| n == name), "{name} is listed");
+        }
+    }
+
+    #[test]
+    fn bad_commands_say_what_is_wrong() {
+        let read = |text: &str| Command::from_json(&serde_json::from_str(text).unwrap());
+        assert_eq!(read(r#"{"what":"pause"}"#).unwrap_err().0, "at_us");
+        assert_eq!(read(r#"{"at_us":-1,"what":"pause"}"#).unwrap_err().0, "at_us");
+        for bad in [
+            r#"{"at_us":1,"what":"teleport"}"#,
+            r#"{"at_us":1,"what":{"pause":{}}}"#,
+            r#"{"at_us":1,"what":{"kill":{"node":"cache9"}}}"#,
+            r#"{"at_us":1,"what":{"set_weight":{"server":1}}}"#,
+            r#"{"at_us":1,"what":{"kill":{"node":"web1"},"pause":null}}"#,
+            r#"{"at_us":1,"what":7}"#,
+        ] {
+            let (field, message) = read(bad).unwrap_err();
+            assert!(field == "what" && !message.is_empty(), "{bad}: {message}");
+        }
+        assert_eq!(read(r#"{"at_us":1,"what":{"pause":null}}"#).unwrap().what, CommandKind::Pause);
     }
 }
