@@ -1,9 +1,12 @@
-//! Reading commands out of parsed JSON by hand.
+//! Reading scenarios and commands out of parsed JSON by hand.
 //!
-//! serde's derived `Deserialize` for the command enum was the largest function in the page
-//! (its `visit_enum` alone about 20 KB of WebAssembly). The commands are read from a
-//! `serde_json::Value` by one small match instead.
+//! serde's derived `Deserialize` stops at the first error and does not say where it was, and its
+//! generated visitors were the largest code in the page (about 60 KB of WebAssembly for the
+//! scenario structs and the command enum). Here one small routine per shape walks a
+//! `serde_json::Value`, fills in what is valid, keeps the default for what is not, and reports
+//! every problem with its path.
 
+use super::Problem;
 use serde_json::Value;
 
 /// A value read from one JSON leaf; the error says what was expected and what was found.
@@ -93,3 +96,67 @@ macro_rules! named_from_json {
     )*};
 }
 pub(crate) use named_from_json;
+
+/// Fill `self` from a JSON value, reporting every problem under `path` and keeping the current
+/// (default) value wherever the JSON is wrong.
+pub(crate) trait Fill {
+    fn fill(&mut self, v: &Value, path: &str, problems: &mut Vec<Problem>);
+}
+
+pub(crate) fn problem(problems: &mut Vec<Problem>, path: &str, message: String) {
+    problems.push(Problem { path: if path.is_empty() { "(file)".into() } else { path.into() }, message });
+}
+
+/// `Fill` for leaves: replace the value, or report why not.
+macro_rules! fill_leaf {
+    ($($ty:ty),*) => {$(
+        impl $crate::scenario::json::Fill for $ty {
+            fn fill(&mut self, v: &serde_json::Value, path: &str, problems: &mut Vec<$crate::scenario::Problem>) {
+                match <$ty as $crate::scenario::json::FromJson>::from_json(v) {
+                    Ok(x) => *self = x,
+                    Err(message) => $crate::scenario::json::problem(problems, path, message),
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use fill_leaf;
+
+fill_leaf!(f64, u64, u32, bool, String);
+
+/// Fills one known field: (key, value, path, problems).
+pub(crate) type FieldFiller<'a> = dyn FnMut(&str, &Value, &str, &mut Vec<Problem>) + 'a;
+
+/// Fill the fields of an object: `field(key, value, path)` for every known key, a problem for
+/// every other key.
+pub(crate) fn fill_object(v: &Value, path: &str, known: &[&str], problems: &mut Vec<Problem>, field: &mut FieldFiller) {
+    let Value::Object(map) = v else {
+        return problem(problems, path, expected("an object", v));
+    };
+    for (key, child) in map {
+        let child_path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        if known.contains(&key.as_str()) {
+            field(key, child, &child_path, problems);
+        } else {
+            problem(problems, &child_path, format!("unknown field; allowed: {}", known.join(", ")));
+        }
+    }
+}
+
+/// `Fill` for a struct whose fields all implement `Fill`: every field optional, unknown fields
+/// refused.
+macro_rules! fill_struct {
+    ($ty:ty { $($field:ident),* $(,)? }) => {
+        impl $crate::scenario::json::Fill for $ty {
+            fn fill(&mut self, v: &serde_json::Value, path: &str, problems: &mut Vec<$crate::scenario::Problem>) {
+                // Fails to compile when the list misses a field of the struct.
+                let Self { $($field: _),* } = self;
+                $crate::scenario::json::fill_object(v, path, &[$(stringify!($field)),*], problems, &mut |key, v, path, problems| match key {
+                    $(stringify!($field) => self.$field.fill(v, path, problems),)*
+                    _ => {}
+                })
+            }
+        }
+    };
+}
+pub(crate) use fill_struct;

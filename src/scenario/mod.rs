@@ -12,9 +12,9 @@ pub mod url;
 pub use keys::{apply_setting, setting_docs, SettingDoc, SettingError};
 pub use presets::{benchmark_mm2, preset, preset_names, PRESETS};
 
-use json::named_from_json;
+use json::{fill_leaf, fill_struct, named_from_json, Fill};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The scenario format this build reads and writes.
 pub const SCENARIO_VERSION: u32 = 1;
@@ -23,8 +23,7 @@ pub const MAX_WEB_SERVERS: usize = 128;
 /// Most replicas behind one primary.
 pub const MAX_REPLICAS: u32 = 4;
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Scenario {
     /// Format version; a file from a newer infrasim is rejected rather than misread.
     pub version: u32,
@@ -65,8 +64,7 @@ impl Default for Scenario {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Traffic {
     /// Mean rate of new requests (Poisson arrivals), requests per second.
     pub arrival_rate_per_s: f64,
@@ -84,8 +82,7 @@ impl Default for Traffic {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Burst {
     /// Whether bursts happen at all.
     pub enabled: bool,
@@ -103,8 +100,7 @@ impl Default for Burst {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Network {
     /// One-way latency between a client and the load balancer (the internet), milliseconds.
     pub client_latency_ms: f64,
@@ -123,7 +119,7 @@ impl Default for Network {
 }
 
 /// HAProxy `balance` algorithms.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum Algorithm {
     /// Smooth weighted round robin; weights may change while running.
@@ -166,8 +162,7 @@ impl Algorithm {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Balancer {
     /// How the balancer picks a web server.
     pub algorithm: Algorithm,
@@ -212,8 +207,7 @@ impl Default for Balancer {
 }
 
 /// HAProxy `check` parameters (defaults from HAProxy: inter 2 s, rise 2, fall 3).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct HealthCheck {
     /// Time between checks of a server that is UP and healthy, milliseconds.
     pub inter_ms: f64,
@@ -234,7 +228,7 @@ impl Default for HealthCheck {
 }
 
 /// How a pair of balancers is presented to clients.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum PairMode {
     /// Active-passive: one floating IP, held by the VRRP master (keepalived).
@@ -259,8 +253,7 @@ impl PairMode {
 }
 
 /// keepalived VRRP settings for the balancer pair (defaults from keepalived).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Vrrp {
     /// Interval between the master's advertisements, milliseconds.
     pub advert_int_ms: f64,
@@ -279,8 +272,7 @@ impl Default for Vrrp {
 }
 
 /// Random failures of one class of node: exponential times between failures and to repair.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct FailureRate {
     /// Mean time between failures of each node of the class, seconds (0 = never fails).
     pub mtbf_s: f64,
@@ -295,8 +287,7 @@ impl Default for FailureRate {
 }
 
 /// The security weaknesses of the course design, as switches.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Security {
     /// HTTPS with TLS terminated at the balancer (off: requests cross the internet in plaintext).
     pub https: bool,
@@ -323,8 +314,7 @@ impl Default for Security {
 }
 
 /// A monitoring system (agents on every node reporting to a dashboard).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Monitoring {
     /// Without monitoring nobody sees node health: failures are noticed late or never.
     pub enabled: bool,
@@ -341,8 +331,7 @@ impl Default for Monitoring {
 }
 
 /// Random failures per class of node.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq, Default)]
 pub struct Failures {
     pub lb: FailureRate,
     pub web: FailureRate,
@@ -351,7 +340,7 @@ pub struct Failures {
 }
 
 /// Shape of a server's service-time distribution.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Distribution {
     Exponential,
@@ -376,8 +365,7 @@ impl Distribution {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct WebServer {
     /// Share of balanced traffic (HAProxy `weight`, 0 to 256; 0 drains the server).
     pub weight: u32,
@@ -412,8 +400,7 @@ impl Default for WebServer {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct WebTier {
     /// The web servers web1, web2, … in order; each may differ (heterogeneous farms).
     pub servers: Vec<WebServer>,
@@ -426,7 +413,7 @@ impl Default for WebTier {
 }
 
 /// Which database node the application sends reads to.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReadFrom {
     /// The application sends reads to the replicas in turn, writes to the primary: the seeds' split.
@@ -454,8 +441,7 @@ impl ReadFrom {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Database {
     /// Whether the application uses a database at all (off in `queue-lab`).
     pub enabled: bool,
@@ -492,7 +478,7 @@ pub struct Database {
 }
 
 /// Replication mode (MySQL).
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Replication {
     /// The primary acknowledges a write as soon as it commits; replicas catch up later.
@@ -517,7 +503,7 @@ impl Replication {
 }
 
 /// Primary failover.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Failover {
     /// Nobody promotes a replica: writes fail until the primary comes back.
@@ -700,39 +686,20 @@ impl Scenario {
         Scenario::from_value(value)
     }
 
-    /// Deserialise from a JSON value, collecting every field error rather than the first: each
-    /// failing field is reported and removed (so its default applies) and parsing tried again.
-    pub fn from_value(mut value: serde_json::Value) -> Result<Scenario, Vec<Problem>> {
-        let mut problems = Vec::new();
+    /// Read a scenario from a JSON value, collecting every problem rather than the first: each
+    /// wrong field is reported and keeps its default, then everything `validate()` finds.
+    pub fn from_value(value: serde_json::Value) -> Result<Scenario, Vec<Problem>> {
         if !value.is_object() {
             return Err(vec![Problem { path: "(file)".into(), message: "a scenario is a JSON object".into() }]);
         }
-        // Bounded: every round removes one field from the value, and a value has finitely many.
-        for _ in 0..256 {
-            match first_field_error(&value) {
-                None => break,
-                Some((path, message)) => {
-                    let removed = remove_path(&mut value, &path);
-                    problems.push(Problem { path: display_path(&path), message });
-                    if !removed {
-                        break;
-                    }
-                }
-            }
-        }
-        match serde_json::from_value::<Scenario>(value) {
-            Ok(scenario) => {
-                problems.extend(scenario.validate());
-                if problems.is_empty() {
-                    Ok(scenario)
-                } else {
-                    Err(problems)
-                }
-            }
-            Err(e) => {
-                problems.push(Problem { path: "(file)".into(), message: e.to_string() });
-                Err(problems)
-            }
+        let mut problems = Vec::new();
+        let mut scenario = Scenario::default();
+        scenario.fill(&value, "", &mut problems);
+        problems.extend(scenario.validate());
+        if problems.is_empty() {
+            Ok(scenario)
+        } else {
+            Err(problems)
         }
     }
 
@@ -747,277 +714,89 @@ impl Scenario {
     }
 }
 
-/// Path segment inside a JSON value.
-#[derive(Clone, Debug, PartialEq)]
-enum Segment {
-    Key(String),
-    Index(usize),
-}
+named_from_json!(Algorithm, PairMode, Distribution, ReadFrom, Replication, Failover);
+fill_leaf!(Algorithm, PairMode, Distribution, ReadFrom, Replication, Failover);
+fill_struct!(Scenario {
+    version,
+    name,
+    seed,
+    warmup_s,
+    traffic,
+    network,
+    balancer,
+    web,
+    db,
+    vrrp,
+    failures,
+    security,
+    monitoring
+});
+fill_struct!(Traffic { arrival_rate_per_s, write_ratio, clients, burst });
+fill_struct!(Burst { enabled, period_s, duration_s, multiplier });
+fill_struct!(Network { client_latency_ms, lan_latency_ms, dns_lookup_ms, dns_ttl_s });
+fill_struct!(Balancer {
+    algorithm,
+    random_draws,
+    maxqueue,
+    timeout_queue_ms,
+    retries,
+    redispatch,
+    slowstart_ms,
+    allbackups,
+    health,
+    pair,
+    pair_mode
+});
+fill_struct!(HealthCheck { inter_ms, fastinter_ms, downinter_ms, rise, fall });
+fill_struct!(Vrrp { advert_int_ms, priority_lb1, priority_lb2, preempt });
+fill_struct!(FailureRate { mtbf_s, mttr_s });
+fill_struct!(Failures { lb, web, db, dns });
+fill_struct!(Security { https, tls_handshake_cpu_ms, tls_session_s, firewall, probe_rate_per_s });
+fill_struct!(Monitoring { enabled, check_interval_ms, lag_alert_ms });
+fill_struct!(WebTier { servers });
+fill_struct!(WebServer {
+    weight,
+    maxconn,
+    workers,
+    service_time_ms,
+    service_distribution,
+    service_time_cv,
+    backlog,
+    backup
+});
+fill_struct!(Database {
+    enabled,
+    replicas,
+    workers,
+    read_time_ms,
+    write_time_ms,
+    ship_latency_ms,
+    apply_rate_per_s,
+    read_from,
+    replication,
+    semisync_timeout_ms,
+    max_replication_lag_ms,
+    failover,
+    detect_interval_ms,
+    detect_misses,
+    fencing
+});
 
-fn display_path(path: &[Segment]) -> String {
-    let mut out = String::new();
-    for seg in path {
-        match seg {
-            Segment::Key(k) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(k);
-            }
-            Segment::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    if out.is_empty() {
-        "(file)".into()
-    } else {
-        out
-    }
-}
-
-/// A field's failure: where, and what serde said.
-type FieldError = (Vec<Segment>, String);
-/// Checks one field of an object: (key, value, path) → its first error.
-type FieldCheck<'a> = dyn Fn(&str, &serde_json::Value, &[Segment]) -> Option<FieldError> + 'a;
-
-/// The first field that fails to deserialise, found by descending the schema by hand: serde
-/// reports the message but not where, so we try each field against its own type.
-fn first_field_error(value: &serde_json::Value) -> Option<(Vec<Segment>, String)> {
-    use serde_json::Value;
-    fn check<T: serde::de::DeserializeOwned>(v: &Value) -> Option<String> {
-        serde_json::from_value::<T>(v.clone()).err().map(|e| e.to_string())
-    }
-    fn object_fields(
-        v: &Value,
-        base: &[Segment],
-        known: &[&str],
-        field: &FieldCheck,
-    ) -> Option<(Vec<Segment>, String)> {
-        let Value::Object(map) = v else {
-            return Some((base.to_vec(), format!("expected an object, found {}", kind_of(v))));
+impl Fill for Vec<WebServer> {
+    /// A list of servers; one that is not an object becomes a default server, so the indices
+    /// of the others keep their meaning.
+    fn fill(&mut self, v: &serde_json::Value, path: &str, problems: &mut Vec<Problem>) {
+        let Some(items) = v.as_array() else {
+            return json::problem(problems, path, format!("expected a list of servers, found {}", json::kind_of(v)));
         };
-        for (key, child) in map {
-            let mut path = base.to_vec();
-            path.push(Segment::Key(key.clone()));
-            if !known.contains(&key.as_str()) {
-                return Some((path, format!("unknown field; allowed: {}", known.join(", "))));
-            }
-            if let Some(found) = field(key, child, &path) {
-                return Some(found);
-            }
-        }
-        None
-    }
-    fn leaf<T: serde::de::DeserializeOwned>(v: &Value, path: &[Segment]) -> Option<(Vec<Segment>, String)> {
-        check::<T>(v).map(|m| (path.to_vec(), clean_serde_message(&m)))
-    }
-    let top = [
-        "version",
-        "name",
-        "seed",
-        "warmup_s",
-        "traffic",
-        "network",
-        "balancer",
-        "web",
-        "db",
-        "vrrp",
-        "failures",
-        "security",
-        "monitoring",
-    ];
-    object_fields(value, &[], &top, &|key, v, path| match key {
-        "version" => leaf::<u32>(v, path),
-        "name" => leaf::<String>(v, path),
-        "seed" => leaf::<u64>(v, path),
-        "warmup_s" => leaf::<f64>(v, path),
-        "traffic" => {
-            object_fields(v, path, &["arrival_rate_per_s", "write_ratio", "clients", "burst"], &|k, v, p| match k {
-                "clients" => leaf::<u32>(v, p),
-                "burst" => object_fields(v, p, &["enabled", "period_s", "duration_s", "multiplier"], &|k, v, p| {
-                    if k == "enabled" {
-                        leaf::<bool>(v, p)
-                    } else {
-                        leaf::<f64>(v, p)
-                    }
-                }),
-                _ => leaf::<f64>(v, p),
+        *self = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let mut server = WebServer::default();
+                server.fill(item, &format!("{path}[{i}]"), problems);
+                server
             })
-        }
-        "network" => object_fields(
-            v,
-            path,
-            &["client_latency_ms", "lan_latency_ms", "dns_lookup_ms", "dns_ttl_s"],
-            &|_, v, p| leaf::<f64>(v, p),
-        ),
-        "balancer" => object_fields(
-            v,
-            path,
-            &[
-                "algorithm",
-                "random_draws",
-                "maxqueue",
-                "timeout_queue_ms",
-                "retries",
-                "redispatch",
-                "slowstart_ms",
-                "allbackups",
-                "health",
-                "pair",
-                "pair_mode",
-            ],
-            &|k, v, p| match k {
-                "algorithm" => leaf::<Algorithm>(v, p),
-                "pair_mode" => leaf::<PairMode>(v, p),
-                "timeout_queue_ms" | "slowstart_ms" => leaf::<f64>(v, p),
-                "redispatch" | "allbackups" | "pair" => leaf::<bool>(v, p),
-                "health" => {
-                    object_fields(v, p, &["inter_ms", "fastinter_ms", "downinter_ms", "rise", "fall"], &|k, v, p| {
-                        if k == "rise" || k == "fall" {
-                            leaf::<u32>(v, p)
-                        } else {
-                            leaf::<f64>(v, p)
-                        }
-                    })
-                }
-                _ => leaf::<u32>(v, p),
-            },
-        ),
-        "vrrp" => {
-            object_fields(v, path, &["advert_int_ms", "priority_lb1", "priority_lb2", "preempt"], &|k, v, p| match k {
-                "advert_int_ms" => leaf::<f64>(v, p),
-                "preempt" => leaf::<bool>(v, p),
-                _ => leaf::<u32>(v, p),
-            })
-        }
-        "failures" => object_fields(v, path, &["lb", "web", "db", "dns"], &|_, v, p| {
-            object_fields(v, p, &["mtbf_s", "mttr_s"], &|_, v, p| leaf::<f64>(v, p))
-        }),
-        "security" => object_fields(
-            v,
-            path,
-            &["https", "tls_handshake_cpu_ms", "tls_session_s", "firewall", "probe_rate_per_s"],
-            &|k, v, p| if k == "https" || k == "firewall" { leaf::<bool>(v, p) } else { leaf::<f64>(v, p) },
-        ),
-        "monitoring" => object_fields(v, path, &["enabled", "check_interval_ms", "lag_alert_ms"], &|k, v, p| {
-            if k == "enabled" {
-                leaf::<bool>(v, p)
-            } else {
-                leaf::<f64>(v, p)
-            }
-        }),
-        "web" => object_fields(v, path, &["servers"], &|_, v, p| {
-            let Value::Array(items) = v else {
-                return Some((p.to_vec(), format!("expected a list of servers, found {}", kind_of(v))));
-            };
-            for (i, item) in items.iter().enumerate() {
-                let mut ip = p.to_vec();
-                ip.push(Segment::Index(i));
-                let found = object_fields(
-                    item,
-                    &ip,
-                    &[
-                        "weight",
-                        "maxconn",
-                        "workers",
-                        "service_time_ms",
-                        "service_distribution",
-                        "service_time_cv",
-                        "backlog",
-                        "backup",
-                    ],
-                    &|k, v, p| match k {
-                        "service_distribution" => leaf::<Distribution>(v, p),
-                        "backup" => leaf::<bool>(v, p),
-                        "service_time_ms" | "service_time_cv" => leaf::<f64>(v, p),
-                        _ => leaf::<u32>(v, p),
-                    },
-                );
-                if found.is_some() {
-                    return found;
-                }
-            }
-            None
-        }),
-        "db" => object_fields(
-            v,
-            path,
-            &[
-                "enabled",
-                "replicas",
-                "workers",
-                "read_time_ms",
-                "write_time_ms",
-                "ship_latency_ms",
-                "apply_rate_per_s",
-                "read_from",
-                "replication",
-                "semisync_timeout_ms",
-                "max_replication_lag_ms",
-                "failover",
-                "detect_interval_ms",
-                "detect_misses",
-                "fencing",
-            ],
-            &|k, v, p| match k {
-                "enabled" | "fencing" => leaf::<bool>(v, p),
-                "replicas" | "workers" | "detect_misses" => leaf::<u32>(v, p),
-                "read_from" => leaf::<ReadFrom>(v, p),
-                "replication" => leaf::<Replication>(v, p),
-                "failover" => leaf::<Failover>(v, p),
-                _ => leaf::<f64>(v, p),
-            },
-        ),
-        _ => None,
-    })
-}
-
-fn kind_of(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "a list",
-        serde_json::Value::Object(_) => "an object",
+            .collect();
     }
 }
-
-/// serde_json's messages end in " at line 0 column 0" for values; drop that noise.
-fn clean_serde_message(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
-}
-
-/// Remove the field at `path` (or replace the whole value when the path is empty).
-fn remove_path(value: &mut serde_json::Value, path: &[Segment]) -> bool {
-    let Some((last, parents)) = path.split_last() else {
-        return false;
-    };
-    let mut cur = value;
-    for seg in parents {
-        cur = match (seg, cur) {
-            (Segment::Key(k), serde_json::Value::Object(m)) => match m.get_mut(k) {
-                Some(v) => v,
-                None => return false,
-            },
-            (Segment::Index(i), serde_json::Value::Array(a)) => match a.get_mut(*i) {
-                Some(v) => v,
-                None => return false,
-            },
-            _ => return false,
-        };
-    }
-    match (last, cur) {
-        (Segment::Key(k), serde_json::Value::Object(m)) => m.remove(k).is_some(),
-        (Segment::Index(i), serde_json::Value::Array(a)) if *i < a.len() => {
-            // Keep the list length (server indices mean something): an empty object = defaults.
-            a[*i] = serde_json::Value::Object(Default::default());
-            true
-        }
-        _ => false,
-    }
-}
-
-named_from_json!(Algorithm, Replication, ReadFrom, Failover);
