@@ -4,7 +4,7 @@
 
 use super::controls::{event_value, parse_decimal, DecimalField};
 use super::snapshot::Snapshot;
-use super::Shared;
+use super::{Panel, Shared};
 use crate::render::format;
 use crate::scenario::PairMode;
 use crate::sim::command::NodeClass;
@@ -13,13 +13,6 @@ use crate::sim::spof::{self, Effect, SpofEntry, SpofReport};
 use crate::sim::{CommandKind, NodeId};
 use std::rc::Rc;
 use yew::prelude::*;
-
-#[derive(Properties, PartialEq)]
-pub struct ActionProps {
-    pub shared: Shared,
-    pub snap: Rc<Snapshot>,
-    pub on_result: Callback<Result<(), String>>,
-}
 
 /// Every node of the running design, in the page's order.
 pub fn design_nodes(snap: &Snapshot) -> Vec<NodeId> {
@@ -78,8 +71,7 @@ fn node_state(snap: &Snapshot, id: NodeId) -> (String, bool, f64) {
 }
 
 /// The node picked on the canvas (or in the selector) and what can be done to it.
-#[component(NodeActions)]
-pub fn node_actions(props: &ActionProps) -> Html {
+pub fn node_actions(props: &Panel) -> Html {
     let snap = &props.snap;
     let nodes = design_nodes(snap);
     let selected = snap.selected.filter(|id| nodes.contains(id));
@@ -216,8 +208,7 @@ fn link_actions(props: &LinkProps) -> Html {
 
 /// Redundancy: active-passive web servers, the balancer pair, retries, random failures and the
 /// single-point-of-failure analysis.
-#[component(Redundancy)]
-pub fn redundancy(props: &ActionProps) -> Html {
+pub fn redundancy(props: &Panel) -> Html {
     let snap = &props.snap;
     let ha = &snap.ha;
     let on_pair = {
@@ -304,7 +295,7 @@ pub fn redundancy(props: &ActionProps) -> Html {
                     <super::controls::NumberField label="Connection retries" min={0} max={10} value={ha.retries}
                         on_commit={on_retries} class="field" />
                 </div>
-                <FailureRates shared={props.shared.clone()} snap={props.snap.clone()} on_result={props.on_result.clone()} />
+                { failure_rates(props) }
             </div>
             <SpofPanel shared={props.shared.clone()} />
         </section>
@@ -312,8 +303,7 @@ pub fn redundancy(props: &ActionProps) -> Html {
 }
 
 /// Random failures per class of node: mean time between failures and mean time to repair.
-#[component(FailureRates)]
-fn failure_rates(props: &ActionProps) -> Html {
+fn failure_rates(props: &Panel) -> Html {
     let f = &props.snap.ha.failures;
     let rows = [
         (NodeClass::Lb, "Balancers", f.lb.clone()),

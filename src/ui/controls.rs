@@ -1,12 +1,10 @@
 //! The knobs. Every change is a command to the running model (`Driver::command`); a refused
 //! value comes back as an error message for the page, never a panic.
 
-use super::snapshot::Snapshot;
-use super::Shared;
+use super::Panel;
 use crate::render::format;
 use crate::scenario::Algorithm;
 use crate::sim::CommandKind;
-use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -58,16 +56,7 @@ fn use_draft(
     ((*draft).clone().unwrap_or(model_text), oninput, onchange, onblur)
 }
 
-#[derive(Properties, PartialEq)]
-pub struct ControlsProps {
-    pub shared: Shared,
-    pub snap: Rc<Snapshot>,
-    /// Told the outcome of every command (to show or clear an error, and refresh).
-    pub on_result: Callback<Result<(), String>>,
-}
-
-#[component(Controls)]
-pub fn controls(props: &ControlsProps) -> Html {
+pub fn controls(props: &Panel) -> Html {
     let snap = &props.snap;
     // Build a callback that turns an event's value into a command.
     let command = |parse: fn(&str) -> Result<CommandKind, String>| {

@@ -341,21 +341,19 @@ pub fn preset_picker(props: &CourseProps) -> Html {
 }
 
 /// Below the model: side by side, import and export, and the embed snippet.
-#[component(CourseLower)]
-pub fn course_lower(props: &CourseProps) -> Html {
+pub fn course_lower(shared: &Shared) -> Html {
     html! {
         <section class="course-lower" aria-label="Compare, save and embed">
-            <Compare shared={props.shared.clone()} />
+            <Compare shared={shared.clone()} />
             <div class="course-tools">
-                <ImportExport shared={props.shared.clone()} />
-                <EmbedSnippet shared={props.shared.clone()} />
+                <ImportExport shared={shared.clone()} />
+                <EmbedSnippet shared={shared.clone()} />
             </div>
         </section>
     }
 }
 
 /// The lesson card (in the side panel, next to the model it acts on).
-#[component(LessonCard)]
-pub fn lesson_card(props: &CourseProps) -> Html {
-    html! { <Lesson shared={props.shared.clone()} /> }
+pub fn lesson_card(shared: &Shared) -> Html {
+    html! { <Lesson shared={shared.clone()} /> }
 }

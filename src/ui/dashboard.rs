@@ -2,8 +2,9 @@
 //! from the model's per-second series, node health as the monitoring system believes it, and its
 //! alerts. With monitoring off it is blind, as the course design is.
 
-use super::actions::{design_nodes, ActionProps};
+use super::actions::design_nodes;
 use super::snapshot::{cause_words, Snapshot, CHART_SECONDS};
+use super::Panel;
 use crate::render::format;
 use crate::sim::metrics::FailCause;
 use crate::sim::CommandKind;
@@ -16,17 +17,6 @@ pub struct Series {
     /// CSS class giving its colour and dash (`s0`..`s8`, `ok`, `bad`).
     pub class: &'static str,
     pub values: Vec<f64>,
-}
-
-#[derive(Properties, PartialEq)]
-pub struct ChartProps {
-    pub title: AttrValue,
-    /// Formats a value with its unit for the axis and the caption.
-    pub unit: Unit,
-    pub lines: Vec<Series>,
-    /// A dashed line (an alert threshold).
-    #[prop_or_default]
-    pub threshold: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -50,14 +40,13 @@ const W: f64 = 300.0;
 const H: f64 = 100.0;
 
 /// A line chart of the last minute, drawn as inline SVG (attributes only: the CSP forbids
-/// inline styles, and colours come from classes).
-#[component(Chart)]
-pub fn chart(props: &ChartProps) -> Html {
-    let top = props
-        .lines
+/// inline styles, and colours come from classes). `unit` formats a value for the axis and the
+/// caption; `threshold` draws a dashed line (an alert threshold).
+fn chart(title: &'static str, unit: Unit, lines: &[Series], threshold: Option<f64>) -> Html {
+    let top = lines
         .iter()
         .flat_map(|l| l.values.iter().copied())
-        .chain(props.threshold)
+        .chain(threshold)
         .filter(|v| v.is_finite())
         .fold(0.0f64, f64::max);
     let top = format::nice_ceiling(top * 1.05);
@@ -72,36 +61,32 @@ pub fn chart(props: &ChartProps) -> Html {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let latest = props
-        .lines
+    let latest = lines
         .iter()
-        .map(|l| format!("{} {}", l.name, l.values.last().map_or_else(|| "–".to_string(), |v| props.unit.show(*v))))
+        .map(|l| format!("{} {}", l.name, l.values.last().map_or_else(|| "–".to_string(), |v| unit.show(*v))))
         .collect::<Vec<_>>()
         .join(", ");
-    let label = format!(
-        "{} over the last minute; latest: {}",
-        props.title,
-        if latest.is_empty() { "no data" } else { &latest }
-    );
+    let label =
+        format!("{} over the last minute; latest: {}", title, if latest.is_empty() { "no data" } else { &latest });
     html! {
         <figure class="chart">
             <figcaption>
-                <span class="chart-title">{ props.title.clone() }</span>
-                <span class="chart-top">{ format!("top {}", props.unit.show(top)) }</span>
+                <span class="chart-title">{ title }</span>
+                <span class="chart-top">{ format!("top {}", unit.show(top)) }</span>
             </figcaption>
             <svg class="chart-svg" viewBox={format!("0 0 {W} {H}")} preserveAspectRatio="none" role="img" aria-label={label}>
                 <line class="grid" x1="0" x2={W.to_string()} y1={format!("{:.1}", y(top / 2.0))} y2={format!("{:.1}", y(top / 2.0))} />
-                if let Some(t) = props.threshold {
+                if let Some(t) = threshold {
                     <line class="threshold" x1="0" x2={W.to_string()} y1={format!("{:.1}", y(t))} y2={format!("{:.1}", y(t))} />
                 }
-                { for props.lines.iter().map(|l| html! {
+                { for lines.iter().map(|l| html! {
                     <polyline class={classes!("line", l.class)} points={polyline(&l.values)} vector-effect="non-scaling-stroke" />
                 }) }
             </svg>
             <ul class="chart-legend" aria-hidden="true">
-                { for props.lines.iter().map(|l| html! {
+                { for lines.iter().map(|l| html! {
                     <li><span class={classes!("swatch", l.class)}></span>{ format!("{} {}", l.name,
-                        l.values.last().map_or_else(|| "–".to_string(), |v| props.unit.show(*v))) }</li>
+                        l.values.last().map_or_else(|| "–".to_string(), |v| unit.show(*v))) }</li>
                 }) }
             </ul>
         </figure>
@@ -142,18 +127,17 @@ fn charts(s: &Snapshot) -> Html {
         .collect();
     html! {
         <div class="charts">
-            <Chart title="Throughput" unit={Unit::PerSecond} lines={throughput} />
-            <Chart title="Latency" unit={Unit::Ms} lines={latency} />
-            <Chart title="Errors by cause" unit={Unit::PerSecond} lines={errors} />
-            <Chart title="Replication lag" unit={Unit::Ms} lines={lag} threshold={Some(s.watch.lag_alert_ms)} />
-            <Chart title={if s.servers.len() > servers { "Open connections (first 8 servers)" } else { "Open connections per server" }}
-                unit={Unit::Count} lines={load} />
+            { chart("Throughput", Unit::PerSecond, &throughput, None) }
+            { chart("Latency", Unit::Ms, &latency, None) }
+            { chart("Errors by cause", Unit::PerSecond, &errors, None) }
+            { chart("Replication lag", Unit::Ms, &lag, Some(s.watch.lag_alert_ms)) }
+            { chart(if s.servers.len() > servers { "Open connections (first 8 servers)" } else { "Open connections per server" },
+                Unit::Count, &load, None) }
         </div>
     }
 }
 
-#[component(Dashboard)]
-pub fn dashboard(props: &ActionProps) -> Html {
+pub fn dashboard(props: &Panel) -> Html {
     let s = &props.snap;
     let w = &s.watch;
     let on_monitoring = {

@@ -1,9 +1,8 @@
 //! The database tier's knobs and results (issue 5): replication mode, replicas, apply rate,
 //! read routing, failover and fencing; acknowledged, lost and stale operations.
 
-use super::actions::ActionProps;
 use super::controls::{event_value, parse_decimal, DecimalField};
-use super::Shared;
+use super::{Panel, Shared};
 use crate::render::format;
 use crate::scenario::{Failover, ReadFrom, Replication};
 use crate::sim::CommandKind;
@@ -24,8 +23,7 @@ fn select_command(
     })
 }
 
-#[component(DbPanel)]
-pub fn db_panel(props: &ActionProps) -> Html {
+pub fn db_panel(props: &Panel) -> Html {
     let d = &props.snap.dbf;
     if !d.enabled {
         return html! {

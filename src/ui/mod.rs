@@ -29,14 +29,8 @@ use crate::render::format;
 use crate::scenario::{preset, Scenario};
 use crate::sim::command::NodeClass;
 use crate::sim::{CommandKind, Driver, NodeId, Sim, TraceConfig};
-use actions::{NodeActions, Redundancy};
-use controls::Controls;
-use dashboard::Dashboard;
-use dbpanel::DbPanel;
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
-use panels::{EventLog, Figures, ServerTable};
-use security::SecurityPanel;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -74,6 +68,16 @@ pub struct PageHandle {
     pub driver: Rc<RefCell<Driver>>,
     /// Work time (model step + drawing) of each recent frame, ms, oldest first.
     pub frame_times: Rc<RefCell<VecDeque<f64>>>,
+}
+
+/// What the page's panels are drawn from. The panels are plain functions of it, not Yew
+/// components: they hold no state of their own, and each component type cost the page about
+/// 1.5 KB of WebAssembly (its own copy of Yew's generic lifecycle and rendering code).
+pub struct Panel {
+    pub shared: Shared,
+    pub snap: Rc<Snapshot>,
+    /// Told the outcome of every command (to show or clear an error, and refresh).
+    pub on_result: Callback<Result<(), String>>,
 }
 
 impl PartialEq for Shared {
@@ -209,6 +213,7 @@ pub fn app(props: &AppProps) -> Html {
         Callback::from(move |_: Option<NodeId>| refresh.force_update())
     };
     let drawn = snap.travelling.min(props.shared.max_particles);
+    let panel = Panel { shared: props.shared.clone(), snap: snap.clone(), on_result };
     let f = snap.frame;
     let frame_text = format!(
         "frame {:.1} ms · {:.0} fps · {} events/frame{}",
@@ -237,7 +242,7 @@ pub fn app(props: &AppProps) -> Html {
             }
             <main class="layout">
                 <section class="stage" aria-label="Simulation">
-                    <Figures snap={snap.clone()} />
+                    { panels::figures(&snap) }
                     <div class="canvas-wrap">
                         <Topology shared={props.shared.clone()} label={AttrValue::from(canvas_label)} {on_select} />
                     </div>
@@ -263,21 +268,21 @@ pub fn app(props: &AppProps) -> Html {
                 </section>
                 <aside class="panel">
                     // Lesson card (issue 7).
-                    <course::LessonCard shared={props.shared.clone()} />
-                    <Controls shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
-                    <NodeActions shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
-                    <ServerTable shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
-                    <DbPanel shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
-                    <SecurityPanel shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
+                    { course::lesson_card(&props.shared) }
+                    { controls::controls(&panel) }
+                    { actions::node_actions(&panel) }
+                    { panels::server_table(&panel) }
+                    { dbpanel::db_panel(&panel) }
+                    { security::security_panel(&panel) }
                 </aside>
                 <div class="lower">
-                    <Dashboard shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
-                    <Redundancy shared={props.shared.clone()} snap={snap.clone()} on_result={on_result.clone()} />
-                    <EventLog shared={props.shared.clone()} snap={snap} {on_result} />
+                    { dashboard::dashboard(&panel) }
+                    { actions::redundancy(&panel) }
+                    { panels::event_log(&panel) }
                 </div>
             </main>
             // Side by side, save/load, embed snippet (issue 7).
-            <course::CourseLower shared={props.shared.clone()} />
+            { course::course_lower(&props.shared) }
         </div>
     }
 }

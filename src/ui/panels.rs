@@ -3,20 +3,12 @@
 
 use super::controls::NumberField;
 use super::snapshot::{cause_words, Snapshot};
-use super::Shared;
+use super::Panel;
 use crate::render::format;
 use crate::sim::CommandKind;
-use std::rc::Rc;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
-pub struct SnapProps {
-    pub snap: Rc<Snapshot>,
-}
-
-#[component(Figures)]
-pub fn figures(props: &SnapProps) -> Html {
-    let s = &props.snap;
+pub fn figures(s: &Snapshot) -> Html {
     let opt_ms = |v: Option<f64>| v.map_or_else(|| "–".to_string(), format::ms);
     let throughput = s.throughput_per_s.map_or_else(|| "–".to_string(), |n| format::count(n as u64));
     let causes = if s.failed_by_cause.is_empty() {
@@ -65,16 +57,8 @@ pub fn figures(props: &SnapProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct ServerTableProps {
-    pub shared: Shared,
-    pub snap: Rc<Snapshot>,
-    pub on_result: Callback<Result<(), String>>,
-}
-
 /// One row per web server: its weight (editable) and its load right now.
-#[component(ServerTable)]
-pub fn server_table(props: &ServerTableProps) -> Html {
+pub fn server_table(props: &Panel) -> Html {
     let snap = &props.snap;
     let monitoring = snap.watch.monitoring;
     let rows = props.snap.servers.iter().enumerate().map(|(i, w)| {
@@ -169,16 +153,8 @@ pub fn server_table(props: &ServerTableProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct EventLogProps {
-    pub shared: Shared,
-    pub snap: Rc<Snapshot>,
-    pub on_result: Callback<Result<(), String>>,
-}
-
 /// The model's trace, newest first, optionally only the lines about one node.
-#[component(EventLog)]
-pub fn event_log(props: &EventLogProps) -> Html {
+pub fn event_log(props: &Panel) -> Html {
     let on_filter = {
         let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
         Callback::from(move |e: Event| {

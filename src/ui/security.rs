@@ -1,13 +1,12 @@
 //! The design's security weaknesses as switches (issue 6): HTTPS at the balancer, with what a
 //! sniffer on the public link reads, and a firewall at the edge, with the outside probes it stops.
 
-use super::actions::ActionProps;
+use super::Panel;
 use crate::render::format;
 use crate::sim::CommandKind;
 use yew::prelude::*;
 
-#[component(SecurityPanel)]
-pub fn security_panel(props: &ActionProps) -> Html {
+pub fn security_panel(props: &Panel) -> Html {
     let w = &props.snap.watch;
     let switch = |make: fn(bool) -> CommandKind| {
         let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
