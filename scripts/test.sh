@@ -71,5 +71,13 @@ for f in "${files[@]}"; do
   printf '%-48s %10d %10d\n' "$f" "$raw" "$gz"
 done
 printf '%-48s %10d %10d\n' total "$total_raw" "$total_gz"
+# The page's download budget: what a visitor fetches (wasm + JS), gzip -9, 1 KB = 1000 bytes.
+budget_gz=300000
+if ((total_gz > budget_gz)); then
+  printf 'page download is %d bytes gzipped, over the budget of %d by %d bytes\n' \
+    "$total_gz" "$budget_gz" "$((total_gz - budget_gz))" >&2
+  exit 1
+fi
+printf 'within the budget: %d of %d bytes gzipped (%d to spare)\n' "$total_gz" "$budget_gz" "$((budget_gz - total_gz))"
 
 printf '\n==== [%s] all passed in %ds\n' "$(date +%H:%M:%S)" "$((SECONDS - t0))"
