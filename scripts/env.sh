@@ -32,3 +32,7 @@ unset -f _infrasim_path_prepend
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export DEBIAN_FRONTEND=noninteractive
 export CARGO_TERM_PROGRESS_WHEN=never
+
+# Panic messages in the page's WebAssembly carry source paths: name crates by their registry
+# folder instead of this machine's home directory (the page is published; paths are noise).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src=crates"
