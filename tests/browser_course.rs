@@ -296,6 +296,32 @@ async fn lesson_steps_are_linkable_and_act_on_the_model() {
     host.remove();
 }
 
+/// A step's text names the nodes of one design: with another design running, the lesson says
+/// so and offers to load the right one.
+#[wasm_bindgen_test]
+async fn lesson_says_when_another_design_is_running() {
+    let (host, model) = mount().await;
+    let note = |host: &Element| host.query_selector(".lesson .lesson-design").ok().flatten();
+    course::load_query(&model, "?step=7").expect("a lesson link");
+    wait_until("step 7 shows", || {
+        find::<Element>(&host, ".lesson h2").text_content().unwrap_or_default().contains("step 7 of")
+    })
+    .await;
+    assert!(note(&host).is_none(), "the course design runs: no note");
+    course::load_query(&model, "?preset=high-availability&step=7").expect("a lesson link");
+    wait_until("the note appears", || note(&host).is_some()).await;
+    let text = note(&host).unwrap().text_content().unwrap_or_default();
+    assert!(text.contains("course design (three-server)") && text.contains("high-availability"), "{text}");
+    button_with_text(&host, "Load the course design").click();
+    assert!(!model.borrow().sim.scenario().balancer.pair, "the course design has one balancer");
+    wait_until("the note goes", || note(&host).is_none()).await;
+    // Step 8 loads its own design with its first button: the note points at it, no second button.
+    button_with_text(&host, "Next →").click();
+    wait_until("the note for step 8", || note(&host).is_some()).await;
+    assert_eq!(note(&host).unwrap().query_selector("button").unwrap(), None);
+    host.remove();
+}
+
 #[wasm_bindgen_test]
 async fn side_by_side_runs_two_designs_on_the_same_traffic() {
     let (host, _model) = mount().await;

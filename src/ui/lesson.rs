@@ -24,17 +24,23 @@ pub struct Action {
 
 pub struct Step {
     pub title: &'static str,
+    /// The preset whose nodes and settings the text describes (lb1, db2, web1…).
+    pub design: &'static str,
     pub body: &'static [&'static str],
     pub actions: &'static [Action],
     pub watch: &'static str,
 }
 
 use Act::{Cmd, Preset};
+
+/// The design the course write-ups teach.
+const COURSE: &str = "three-server";
 use CommandKind as K;
 
 pub static STEPS: &[Step] = &[
     Step {
         title: "One request, start to finish",
+        design: COURSE,
         body: &[
             "Someone types www.foobar.com. Their computer asks DNS for the address and gets the load balancer, lb1. \
              lb1 hands the request to web1 or web2, where Nginx passes it to the application.",
@@ -46,6 +52,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         title: "Round robin: everyone takes a turn",
+        design: COURSE,
         body: &[
             "lb1 uses round robin. It gives each new request to the next server in the list and starts again at the \
              top: web1, web2, web1, web2. A weight changes the share: weight 2 gets two turns for every one.",
@@ -63,6 +70,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         title: "Least connections: pick the least busy",
+        design: COURSE,
         body: &["With leastconn, lb1 counts the open connections on each server and sends the new request to the one \
              with the fewest. A slow server keeps its connections longer, so it is picked less often."],
         actions: &[
@@ -81,6 +89,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         title: "Active-active or active-passive",
+        design: COURSE,
         body: &[
             "Both web servers take traffic at the same time: that is active-active. The load is spread and both add \
              capacity.",
@@ -100,6 +109,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         title: "How a primary-replica cluster works",
+        design: COURSE,
         body: &[
             "Only the primary, db1, accepts writes. Every change it commits goes into its binary log, and the log is \
              shipped to the replica.",
@@ -119,6 +129,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         title: "Primary or replica: who serves the application",
+        design: COURSE,
         body: &[
             "The application sends writes (a new user, an order) to the primary and reads (showing a page) to the \
              replica. That takes the read load off the primary.",
@@ -134,6 +145,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         title: "Single points of failure",
+        design: COURSE,
         body: &[
             "A single point of failure is a part whose loss stops the whole service. This design has two: the one \
              load balancer and the one primary.",
@@ -158,6 +170,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         title: "Removing them: redundancy",
+        design: "high-availability",
         body: &[
             "The high-availability design doubles what was single. Two balancers share a floating IP (VRRP): when \
              the master dies, the other takes the address.",
@@ -174,6 +187,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         title: "Why HTTPS",
+        design: COURSE,
         body: &[
             "Without TLS, every request crosses the internet as plain text. Anyone on the way can read passwords and \
              cookies, or change the page.",
@@ -189,6 +203,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         title: "Why a firewall",
+        design: COURSE,
         body: &[
             "Without a firewall, every server answers anyone on the internet, the database port included. A firewall \
              lets in only what the design needs, web traffic to the balancer, and drops the rest.",
@@ -202,6 +217,7 @@ pub static STEPS: &[Step] = &[
     },
     Step {
         title: "Why monitoring",
+        design: COURSE,
         body: &[
             "Without monitoring, nobody notices a failing server until users complain. Monitoring agents report each \
              node's health, load and lag to a dashboard, and raise an alert when something breaks.",
@@ -266,6 +282,23 @@ pub fn lesson(props: &CourseProps) -> Html {
             </section>
         };
     }
+    // The text names nodes and settings of one design: say so when another one is running.
+    let running = state.preset.borrow().clone();
+    let loads_its_design =
+        step.actions.iter().any(|a| a.acts.iter().any(|act| matches!(act, Preset(p) if *p == step.design)));
+    let design_note = (running != step.design).then(|| {
+        let load = (!loads_its_design).then(|| {
+            let (driver, error, design) = (props.shared.driver.clone(), error.clone(), step.design);
+            let onclick = Callback::from(move |_: MouseEvent| error.set(perform(&driver, &[Preset(design)]).err()));
+            html! { <button type="button" class="lesson-action" {onclick}>{ format!("Load {}", design_phrase(step.design, false)) }</button> }
+        });
+        html! {
+            <p class="lesson-design" role="note">
+                { format!("This step is written for {}; the model is running {running}. ", design_phrase(step.design, true)) }
+                { load }
+            </p>
+        }
+    });
     let buttons = step.actions.iter().map(|a| {
         let (driver, error) = (props.shared.driver.clone(), error.clone());
         let acts = a.acts;
@@ -279,6 +312,7 @@ pub fn lesson(props: &CourseProps) -> Html {
                 <button type="button" class="lesson-toggle" onclick={toggle}>{ "Hide" }</button>
             </div>
             <h3 class="lesson-title">{ step.title }</h3>
+            { design_note }
             { for step.body.iter().map(|p| html! { <p>{ *p }</p> }) }
             <div class="lesson-actions">{ for buttons }</div>
             <p class="watch"><strong>{ "Watch for: " }</strong>{ step.watch }</p>
@@ -290,5 +324,15 @@ pub fn lesson(props: &CourseProps) -> Html {
                 <button type="button" class="next" disabled={index + 1 == STEPS.len()} onclick={go((index + 1).min(STEPS.len() - 1))}>{ "Next →" }</button>
             </nav>
         </section>
+    }
+}
+
+/// "the course design (three-server)" or "the high-availability design"; `named` adds the
+/// preset's name to the course design's phrase.
+fn design_phrase(design: &str, named: bool) -> String {
+    match (design == COURSE, named) {
+        (true, true) => format!("the course design ({COURSE})"),
+        (true, false) => "the course design".into(),
+        (false, _) => format!("the {design} design"),
     }
 }
