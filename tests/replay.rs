@@ -133,6 +133,38 @@ fn scrubbing_back_and_forward_lands_on_identical_metrics() {
     assert_eq!(rec.horizon, branch.sim.now());
 }
 
+/// A restart the recording notices only after the new run has taken commands: the recording
+/// must start from the new run's initial scenario, not its current one (which already has the
+/// commands' effects, so replaying the log on top would apply them from time 0).
+#[test]
+fn a_restart_noticed_late_replays_from_the_scenario_the_run_started_with() {
+    let mut s = preset("three-server").unwrap();
+    s.seed = 5;
+    // The page advances its model in frames of about 16 ms of wall time.
+    let advance_frames = |d: &mut Driver, wall_ms: f64| {
+        for _ in 0..(wall_ms / 16.0) as u32 {
+            d.advance(16.0);
+        }
+    };
+    let mut rec = Recording::new(s.clone());
+    let mut page = Driver::new(Sim::new(s.clone(), FULL));
+    advance_frames(&mut page, 1_000.0);
+    assert!(!rec.observe(&page.sim));
+    let mut other = s.clone();
+    other.traffic.arrival_rate_per_s = 150.0;
+    page = Driver::new(Sim::new(other.clone(), FULL));
+    advance_frames(&mut page, 100.0);
+    page.command(CommandKind::SetArrivalRate { per_s: 400.0 }).unwrap();
+    advance_frames(&mut page, 300.0);
+    assert!(page.sim.now() < from_s(1.0), "the new run is behind the old one");
+    assert!(rec.observe(&page.sim), "the recording sees the restart");
+    assert_eq!(rec.scenario, other, "it starts from the new run's initial scenario");
+    let end = page.sim.now();
+    let rebuilt = rec.seek(end, FULL).unwrap();
+    assert_eq!(rebuilt.sim.trace.lines(), page.sim.trace.lines());
+    assert_eq!(metrics(&rebuilt.sim), metrics(&page.sim));
+}
+
 #[test]
 fn a_refused_command_in_a_log_is_reported_with_its_index() {
     let s = preset("single-server").unwrap();

@@ -123,8 +123,9 @@ impl Recording {
         let restarted =
             now < reference || commands.len() < self.scrub.map_or(self.log.len(), |s| s.commands).min(self.log.len());
         if restarted {
-            // Someone started the run again (a preset, a restart): follow the new one.
-            *self = Recording::new(sim.scenario().clone());
+            // Someone started the run again (a preset, a restart): follow the new one, from the
+            // scenario it started with (commands given since then are in its log).
+            *self = Recording::new(sim.initial_scenario().clone());
             self.log = commands.to_vec();
             self.horizon = now;
             self.last_now = now;

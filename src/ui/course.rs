@@ -54,7 +54,7 @@ impl CourseState {
     fn new(sim: &Sim) -> CourseState {
         let name = sim.scenario().name.clone();
         CourseState {
-            recording: RefCell::new(Recording::of(sim.scenario().clone(), sim)),
+            recording: RefCell::new(Recording::of(sim.initial_scenario().clone(), sim)),
             preset: RefCell::new(if preset(&name).is_some() { name } else { url::DEFAULT_PRESET.into() }),
             notice: RefCell::new(None),
             step: Cell::new(0),

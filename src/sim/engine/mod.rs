@@ -263,6 +263,8 @@ pub const TIMELINE_CAPACITY: usize = 10_000;
 
 pub struct Sim {
     scenario: Scenario,
+    /// The scenario the run started from, before any command: a run is this + seed + log.
+    initial_scenario: Scenario,
     now: SimTime,
     queue: EventQueue<Ev>,
     rngs: Rngs,
@@ -469,6 +471,7 @@ impl Sim {
             lag_sum_ms: 0.0,
             split_brain_since: None,
             split_brain_us: 0,
+            initial_scenario: scenario.clone(),
             scenario,
         };
         sim.refresh_candidates();
@@ -500,6 +503,11 @@ impl Sim {
     /// The scenario as it stands now, commands included.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// The scenario the run started from, before any command changed it.
+    pub fn initial_scenario(&self) -> &Scenario {
+        &self.initial_scenario
     }
 
     pub fn events_processed(&self) -> u64 {
