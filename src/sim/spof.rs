@@ -24,7 +24,7 @@ pub enum Effect {
     None,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SpofEntry {
     /// The failed node (`lb1`) or link (`web1-db1`).
     pub target: String,
@@ -37,7 +37,7 @@ pub struct SpofEntry {
     pub latency_p99_ms: f64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SpofReport {
     /// The failure is injected this long after the start, seconds.
     pub fail_at_s: f64,
@@ -63,67 +63,146 @@ const SETTLE_S: f64 = 20.0;
 const WINDOW_S: f64 = 40.0;
 
 /// Run the analysis. The scenario should be valid; its random failures are switched off so
-/// each run shows exactly one failure.
+/// each run shows exactly one failure. All at once: the page steps a [`SpofAnalysis`] instead.
 pub fn analyse(scenario: &Scenario) -> SpofReport {
-    let mut base = scenario.clone();
-    base.failures = Default::default();
-    base.warmup_s = 0.0;
-    let probe = Sim::new(base.clone(), TraceConfig { enabled: false, capacity: 1 });
-    let mut nodes = vec![NodeId::Dns];
-    for class in [NodeClass::Lb, NodeClass::Web, NodeClass::Db] {
-        nodes.extend(probe.nodes_of(class));
+    let mut analysis = SpofAnalysis::new(scenario);
+    while analysis.step() {}
+    analysis.finish()
+}
+
+/// The analysis one measurement (one model run) at a time, so the page can draw frames between
+/// two steps instead of freezing for the whole analysis. The measurements are independent and
+/// classified against the baseline, which is measured first, so stepping gives exactly the
+/// report of running them all in one go (a test below checks this).
+pub struct SpofAnalysis {
+    /// As given: its failure rates and write ratio weigh the availability estimate.
+    scenario: Scenario,
+    /// What every measurement runs: no random failures, no warm-up.
+    base: Scenario,
+    nodes: Vec<NodeId>,
+    links: Vec<Link>,
+    /// Measured first: the other measurements are classified against it.
+    baseline: Option<SpofEntry>,
+    node_entries: Vec<SpofEntry>,
+    link_entries: Vec<SpofEntry>,
+}
+
+/// The baseline's target name in the report.
+const BASELINE_TARGET: &str = "none";
+
+impl SpofAnalysis {
+    /// Plan the measurements (cheap: nothing is simulated yet).
+    pub fn new(scenario: &Scenario) -> Self {
+        let mut base = scenario.clone();
+        base.failures = Default::default();
+        base.warmup_s = 0.0;
+        let probe = Sim::new(base.clone(), TraceConfig { enabled: false, capacity: 1 });
+        let mut nodes = vec![NodeId::Dns];
+        for class in [NodeClass::Lb, NodeClass::Web, NodeClass::Db] {
+            nodes.extend(probe.nodes_of(class));
+        }
+        let links = design_links(&probe, &base);
+        SpofAnalysis {
+            scenario: scenario.clone(),
+            base,
+            node_entries: Vec::with_capacity(nodes.len()),
+            link_entries: Vec::with_capacity(links.len()),
+            nodes,
+            links,
+            baseline: None,
+        }
     }
-    let links = design_links(&probe, &base);
-    let baseline = measure(&base, None, "none");
-    let node_entries: Vec<SpofEntry> = nodes
-        .iter()
-        .map(|&n| classify(measure(&base, Some(CommandKind::Kill { node: n }), &n.to_string()), &baseline))
-        .collect();
-    let link_entries: Vec<SpofEntry> = links
-        .iter()
-        .map(|&l| classify(measure(&base, Some(CommandKind::Cut { link: l }), &l.to_string()), &baseline))
-        .collect();
-    let spofs: Vec<String> = node_entries
-        .iter()
-        .chain(&link_entries)
-        .filter(|e| matches!(e.effect, Effect::SiteDown | Effect::WritesBlocked))
-        .map(|e| e.target.clone())
-        .collect();
-    let rate_of = |node: NodeId| -> FailureRate {
-        let f = &scenario.failures;
-        match NodeClass::of(node) {
-            Some(NodeClass::Lb) => f.lb.clone(),
-            Some(NodeClass::Web) => f.web.clone(),
-            Some(NodeClass::Db) => f.db.clone(),
-            Some(NodeClass::Dns) => f.dns.clone(),
-            None => FailureRate { mtbf_s: 0.0, mttr_s: 1.0 },
-        }
-    };
-    let mut availability = 1.0;
-    for (entry, &node) in node_entries.iter().zip(&nodes) {
-        let rate = rate_of(node);
-        if rate.mtbf_s <= 0.0 {
-            continue;
-        }
-        let unavailable = rate.mttr_s / (rate.mtbf_s + rate.mttr_s);
-        let weight = match entry.effect {
-            Effect::SiteDown => 1.0,
-            Effect::WritesBlocked => scenario.traffic.write_ratio,
-            Effect::Degraded | Effect::None => 0.0,
+
+    /// Do the next measurement (one model run): the baseline, then each node, then each link.
+    /// Returns false once every measurement is done (and does nothing when called again).
+    pub fn step(&mut self) -> bool {
+        let Some(baseline) = &self.baseline else {
+            self.baseline = Some(measure(&self.base, None, BASELINE_TARGET));
+            return self.remaining() > 0;
         };
-        availability *= 1.0 - weight * unavailable;
+        if let Some(&node) = self.nodes.get(self.node_entries.len()) {
+            let entry = measure(&self.base, Some(CommandKind::Kill { node }), &node.to_string());
+            self.node_entries.push(classify(entry, baseline));
+        } else if let Some(&link) = self.links.get(self.link_entries.len()) {
+            let entry = measure(&self.base, Some(CommandKind::Cut { link }), &link.to_string());
+            self.link_entries.push(classify(entry, baseline));
+        }
+        self.remaining() > 0
     }
-    let f = &scenario.failures;
-    SpofReport {
-        fail_at_s: FAIL_AT_S,
-        settle_s: SETTLE_S,
-        window_s: WINDOW_S,
-        baseline,
-        nodes: node_entries,
-        links: link_entries,
-        single_points_of_failure: spofs,
-        availability_estimate: availability,
-        failure_rates_set: [&f.lb, &f.web, &f.db, &f.dns].iter().any(|r| r.mtbf_s > 0.0),
+
+    fn done(&self) -> usize {
+        usize::from(self.baseline.is_some()) + self.node_entries.len() + self.link_entries.len()
+    }
+
+    fn total(&self) -> usize {
+        1 + self.nodes.len() + self.links.len()
+    }
+
+    fn remaining(&self) -> usize {
+        self.total() - self.done()
+    }
+
+    /// Measurements done, measurements in all, and what the next one fails (`None` when
+    /// done). The baseline, with nothing failed, is named "normal operation".
+    pub fn progress(&self) -> (usize, usize, Option<String>) {
+        let next = if self.baseline.is_none() {
+            Some("normal operation".to_string())
+        } else if let Some(node) = self.nodes.get(self.node_entries.len()) {
+            Some(node.to_string())
+        } else {
+            self.links.get(self.link_entries.len()).map(|link| link.to_string())
+        };
+        (self.done(), self.total(), next)
+    }
+
+    /// The report. Any measurement not yet done is done now.
+    pub fn finish(mut self) -> SpofReport {
+        while self.step() {}
+        // Always measured by now (the first step); measured here rather than panicking if not.
+        let baseline = self.baseline.unwrap_or_else(|| measure(&self.base, None, BASELINE_TARGET));
+        let spofs: Vec<String> = self
+            .node_entries
+            .iter()
+            .chain(&self.link_entries)
+            .filter(|e| matches!(e.effect, Effect::SiteDown | Effect::WritesBlocked))
+            .map(|e| e.target.clone())
+            .collect();
+        let rate_of = |node: NodeId| -> FailureRate {
+            let f = &self.scenario.failures;
+            match NodeClass::of(node) {
+                Some(NodeClass::Lb) => f.lb.clone(),
+                Some(NodeClass::Web) => f.web.clone(),
+                Some(NodeClass::Db) => f.db.clone(),
+                Some(NodeClass::Dns) => f.dns.clone(),
+                None => FailureRate { mtbf_s: 0.0, mttr_s: 1.0 },
+            }
+        };
+        let mut availability = 1.0;
+        for (entry, &node) in self.node_entries.iter().zip(&self.nodes) {
+            let rate = rate_of(node);
+            if rate.mtbf_s <= 0.0 {
+                continue;
+            }
+            let unavailable = rate.mttr_s / (rate.mtbf_s + rate.mttr_s);
+            let weight = match entry.effect {
+                Effect::SiteDown => 1.0,
+                Effect::WritesBlocked => self.scenario.traffic.write_ratio,
+                Effect::Degraded | Effect::None => 0.0,
+            };
+            availability *= 1.0 - weight * unavailable;
+        }
+        let f = &self.scenario.failures;
+        SpofReport {
+            fail_at_s: FAIL_AT_S,
+            settle_s: SETTLE_S,
+            window_s: WINDOW_S,
+            baseline,
+            nodes: self.node_entries,
+            links: self.link_entries,
+            single_points_of_failure: spofs,
+            availability_estimate: availability,
+            failure_rates_set: [&f.lb, &f.web, &f.db, &f.dns].iter().any(|r| r.mtbf_s > 0.0),
+        }
     }
 }
 
@@ -223,4 +302,124 @@ fn classify(mut e: SpofEntry, baseline: &SpofEntry) -> SpofEntry {
         Effect::None
     };
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::preset;
+
+    /// The analysis as it was before it could be stepped: every run in one loop. Kept as the
+    /// reference the stepped form must match exactly.
+    fn analyse_in_one_go(scenario: &Scenario) -> SpofReport {
+        let mut base = scenario.clone();
+        base.failures = Default::default();
+        base.warmup_s = 0.0;
+        let probe = Sim::new(base.clone(), TraceConfig { enabled: false, capacity: 1 });
+        let mut nodes = vec![NodeId::Dns];
+        for class in [NodeClass::Lb, NodeClass::Web, NodeClass::Db] {
+            nodes.extend(probe.nodes_of(class));
+        }
+        let links = design_links(&probe, &base);
+        let baseline = measure(&base, None, "none");
+        let node_entries: Vec<SpofEntry> = nodes
+            .iter()
+            .map(|&n| classify(measure(&base, Some(CommandKind::Kill { node: n }), &n.to_string()), &baseline))
+            .collect();
+        let link_entries: Vec<SpofEntry> = links
+            .iter()
+            .map(|&l| classify(measure(&base, Some(CommandKind::Cut { link: l }), &l.to_string()), &baseline))
+            .collect();
+        let spofs: Vec<String> = node_entries
+            .iter()
+            .chain(&link_entries)
+            .filter(|e| matches!(e.effect, Effect::SiteDown | Effect::WritesBlocked))
+            .map(|e| e.target.clone())
+            .collect();
+        let f = &scenario.failures;
+        let mut availability = 1.0;
+        for (entry, &node) in node_entries.iter().zip(&nodes) {
+            let rate = match NodeClass::of(node) {
+                Some(NodeClass::Lb) => f.lb.clone(),
+                Some(NodeClass::Web) => f.web.clone(),
+                Some(NodeClass::Db) => f.db.clone(),
+                Some(NodeClass::Dns) => f.dns.clone(),
+                None => FailureRate { mtbf_s: 0.0, mttr_s: 1.0 },
+            };
+            if rate.mtbf_s <= 0.0 {
+                continue;
+            }
+            let weight = match entry.effect {
+                Effect::SiteDown => 1.0,
+                Effect::WritesBlocked => scenario.traffic.write_ratio,
+                Effect::Degraded | Effect::None => 0.0,
+            };
+            availability *= 1.0 - weight * rate.mttr_s / (rate.mtbf_s + rate.mttr_s);
+        }
+        SpofReport {
+            fail_at_s: FAIL_AT_S,
+            settle_s: SETTLE_S,
+            window_s: WINDOW_S,
+            baseline,
+            nodes: node_entries,
+            links: link_entries,
+            single_points_of_failure: spofs,
+            availability_estimate: availability,
+            failure_rates_set: [&f.lb, &f.web, &f.db, &f.dns].iter().any(|r| r.mtbf_s > 0.0),
+        }
+    }
+
+    /// Step by hand, checking the progress the page shows along the way.
+    fn analyse_step_by_step(scenario: &Scenario) -> SpofReport {
+        let mut analysis = SpofAnalysis::new(scenario);
+        let (done, total, next) = analysis.progress();
+        assert_eq!((done, next.as_deref()), (0, Some("normal operation")), "the baseline comes first");
+        let mut steps = 0;
+        loop {
+            let more = analysis.step();
+            steps += 1;
+            let (done, total_now, next) = analysis.progress();
+            assert_eq!((done, total_now), (steps, total), "one measurement per step, the total fixed");
+            assert_eq!(more, next.is_some(), "step() says whether there is a next measurement");
+            if !more {
+                break;
+            }
+        }
+        assert!(!analysis.step(), "a finished analysis does nothing more");
+        assert_eq!(analysis.progress().0, total);
+        analysis.finish()
+    }
+
+    #[test]
+    fn the_stepped_analysis_gives_the_same_report_as_the_one_go_analysis() {
+        for name in ["three-server", "high-availability"] {
+            let mut scenario = preset(name).expect("preset");
+            // Rates set, so the availability estimate is not just 1.
+            scenario.failures.lb = FailureRate { mtbf_s: 3600.0, mttr_s: 60.0 };
+            scenario.failures.db = FailureRate { mtbf_s: 7200.0, mttr_s: 120.0 };
+            let reference = analyse_in_one_go(&scenario);
+            assert_eq!(analyse_step_by_step(&scenario), reference, "{name}, stepped by hand");
+            assert_eq!(analyse(&scenario), reference, "{name}, through analyse()");
+            // finish() alone does every measurement left.
+            let mut partly_done = SpofAnalysis::new(&scenario);
+            partly_done.step();
+            partly_done.step();
+            assert_eq!(partly_done.finish(), reference, "{name}, finished after two steps");
+        }
+    }
+
+    #[test]
+    fn the_course_design_is_checked_in_sixteen_steps_naming_each_target() {
+        let mut analysis = SpofAnalysis::new(&preset("three-server").expect("preset"));
+        let mut names = Vec::new();
+        while let (_, _, Some(next)) = analysis.progress() {
+            names.push(next);
+            analysis.step();
+        }
+        assert_eq!(names.len(), 16, "{names:?}");
+        assert_eq!(&names[..3], ["normal operation", "dns", "lb1"]);
+        assert_eq!(names.last().map(String::as_str), Some("db1-db2"));
+        let report = analysis.finish();
+        assert_eq!(report.single_points_of_failure, ["lb1", "db1", "db2", "clients-lb1"]);
+    }
 }
