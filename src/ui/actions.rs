@@ -6,12 +6,14 @@ use super::controls::{event_value, parse_decimal, DecimalField};
 use super::snapshot::Snapshot;
 use super::{Panel, Shared};
 use crate::render::format;
-use crate::scenario::PairMode;
+use crate::scenario::{PairMode, Scenario};
 use crate::sim::command::NodeClass;
 use crate::sim::node::Link;
-use crate::sim::spof::{self, Effect, SpofEntry, SpofReport};
+use crate::sim::spof::{Effect, SpofAnalysis, SpofEntry, SpofReport};
 use crate::sim::{CommandKind, NodeId};
-use std::rc::Rc;
+use gloo::timers::callback::Timeout;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
 use yew::prelude::*;
 
 /// Every node of the running design, in the page's order.
@@ -350,16 +352,91 @@ struct SpofProps {
     shared: Shared,
 }
 
+/// What the single-point-of-failure panel shows.
+enum SpofView {
+    Idle,
+    /// Measurements done and in all, and the node or link being failed now.
+    Checking {
+        done: usize,
+        total: usize,
+        target: String,
+    },
+    /// The design changed during the check, so its result was dropped.
+    Stale,
+    Done(Rc<SpofReport>),
+}
+
+/// The analysis being run, a measurement per timer tick.
+struct SpofRun {
+    /// Tells this run's ticks from those of a run cancelled before them.
+    id: u32,
+    analysis: SpofAnalysis,
+    /// The design being checked: the result is dropped if the page's design stops matching it.
+    design: Scenario,
+}
+
+#[derive(Default)]
+struct SpofRuns {
+    started: u32,
+    current: Option<SpofRun>,
+}
+
+fn checking(analysis: &SpofAnalysis) -> SpofView {
+    let (done, total, next) = analysis.progress();
+    SpofView::Checking { done, total, target: next.unwrap_or_default() }
+}
+
+/// Do run `id`'s next measurement on a fresh task, so the page draws frames and answers input
+/// between two measurements (the whole analysis at once froze it for 0.1 to 0.4 s on a fast
+/// machine, longer on a slow one).
+/// Holds the runs weakly: once the panel is gone (and its hooks with it), the ticks stop.
+fn spof_tick(shared: Shared, runs: Weak<RefCell<SpofRuns>>, id: u32, view: UseStateHandle<SpofView>) {
+    Timeout::new(0, move || {
+        let Some(runs_alive) = runs.upgrade() else { return };
+        let Ok(mut runs_now) = runs_alive.try_borrow_mut() else { return };
+        // Cancelled, or replaced by a newer run.
+        let Some(run) = runs_now.current.as_mut().filter(|run| run.id == id) else { return };
+        // A result for another design would mislead. A busy model cannot tell: go on.
+        let design_changed = shared.driver.try_borrow().is_ok_and(|driver| *driver.sim.scenario() != run.design);
+        if design_changed {
+            runs_now.current = None;
+            view.set(SpofView::Stale);
+        } else if run.analysis.step() {
+            view.set(checking(&run.analysis));
+            drop(runs_now);
+            spof_tick(shared, runs, id, view);
+        } else if let Some(run) = runs_now.current.take() {
+            view.set(SpofView::Done(Rc::new(run.analysis.finish())));
+        }
+    })
+    .forget();
+}
+
 /// Run the single-point-of-failure analysis on the design as it is now.
 #[component(SpofPanel)]
 fn spof_panel(props: &SpofProps) -> Html {
-    let report = use_state(|| None::<Rc<SpofReport>>);
+    let view = use_state(|| SpofView::Idle);
+    let runs = use_mut_ref(SpofRuns::default);
     let on_run = {
-        let (shared, report) = (props.shared.clone(), report.clone());
+        let (shared, runs, view) = (props.shared.clone(), runs.clone(), view.clone());
         Callback::from(move |_: MouseEvent| {
-            if let Some(s) = shared.scenario() {
-                report.set(Some(Rc::new(spof::analyse(&s))));
+            let (Some(design), Ok(mut runs_now)) = (shared.scenario(), runs.try_borrow_mut()) else { return };
+            runs_now.started = runs_now.started.wrapping_add(1);
+            let id = runs_now.started;
+            let analysis = SpofAnalysis::new(&design);
+            view.set(checking(&analysis));
+            runs_now.current = Some(SpofRun { id, analysis, design });
+            drop(runs_now);
+            spof_tick(shared.clone(), Rc::downgrade(&runs), id, view.clone());
+        })
+    };
+    let on_cancel = {
+        let (runs, view) = (runs.clone(), view.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Ok(mut runs_now) = runs.try_borrow_mut() {
+                runs_now.current = None;
             }
+            view.set(SpofView::Idle);
         })
     };
     let row = |e: &SpofEntry| {
@@ -378,14 +455,33 @@ fn spof_panel(props: &SpofProps) -> Html {
             </tr>
         }
     };
+    let running = matches!(*view, SpofView::Checking { .. });
+    let status = match &*view {
+        SpofView::Checking { done, total, target } => Some(format!("Checking {target}… ({} of {total})", done + 1)),
+        SpofView::Stale => Some(
+            "The design changed during the check, so its result was dropped. Press the button to check the design as it is now."
+                .to_string(),
+        ),
+        SpofView::Idle | SpofView::Done(_) => None,
+    };
     html! {
         <div class="spof">
             <h3>{ "Single points of failure" }</h3>
             <p class="hint">
                 { "Fails each node and each link of the design as it is now, one at a time, in a copy of the model fed the same traffic, and reports what users see once health checks and failover have acted." }
             </p>
-            <button type="button" name="spof" onclick={on_run}>{ "Find single points of failure" }</button>
-            if let Some(r) = (*report).clone() {
+            <div class="spof-buttons">
+                <button type="button" name="spof" onclick={on_run} disabled={running}>
+                    { "Find single points of failure" }
+                </button>
+                if running {
+                    <button type="button" name="spof-cancel" onclick={on_cancel}>{ "Cancel" }</button>
+                }
+            </div>
+            if let Some(status) = status {
+                <p class="spof-progress" role="status" aria-live="polite">{ status }</p>
+            }
+            if let SpofView::Done(r) = &*view {
                 <div class="spof-result" role="status">
                     <p class="spof-summary">
                         if r.single_points_of_failure.is_empty() {

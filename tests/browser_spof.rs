@@ -1,0 +1,197 @@
+//! The single-point-of-failure analysis runs a measurement at a time, so the page keeps
+//! animating and shows its progress (headless Chromium).
+//!
+//! Each test mounts its own copy of the page with `infrasim::ui::mount_scenario` and works the
+//! panel's buttons like a user. The helpers are copied from `browser_failures.rs`.
+//!
+//! Run with `cargo test --target wasm32-unknown-unknown --test browser_spof`.
+#![cfg(target_arch = "wasm32")]
+
+use infrasim::scenario::{preset, Scenario};
+use infrasim::sim::Driver;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, Event, EventInit, HtmlElement, HtmlSelectElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+type Model = Rc<RefCell<Driver>>;
+
+fn document() -> web_sys::Document {
+    web_sys::window().expect("a window").document().expect("a document")
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let window = web_sys::window().expect("a window");
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("setTimeout");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.expect("the timeout resolves");
+}
+
+/// A fresh page with `scenario`, its canvas sized like a desktop's, once it runs.
+async fn mount(scenario: Scenario) -> (Element, Model) {
+    let doc = document();
+    let host = doc.create_element("div").expect("create div");
+    doc.body().expect("a body").append_child(&host).expect("append host");
+    let model = infrasim::ui::mount_scenario(host.clone(), scenario);
+    for _ in 0..100 {
+        sleep(50).await;
+        if host.query_selector(".canvas-wrap").ok().flatten().is_some() {
+            break;
+        }
+    }
+    let wrap: HtmlElement = find(&host, ".canvas-wrap");
+    wrap.style().set_property("width", "960px").expect("set width");
+    wrap.style().set_property("height", "480px").expect("set height");
+    wait_for("the model starts running", 5, || model.borrow().sim.now() > 0).await;
+    (host, model)
+}
+
+fn three_server() -> Scenario {
+    preset("three-server").expect("preset")
+}
+
+fn find<T: JsCast>(root: &Element, selector: &str) -> T {
+    root.query_selector(selector)
+        .expect("valid selector")
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+        .dyn_into::<T>()
+        .unwrap_or_else(|_| panic!("{selector} is not the expected element type"))
+}
+
+fn present(root: &Element, selector: &str) -> bool {
+    root.query_selector(selector).ok().flatten().is_some()
+}
+
+/// Poll for up to `seconds`.
+async fn wait_for(what: &str, seconds: u32, mut done: impl FnMut() -> bool) {
+    for _ in 0..seconds * 20 {
+        if done() {
+            return;
+        }
+        sleep(50).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+fn fire(target: &Element, kind: &str) {
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    let event = Event::new_with_event_init_dict(kind, &init).expect("create event");
+    target.dispatch_event(&event).expect("dispatch event");
+}
+
+fn choose(host: &Element, select: &str, value: &str) {
+    let s: HtmlSelectElement = find(host, select);
+    s.set_value(value);
+    assert_eq!(s.value(), value, "{select} offers {value}");
+    fire(&s, "change");
+}
+
+fn spof_button(host: &Element) -> HtmlElement {
+    find(host, "button[name=spof]")
+}
+
+fn disabled(button: &HtmlElement) -> bool {
+    button.matches(":disabled").expect("valid selector")
+}
+
+/// The progress line's text, while the analysis runs.
+fn progress(host: &Element) -> Option<String> {
+    host.query_selector(".spof-progress").ok().flatten().and_then(|p| p.text_content())
+}
+
+fn result_rows(host: &Element) -> u32 {
+    host.query_selector_all(".spof tbody tr").expect("valid selector").length()
+}
+
+#[wasm_bindgen_test]
+async fn the_analysis_shows_its_progress_while_the_page_keeps_running_then_the_course_designs_spofs() {
+    let (host, model) = mount(three_server()).await;
+    spof_button(&host).click();
+    // Poll often: the three-server design takes 16 measurements of about ten milliseconds each.
+    let mut seen = Vec::<String>::new();
+    let mut model_time_first_seen = None;
+    let mut model_time_last_seen = 0;
+    let deadline_ms = js_sys::Date::now() + 20_000.0;
+    while js_sys::Date::now() < deadline_ms {
+        if present(&host, ".spof-summary") {
+            break;
+        }
+        if let Some(text) = progress(&host) {
+            let status: Element = find(&host, ".spof-progress");
+            assert_eq!(status.get_attribute("role").as_deref(), Some("status"), "announced to screen readers");
+            assert_eq!(status.get_attribute("aria-live").as_deref(), Some("polite"));
+            assert!(disabled(&spof_button(&host)), "the button is disabled during the analysis");
+            assert!(present(&host, "button[name=spof-cancel]"), "a Cancel button during the analysis");
+            let now = model.borrow().sim.now();
+            model_time_first_seen.get_or_insert(now);
+            model_time_last_seen = now;
+            if seen.last() != Some(&text) {
+                seen.push(text);
+            }
+        }
+        sleep(1).await;
+    }
+    assert!(present(&host, ".spof-summary"), "the analysis finished; progress seen: {seen:?}");
+    assert!(!seen.is_empty(), "the progress line showed while the analysis ran");
+    for text in &seen {
+        assert!(text.starts_with("Checking ") && text.ends_with(" of 16)"), "progress reads like {text:?}");
+    }
+    assert!(seen.len() >= 2, "the progress line moved on as measurements were done: {seen:?}");
+    // The animation loop advances the model every frame: it kept going between measurements.
+    let first = model_time_first_seen.unwrap_or_default();
+    assert!(
+        model_time_last_seen > first,
+        "the page kept animating during the analysis (model time {first} → {model_time_last_seen} µs)"
+    );
+
+    let summary = find::<Element>(&host, ".spof-summary").text_content().unwrap_or_default();
+    assert!(summary.contains("lb1") && summary.contains("db1"), "{summary}");
+    assert!(!summary.contains("web1") && !summary.contains("web2"), "two web servers cover each other: {summary}");
+    assert_eq!(result_rows(&host), 15, "a row for each node (6) and link (9)");
+    assert!(progress(&host).is_none(), "the progress line is gone once the result shows");
+    assert!(!disabled(&spof_button(&host)), "the button works again");
+    assert!(!present(&host, "button[name=spof-cancel]"));
+}
+
+#[wasm_bindgen_test]
+async fn cancel_stops_the_analysis() {
+    let (host, _model) = mount(three_server()).await;
+    spof_button(&host).click();
+    wait_for("the progress line", 5, || progress(&host).is_some()).await;
+    find::<HtmlElement>(&host, "button[name=spof-cancel]").click();
+    wait_for("the progress line goes", 5, || progress(&host).is_none()).await;
+    assert!(!disabled(&spof_button(&host)), "the button works again");
+    // Longer than the whole analysis takes.
+    sleep(1_500).await;
+    assert!(!present(&host, ".spof-summary"), "a cancelled analysis shows no result");
+    assert!(progress(&host).is_none(), "and does not come back");
+}
+
+#[wasm_bindgen_test]
+async fn a_design_change_during_the_analysis_drops_its_result() {
+    let (host, _model) = mount(three_server()).await;
+    spof_button(&host).click();
+    wait_for("the progress line", 5, || progress(&host).is_some()).await;
+    // Restart with a balancer pair: the running analysis is for a design that is gone.
+    choose(&host, "select[name=balancers]", "vrrp");
+    wait_for("the page says the check was dropped", 5, || {
+        progress(&host).is_some_and(|text| text.contains("design changed"))
+    })
+    .await;
+    sleep(1_500).await;
+    assert!(!present(&host, ".spof-summary"), "no result for the old design");
+    assert!(!disabled(&spof_button(&host)), "the button works again");
+
+    // Checking again checks the pair: lb1 is no longer a single point of failure.
+    spof_button(&host).click();
+    wait_for("the analysis of the pair reports", 20, || present(&host, ".spof-summary")).await;
+    let summary = find::<Element>(&host, ".spof-summary").text_content().unwrap_or_default();
+    assert!(summary.contains("db1") && !summary.contains("lb1"), "{summary}");
+    assert_eq!(result_rows(&host), 20, "the pair's nodes (7) and links (13)");
+    assert!(progress(&host).is_none(), "the dropped-check note is gone");
+}
