@@ -95,8 +95,9 @@ fn spof_button(host: &Element) -> HtmlElement {
     find(host, "button[name=spof]")
 }
 
+/// Marked unavailable (aria-disabled keeps it focusable, so keyboard users do not lose their place).
 fn disabled(button: &HtmlElement) -> bool {
-    button.matches(":disabled").expect("valid selector")
+    button.get_attribute("aria-disabled").as_deref() == Some("true")
 }
 
 /// The progress line's text, while the analysis runs.
@@ -111,6 +112,7 @@ fn result_rows(host: &Element) -> u32 {
 #[wasm_bindgen_test]
 async fn the_analysis_shows_its_progress_while_the_page_keeps_running_then_the_course_designs_spofs() {
     let (host, model) = mount(three_server()).await;
+    spof_button(&host).focus().expect("focus the button");
     spof_button(&host).click();
     // Poll often: the three-server design takes 16 measurements of about ten milliseconds each.
     let mut seen = Vec::<String>::new();
@@ -126,6 +128,12 @@ async fn the_analysis_shows_its_progress_while_the_page_keeps_running_then_the_c
             assert_eq!(status.get_attribute("role").as_deref(), Some("status"), "announced to screen readers");
             assert_eq!(status.get_attribute("aria-live").as_deref(), Some("polite"));
             assert!(disabled(&spof_button(&host)), "the button is disabled during the analysis");
+            let focused = document().active_element().and_then(|e| e.get_attribute("name"));
+            assert_eq!(focused.as_deref(), Some("spof"), "the button keeps keyboard focus while unavailable");
+            if seen.len() == 1 {
+                // A second press while checking is ignored: the check goes on, it does not restart.
+                spof_button(&host).click();
+            }
             assert!(present(&host, "button[name=spof-cancel]"), "a Cancel button during the analysis");
             let now = model.borrow().sim.now();
             model_time_first_seen.get_or_insert(now);
@@ -142,6 +150,9 @@ async fn the_analysis_shows_its_progress_while_the_page_keeps_running_then_the_c
         assert!(text.starts_with("Checking ") && text.ends_with(" of 16)"), "progress reads like {text:?}");
     }
     assert!(seen.len() >= 2, "the progress line moved on as measurements were done: {seen:?}");
+    let counts: Vec<u32> = seen.iter().filter_map(|t| t.rsplit('(').next()?.split(' ').next()?.parse().ok()).collect();
+    assert_eq!(counts.len(), seen.len(), "every progress line has its count: {seen:?}");
+    assert!(counts.windows(2).all(|w| w[0] < w[1]), "the check never started over: {seen:?}");
     // The animation loop advances the model every frame: it kept going between measurements.
     let first = model_time_first_seen.unwrap_or_default();
     assert!(

@@ -421,6 +421,9 @@ fn spof_panel(props: &SpofProps) -> Html {
         let (shared, runs, view) = (props.shared.clone(), runs.clone(), view.clone());
         Callback::from(move |_: MouseEvent| {
             let (Some(design), Ok(mut runs_now)) = (shared.scenario(), runs.try_borrow_mut()) else { return };
+            if runs_now.current.is_some() {
+                return; // already checking: the button is marked aria-disabled
+            }
             runs_now.started = runs_now.started.wrapping_add(1);
             let id = runs_now.started;
             let analysis = SpofAnalysis::new(&design);
@@ -471,7 +474,8 @@ fn spof_panel(props: &SpofProps) -> Html {
                 { "Fails each node and each link of the design as it is now, one at a time, in a copy of the model fed the same traffic, and reports what users see once health checks and failover have acted." }
             </p>
             <div class="spof-buttons">
-                <button type="button" name="spof" onclick={on_run} disabled={running}>
+                // aria-disabled rather than disabled: a disabled button loses keyboard focus.
+                <button type="button" name="spof" onclick={on_run} aria-disabled={running.to_string()}>
                     { "Find single points of failure" }
                 </button>
                 if running {
