@@ -23,6 +23,28 @@ match = pattern.search(html)
 if not match:
     sys.exit("externalize-bootstrap: no inline bootstrap script found in index.html")
 body = match.group("body").strip() + "\n"
+# If the WebAssembly cannot be fetched or compiled (a dropped connection, an old browser), say
+# so in the loading line of index.html instead of leaving "Loading the simulator…" for ever.
+# Static imports must stay at the top level of a module, so only the rest goes in the try.
+lines = body.splitlines()
+imports = [line for line in lines if line.startswith("import ")]
+rest = [line for line in lines if line.strip() and not line.startswith("import ")]
+body = "\n".join(
+    imports
+    + ["try {"]
+    + ["  " + line for line in rest]
+    + [
+        "} catch (error) {",
+        "  const status = document.querySelector('.boot-status');",
+        "  if (status) {",
+        "    status.textContent = 'The simulator could not start (' + error + '). Reload the page; it needs a '",
+        "      + 'browser with WebAssembly.';",
+        "    status.classList.add('boot-failed');",
+        "  }",
+        "  throw error;",
+        "}",
+    ]
+) + "\n"
 name = "boot-%s.js" % hashlib.sha256(body.encode()).hexdigest()[:16]
 with open(os.path.join(staging, name), "w", encoding="utf-8") as f:
     f.write(body)

@@ -52,6 +52,10 @@ bash scripts/frame-bench.sh
 
 stage "trunk build --release"
 trunk build --release
+# The built page shows a loading line until the WebAssembly starts, and the bootstrap turns it
+# into an error message if the download or compilation fails (scripts/externalize-bootstrap.py).
+grep -q 'class="boot-status"' dist/index.html || { echo "dist/index.html has no loading line" >&2; exit 1; }
+grep -q "querySelector('.boot-status')" dist/boot-*.js || { echo "the bootstrap does not report a failed start" >&2; exit 1; }
 
 stage "sizes of dist/"
 total_raw=0
