@@ -5,6 +5,14 @@ use crate::scenario::Algorithm;
 use crate::sim::view::{DbView, WebView};
 use crate::sim::SimTime;
 
+/// The page's introduction. index.html shows it too, while the WebAssembly loads, so that
+/// text is on screen at once; a unit test keeps the two copies equal.
+pub const PAGE_INTRO: &str = "A visitor's browser looks up www.foobar.com in DNS and reaches lb1, an HAProxy load \
+    balancer, which passes each request to one of the web servers (Nginx in front of the application). The \
+    application reads from a MySQL replica and writes to the primary, which copies every change to the replicas. \
+    It is all a discrete-event simulation running in your browser: change the traffic or the balancing and watch \
+    queues, latency and errors respond.";
+
 /// The traffic slider runs from 0 to this, on a log scale from 1 to 10 000 requests/s.
 pub const RATE_SLIDER_MAX: u32 = 1_000;
 /// Slider steps per decade of traffic.
@@ -305,6 +313,15 @@ pub fn utilisation(busy: u32, workers: u32) -> f64 {
 
 #[cfg(test)]
 mod tests {
+
+    /// index.html shows the introduction before the app runs; it must say what the app says.
+    #[test]
+    fn index_html_carries_the_same_introduction() {
+        let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let page = words(include_str!("../../index.html"));
+        assert!(page.contains(&format!("<p class=\"intro\">{}</p>", words(PAGE_INTRO))), "index.html's intro differs");
+    }
+
     use super::*;
 
     #[test]

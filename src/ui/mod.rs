@@ -227,13 +227,7 @@ pub fn app(props: &AppProps) -> Html {
         <div class="app">
             <header class="top">
                 <h1>{ "infrasim" }<span class="tagline">{ " · www.foobar.com, simulated live" }</span></h1>
-                <p class="intro">
-                    { "A visitor's browser looks up www.foobar.com in DNS and reaches lb1, an HAProxy load \
-                       balancer, which passes each request to one of the web servers (Nginx in front of the \
-                       application). The application reads from a MySQL replica and writes to the primary, which \
-                       copies every change to the replicas. It is all a discrete-event simulation running in your \
-                       browser: change the traffic or the balancing and watch queues, latency and errors respond." }
-                </p>
+                <p class="intro">{ format::PAGE_INTRO }</p>
             </header>
             // Course bar (issue 7): design picker, share, time travel, link problems.
             <course::CourseBar shared={props.shared.clone()} />
