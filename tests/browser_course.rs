@@ -5,88 +5,22 @@
 //! Run with `cargo test --target wasm32-unknown-unknown --test browser_course`.
 #![cfg(target_arch = "wasm32")]
 
+mod browser_support;
+
+use browser_support::*;
 use infrasim::scenario::url::{self, UrlState};
 use infrasim::scenario::{preset, Algorithm};
 use infrasim::sim::replay;
 use infrasim::sim::time::from_s;
 use infrasim::sim::{Command, CommandKind, Driver, NodeId, Report, Sim, TraceConfig};
 use infrasim::ui::course::{self, PAGE_TRACE};
-use std::cell::RefCell;
-use std::rc::Rc;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-type Model = Rc<RefCell<Driver>>;
-
-fn document() -> web_sys::Document {
-    web_sys::window().expect("a window").document().expect("a document")
-}
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let window = web_sys::window().expect("a window");
-        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("setTimeout");
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.expect("the timeout resolves");
-}
-
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..150 {
-        if done() {
-            return;
-        }
-        sleep(50).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
-fn find<T: JsCast>(root: &Element, selector: &str) -> T {
-    root.query_selector(selector)
-        .expect("valid selector")
-        .unwrap_or_else(|| panic!("no element matches {selector}"))
-        .dyn_into::<T>()
-        .unwrap_or_else(|_| panic!("{selector} is not the expected element type"))
-}
-
-fn fire(target: &Element, kind: &str) {
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    let event = Event::new_with_event_init_dict(kind, &init).expect("create event");
-    target.dispatch_event(&event).expect("dispatch event");
-}
-
-/// A fresh page in its own container, once it runs.
-async fn mount() -> (Element, Model) {
-    let doc = document();
-    let host = doc.create_element("div").expect("create div");
-    doc.body().expect("a body").append_child(&host).expect("append host");
-    let model = infrasim::ui::mount(host.clone());
-    wait_until("the page renders", || host.query_selector(".course-bar").ok().flatten().is_some()).await;
-    if let Some(wrap) = host.query_selector(".canvas-wrap").ok().flatten() {
-        let wrap: HtmlElement = wrap.dyn_into().unwrap();
-        wrap.style().set_property("width", "960px").unwrap();
-        wrap.style().set_property("height", "480px").unwrap();
-    }
-    wait_until("the model starts running", || model.borrow().sim.now() > 0).await;
-    (host, model)
-}
-
 fn metrics(sim: &Sim) -> String {
     serde_json::to_string(&Report::from_sim(sim)).unwrap()
-}
-
-fn button_with_text(root: &Element, text: &str) -> HtmlElement {
-    let buttons = root.query_selector_all("button").unwrap();
-    for i in 0..buttons.length() {
-        let b: HtmlElement = buttons.get(i).unwrap().dyn_into().unwrap();
-        if b.text_content().unwrap_or_default().trim() == text {
-            return b;
-        }
-    }
-    panic!("no button says {text}");
 }
 
 #[wasm_bindgen_test]
@@ -197,7 +131,7 @@ async fn scrubbing_back_and_forward_lands_on_identical_metrics() {
 
     // Continue from an earlier moment: the run branches there.
     scrub(2_000);
-    wait_until("the continue button shows", || host.query_selector("button.continue").ok().flatten().is_some()).await;
+    wait_until("the continue button shows", || present(&host, "button.continue")).await;
     button_with_text(&host, "Continue from here").click();
     wait_until("the run continues", || model.borrow().sim.now() > 2_000_000).await;
     host.remove();
@@ -231,10 +165,7 @@ async fn embed_mode_hides_the_chrome() {
     let _ = body.set_attribute("class", "");
     button_with_text(&host, "Make and copy the snippet").click();
     let area: HtmlTextAreaElement = {
-        wait_until("the snippet appears", || {
-            host.query_selector("textarea[name=embed-snippet]").ok().flatten().is_some()
-        })
-        .await;
+        wait_until("the snippet appears", || present(&host, "textarea[name=embed-snippet]")).await;
         find(&host, "textarea[name=embed-snippet]")
     };
     let snippet = area.value();
@@ -326,7 +257,7 @@ async fn lesson_says_when_another_design_is_running() {
 async fn side_by_side_runs_two_designs_on_the_same_traffic() {
     let (host, _model) = mount().await;
     button_with_text(&host, "Run side by side").click();
-    wait_until("two canvases", || host.query_selector("canvas.compare-b").ok().flatten().is_some()).await;
+    wait_until("two canvases", || present(&host, "canvas.compare-b")).await;
     wait_until("the table fills", || {
         host.query_selector_all(".compare-table tbody tr").unwrap().length() >= 8
             && find::<Element>(&host, ".compare-table").text_content().unwrap_or_default().contains("Requests")

@@ -5,91 +5,15 @@
 //! the benchmark prints `FRAME median_ms=… p95_ms=…`.
 #![cfg(target_arch = "wasm32")]
 
-use infrasim::scenario::{preset, Scenario};
-use infrasim::sim::{CommandKind, Driver, NodeId};
-use std::cell::RefCell;
-use std::rc::Rc;
+mod browser_support;
+
+use browser_support::*;
+use infrasim::sim::{CommandKind, NodeId};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, KeyboardEvent, KeyboardEventInit};
+use web_sys::{Element, HtmlElement, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-type Model = Rc<RefCell<Driver>>;
-
-fn document() -> web_sys::Document {
-    web_sys::window().expect("a window").document().expect("a document")
-}
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let window = web_sys::window().expect("a window");
-        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("setTimeout");
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.expect("the timeout resolves");
-}
-
-async fn mount_page(scenario: Scenario) -> (Element, infrasim::ui::PageHandle) {
-    let doc = document();
-    let host = doc.create_element("div").expect("create div");
-    doc.body().expect("a body").append_child(&host).expect("append host");
-    let page = infrasim::ui::mount_page(host.clone(), scenario);
-    for _ in 0..100 {
-        sleep(50).await;
-        if host.query_selector(".canvas-wrap").ok().flatten().is_some() {
-            break;
-        }
-    }
-    let wrap: HtmlElement = find(&host, ".canvas-wrap");
-    wrap.style().set_property("width", "960px").expect("set width");
-    wrap.style().set_property("height", "480px").expect("set height");
-    let model = page.driver.clone();
-    wait_until("the model starts running", || model.borrow().sim.now() > 0).await;
-    (host, page)
-}
-
-async fn mount() -> (Element, Model) {
-    let (host, page) = mount_page(preset("three-server").expect("preset")).await;
-    (host, page.driver)
-}
-
-fn find<T: JsCast>(root: &Element, selector: &str) -> T {
-    root.query_selector(selector)
-        .expect("valid selector")
-        .unwrap_or_else(|| panic!("no element matches {selector}"))
-        .dyn_into::<T>()
-        .unwrap_or_else(|_| panic!("{selector} is not the expected element type"))
-}
-
-async fn wait_for(what: &str, seconds: u32, mut done: impl FnMut() -> bool) {
-    for _ in 0..seconds * 20 {
-        if done() {
-            return;
-        }
-        sleep(50).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
-async fn wait_until(what: &str, done: impl FnMut() -> bool) {
-    wait_for(what, 5, done).await
-}
-
-fn fire(target: &Element, kind: &str) {
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    let event = Event::new_with_event_init_dict(kind, &init).expect("create event");
-    target.dispatch_event(&event).expect("dispatch event");
-}
-
-fn press(target: &Element, key: &str) {
-    let init = KeyboardEventInit::new();
-    init.set_key(key);
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("keyboard event");
-    target.dispatch_event(&event).expect("dispatch keydown");
-}
 
 fn tick(host: &Element, name: &str, on: bool) {
     let input: HtmlInputElement = find(host, &format!("input[name={name}]"));
@@ -137,7 +61,7 @@ fn accessible_name(el: &Element) -> String {
 
 #[wasm_bindgen_test]
 async fn every_control_has_an_accessible_name() {
-    let (host, _model) = mount().await;
+    let (host, _model) = mount_scenario(three_server()).await;
     // Show the controls that appear only on demand: a picked node's buttons, the SPOF results.
     let node: web_sys::HtmlSelectElement = find(&host, "select[name=node]");
     node.set_value("web1");
@@ -157,7 +81,7 @@ async fn every_control_has_an_accessible_name() {
 
 #[wasm_bindgen_test]
 async fn the_keyboard_plays_pauses_and_steps() {
-    let (host, model) = mount().await;
+    let (host, model) = mount_scenario(three_server()).await;
     let body: Element = document().body().expect("a body").into();
     let was = model.borrow().paused();
     press(&body, " ");
@@ -181,15 +105,15 @@ async fn the_keyboard_plays_pauses_and_steps() {
 
 #[wasm_bindgen_test]
 async fn monitoring_off_hides_health_and_on_shows_it_with_alerts() {
-    let (host, model) = mount().await;
+    let (host, model) = mount_scenario(three_server()).await;
     assert!(!model.borrow().sim.scenario().monitoring.enabled, "the course design has no monitoring");
     model.borrow_mut().command(CommandKind::Kill { node: NodeId::Web(0) }).expect("kill web1");
     model.borrow_mut().command(CommandKind::SetSpeed { factor: 10.0 }).expect("speed up");
     sleep(1_000).await;
     let grid = text(&host, ".health-grid");
     assert!(grid.contains("unknown") && !grid.contains("down"), "blind dashboard: {grid}");
-    assert!(host.query_selector(".alert-list").ok().flatten().is_none(), "no alerts without monitoring");
-    assert!(host.query_selector(".chart").ok().flatten().is_none(), "no charts without monitoring");
+    assert!(!present(&host, ".alert-list"), "no alerts without monitoring");
+    assert!(!present(&host, ".chart"), "no charts without monitoring");
     assert!(text(&host, ".blind").contains("no way of knowing the status of each server"));
     assert!(text(&host, ".servers tbody").contains("health unknown"), "the server table is blind too");
     tick(&host, "monitoring", true);
@@ -201,7 +125,7 @@ async fn monitoring_off_hides_health_and_on_shows_it_with_alerts() {
 
 #[wasm_bindgen_test]
 async fn https_and_firewall_change_what_the_model_counts() {
-    let (host, model) = mount().await;
+    let (host, model) = mount_scenario(three_server()).await;
     model.borrow_mut().command(CommandKind::SetSpeed { factor: 5.0 }).expect("speed up");
     wait_for("requests cross in plain text", 10, || {
         let s = model.borrow().sim.security_stats();
@@ -209,7 +133,7 @@ async fn https_and_firewall_change_what_the_model_counts() {
     })
     .await;
     wait_until("the sniffer reads plaintext", || {
-        host.query_selector(".sniffer.plain").ok().flatten().is_some() && text(&host, ".sniffer").contains("HTTP/1.1")
+        present(&host, ".sniffer.plain") && text(&host, ".sniffer").contains("HTTP/1.1")
     })
     .await;
     tick(&host, "https", true);
@@ -226,8 +150,7 @@ async fn https_and_firewall_change_what_the_model_counts() {
     assert!(after.plaintext_requests <= before.plaintext_requests + 5, "HTTPS leaves (almost) no plaintext");
     assert!(after.tls_handshakes > before.tls_handshakes, "new visitors pay handshakes");
     wait_until("the sniffer reads ciphertext", || {
-        host.query_selector(".sniffer.encrypted").ok().flatten().is_some()
-            && !text(&host, ".sniffer").contains("Cookie")
+        present(&host, ".sniffer.encrypted") && !text(&host, ".sniffer").contains("Cookie")
     })
     .await;
 }
@@ -241,7 +164,7 @@ fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
 
 #[wasm_bindgen_test]
 async fn frame_time_at_10000_requests_per_second() {
-    let (_host, page) = mount_page(preset("three-server").expect("preset")).await;
+    let (_host, page) = mount_page(three_server()).await;
     let model = page.driver.clone();
     model.borrow_mut().command(CommandKind::SetArrivalRate { per_s: 10_000.0 }).expect("10 000 requests/s");
     // Let the queues fill, then measure ~300 frames.

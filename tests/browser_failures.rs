@@ -7,94 +7,20 @@
 //! Run with `cargo test --target wasm32-unknown-unknown --test browser_failures`.
 #![cfg(target_arch = "wasm32")]
 
+mod browser_support;
+
+use browser_support::*;
 use infrasim::render::layout::{Layout, Rect};
-use infrasim::scenario::{preset, Failover, ReadFrom, Replication, Scenario};
+use infrasim::scenario::{Failover, ReadFrom, Replication};
 use infrasim::sim::metrics::FailCause;
-use infrasim::sim::{DbRole, Driver, NodeId};
-use std::cell::RefCell;
-use std::rc::Rc;
+use infrasim::sim::{DbRole, NodeId};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{
-    CanvasRenderingContext2d, Element, Event, EventInit, HtmlCanvasElement, HtmlElement, HtmlInputElement,
-    HtmlSelectElement,
+    CanvasRenderingContext2d, Element, Event, HtmlCanvasElement, HtmlElement, HtmlInputElement, HtmlSelectElement,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-type Model = Rc<RefCell<Driver>>;
-
-fn document() -> web_sys::Document {
-    web_sys::window().expect("a window").document().expect("a document")
-}
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let window = web_sys::window().expect("a window");
-        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("setTimeout");
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.expect("the timeout resolves");
-}
-
-/// A fresh page with `scenario`, its canvas sized like a desktop's, once it runs.
-async fn mount(scenario: Scenario) -> (Element, Model) {
-    let doc = document();
-    let host = doc.create_element("div").expect("create div");
-    doc.body().expect("a body").append_child(&host).expect("append host");
-    let model = infrasim::ui::mount_scenario(host.clone(), scenario);
-    for _ in 0..100 {
-        sleep(50).await;
-        if host.query_selector(".canvas-wrap").ok().flatten().is_some() {
-            break;
-        }
-    }
-    let wrap: HtmlElement = find(&host, ".canvas-wrap");
-    wrap.style().set_property("width", "960px").expect("set width");
-    wrap.style().set_property("height", "480px").expect("set height");
-    wait_until("the model starts running", || model.borrow().sim.now() > 0).await;
-    (host, model)
-}
-
-fn three_server() -> Scenario {
-    preset("three-server").expect("preset")
-}
-
-fn find<T: JsCast>(root: &Element, selector: &str) -> T {
-    root.query_selector(selector)
-        .expect("valid selector")
-        .unwrap_or_else(|| panic!("no element matches {selector}"))
-        .dyn_into::<T>()
-        .unwrap_or_else(|_| panic!("{selector} is not the expected element type"))
-}
-
-/// Poll for up to `seconds`.
-async fn wait_for(what: &str, seconds: u32, mut done: impl FnMut() -> bool) {
-    for _ in 0..seconds * 20 {
-        if done() {
-            return;
-        }
-        sleep(50).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
-async fn wait_until(what: &str, done: impl FnMut() -> bool) {
-    wait_for(what, 5, done).await
-}
-
-fn fire(target: &Element, kind: &str) {
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    let event = Event::new_with_event_init_dict(kind, &init).expect("create event");
-    target.dispatch_event(&event).expect("dispatch event");
-}
-
-fn choose(host: &Element, select: &str, value: &str) {
-    let s: HtmlSelectElement = find(host, select);
-    s.set_value(value);
-    assert_eq!(s.value(), value, "{select} offers {value}");
-    fire(&s, "change");
-}
 
 /// Pick `node` in the node selector and press the button whose text starts with `action`.
 async fn act_on(host: &Element, node: &str, action: &str) {
@@ -155,7 +81,7 @@ fn pause(model: &Model) {
 
 #[wasm_bindgen_test]
 async fn killing_a_web_server_from_the_page_changes_the_model_and_the_drawing() {
-    let (host, model) = mount(three_server()).await;
+    let (host, model) = mount_scenario(three_server()).await;
     choose(&host, "select[name=node]", "web1");
     sleep(200).await;
     pause(&model);
@@ -178,7 +104,7 @@ async fn killing_a_web_server_from_the_page_changes_the_model_and_the_drawing() 
 
 #[wasm_bindgen_test]
 async fn a_node_clicked_on_the_canvas_is_picked_for_action() {
-    let (host, model) = mount(three_server()).await;
+    let (host, model) = mount_scenario(three_server()).await;
     let canvas: HtmlCanvasElement = find(&host, "canvas#topology");
     let rect = canvas.get_bounding_client_rect();
     let c = layout(&host, &model).center(NodeId::Db(0)).expect("db1 laid out");
@@ -203,7 +129,7 @@ async fn a_node_clicked_on_the_canvas_is_picked_for_action() {
 
 #[wasm_bindgen_test]
 async fn a_backup_server_is_drawn_as_standby() {
-    let (host, model) = mount(three_server()).await;
+    let (host, model) = mount_scenario(three_server()).await;
     pause(&model);
     sleep(150).await;
     let box2 = layout(&host, &model).rect(NodeId::Web(1)).expect("web2 laid out");
@@ -236,7 +162,7 @@ async fn a_backup_server_is_drawn_as_standby() {
 async fn killing_the_primary_without_failover_makes_writes_fail() {
     let mut s = three_server();
     s.traffic.write_ratio = 0.5;
-    let (host, model) = mount(s).await;
+    let (host, model) = mount_scenario(s).await;
     assert_eq!(model.borrow().sim.scenario().db.failover, Failover::None);
     act_on(&host, "db1", "Stop").await;
     choose(&host, "select[name=speed]", "5");
@@ -252,7 +178,7 @@ async fn killing_the_primary_without_failover_makes_writes_fail() {
 
 #[wasm_bindgen_test]
 async fn killing_the_primary_with_failover_promotes_the_replica_and_redraws_the_roles() {
-    let (host, model) = mount(three_server()).await;
+    let (host, model) = mount_scenario(three_server()).await;
     choose(&host, "select[name=failover]", "auto");
     assert_eq!(model.borrow().sim.scenario().db.failover, Failover::Auto);
     pause(&model);
@@ -274,7 +200,7 @@ async fn killing_the_primary_with_failover_promotes_the_replica_and_redraws_the_
 
 #[wasm_bindgen_test]
 async fn the_balancer_pair_switch_restarts_with_vrrp_and_fails_over() {
-    let (host, model) = mount(three_server()).await;
+    let (host, model) = mount_scenario(three_server()).await;
     choose(&host, "select[name=balancers]", "vrrp");
     assert_eq!(model.borrow().sim.view(0).lbs.len(), 2, "the restart built a pair");
     wait_until("lb1 holds the floating IP", || model.borrow().sim.vip_owner() == Some(0)).await;
@@ -294,9 +220,9 @@ async fn the_balancer_pair_switch_restarts_with_vrrp_and_fails_over() {
 
 #[wasm_bindgen_test]
 async fn the_spof_panel_lists_the_balancer_and_the_primary() {
-    let (host, _model) = mount(three_server()).await;
+    let (host, _model) = mount_scenario(three_server()).await;
     find::<HtmlElement>(&host, "button[name=spof]").click();
-    wait_for("the analysis reports", 20, || host.query_selector(".spof-summary").ok().flatten().is_some()).await;
+    wait_for("the analysis reports", 20, || present(&host, ".spof-summary")).await;
     let summary = find::<Element>(&host, ".spof-summary").text_content().unwrap_or_default();
     assert!(summary.contains("lb1") && summary.contains("db1"), "{summary}");
     let rows = host.query_selector_all(".spof tbody tr").expect("valid selector").length();
@@ -305,7 +231,7 @@ async fn the_spof_panel_lists_the_balancer_and_the_primary() {
 
 #[wasm_bindgen_test]
 async fn failure_rates_and_database_settings_reach_the_model() {
-    let (host, model) = mount(three_server()).await;
+    let (host, model) = mount_scenario(three_server()).await;
     let mtbf: HtmlInputElement = find(&host, "input[name=mtbf-web]");
     mtbf.set_value("120");
     fire(&mtbf, "change");

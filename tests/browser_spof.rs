@@ -2,94 +2,18 @@
 //! animating and shows its progress (headless Chromium).
 //!
 //! Each test mounts its own copy of the page with `infrasim::ui::mount_scenario` and works the
-//! panel's buttons like a user. The helpers are copied from `browser_failures.rs`.
+//! panel's buttons like a user, with the helpers of `browser_support`.
 //!
 //! Run with `cargo test --target wasm32-unknown-unknown --test browser_spof`.
 #![cfg(target_arch = "wasm32")]
 
-use infrasim::scenario::{preset, Scenario};
-use infrasim::sim::Driver;
-use std::cell::RefCell;
-use std::rc::Rc;
-use wasm_bindgen::JsCast;
+mod browser_support;
+
+use browser_support::*;
 use wasm_bindgen_test::*;
-use web_sys::{Element, Event, EventInit, HtmlElement, HtmlSelectElement};
+use web_sys::{Element, HtmlElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-type Model = Rc<RefCell<Driver>>;
-
-fn document() -> web_sys::Document {
-    web_sys::window().expect("a window").document().expect("a document")
-}
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let window = web_sys::window().expect("a window");
-        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("setTimeout");
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.expect("the timeout resolves");
-}
-
-/// A fresh page with `scenario`, its canvas sized like a desktop's, once it runs.
-async fn mount(scenario: Scenario) -> (Element, Model) {
-    let doc = document();
-    let host = doc.create_element("div").expect("create div");
-    doc.body().expect("a body").append_child(&host).expect("append host");
-    let model = infrasim::ui::mount_scenario(host.clone(), scenario);
-    for _ in 0..100 {
-        sleep(50).await;
-        if host.query_selector(".canvas-wrap").ok().flatten().is_some() {
-            break;
-        }
-    }
-    let wrap: HtmlElement = find(&host, ".canvas-wrap");
-    wrap.style().set_property("width", "960px").expect("set width");
-    wrap.style().set_property("height", "480px").expect("set height");
-    wait_for("the model starts running", 5, || model.borrow().sim.now() > 0).await;
-    (host, model)
-}
-
-fn three_server() -> Scenario {
-    preset("three-server").expect("preset")
-}
-
-fn find<T: JsCast>(root: &Element, selector: &str) -> T {
-    root.query_selector(selector)
-        .expect("valid selector")
-        .unwrap_or_else(|| panic!("no element matches {selector}"))
-        .dyn_into::<T>()
-        .unwrap_or_else(|_| panic!("{selector} is not the expected element type"))
-}
-
-fn present(root: &Element, selector: &str) -> bool {
-    root.query_selector(selector).ok().flatten().is_some()
-}
-
-/// Poll for up to `seconds`.
-async fn wait_for(what: &str, seconds: u32, mut done: impl FnMut() -> bool) {
-    for _ in 0..seconds * 20 {
-        if done() {
-            return;
-        }
-        sleep(50).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
-fn fire(target: &Element, kind: &str) {
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    let event = Event::new_with_event_init_dict(kind, &init).expect("create event");
-    target.dispatch_event(&event).expect("dispatch event");
-}
-
-fn choose(host: &Element, select: &str, value: &str) {
-    let s: HtmlSelectElement = find(host, select);
-    s.set_value(value);
-    assert_eq!(s.value(), value, "{select} offers {value}");
-    fire(&s, "change");
-}
 
 fn spof_button(host: &Element) -> HtmlElement {
     find(host, "button[name=spof]")
@@ -111,7 +35,7 @@ fn result_rows(host: &Element) -> u32 {
 
 #[wasm_bindgen_test]
 async fn the_analysis_shows_its_progress_while_the_page_keeps_running_then_the_course_designs_spofs() {
-    let (host, model) = mount(three_server()).await;
+    let (host, model) = mount_scenario(three_server()).await;
     spof_button(&host).focus().expect("focus the button");
     spof_button(&host).click();
     // Poll often: the three-server design takes 16 measurements of about ten milliseconds each.
@@ -171,7 +95,7 @@ async fn the_analysis_shows_its_progress_while_the_page_keeps_running_then_the_c
 
 #[wasm_bindgen_test]
 async fn cancel_stops_the_analysis() {
-    let (host, _model) = mount(three_server()).await;
+    let (host, _model) = mount_scenario(three_server()).await;
     spof_button(&host).click();
     wait_for("the progress line", 5, || progress(&host).is_some()).await;
     find::<HtmlElement>(&host, "button[name=spof-cancel]").click();
@@ -185,7 +109,7 @@ async fn cancel_stops_the_analysis() {
 
 #[wasm_bindgen_test]
 async fn a_design_change_during_the_analysis_drops_its_result() {
-    let (host, _model) = mount(three_server()).await;
+    let (host, _model) = mount_scenario(three_server()).await;
     spof_button(&host).click();
     wait_for("the progress line", 5, || progress(&host).is_some()).await;
     // Restart with a balancer pair: the running analysis is for a design that is gone.

@@ -7,83 +7,18 @@
 //! Run with `cargo test --target wasm32-unknown-unknown --test browser_ui`.
 #![cfg(target_arch = "wasm32")]
 
+mod browser_support;
+
+use browser_support::*;
 use infrasim::render::layout::Layout;
 use infrasim::render::theme::BACKGROUND_RGB;
 use infrasim::scenario::Algorithm;
-use infrasim::sim::{Driver, NodeId};
-use std::cell::RefCell;
-use std::rc::Rc;
+use infrasim::sim::NodeId;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{
-    CanvasRenderingContext2d, Element, Event, EventInit, HtmlCanvasElement, HtmlElement, HtmlInputElement,
-    HtmlSelectElement, KeyboardEvent, KeyboardEventInit,
-};
+use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement, HtmlElement, HtmlInputElement, HtmlSelectElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-type Model = Rc<RefCell<Driver>>;
-
-fn document() -> web_sys::Document {
-    web_sys::window().expect("a window").document().expect("a document")
-}
-
-/// A fresh page in its own container, sized like a desktop canvas, once it has drawn frames.
-async fn mount() -> (Element, Model) {
-    let doc = document();
-    let host = doc.create_element("div").expect("create div");
-    doc.body().expect("a body").append_child(&host).expect("append host");
-    let model = infrasim::ui::mount(host.clone());
-    for _ in 0..100 {
-        sleep(50).await;
-        if host.query_selector(".canvas-wrap").ok().flatten().is_some() {
-            break;
-        }
-    }
-    // The test page has no stylesheet: give the canvas's box the size the page's CSS would.
-    let wrap: HtmlElement = find(&host, ".canvas-wrap");
-    wrap.style().set_property("width", "960px").expect("set width");
-    wrap.style().set_property("height", "480px").expect("set height");
-    wait_until("the model starts running", || model.borrow().sim.now() > 0).await;
-    (host, model)
-}
-
-/// Yield to the browser for `ms` milliseconds (a `setTimeout` promise: gloo's timer futures need
-/// a gloo feature this crate does not enable).
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let window = web_sys::window().expect("a window");
-        window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("setTimeout");
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.expect("the timeout resolves");
-}
-
-fn find<T: JsCast>(root: &Element, selector: &str) -> T {
-    root.query_selector(selector)
-        .expect("valid selector")
-        .unwrap_or_else(|| panic!("no element matches {selector}"))
-        .dyn_into::<T>()
-        .unwrap_or_else(|_| panic!("{selector} is not the expected element type"))
-}
-
-/// Poll for up to ~5 s.
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if done() {
-            return;
-        }
-        sleep(50).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
-/// Fire an event the way a user's input would (bubbling, like the browser's own).
-fn fire(target: &Element, kind: &str) {
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    let event = Event::new_with_event_init_dict(kind, &init).expect("create event");
-    target.dispatch_event(&event).expect("dispatch event");
-}
 
 fn now_us(model: &Model) -> u64 {
     model.borrow().sim.now()
@@ -98,7 +33,7 @@ async fn the_page_mounts_with_its_controls_and_canvas() {
     let (host, _model) = mount().await;
     let canvas: HtmlCanvasElement = find(&host, "canvas#topology");
     assert!(canvas.width() > 0 && canvas.height() > 0);
-    assert!(host.query_selector("h1").ok().flatten().is_some(), "a heading");
+    assert!(present(&host, "h1"), "a heading");
     for name in ["rate", "writes", "servers"] {
         let _: HtmlInputElement = find(&host, &format!("input[name={name}]"));
     }
@@ -188,10 +123,7 @@ async fn the_algorithm_selector_switches_the_running_model() {
     select.set_value("random");
     fire(&select, "change");
     assert_eq!(model.borrow().sim.scenario().balancer.algorithm, Algorithm::Random);
-    wait_until("the draws input appears", || {
-        host.query_selector("input[type=number][max='8']").ok().flatten().is_some()
-    })
-    .await;
+    wait_until("the draws input appears", || present(&host, "input[type=number][max='8']")).await;
     let draws: HtmlInputElement = find(&host, "input[type=number][max='8']");
     draws.set_value("3");
     fire(&draws, "change");
@@ -199,7 +131,7 @@ async fn the_algorithm_selector_switches_the_running_model() {
     draws.set_value("99");
     fire(&draws, "change");
     assert_eq!(model.borrow().sim.scenario().balancer.random_draws, 3, "99 draws refused");
-    wait_until("the refusal is shown", || host.query_selector("[role=alert]").ok().flatten().is_some()).await;
+    wait_until("the refusal is shown", || present(&host, "[role=alert]")).await;
 }
 
 #[wasm_bindgen_test]
@@ -222,31 +154,20 @@ async fn weights_and_server_count_reach_the_model() {
     assert_eq!(model.borrow().sim.scenario().web.servers[0].weight, 7, "text refused");
 }
 
-/// Press Space with `target` focused (the event starts there and bubbles to the document).
-fn press_space(target: &Element) {
-    let init = KeyboardEventInit::new();
-    init.set_key(" ");
-    init.set_code("Space");
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("keyboard event");
-    target.dispatch_event(&event).expect("dispatch keydown");
-}
-
 #[wasm_bindgen_test]
 async fn space_plays_and_pauses_except_while_typing() {
     let (host, model) = mount().await;
     let body: Element = document().body().expect("a body").into();
     let was_paused = model.borrow().paused();
-    press_space(&body);
+    press(&body, " ");
     assert_ne!(model.borrow().paused(), was_paused, "Space toggles");
-    press_space(&body);
+    press(&body, " ");
     assert_eq!(model.borrow().paused(), was_paused, "Space toggles back");
     let weight: HtmlInputElement = find(&host, ".servers tbody tr td.weight input");
-    press_space(&weight);
+    press(&weight, " ");
     assert_eq!(model.borrow().paused(), was_paused, "Space typed in a field is left alone");
     let button: HtmlElement = find(&host, "button.play");
-    press_space(&button);
+    press(&button, " ");
     assert_eq!(model.borrow().paused(), was_paused, "Space on a button is the button's own");
 }
 
