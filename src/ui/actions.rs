@@ -241,16 +241,7 @@ pub fn redundancy(props: &Panel) -> Html {
         (true, PairMode::Vrrp) => "vrrp",
         (true, PairMode::Dns) => "dns",
     };
-    let toggle = |make: fn(bool) -> CommandKind| {
-        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
-        Callback::from(move |e: Event| {
-            let on = super::controls::event_checked(&e);
-            on_result.emit(match on {
-                Some(on) => shared.send(make(on)),
-                None => Err("could not read the switch".into()),
-            });
-        })
-    };
+    let toggle = |make: fn(bool) -> CommandKind| super::controls::switch_command(&props.shared, &props.on_result, make);
     let on_retries = {
         let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
         Callback::from(move |text: String| {

@@ -1,7 +1,7 @@
 //! The knobs. Every change is a command to the running model (`Driver::command`); a refused
 //! value comes back as an error message for the page, never a panic.
 
-use super::Panel;
+use super::{Panel, Shared};
 use crate::render::format;
 use crate::scenario::Algorithm;
 use crate::sim::CommandKind;
@@ -21,6 +21,21 @@ pub fn event_value(e: &Event) -> Option<String> {
 /// Whether the checkbox an event came from is now checked.
 pub fn event_checked(e: &Event) -> Option<bool> {
     e.target()?.dyn_ref::<HtmlInputElement>().map(|i| i.checked())
+}
+
+/// A switch (checkbox) that sends `make(checked)` to the model and tells `on_result` how it went.
+pub fn switch_command(
+    shared: &Shared,
+    on_result: &Callback<Result<(), String>>,
+    make: impl Fn(bool) -> CommandKind + 'static,
+) -> Callback<Event> {
+    let (shared, on_result) = (shared.clone(), on_result.clone());
+    Callback::from(move |e: Event| {
+        on_result.emit(match event_checked(&e) {
+            Some(on) => shared.send(make(on)),
+            None => Err("could not read the switch".into()),
+        });
+    })
 }
 
 /// The text a number field shows and its handlers: the user's draft while typing (so the
@@ -308,29 +323,11 @@ pub struct SeedFieldProps {
 /// The random seed: the same seed and settings replay the same run. Changing it restarts.
 #[component(SeedField)]
 pub fn seed_field(props: &SeedFieldProps) -> Html {
-    let draft = use_state(|| None::<String>);
-    let oninput = {
-        let draft = draft.clone();
-        Callback::from(move |e: InputEvent| {
-            if let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
-                draft.set(Some(input.value()));
-            }
-        })
-    };
-    let onchange = {
-        let (draft, on_commit) = (draft.clone(), props.on_commit.clone());
-        Callback::from(move |e: Event| {
-            if let Some(text) = event_value(&e) {
-                on_commit.emit(text);
-            }
-            draft.set(None);
-        })
-    };
-    let value = (*draft).clone().unwrap_or_else(|| props.seed.to_string());
+    let (value, oninput, onchange, onblur) = use_draft(props.seed.to_string(), props.on_commit.clone());
     html! {
         <label class="inline seed" title="The same seed and settings replay the same run; changing it restarts">
             <span>{ "Seed" }</span>
-            <input type="text" inputmode="numeric" name="seed" autocomplete="off" spellcheck="false" size="6" {value} {oninput} {onchange} />
+            <input type="text" inputmode="numeric" name="seed" autocomplete="off" spellcheck="false" size="6" {value} {oninput} {onchange} {onblur} />
         </label>
     }
 }

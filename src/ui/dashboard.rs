@@ -140,16 +140,8 @@ fn charts(s: &Snapshot) -> Html {
 pub fn dashboard(props: &Panel) -> Html {
     let s = &props.snap;
     let w = &s.watch;
-    let on_monitoring = {
-        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
-        Callback::from(move |e: Event| {
-            let on = super::controls::event_checked(&e);
-            on_result.emit(match on {
-                Some(on) => shared.send(CommandKind::SetMonitoring { on }),
-                None => Err("could not read the switch".into()),
-            });
-        })
-    };
+    let on_monitoring =
+        super::controls::switch_command(&props.shared, &props.on_result, |on| CommandKind::SetMonitoring { on });
     let health = design_nodes(s).into_iter().map(|id| {
         let (word, class) = if !w.monitoring {
             ("unknown", "unknown")

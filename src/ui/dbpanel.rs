@@ -1,7 +1,7 @@
 //! The database tier's knobs and results (issue 5): replication mode, replicas, apply rate,
 //! read routing, failover and fencing; acknowledged, lost and stale operations.
 
-use super::controls::{event_value, parse_decimal, DecimalField};
+use super::controls::{event_value, parse_decimal, switch_command, DecimalField};
 use super::{Panel, Shared};
 use crate::render::format;
 use crate::scenario::{Failover, ReadFrom, Replication};
@@ -42,16 +42,7 @@ pub fn db_panel(props: &Panel) -> Html {
     let on_failover = select_command(&props.shared, &props.on_result, |t| {
         Failover::parse(t).map(|mode| CommandKind::SetFailover { mode })
     });
-    let on_fencing = {
-        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
-        Callback::from(move |e: Event| {
-            let on = super::controls::event_checked(&e);
-            on_result.emit(match on {
-                Some(on) => shared.send(CommandKind::SetFencing { on }),
-                None => Err("could not read the switch".into()),
-            });
-        })
-    };
+    let on_fencing = switch_command(&props.shared, &props.on_result, |on| CommandKind::SetFencing { on });
     let on_apply = {
         let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
         Callback::from(move |text: String| {

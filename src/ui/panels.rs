@@ -62,16 +62,9 @@ pub fn server_table(props: &Panel) -> Html {
     let snap = &props.snap;
     let monitoring = snap.watch.monitoring;
     let rows = props.snap.servers.iter().enumerate().map(|(i, w)| {
-        let on_backup = {
-            let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
-            Callback::from(move |e: Event| {
-                let on = super::controls::event_checked(&e);
-                on_result.emit(match on {
-                    Some(backup) => shared.send(CommandKind::SetBackup { server: i as u16, backup }),
-                    None => Err("could not read the switch".into()),
-                });
-            })
-        };
+        let on_backup = super::controls::switch_command(&props.shared, &props.on_result, move |backup| {
+            CommandKind::SetBackup { server: i as u16, backup }
+        });
         // Without monitoring nobody knows whether a server is up: the table says so.
         let tag = if monitoring {
             format::web_tag(w)

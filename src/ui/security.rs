@@ -8,16 +8,7 @@ use yew::prelude::*;
 
 pub fn security_panel(props: &Panel) -> Html {
     let w = &props.snap.watch;
-    let switch = |make: fn(bool) -> CommandKind| {
-        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
-        Callback::from(move |e: Event| {
-            let on = super::controls::event_checked(&e);
-            on_result.emit(match on {
-                Some(on) => shared.send(make(on)),
-                None => Err("could not read the switch".into()),
-            });
-        })
-    };
+    let switch = |make: fn(bool) -> CommandKind| super::controls::switch_command(&props.shared, &props.on_result, make);
     let sniffed = match &w.sniffer {
         None => html! { <p class="sniffer empty">{ "Nothing has crossed the link yet." }</p> },
         Some(line) => html! {
