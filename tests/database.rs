@@ -4,22 +4,13 @@
 //! settings, stale reads happen only on replicas.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::{at, sim, when};
 use infrasim::scenario::{preset, Failover, ReadFrom, Replication, Scenario, WebServer};
-use infrasim::sim::time::{from_s, to_s, SimTime};
-use infrasim::sim::trace::{NodeEvent, Subject};
-use infrasim::sim::{Command, CommandKind, DbRole, NodeId, Report, Sim, TraceConfig};
-
-fn sim(s: Scenario) -> Sim {
-    Sim::new(s, TraceConfig { enabled: false, capacity: 1 })
-}
-
-fn at(sim: &mut Sim, t_s: f64, what: CommandKind) {
-    sim.apply(Command { at_us: from_s(t_s), what }).unwrap();
-}
-
-fn when(sim: &Sim, node: NodeId, event: NodeEvent) -> Vec<SimTime> {
-    sim.timeline.iter().filter(|e| e.subject == Subject::Node(node) && e.event == event).map(|e| e.at).collect()
-}
+use infrasim::sim::time::{from_s, to_s};
+use infrasim::sim::trace::NodeEvent;
+use infrasim::sim::{Command, CommandKind, DbRole, NodeId, Report, Sim};
 
 /// Enough web capacity that the database is what the test is about.
 fn db_lab(seed: u64, rate: f64, write_ratio: f64) -> Scenario {

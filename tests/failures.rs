@@ -4,24 +4,13 @@
 
 mod common;
 
+use common::{at, sim, when};
 use infrasim::scenario::{preset, Algorithm, PairMode, Scenario};
 use infrasim::sim::command::NodeClass;
 use infrasim::sim::node::Link;
 use infrasim::sim::time::{from_s, to_s, SimTime};
-use infrasim::sim::trace::{NodeEvent, Subject};
-use infrasim::sim::{Command, CommandKind, NodeId, Report, Sim, TraceConfig};
-
-fn sim(s: Scenario) -> Sim {
-    Sim::new(s, TraceConfig { enabled: false, capacity: 1 })
-}
-
-fn at(sim: &mut Sim, t_s: f64, what: CommandKind) {
-    sim.apply(Command { at_us: from_s(t_s), what }).unwrap();
-}
-
-fn when(sim: &Sim, node: NodeId, event: NodeEvent) -> Vec<SimTime> {
-    sim.timeline.iter().filter(|e| e.subject == Subject::Node(node) && e.event == event).map(|e| e.at).collect()
-}
+use infrasim::sim::trace::NodeEvent;
+use infrasim::sim::{CommandKind, NodeId, Report, Sim, TraceConfig};
 
 fn three_server(seed: u64) -> Scenario {
     let mut s = preset("three-server").unwrap();

@@ -2,8 +2,9 @@
 #![allow(dead_code)]
 
 use infrasim::scenario::{preset, Algorithm, Scenario, WebServer};
-use infrasim::sim::time::from_s;
-use infrasim::sim::{Report, Sim, TraceConfig};
+use infrasim::sim::time::{from_s, SimTime};
+use infrasim::sim::trace::{NodeEvent, Subject};
+use infrasim::sim::{Command, CommandKind, NodeId, Report, Sim, TraceConfig};
 
 /// The queue-lab preset reshaped: `servers` identical servers with one worker each and
 /// exponential service of `service_ms`, Poisson arrivals at `rate_per_s`, no network delay,
@@ -47,4 +48,19 @@ pub fn assert_close(label: &str, measured: f64, expected: f64, tolerance: f64) {
         err * 100.0,
         tolerance * 100.0
     );
+}
+
+/// A model with the trace off (the tests read metrics and the timeline).
+pub fn sim(s: Scenario) -> Sim {
+    Sim::new(s, TraceConfig { enabled: false, capacity: 1 })
+}
+
+/// Schedule `what` at `t_s` seconds; the tests only give valid commands.
+pub fn at(sim: &mut Sim, t_s: f64, what: CommandKind) {
+    sim.apply(Command { at_us: from_s(t_s), what }).unwrap();
+}
+
+/// When `node` went through `event`, from the timeline.
+pub fn when(sim: &Sim, node: NodeId, event: NodeEvent) -> Vec<SimTime> {
+    sim.timeline.iter().filter(|e| e.subject == Subject::Node(node) && e.event == event).map(|e| e.at).collect()
 }
