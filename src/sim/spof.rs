@@ -93,15 +93,7 @@ const BASELINE_TARGET: &str = "none";
 impl SpofAnalysis {
     /// Plan the measurements (cheap: nothing is simulated yet).
     pub fn new(scenario: &Scenario) -> Self {
-        let mut base = scenario.clone();
-        base.failures = Default::default();
-        base.warmup_s = 0.0;
-        let probe = Sim::new(base.clone(), TraceConfig { enabled: false, capacity: 1 });
-        let mut nodes = vec![NodeId::Dns];
-        for class in [NodeClass::Lb, NodeClass::Web, NodeClass::Db] {
-            nodes.extend(probe.nodes_of(class));
-        }
-        let links = design_links(&probe, &base);
+        let (base, nodes, links) = plan(scenario);
         SpofAnalysis {
             scenario: scenario.clone(),
             base,
@@ -160,49 +152,74 @@ impl SpofAnalysis {
         while self.step() {}
         // Always measured by now (the first step); measured here rather than panicking if not.
         let baseline = self.baseline.unwrap_or_else(|| measure(&self.base, None, BASELINE_TARGET));
-        let spofs: Vec<String> = self
-            .node_entries
-            .iter()
-            .chain(&self.link_entries)
-            .filter(|e| matches!(e.effect, Effect::SiteDown | Effect::WritesBlocked))
-            .map(|e| e.target.clone())
-            .collect();
-        let rate_of = |node: NodeId| -> FailureRate {
-            let f = &self.scenario.failures;
-            match NodeClass::of(node) {
-                Some(NodeClass::Lb) => f.lb.clone(),
-                Some(NodeClass::Web) => f.web.clone(),
-                Some(NodeClass::Db) => f.db.clone(),
-                Some(NodeClass::Dns) => f.dns.clone(),
-                None => FailureRate { mtbf_s: 0.0, mttr_s: 1.0 },
-            }
+        assemble(&self.scenario, &self.nodes, baseline, self.node_entries, self.link_entries)
+    }
+}
+
+/// What every measurement runs (no random failures, no warm-up), and the nodes and links to fail.
+fn plan(scenario: &Scenario) -> (Scenario, Vec<NodeId>, Vec<Link>) {
+    let mut base = scenario.clone();
+    base.failures = Default::default();
+    base.warmup_s = 0.0;
+    let probe = Sim::new(base.clone(), TraceConfig { enabled: false, capacity: 1 });
+    let mut nodes = vec![NodeId::Dns];
+    for class in [NodeClass::Lb, NodeClass::Web, NodeClass::Db] {
+        nodes.extend(probe.nodes_of(class));
+    }
+    let links = design_links(&probe, &base);
+    (base, nodes, links)
+}
+
+/// The report from the classified measurements: the single points of failure and the
+/// availability the scenario's failure rates give (`node_entries` in the order of `nodes`).
+fn assemble(
+    scenario: &Scenario,
+    nodes: &[NodeId],
+    baseline: SpofEntry,
+    node_entries: Vec<SpofEntry>,
+    link_entries: Vec<SpofEntry>,
+) -> SpofReport {
+    let spofs: Vec<String> = node_entries
+        .iter()
+        .chain(&link_entries)
+        .filter(|e| matches!(e.effect, Effect::SiteDown | Effect::WritesBlocked))
+        .map(|e| e.target.clone())
+        .collect();
+    let f = &scenario.failures;
+    let never = FailureRate { mtbf_s: 0.0, mttr_s: 1.0 };
+    let rate_of = |node: NodeId| -> &FailureRate {
+        match NodeClass::of(node) {
+            Some(NodeClass::Lb) => &f.lb,
+            Some(NodeClass::Web) => &f.web,
+            Some(NodeClass::Db) => &f.db,
+            Some(NodeClass::Dns) => &f.dns,
+            None => &never,
+        }
+    };
+    let mut availability = 1.0;
+    for (entry, &node) in node_entries.iter().zip(nodes) {
+        let rate = rate_of(node);
+        if rate.mtbf_s <= 0.0 {
+            continue;
+        }
+        let unavailable = rate.mttr_s / (rate.mtbf_s + rate.mttr_s);
+        let weight = match entry.effect {
+            Effect::SiteDown => 1.0,
+            Effect::WritesBlocked => scenario.traffic.write_ratio,
+            Effect::Degraded | Effect::None => 0.0,
         };
-        let mut availability = 1.0;
-        for (entry, &node) in self.node_entries.iter().zip(&self.nodes) {
-            let rate = rate_of(node);
-            if rate.mtbf_s <= 0.0 {
-                continue;
-            }
-            let unavailable = rate.mttr_s / (rate.mtbf_s + rate.mttr_s);
-            let weight = match entry.effect {
-                Effect::SiteDown => 1.0,
-                Effect::WritesBlocked => self.scenario.traffic.write_ratio,
-                Effect::Degraded | Effect::None => 0.0,
-            };
-            availability *= 1.0 - weight * unavailable;
-        }
-        let f = &self.scenario.failures;
-        SpofReport {
-            fail_at_s: FAIL_AT_S,
-            settle_s: SETTLE_S,
-            window_s: WINDOW_S,
-            baseline,
-            nodes: self.node_entries,
-            links: self.link_entries,
-            single_points_of_failure: spofs,
-            availability_estimate: availability,
-            failure_rates_set: [&f.lb, &f.web, &f.db, &f.dns].iter().any(|r| r.mtbf_s > 0.0),
-        }
+        availability *= 1.0 - weight * unavailable;
+    }
+    SpofReport {
+        fail_at_s: FAIL_AT_S,
+        settle_s: SETTLE_S,
+        window_s: WINDOW_S,
+        baseline,
+        nodes: node_entries,
+        links: link_entries,
+        single_points_of_failure: spofs,
+        availability_estimate: availability,
+        failure_rates_set: [&f.lb, &f.web, &f.db, &f.dns].iter().any(|r| r.mtbf_s > 0.0),
     }
 }
 
@@ -312,15 +329,7 @@ mod tests {
     /// The analysis as it was before it could be stepped: every run in one loop. Kept as the
     /// reference the stepped form must match exactly.
     fn analyse_in_one_go(scenario: &Scenario) -> SpofReport {
-        let mut base = scenario.clone();
-        base.failures = Default::default();
-        base.warmup_s = 0.0;
-        let probe = Sim::new(base.clone(), TraceConfig { enabled: false, capacity: 1 });
-        let mut nodes = vec![NodeId::Dns];
-        for class in [NodeClass::Lb, NodeClass::Web, NodeClass::Db] {
-            nodes.extend(probe.nodes_of(class));
-        }
-        let links = design_links(&probe, &base);
+        let (base, nodes, links) = plan(scenario);
         let baseline = measure(&base, None, "none");
         let node_entries: Vec<SpofEntry> = nodes
             .iter()
@@ -330,43 +339,7 @@ mod tests {
             .iter()
             .map(|&l| classify(measure(&base, Some(CommandKind::Cut { link: l }), &l.to_string()), &baseline))
             .collect();
-        let spofs: Vec<String> = node_entries
-            .iter()
-            .chain(&link_entries)
-            .filter(|e| matches!(e.effect, Effect::SiteDown | Effect::WritesBlocked))
-            .map(|e| e.target.clone())
-            .collect();
-        let f = &scenario.failures;
-        let mut availability = 1.0;
-        for (entry, &node) in node_entries.iter().zip(&nodes) {
-            let rate = match NodeClass::of(node) {
-                Some(NodeClass::Lb) => f.lb.clone(),
-                Some(NodeClass::Web) => f.web.clone(),
-                Some(NodeClass::Db) => f.db.clone(),
-                Some(NodeClass::Dns) => f.dns.clone(),
-                None => FailureRate { mtbf_s: 0.0, mttr_s: 1.0 },
-            };
-            if rate.mtbf_s <= 0.0 {
-                continue;
-            }
-            let weight = match entry.effect {
-                Effect::SiteDown => 1.0,
-                Effect::WritesBlocked => scenario.traffic.write_ratio,
-                Effect::Degraded | Effect::None => 0.0,
-            };
-            availability *= 1.0 - weight * rate.mttr_s / (rate.mtbf_s + rate.mttr_s);
-        }
-        SpofReport {
-            fail_at_s: FAIL_AT_S,
-            settle_s: SETTLE_S,
-            window_s: WINDOW_S,
-            baseline,
-            nodes: node_entries,
-            links: link_entries,
-            single_points_of_failure: spofs,
-            availability_estimate: availability,
-            failure_rates_set: [&f.lb, &f.web, &f.db, &f.dns].iter().any(|r| r.mtbf_s > 0.0),
-        }
+        assemble(scenario, &nodes, baseline, node_entries, link_entries)
     }
 
     /// Step by hand, checking the progress the page shows along the way.
