@@ -239,6 +239,11 @@ async fn lesson_says_when_another_design_is_running() {
     })
     .await;
     assert!(note(&host).is_none(), "the course design runs: no note");
+    // A design with the same nodes and other settings reads true as it is: no note either.
+    course::load_query(&model, "?preset=secured-monitored&step=7").expect("a lesson link");
+    wait_until("secured-monitored runs", || model.borrow().sim.scenario().security.https).await;
+    sleep(400).await; // a few of the lesson's 100 ms refreshes
+    assert!(note(&host).is_none(), "secured-monitored has the course design's nodes: no note");
     course::load_query(&model, "?preset=high-availability&step=7").expect("a lesson link");
     wait_until("the note appears", || note(&host).is_some()).await;
     let text = note(&host).unwrap().text_content().unwrap_or_default();

@@ -15,6 +15,21 @@ fn every_preset_validates_and_round_trips() {
     }
 }
 
+/// The lesson's texts name nodes: designs that differ only in settings have the same nodes.
+#[test]
+fn same_nodes_compares_the_nodes_not_the_settings() {
+    let course = preset("three-server").unwrap();
+    for same in ["three-server-leastconn", "secured-monitored"] {
+        assert!(course.same_nodes(&preset(same).unwrap()), "{same}");
+    }
+    for other in ["high-availability", "single-server", "queue-lab"] {
+        assert!(!course.same_nodes(&preset(other).unwrap()), "{other}");
+    }
+    let mut three_web = course.clone();
+    three_web.web.servers.push(three_web.web.servers[0].clone());
+    assert!(!course.same_nodes(&three_web));
+}
+
 #[test]
 fn a_partial_file_takes_defaults() {
     let s = Scenario::from_json(r#"{"traffic":{"write_ratio":0.5}}"#).unwrap();

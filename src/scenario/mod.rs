@@ -588,6 +588,15 @@ impl Checker {
 
 impl Scenario {
     /// Every problem in the scenario, each with its field path; empty when it can run.
+    /// Whether `other` has the same nodes with the same names (balancers, web servers, database
+    /// nodes), whatever their settings: text about lb1, web2 or db2 then reads true for both.
+    pub fn same_nodes(&self, other: &Scenario) -> bool {
+        let db_nodes = |s: &Scenario| if s.db.enabled { 1 + s.db.replicas } else { 0 };
+        self.balancer.pair == other.balancer.pair
+            && self.web.servers.len() == other.web.servers.len()
+            && db_nodes(self) == db_nodes(other)
+    }
+
     pub fn validate(&self) -> Vec<Problem> {
         let mut c = Checker { problems: Vec::new() };
         if self.version > SCENARIO_VERSION {

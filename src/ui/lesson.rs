@@ -282,11 +282,16 @@ pub fn lesson(props: &CourseProps) -> Html {
             </section>
         };
     }
-    // The text names nodes and settings of one design: say so when another one is running.
+    // The text names the nodes of one design: say so when a design with other nodes is running
+    // (one that differs only in settings, like secured-monitored, reads true as it is).
     let running = state.preset.borrow().clone();
+    let other_nodes = match (props.shared.driver.try_borrow(), preset(step.design)) {
+        (Ok(d), Some(wanted)) => !d.sim.scenario().same_nodes(&wanted),
+        _ => false,
+    };
     let loads_its_design =
         step.actions.iter().any(|a| a.acts.iter().any(|act| matches!(act, Preset(p) if *p == step.design)));
-    let design_note = (running != step.design).then(|| {
+    let design_note = other_nodes.then(|| {
         let load = (!loads_its_design).then(|| {
             let (driver, error, design) = (props.shared.driver.clone(), error.clone(), step.design);
             let onclick = Callback::from(move |_: MouseEvent| error.set(perform(&driver, &[Preset(design)]).err()));
