@@ -112,10 +112,12 @@ fn load_preset(name: &str) -> Result<Scenario, String> {
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(e) if e.use_stderr() => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return 2;
         }
+        // --help and --version: their output can meet a closed or full stdout too.
+        Err(e) => return output::exit_code(e.print().map(|()| 0)),
     };
     run_with_stdout(|out| match cli.command {
         Cmd::Presets => presets(out),

@@ -78,6 +78,8 @@ const PRINTING: &[&[&str]] = &[
     &["spof", "--set", "traffic.arrival_rate_per_s=20"],
     &["bench", "--requests", "1000"],
     &["soak", "--hours", "0.01"],
+    &["--help"],
+    &["run", "--help"],
 ];
 
 #[test]
