@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use infrasim::scenario::{self, apply_setting, preset, preset_names, setting_docs, Scenario, PRESETS};
 use infrasim::sim::node::Link;
 use infrasim::sim::time::from_s;
+use infrasim::sim::SimTime;
 use infrasim::sim::{Command, CommandKind, NodeId, Report, Sim, TraceConfig};
 
 #[derive(Parser)]
@@ -35,6 +36,9 @@ struct ScenarioArgs {
 #[derive(Subcommand)]
 enum Cmd {
     /// Run a scenario and print its metrics.
+    ///
+    /// Refused (exit 2) when it would simulate more than 500000000 requests and checks
+    /// (about rate × duration). Runs longer than 2 s report progress on stderr.
     Run {
         #[command(flatten)]
         scenario: ScenarioArgs,
@@ -53,6 +57,9 @@ enum Cmd {
         trace: bool,
     },
     /// Fail each node and link in turn and report what it does to the site, as JSON.
+    ///
+    /// Refused (exit 2) when it would simulate more than 500000000 requests and checks (about
+    /// rate × 80 s × the number of measurements). Progress on stderr after 2 s.
     Spof {
         #[command(flatten)]
         scenario: ScenarioArgs,
@@ -69,7 +76,7 @@ enum Cmd {
     },
     /// Measure simulated requests per wall-clock second (M/M/2, λ = 150/s, μ = 100/s).
     Bench {
-        /// Requests to simulate.
+        /// Requests to simulate, 1 to 500000000.
         #[arg(long, default_value_t = 5_000_000)]
         requests: u64,
     },
@@ -78,13 +85,23 @@ enum Cmd {
     Soak {
         #[command(flatten)]
         scenario: ScenarioArgs,
+        /// Simulated hours, more than 0 up to 720, and at most 500000000 simulated requests and
+        /// checks (rate × hours × 3600).
         #[arg(long, default_value_t = 24.0)]
         hours: f64,
     },
 }
 
+mod limits;
+mod output;
+mod progress;
+
+use output::{run_with_stdout, warn, Outcome};
+use progress::Progress;
+use std::io::{self, Write};
+
 fn fail(message: impl std::fmt::Display) -> i32 {
-    eprintln!("infrasim: {message}");
+    warn(message);
     2
 }
 
@@ -95,83 +112,146 @@ fn load_preset(name: &str) -> Result<Scenario, String> {
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(e) if e.use_stderr() => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return 2;
         }
+        // --help and --version: their output can meet a closed or full stdout too.
+        Err(e) => return output::exit_code(e.print().map(|()| 0)),
     };
-    match cli.command {
-        Cmd::Presets => {
-            for p in PRESETS {
-                println!("{:<24} {}", p.name, p.summary);
-            }
-            0
-        }
-        Cmd::Show { preset, keys } => {
-            let s = match load_preset(&preset) {
-                Ok(s) => s,
-                Err(e) => return fail(e),
-            };
-            if keys {
-                print_keys(&s);
-            } else {
-                println!("{}", s.to_json_pretty());
-            }
-            0
-        }
+    run_with_stdout(|out| match cli.command {
+        Cmd::Presets => presets(out),
+        Cmd::Show { preset, keys } => show(&preset, keys, out),
         Cmd::Run { scenario, faults, duration_s, json, trace } => {
-            let s = match load_scenario(&scenario) {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            if !duration_s.is_finite() || duration_s <= 0.0 || duration_s > 30.0 * 86_400.0 {
-                return fail(format!("--duration-s {duration_s}: allowed more than 0 up to 2592000"));
-            }
-            let mut sim = Sim::new(s, TraceConfig { enabled: trace, capacity: usize::MAX });
-            for text in &faults {
-                let command = match parse_fault(text) {
-                    Ok(c) => c,
-                    Err(e) => return fail(format!("--fault {text}: {e}")),
-                };
-                if let Err(e) = sim.apply(command) {
-                    return fail(format!("--fault {text}: {e}"));
-                }
-            }
-            sim.run_until(from_s(duration_s), u64::MAX);
-            if trace {
-                for line in sim.trace.lines() {
-                    eprintln!("{line}");
-                }
-            }
-            let report = Report::from_sim(&sim);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
-            } else {
-                print_summary(&report);
-            }
-            0
+            run(&scenario, &faults, duration_s, RunOutput { json, trace }, out)
         }
-        Cmd::Spof { scenario } => {
-            let s = match load_scenario(&scenario) {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            let report = infrasim::sim::spof::analyse(&s);
-            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
-            0
-        }
-        Cmd::Bench { requests } => {
-            bench(requests);
-            0
-        }
+        Cmd::Spof { scenario } => spof(&scenario, out),
+        Cmd::Bench { requests } => bench(requests, out),
         Cmd::Soak { scenario, hours } => match load_scenario(&scenario) {
-            Ok(s) => soak(s, hours),
-            Err(code) => code,
+            Ok(s) => soak(s, hours, out),
+            Err(code) => Ok(code),
         },
+    })
+}
+
+fn presets(out: &mut dyn Write) -> Outcome {
+    for p in PRESETS {
+        writeln!(out, "{:<24} {}", p.name, p.summary)?;
+    }
+    Ok(0)
+}
+
+fn show(preset: &str, keys: bool, out: &mut dyn Write) -> Outcome {
+    let s = match load_preset(preset) {
+        Ok(s) => s,
+        Err(e) => return Ok(fail(e)),
+    };
+    if keys {
+        print_keys(&s, out)?;
+    } else {
+        writeln!(out, "{}", s.to_json_pretty())?;
+    }
+    Ok(0)
+}
+
+/// What `run` prints besides its result: the JSON or the summary, and the trace.
+struct RunOutput {
+    json: bool,
+    trace: bool,
+}
+
+/// Events the `--trace` buffer may hold: it is drained after every event, which records a
+/// handful, so this is never reached (and the count of lost events would say so if it were).
+const TRACE_BUFFER_EVENTS: usize = 4_096;
+
+fn run(args: &ScenarioArgs, faults: &[String], duration_s: f64, print: RunOutput, out: &mut dyn Write) -> Outcome {
+    let s = match load_scenario(args) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    if !duration_s.is_finite() || duration_s <= 0.0 || duration_s > 30.0 * 86_400.0 {
+        return Ok(fail(format!("--duration-s {duration_s}: allowed more than 0 up to 2592000")));
+    }
+    let work = limits::expected_work(&s, duration_s);
+    let asked = format!("--duration-s {duration_s} at {} requests/s", s.traffic.arrival_rate_per_s);
+    if let Err(e) = limits::check_work("run", work, &asked) {
+        return Ok(fail(e));
+    }
+    let mut sim = Sim::new(s, TraceConfig { enabled: print.trace, capacity: TRACE_BUFFER_EVENTS });
+    for text in faults {
+        let command = match parse_fault(text) {
+            Ok(c) => c,
+            Err(e) => return Ok(fail(format!("--fault {text}: {e}"))),
+        };
+        if let Err(e) = sim.apply(command) {
+            return Ok(fail(format!("--fault {text}: {e}")));
+        }
+    }
+    let until = from_s(duration_s);
+    if print.trace {
+        run_traced(&mut sim, until)?;
+    } else {
+        let mut progress = Progress::new("run", "simulated s", duration_s);
+        run_watched(&mut sim, until, &mut progress);
+    }
+    let report = Report::from_sim(&sim);
+    if print.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report).unwrap_or_default())?;
+    } else {
+        print_summary(&report, out)?;
+    }
+    Ok(0)
+}
+
+/// Model events between two looks at the wall clock (a few milliseconds of work).
+const EVENTS_PER_CHECK: u64 = 20_000;
+
+/// Run to `until` in slices, reporting progress in simulated seconds.
+fn run_watched(sim: &mut Sim, until: SimTime, progress: &mut Progress) {
+    while !sim.run_until(until, EVENTS_PER_CHECK) {
+        progress.update(sim.now() as f64 / 1e6);
     }
 }
 
-fn print_keys(s: &Scenario) {
+/// Run to `until` writing each trace event to stderr as it is made (no progress lines: they
+/// would mix with the trace). A closed stderr ends the command like a closed stdout.
+fn run_traced(sim: &mut Sim, until: SimTime) -> io::Result<()> {
+    let mut err = io::BufWriter::new(io::stderr().lock());
+    let mut sink = |event: &infrasim::sim::trace::TraceEvent| writeln!(err, "{event}");
+    infrasim::sim::trace::run_streaming(sim, until, u64::MAX, &mut sink)?;
+    err.flush()?;
+    drop(err);
+    let dropped = sim.trace.dropped();
+    if dropped > 0 {
+        warn(format_args!("trace: {dropped} events were lost (more than {TRACE_BUFFER_EVENTS} in one step)"));
+    }
+    Ok(())
+}
+
+fn spof(args: &ScenarioArgs, out: &mut dyn Write) -> Outcome {
+    let s = match load_scenario(args) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let mut analysis = infrasim::sim::spof::SpofAnalysis::new(&s);
+    let (_, measurements, _) = analysis.progress();
+    let measurement_s = infrasim::sim::spof::MEASUREMENT_S;
+    let work = limits::expected_work(&s, measurement_s) * measurements as f64;
+    let asked =
+        format!("{measurements} measurements of {measurement_s} s at {} requests/s", s.traffic.arrival_rate_per_s);
+    if let Err(e) = limits::check_work("spof", work, &asked) {
+        return Ok(fail(e));
+    }
+    let mut progress = Progress::new("spof", "measurements", measurements as f64);
+    while analysis.step() {
+        progress.update(analysis.progress().0 as f64);
+    }
+    let report = analysis.finish();
+    writeln!(out, "{}", serde_json::to_string_pretty(&report).unwrap_or_default())?;
+    Ok(0)
+}
+
+fn print_keys(s: &Scenario, out: &mut dyn Write) -> io::Result<()> {
     let value_of = |key: &str| -> String {
         let v = serde_json::to_value(s).unwrap_or_default();
         let servers = &s.web.servers;
@@ -195,46 +275,66 @@ fn print_keys(s: &Scenario) {
             }
         }
     };
-    println!("{:<30} {:<14} {:<12} {:<48} meaning", "key", "value", "unit", "allowed");
+    writeln!(out, "{:<30} {:<14} {:<12} {:<48} meaning", "key", "value", "unit", "allowed")?;
     for d in setting_docs() {
-        println!("{:<30} {:<14} {:<12} {:<48} {}", d.key, value_of(d.key), d.unit, d.allowed, d.meaning);
+        writeln!(out, "{:<30} {:<14} {:<12} {:<48} {}", d.key, value_of(d.key), d.unit, d.allowed, d.meaning)?;
     }
+    Ok(())
 }
 
-fn print_summary(r: &Report) {
-    println!("scenario {} seed {} over {:.1} s (warm-up {:.1} s)", r.scenario, r.seed, r.duration_s, r.warmup_s);
-    println!(
+fn print_summary(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "scenario {} seed {} over {:.1} s (warm-up {:.1} s)", r.scenario, r.seed, r.duration_s, r.warmup_s)?;
+    writeln!(
+        out,
         "requests: {} arrived, {} completed, {} failed, {} in flight",
         r.requests.arrived, r.requests.completed, r.requests.failed, r.requests.in_flight
-    );
+    )?;
     for (cause, n) in &r.requests.failed_by_cause {
         if *n > 0 {
-            println!("  failed {cause}: {n}");
+            writeln!(out, "  failed {cause}: {n}")?;
         }
     }
     let l = &r.latency_ms;
-    println!("latency ms: mean {:.2} p50 {:.2} p95 {:.2} p99 {:.2} max {:.2}", l.mean, l.p50, l.p95, l.p99, l.max);
-    println!("throughput {:.1}/s, fairness (Jain) {:.3}", r.throughput_per_s, r.fairness_jain);
+    writeln!(
+        out,
+        "latency ms: mean {:.2} p50 {:.2} p95 {:.2} p99 {:.2} max {:.2}",
+        l.mean, l.p50, l.p95, l.p99, l.max
+    )?;
+    writeln!(out, "throughput {:.1}/s, fairness (Jain) {:.3}", r.throughput_per_s, r.fairness_jain)?;
     for s in &r.by_server {
-        println!("  {:<6} weight {:>3} completed {:>8} utilization {:.3}", s.id, s.weight, s.completed, s.utilization);
+        writeln!(
+            out,
+            "  {:<6} weight {:>3} completed {:>8} utilization {:.3}",
+            s.id, s.weight, s.completed, s.utilization
+        )?;
     }
+    Ok(())
 }
 
 /// M/M/2 with a shared queue: the queue-lab preset, two servers, maxconn 1, λ = 150/s, 10 ms.
-fn bench(requests: u64) {
-    let s = scenario::benchmark_mm2();
-    let rate = s.traffic.arrival_rate_per_s;
-    let mut sim = Sim::new(s, TraceConfig { enabled: false, capacity: 1 });
-    let sim_s = requests as f64 / rate;
+/// Runs until exactly `requests` have completed, so the figure is right for any count.
+fn bench(requests: u64, out: &mut dyn Write) -> Outcome {
+    if let Err(e) = limits::check_bench_requests(requests) {
+        return Ok(fail(e));
+    }
+    let mut sim = Sim::new(scenario::benchmark_mm2(), TraceConfig { enabled: false, capacity: 1 });
+    let mut progress = Progress::new("bench", "requests", requests as f64);
     let start = std::time::Instant::now();
-    sim.run_until(from_s(sim_s), u64::MAX);
+    // One request completes per event at most, so stepping stops exactly at `requests`.
+    while sim.metrics.all.completed < requests && sim.step() {
+        if sim.events_processed() % EVENTS_PER_CHECK == 0 {
+            progress.update(sim.metrics.all.completed as f64);
+        }
+    }
     let wall = start.elapsed().as_secs_f64();
     let done = sim.metrics.all.completed;
-    println!(
-        "{{\"workload\":\"M/M/2 lambda=150/s mu=100/s\",\"requests\":{done},\"events\":{},\"wall_s\":{wall:.3},\"requests_per_wall_s\":{:.0}}}",
+    writeln!(
+        out,
+        "{{\"workload\":\"M/M/2 lambda=150/s mu=100/s\",\"requests\":{done},\"events\":{},\"wall_s\":{wall:.6},\"requests_per_wall_s\":{:.0}}}",
         sim.events_processed(),
-        done as f64 / wall
-    );
+        done as f64 / wall.max(1e-9)
+    )?;
+    Ok(0)
 }
 
 /// Resident memory of this process in KiB (Linux), for the soak run.
@@ -244,27 +344,35 @@ fn rss_kib() -> Option<u64> {
     Some(pages * 4)
 }
 
-fn soak(s: Scenario, hours: f64) -> i32 {
+fn soak(s: Scenario, hours: f64, out: &mut dyn Write) -> Outcome {
     if !(hours > 0.0 && hours <= 24.0 * 30.0) {
-        return fail(format!("--hours {hours}: allowed more than 0 up to 720"));
+        return Ok(fail(format!("--hours {hours}: allowed more than 0 up to 720")));
+    }
+    let asked = format!("--hours {hours} at {} requests/s", s.traffic.arrival_rate_per_s);
+    if let Err(e) = limits::check_work("soak", limits::expected_work(&s, hours * 3_600.0), &asked) {
+        return Ok(fail(e));
     }
     // The page's trace settings: a bounded ring of the newest events.
     let mut sim = Sim::new(s, TraceConfig { enabled: true, capacity: 2_000 });
+    let mut progress = Progress::new("soak", "simulated s", hours * 3_600.0);
     let start = std::time::Instant::now();
     let whole_hours = hours.ceil() as u64;
     for hour in 1..=whole_hours {
         let until = from_s((hour as f64).min(hours) * 3_600.0);
-        sim.run_until(until, u64::MAX);
-        println!(
+        run_watched(&mut sim, until, &mut progress);
+        writeln!(
+            out,
             "{{\"sim_hours\":{:.2},\"requests\":{},\"in_flight\":{},\"rss_kib\":{},\"wall_s\":{:.1}}}",
             until as f64 / 3.6e9,
             sim.metrics.all.arrived,
             sim.live_requests(),
             rss_kib().unwrap_or(0),
             start.elapsed().as_secs_f64()
-        );
+        )?;
+        // Each hour's line is news: show it now, not when the run ends.
+        out.flush()?;
     }
-    0
+    Ok(0)
 }
 
 /// The scenario named by the arguments, with every `--set` applied and validated.
@@ -276,7 +384,7 @@ fn load_scenario(args: &ScenarioArgs) -> Result<Scenario, i32> {
                 Ok(s) => s,
                 Err(problems) => {
                     for p in &problems {
-                        eprintln!("infrasim: {}: {p}", path.display());
+                        warn(format_args!("{}: {p}", path.display()));
                     }
                     return Err(2);
                 }
@@ -297,7 +405,7 @@ fn load_scenario(args: &ScenarioArgs) -> Result<Scenario, i32> {
     let problems = s.validate();
     if !problems.is_empty() {
         for p in problems {
-            eprintln!("infrasim: {p}");
+            warn(p);
         }
         return Err(2);
     }

@@ -61,6 +61,9 @@ pub struct SpofReport {
 const FAIL_AT_S: f64 = 20.0;
 const SETTLE_S: f64 = 20.0;
 const WINDOW_S: f64 = 40.0;
+/// Simulated seconds of one measurement (each target's run): what the batch runner's work
+/// limit multiplies by the number of measurements.
+pub const MEASUREMENT_S: f64 = FAIL_AT_S + SETTLE_S + WINDOW_S;
 
 /// Run the analysis. The scenario should be valid; its random failures are switched off so
 /// each run shows exactly one failure. All at once: the page steps a [`SpofAnalysis`] instead.
@@ -260,7 +263,7 @@ fn measure(base: &Scenario, failure: Option<CommandKind>, target: &str) -> SpofE
         let _ = sim.apply(Command { at_us: from_s(FAIL_AT_S), what });
     }
     let start: SimTime = from_s(FAIL_AT_S + SETTLE_S);
-    let end: SimTime = from_s(FAIL_AT_S + SETTLE_S + WINDOW_S);
+    let end: SimTime = from_s(MEASUREMENT_S);
     sim.run_until(start, u64::MAX);
     let before = sim.metrics.all.clone();
     sim.run_until(end, u64::MAX);

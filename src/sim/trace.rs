@@ -1,6 +1,7 @@
 //! The event trace: one compact record per model event, formatted to one line only when read.
 //! The same lines feed the page's event log and the golden-trace tests.
 
+use super::engine::Sim;
 use super::metrics::FailCause;
 use super::node::{Link, NodeId};
 use super::time::{SimTime, US_PER_S};
@@ -153,17 +154,23 @@ impl TraceEvent {
 }
 
 /// A bounded trace: keeps the newest `capacity` events; off costs one branch per event.
+/// A reader that wants every event drains it as it goes ([`run_streaming`]) instead of
+/// raising the capacity, so memory stays flat however long the run.
 pub struct Trace {
     pub enabled: bool,
     events: VecDeque<TraceEvent>,
     capacity: usize,
     /// Events ever recorded (including those the ring has dropped).
     pub total: u64,
+    /// The most events the buffer has held at once.
+    peak_len: usize,
+    /// Events the ring pushed out before anyone read them.
+    dropped: u64,
 }
 
 impl Trace {
     pub fn new(enabled: bool, capacity: usize) -> Trace {
-        Trace { enabled, events: VecDeque::new(), capacity: capacity.max(1), total: 0 }
+        Trace { enabled, events: VecDeque::new(), capacity: capacity.max(1), total: 0, peak_len: 0, dropped: 0 }
     }
 
     #[inline]
@@ -173,8 +180,10 @@ impl Trace {
         }
         if self.events.len() == self.capacity {
             self.events.pop_front();
+            self.dropped += 1;
         }
         self.events.push_back(TraceEvent { at, request, kind });
+        self.peak_len = self.peak_len.max(self.events.len());
         self.total += 1;
     }
 
@@ -185,5 +194,52 @@ impl Trace {
     /// All kept events as text, one line each.
     pub fn lines(&self) -> Vec<String> {
         self.events.iter().map(|e| e.to_string()).collect()
+    }
+
+    /// Take the kept events out, oldest first, leaving the buffer empty.
+    pub fn drain(&mut self) -> impl Iterator<Item = TraceEvent> + '_ {
+        self.events.drain(..)
+    }
+
+    /// The most events the buffer has held at once since the start: the trace's memory bound.
+    pub fn peak_len(&self) -> usize {
+        self.peak_len
+    }
+
+    /// The buffer's bound, in events.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Events pushed out of the full buffer before they were read (lost to a reader that drains).
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+/// Run `sim` up to `until` one event at a time, handing every trace event to `sink` as soon as
+/// the step that made it is done, and then forgetting it. The buffer so never holds more than
+/// one step's events (a handful), and a sink error stops the run at once and is returned.
+/// Returns whether `until` was reached (false when `max_events` ran out first), as
+/// [`Sim::run_until`] does.
+pub fn run_streaming<E>(
+    sim: &mut Sim,
+    until: SimTime,
+    max_events: u64,
+    sink: &mut impl FnMut(&TraceEvent) -> Result<(), E>,
+) -> Result<bool, E> {
+    let mut done = 0;
+    loop {
+        if done >= max_events {
+            return Ok(false);
+        }
+        let reached = sim.run_until(until, 1);
+        done += 1;
+        for event in sim.trace.drain() {
+            sink(&event)?;
+        }
+        if reached {
+            return Ok(true);
+        }
     }
 }
