@@ -100,9 +100,9 @@ impl Setting {
             return Err(format!("{v} is out of range; allowed {min} to {max}{unit}"));
         }
         match clock_tick(self.unit) {
-            Some(tick) if v != 0.0 && v.abs() < tick => Err(format!(
-                "{v}{unit} rounds to 0 on the model's 1 µs clock (and 0 means something else); give 0 or at least {tick}"
-            )),
+            Some(tick) if v != 0.0 && v.abs() < tick => {
+                Err(format!("{v}{unit} rounds to 0 on the model's 1 µs clock; give 0 or at least {tick}"))
+            }
             _ => Ok(()),
         }
     }

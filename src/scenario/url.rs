@@ -16,7 +16,7 @@
 //! Decoding never panics and reports every problem with its path (the parameter name, or a
 //! field path inside `scenario`/`cmds`).
 
-use super::{apply_setting, preset, setting_docs, Problem, Scenario, PRESETS};
+use super::{apply_setting, preset, setting_docs, setting_value, Problem, Scenario, PRESETS};
 use crate::sim::{Command, CommandKind};
 use serde_json::Value;
 
@@ -121,7 +121,6 @@ pub fn encode(state: &UrlState) -> String {
 /// scenario exactly.
 fn readable_settings(base_name: &str, scenario: &Scenario) -> Option<Vec<(String, String)>> {
     let mut cur = preset(base_name)?;
-    let target = serde_json::to_value(scenario).ok()?;
     let mut out = Vec::new();
     let set = |cur: &mut Scenario, key: &str, value: String, out: &mut Vec<(String, String)>| -> Option<()> {
         apply_setting(cur, key, &value).ok()?;
@@ -135,67 +134,15 @@ fn readable_settings(base_name: &str, scenario: &Scenario) -> Option<Vec<(String
         if doc.key == "seed" || doc.key == "web.count" {
             continue;
         }
-        let Some(want) = key_value(&target, doc.key) else { continue };
-        let have = serde_json::to_value(&cur).ok().and_then(|v| key_value(&v, doc.key));
+        // Read through the settings table, so the text is what `apply_setting` reads back.
+        let Some(want) = setting_value(scenario, doc.key) else { continue };
+        let have = setting_value(&cur, doc.key);
         if have.as_ref() != Some(&want) {
             set(&mut cur, doc.key, want, &mut out)?;
         }
     }
     cur.seed = scenario.seed;
     (cur == *scenario).then_some(out)
-}
-
-/// The text value of setting `key` in a scenario's JSON, when it has a single value.
-fn key_value(scenario: &Value, key: &str) -> Option<String> {
-    let servers = scenario.get("web")?.get("servers")?.as_array()?;
-    let uniform = |field: &str| -> Option<String> {
-        let first = servers.first()?.get(field)?;
-        servers.iter().all(|s| s.get(field) == Some(first)).then(|| leaf_text(first)).flatten()
-    };
-    match key {
-        "web.count" => Some(servers.len().to_string()),
-        "balancer.maxconn" => uniform("maxconn"),
-        "web.weights" => {
-            let weights: Option<Vec<String>> = servers.iter().map(|s| s.get("weight").and_then(leaf_text)).collect();
-            Some(weights?.join(","))
-        }
-        "web.backup" => {
-            let chosen: Vec<String> = servers
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.get("backup").and_then(Value::as_bool) == Some(true))
-                .map(|(i, _)| (i + 1).to_string())
-                .collect();
-            Some(if chosen.is_empty() { "none".into() } else { chosen.join(",") })
-        }
-        _ => {
-            if let Some(field) = key.strip_prefix("web.") {
-                return uniform(field);
-            }
-            let mut v = scenario;
-            for part in key.split('.') {
-                v = v.get(part)?;
-            }
-            leaf_text(v)
-        }
-    }
-}
-
-fn leaf_text(v: &Value) -> Option<String> {
-    match v {
-        Value::Bool(b) => Some(b.to_string()),
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                Some(u.to_string())
-            } else if let Some(i) = n.as_i64() {
-                Some(i.to_string())
-            } else {
-                n.as_f64().map(number_text)
-            }
-        }
-        _ => None,
-    }
 }
 
 /// The shortest text that parses back to the same f64 (`100`, `0.25`).
