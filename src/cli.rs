@@ -3,11 +3,11 @@
 //! Exit codes: 0 success, 2 bad input (unknown preset, key or value; bad scenario file).
 
 use clap::{Parser, Subcommand};
+use infrasim::scenario::parse_fault;
 use infrasim::scenario::{self, apply_setting, preset, preset_names, setting_docs, Scenario, PRESETS};
-use infrasim::sim::node::Link;
 use infrasim::sim::time::from_s;
 use infrasim::sim::SimTime;
-use infrasim::sim::{Command, CommandKind, NodeId, Report, Sim, TraceConfig};
+use infrasim::sim::{Report, Sim, TraceConfig};
 
 #[derive(Parser)]
 #[command(name = "infrasim", version, about = "Simulate the www.foobar.com infrastructure: scenario in, metrics out")]
@@ -19,9 +19,9 @@ struct Cli {
 /// Where the scenario comes from, shared by `run` and `spof`.
 #[derive(clap::Args)]
 struct ScenarioArgs {
-    /// Start from this preset (see `infrasim presets`).
-    #[arg(long, default_value = "three-server")]
-    preset: String,
+    /// Start from this preset (see `infrasim presets`; default three-server).
+    #[arg(long, conflicts_with = "scenario")]
+    preset: Option<String>,
     /// Start from this scenario JSON file instead of a preset.
     #[arg(long)]
     scenario: Option<std::path::PathBuf>,
@@ -169,8 +169,8 @@ fn run(args: &ScenarioArgs, faults: &[String], duration_s: f64, print: RunOutput
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
-    if !duration_s.is_finite() || duration_s <= 0.0 || duration_s > 30.0 * 86_400.0 {
-        return Ok(fail(format!("--duration-s {duration_s}: allowed more than 0 up to 2592000")));
+    if let Err(e) = scenario::check_run_length(&s, duration_s) {
+        return Ok(fail(e));
     }
     let work = limits::expected_work(&s, duration_s);
     let asked = format!("--duration-s {duration_s} at {} requests/s", s.traffic.arrival_rate_per_s);
@@ -180,6 +180,9 @@ fn run(args: &ScenarioArgs, faults: &[String], duration_s: f64, print: RunOutput
     let mut sim = Sim::new(s, TraceConfig { enabled: print.trace, capacity: TRACE_BUFFER_EVENTS });
     for text in faults {
         let command = match parse_fault(text) {
+            Ok(c) if c.at_us >= from_s(duration_s) => {
+                return Ok(fail(format!("--fault {text}: at or after the run's end ({duration_s} s)")))
+            }
             Ok(c) => c,
             Err(e) => return Ok(fail(format!("--fault {text}: {e}"))),
         };
@@ -252,32 +255,11 @@ fn spof(args: &ScenarioArgs, out: &mut dyn Write) -> Outcome {
 }
 
 fn print_keys(s: &Scenario, out: &mut dyn Write) -> io::Result<()> {
-    let value_of = |key: &str| -> String {
-        let v = serde_json::to_value(s).unwrap_or_default();
-        let servers = &s.web.servers;
-        match key {
-            "web.count" => servers.len().to_string(),
-            "web.weights" => servers.iter().map(|w| w.weight.to_string()).collect::<Vec<_>>().join(","),
-            "balancer.maxconn" => servers.first().map_or(String::new(), |w| w.maxconn.to_string()),
-            k if k.starts_with("web.") => {
-                let field = &k[4..];
-                servers
-                    .first()
-                    .and_then(|w| serde_json::to_value(w).ok())
-                    .map_or(String::new(), |w| w[field].to_string())
-            }
-            k => {
-                let mut cur = &v;
-                for part in k.split('.') {
-                    cur = &cur[part];
-                }
-                cur.to_string()
-            }
-        }
-    };
     writeln!(out, "{:<30} {:<14} {:<12} {:<48} meaning", "key", "value", "unit", "allowed")?;
     for d in setting_docs() {
-        writeln!(out, "{:<30} {:<14} {:<12} {:<48} {}", d.key, value_of(d.key), d.unit, d.allowed, d.meaning)?;
+        // Written as `--set` reads it back; "(differs)" when the web servers disagree.
+        let value = scenario::setting_value(s, d.key).unwrap_or_else(|| "(differs)".into());
+        writeln!(out, "{:<30} {:<14} {:<12} {:<48} {}", d.key, value, d.unit, d.allowed, d.meaning)?;
     }
     Ok(())
 }
@@ -379,7 +361,7 @@ fn soak(s: Scenario, hours: f64, out: &mut dyn Write) -> Outcome {
 /// Err carries the exit code (2) after printing what is wrong.
 fn load_scenario(args: &ScenarioArgs) -> Result<Scenario, i32> {
     let mut s = match &args.scenario {
-        Some(path) => match std::fs::read_to_string(path) {
+        Some(path) => match scenario::read_limited(path) {
             Ok(text) => match Scenario::from_json(&text) {
                 Ok(s) => s,
                 Err(problems) => {
@@ -391,7 +373,7 @@ fn load_scenario(args: &ScenarioArgs) -> Result<Scenario, i32> {
             },
             Err(e) => return Err(fail(format!("cannot read {}: {e}", path.display()))),
         },
-        None => load_preset(&args.preset).map_err(fail)?,
+        None => load_preset(args.preset.as_deref().unwrap_or("three-server")).map_err(fail)?,
     };
     for kv in &args.set {
         let Some((key, value)) = kv.split_once('=') else {
@@ -404,44 +386,10 @@ fn load_scenario(args: &ScenarioArgs) -> Result<Scenario, i32> {
     }
     let problems = s.validate();
     if !problems.is_empty() {
-        for p in problems {
+        for p in scenario::cap_problems(problems) {
             warn(p);
         }
         return Err(2);
     }
     Ok(s)
-}
-
-/// `30s:kill:web1`, `1500ms:slow=4:db1`, `20:cut:lb1-lb2` (a bare number is seconds).
-fn parse_fault(text: &str) -> Result<Command, String> {
-    let mut parts = text.splitn(3, ':');
-    let (Some(time), Some(action), Some(target)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err("expected TIME:ACTION:TARGET, e.g. 30s:kill:web1".into());
-    };
-    let seconds: f64 = if let Some(ms) = time.strip_suffix("ms") {
-        ms.parse::<f64>().map(|v| v / 1_000.0)
-    } else {
-        time.trim_end_matches('s').parse::<f64>()
-    }
-    .map_err(|_| format!("'{time}' is not a time; write 30s or 1500ms"))?;
-    if !(seconds.is_finite() && seconds >= 0.0) {
-        return Err(format!("'{time}' is not a time; write 30s or 1500ms"));
-    }
-    let node = || {
-        NodeId::parse(target)
-            .ok_or_else(|| format!("'{target}' is not a node; nodes are lb1, lb2, web1..webN, db1..dbN, dns"))
-    };
-    let link = || Link::parse(target).ok_or_else(|| format!("'{target}' is not a link; write two nodes like lb1-lb2"));
-    let what = match action {
-        "kill" => CommandKind::Kill { node: node()? },
-        "restore" => CommandKind::Restore { node: node()? },
-        "cut" => CommandKind::Cut { link: link()? },
-        "heal" => CommandKind::Heal { link: link()? },
-        a if a.starts_with("slow=") => {
-            let factor: f64 = a[5..].parse().map_err(|_| format!("'{a}': write slow=FACTOR, e.g. slow=4"))?;
-            CommandKind::Slow { node: node()?, factor }
-        }
-        other => return Err(format!("'{other}' is not an action; allowed kill, restore, slow=FACTOR, cut, heal")),
-    };
-    Ok(Command { at_us: from_s(seconds), what })
 }

@@ -1,14 +1,52 @@
 //! Flat `key=value` settings over a scenario: the batch runner's `--set`, documented by
-//! `infrasim show`, and reused for readable URL parameters. One table is the single source.
+//! `infrasim show --keys`, and reused for readable URL parameters.
+//!
+//! One table, [`settings()`], is the single source of each setting's key, unit, range and
+//! meaning, and of how to read and write it. `--set`, `show --keys`, `Scenario::validate()`,
+//! the live commands' range checks and the page's field limits all read it, so they cannot
+//! disagree. Adding a setting is one row.
 
-use super::{Algorithm, Distribution, ReadFrom, Scenario, WebServer, MAX_WEB_SERVERS};
+use super::{
+    Algorithm, Distribution, Failover, PairMode, Problem, ReadFrom, Replication, Scenario, WebServer, MAX_REPLICAS,
+    MAX_WEB_SERVERS,
+};
 
-/// Documentation of one settable key.
+/// What values a setting takes.
+#[derive(Clone, Copy, Debug)]
+pub enum Allowed {
+    /// A finite number from `min` to `max`.
+    Number { min: f64, max: f64 },
+    /// A whole number from `min` to `max`.
+    Whole { min: u64, max: u64 },
+    /// `true` or `false` (also `1`/`0`, `on`/`off`, `yes`/`no`).
+    Switch,
+    /// One of these names.
+    Choice(fn() -> Vec<&'static str>),
+    /// A list, described by the setting's note and read by the setting itself.
+    List,
+}
+
+/// One settable key: what it is, and how to read, write and check it in a scenario.
+pub struct Setting {
+    pub key: &'static str,
+    pub unit: &'static str,
+    pub allowed: Allowed,
+    /// What a special value means or how a list is written ("0 = unlimited").
+    pub note: &'static str,
+    pub meaning: &'static str,
+    /// The value in a scenario, as `--set` reads it back; `None` when the web servers differ.
+    get: fn(&Scenario) -> Option<String>,
+    set: fn(&Setting, &mut Scenario, &str) -> Result<(), String>,
+    /// Problems of the value (or of each server's value) in a scenario, with field paths.
+    check: fn(&Setting, &Scenario, &mut Vec<Problem>),
+}
+
+/// Documentation of one settable key, as `show --keys` prints it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct SettingDoc {
     pub key: &'static str,
     pub unit: &'static str,
-    pub allowed: &'static str,
+    pub allowed: String,
     pub meaning: &'static str,
 }
 
@@ -25,660 +63,476 @@ impl std::fmt::Display for SettingError {
     }
 }
 
-type Setter = fn(&mut Scenario, &str) -> Result<(), String>;
-
-struct Setting {
-    doc: SettingDoc,
-    set: Setter,
+/// The limits of the page's input field for a setting (`min`, `max` and `step` attributes).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldLimits {
+    pub min: f64,
+    pub max: f64,
+    /// `"1"` for whole numbers, `"any"` for decimals.
+    pub step: &'static str,
 }
 
-macro_rules! setting {
-    ($key:expr, $unit:expr, $allowed:expr, $meaning:expr, $set:expr) => {
-        Setting { doc: SettingDoc { key: $key, unit: $unit, allowed: $allowed, meaning: $meaning }, set: $set }
+/// The smallest non-zero value of a time in `unit`: the model's clock counts microseconds, so
+/// anything smaller would round to 0, which for several settings means "off" or "no limit".
+fn clock_tick(unit: &str) -> Option<f64> {
+    match unit {
+        "ms" => Some(0.001),
+        "s" => Some(0.000_001),
+        _ => None,
+    }
+}
+
+impl Setting {
+    /// Whether `v` is allowed, or what is allowed.
+    pub fn check_number(&self, v: f64) -> Result<(), String> {
+        let unit = if self.unit.is_empty() { String::new() } else { format!(" {}", self.unit) };
+        let (min, max) = match self.allowed {
+            Allowed::Number { min, max } => (min, max),
+            Allowed::Whole { min, max } => {
+                if v.fract() != 0.0 {
+                    return Err(format!("{v} is not a whole number; allowed {min} to {max}{unit}"));
+                }
+                (min as f64, max as f64)
+            }
+            _ => return Ok(()),
+        };
+        if !v.is_finite() || v < min || v > max {
+            return Err(format!("{v} is out of range; allowed {min} to {max}{unit}"));
+        }
+        match clock_tick(self.unit) {
+            Some(tick) if v != 0.0 && v.abs() < tick => {
+                Err(format!("{v}{unit} rounds to 0 on the model's 1 µs clock; give 0 or at least {tick}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A whole number from text, within the allowed range.
+    fn read_whole(&self, text: &str) -> Result<u64, String> {
+        let (min, max) = match self.allowed {
+            Allowed::Whole { min, max } => (min, max),
+            _ => (0, u64::MAX),
+        };
+        let unit = if self.unit.is_empty() { String::new() } else { format!(" {}", self.unit) };
+        let v: u64 =
+            text.trim().parse().map_err(|_| format!("'{text}' is not a whole number; allowed {min} to {max}{unit}"))?;
+        if v < min || v > max {
+            return Err(format!("{v} is out of range; allowed {min} to {max}{unit}"));
+        }
+        Ok(v)
+    }
+
+    /// The allowed values in words, as `show --keys` prints them.
+    pub fn allowed_text(&self) -> String {
+        let range = match self.allowed {
+            Allowed::Number { min, max } => format!("{min} to {max}"),
+            Allowed::Whole { min, max } if max == u64::MAX => format!("{min} to 2^64-1"),
+            Allowed::Whole { min, max } => format!("{min} to {max}"),
+            Allowed::Switch => "true|false".into(),
+            Allowed::Choice(names) => names().join("|"),
+            Allowed::List => return self.note.to_string(),
+        };
+        if self.note.is_empty() {
+            range
+        } else {
+            format!("{range} ({})", self.note)
+        }
+    }
+
+    /// The page's field limits, for numeric settings.
+    pub fn field_limits(&self) -> Option<FieldLimits> {
+        match self.allowed {
+            Allowed::Number { min, max } => Some(FieldLimits { min, max, step: "any" }),
+            Allowed::Whole { min, max } => Some(FieldLimits { min: min as f64, max: max as f64, step: "1" }),
+            _ => None,
+        }
+    }
+
+    fn report(&self, path: String, result: Result<(), String>, out: &mut Vec<Problem>) {
+        if let Err(message) = result {
+            out.push(Problem { path, message });
+        }
+    }
+}
+
+/// A value of one scenario field, read from and written as `--set` text.
+trait Leaf: Sized {
+    fn text(&self) -> String;
+    fn read(text: &str, row: &Setting) -> Result<Self, String>;
+    /// Whether a value already in a scenario is allowed (for `validate()`).
+    fn check(&self, _row: &Setting) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl Leaf for f64 {
+    fn text(&self) -> String {
+        // The shortest text that parses back to the same f64 (`100`, `0.25`).
+        format!("{self}")
+    }
+    fn read(text: &str, row: &Setting) -> Result<f64, String> {
+        let v: f64 =
+            text.trim().parse().map_err(|_| format!("'{text}' is not a number; allowed {}", row.allowed_text()))?;
+        row.check_number(v)?;
+        Ok(v)
+    }
+    fn check(&self, row: &Setting) -> Result<(), String> {
+        row.check_number(*self)
+    }
+}
+
+impl Leaf for u64 {
+    fn text(&self) -> String {
+        self.to_string()
+    }
+    fn read(text: &str, row: &Setting) -> Result<u64, String> {
+        row.read_whole(text)
+    }
+    fn check(&self, row: &Setting) -> Result<(), String> {
+        match row.allowed {
+            Allowed::Whole { min, max } if *self < min || *self > max => {
+                Err(format!("{self} is out of range; allowed {min} to {max}"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Leaf for u32 {
+    fn text(&self) -> String {
+        self.to_string()
+    }
+    fn read(text: &str, row: &Setting) -> Result<u32, String> {
+        let v = row.read_whole(text)?;
+        u32::try_from(v).map_err(|_| format!("{v} is too large"))
+    }
+    fn check(&self, row: &Setting) -> Result<(), String> {
+        (*self as u64).check(row)
+    }
+}
+
+impl Leaf for bool {
+    fn text(&self) -> String {
+        self.to_string()
+    }
+    fn read(text: &str, _row: &Setting) -> Result<bool, String> {
+        match text.trim() {
+            "true" | "1" | "on" | "yes" => Ok(true),
+            "false" | "0" | "off" | "no" => Ok(false),
+            other => Err(format!("'{other}' is not allowed; allowed true or false")),
+        }
+    }
+}
+
+/// `Leaf` for the named enums: written by `name()`, read by `parse()`.
+macro_rules! named_leaf {
+    ($($ty:ty),*) => {$(
+        impl Leaf for $ty {
+            fn text(&self) -> String {
+                self.name().to_string()
+            }
+            fn read(text: &str, _row: &Setting) -> Result<$ty, String> {
+                <$ty>::parse(text.trim()).ok_or_else(|| {
+                    let names: Vec<&str> = <$ty>::ALL.iter().map(|x| x.name()).collect();
+                    format!("'{text}' is not allowed; allowed {}", names.join(", "))
+                })
+            }
+        }
+    )*};
+}
+named_leaf!(Algorithm, Distribution, Failover, PairMode, ReadFrom, Replication);
+
+/// A row for a scenario field (`field!(… , traffic.write_ratio)`).
+macro_rules! field {
+    ($key:literal, $unit:literal, $allowed:expr, $note:literal, $meaning:literal, $($f:ident).+) => {
+        Setting {
+            key: $key,
+            unit: $unit,
+            allowed: $allowed,
+            note: $note,
+            meaning: $meaning,
+            get: |s| Some(Leaf::text(&s.$($f).+)),
+            set: |row, s, v| {
+                s.$($f).+ = Leaf::read(v, row)?;
+                Ok(())
+            },
+            check: |row, s, out| row.report(row.key.to_string(), Leaf::check(&s.$($f).+, row), out),
+        }
     };
 }
 
-fn num(text: &str, min: f64, max: f64) -> Result<f64, String> {
-    let v: f64 = text.trim().parse().map_err(|_| format!("'{text}' is not a number; allowed {min} to {max}"))?;
-    if !v.is_finite() || v < min || v > max {
-        return Err(format!("{v} is out of range; allowed {min} to {max}"));
-    }
-    Ok(v)
+/// A row for a field of every web server: set on all, read when all agree, checked on each.
+macro_rules! server_field {
+    ($key:literal, $unit:literal, $allowed:expr, $note:literal, $meaning:literal, $f:ident) => {
+        Setting {
+            key: $key,
+            unit: $unit,
+            allowed: $allowed,
+            note: $note,
+            meaning: $meaning,
+            get: |s| uniform(s, |w| Leaf::text(&w.$f)),
+            set: |row, s, v| {
+                let x = Leaf::read(v, row)?;
+                s.web.servers.iter_mut().for_each(|w| w.$f = x);
+                Ok(())
+            },
+            check: |row, s, out| {
+                for (i, w) in s.web.servers.iter().enumerate() {
+                    row.report(format!("web.servers[{i}].{}", stringify!($f)), Leaf::check(&w.$f, row), out);
+                }
+            },
+        }
+    };
 }
 
-fn int(text: &str, min: u64, max: u64) -> Result<u64, String> {
-    let v: u64 = text.trim().parse().map_err(|_| format!("'{text}' is not a whole number; allowed {min} to {max}"))?;
-    if v < min || v > max {
-        return Err(format!("{v} is out of range; allowed {min} to {max}"));
-    }
-    Ok(v)
+/// The text of a per-server value when every server has the same.
+fn uniform(s: &Scenario, text: impl Fn(&WebServer) -> String) -> Option<String> {
+    let first = text(s.web.servers.first()?);
+    s.web.servers.iter().all(|w| text(w) == first).then_some(first)
 }
 
-fn boolean(text: &str) -> Result<bool, String> {
-    match text.trim() {
-        "true" | "1" | "on" | "yes" => Ok(true),
-        "false" | "0" | "off" | "no" => Ok(false),
-        other => Err(format!("'{other}' is not allowed; allowed true or false")),
-    }
+const fn num(min: f64, max: f64) -> Allowed {
+    Allowed::Number { min, max }
 }
 
-fn for_all_servers(s: &mut Scenario, f: impl Fn(&mut WebServer)) {
-    s.web.servers.iter_mut().for_each(f);
+const fn whole(min: u64, max: u64) -> Allowed {
+    Allowed::Whole { min, max }
 }
 
-fn settings() -> &'static [Setting] {
-    static SETTINGS: &[Setting] = &[
-        setting!(
-            "warmup_s",
-            "s",
-            "0 to 86400",
-            "requests arriving before this time are left out of statistics",
-            |s, v| {
-                s.warmup_s = num(v, 0.0, 86_400.0)?;
-                Ok(())
-            }
-        ),
-        setting!("seed", "", "0 to 2^64-1", "seed of the random generator", |s, v| {
-            s.seed = v.trim().parse().map_err(|_| format!("'{v}' is not a whole number"))?;
-            Ok(())
-        }),
-        setting!(
-            "traffic.arrival_rate_per_s",
-            "requests/s",
-            "0 to 100000",
-            "mean rate of new requests (Poisson)",
-            |s, v| {
-                s.traffic.arrival_rate_per_s = num(v, 0.0, 100_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!("traffic.write_ratio", "", "0 to 1", "fraction of requests that are writes", |s, v| {
-            s.traffic.write_ratio = num(v, 0.0, 1.0)?;
-            Ok(())
-        }),
-        setting!("traffic.clients", "clients", "1 to 1000000", "distinct clients sending requests", |s, v| {
-            s.traffic.clients = int(v, 1, 1_000_000)? as u32;
-            Ok(())
-        }),
-        setting!("traffic.burst.enabled", "", "true|false", "periodic bursts on top of the base rate", |s, v| {
-            s.traffic.burst.enabled = boolean(v)?;
-            Ok(())
-        }),
-        setting!("traffic.burst.period_s", "s", "1 to 86400", "time from one burst's start to the next", |s, v| {
-            s.traffic.burst.period_s = num(v, 1.0, 86_400.0)?;
-            Ok(())
-        }),
-        setting!("traffic.burst.duration_s", "s", "0 to 86400", "length of each burst", |s, v| {
-            s.traffic.burst.duration_s = num(v, 0.0, 86_400.0)?;
-            Ok(())
-        }),
-        setting!(
-            "traffic.burst.multiplier",
-            "×",
-            "0 to 100",
-            "arrival rate during a burst, as a multiple of the base",
-            |s, v| {
-                s.traffic.burst.multiplier = num(v, 0.0, 100.0)?;
-                Ok(())
-            }
-        ),
-        setting!("network.client_latency_ms", "ms", "0 to 10000", "one-way latency client ↔ balancer", |s, v| {
-            s.network.client_latency_ms = num(v, 0.0, 10_000.0)?;
-            Ok(())
-        }),
-        setting!(
-            "network.lan_latency_ms",
-            "ms",
-            "0 to 1000",
-            "one-way latency between machines in the data centre",
-            |s, v| {
-                s.network.lan_latency_ms = num(v, 0.0, 1_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "network.dns_lookup_ms",
-            "ms",
-            "0 to 10000",
-            "time to resolve www.foobar.com on a cache miss",
-            |s, v| {
-                s.network.dns_lookup_ms = num(v, 0.0, 10_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!("network.dns_ttl_s", "s", "0 to 86400", "how long a client caches the DNS answer", |s, v| {
-            s.network.dns_ttl_s = num(v, 0.0, 86_400.0)?;
-            Ok(())
-        }),
-        setting!(
-            "balancer.algorithm",
-            "",
-            "roundrobin|static-rr|leastconn|first|source|random",
-            "how the balancer picks a web server",
-            |s, v| {
-                s.balancer.algorithm = Algorithm::parse(v.trim()).ok_or_else(|| {
-                    format!("'{v}' is not allowed; allowed roundrobin, static-rr, leastconn, first, source, random")
-                })?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.random_draws",
-            "servers",
-            "1 to 8",
-            "with random: servers drawn per request (2 = power of two choices)",
-            |s, v| {
-                s.balancer.random_draws = int(v, 1, 8)? as u32;
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.maxconn",
-            "connections",
-            "0 to 100000 (0 = unlimited)",
-            "per-server connection limit; more wait in the balancer's queue",
-            |s, v| {
-                let m = int(v, 0, 100_000)? as u32;
-                for_all_servers(s, |w| w.maxconn = m);
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.maxqueue",
-            "requests",
-            "0 to 1000000 (0 = unlimited)",
-            "most requests waiting in the balancer's queue; more are answered 503",
-            |s, v| {
-                s.balancer.maxqueue = int(v, 0, 1_000_000)? as u32;
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.timeout_queue_ms",
-            "ms",
-            "0 to 3600000",
-            "a request queued this long is answered 503",
-            |s, v| {
-                s.balancer.timeout_queue_ms = num(v, 0.0, 3_600_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!("web.count", "servers", "1 to 128", "number of web servers (new ones copy the last)", |s, v| {
-            let n = int(v, 1, MAX_WEB_SERVERS as u64)? as usize;
+const SWITCH: Allowed = Allowed::Switch;
+/// Times in milliseconds up to an hour.
+const HOUR_MS: f64 = 3_600_000.0;
+const DAY_S: f64 = 86_400.0;
+
+fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|&x| name(x)).collect()
+}
+
+/// The web server count: new servers copy the last.
+fn web_count() -> Setting {
+    Setting {
+        key: "web.count",
+        unit: "servers",
+        allowed: whole(1, MAX_WEB_SERVERS as u64),
+        note: "",
+        meaning: "number of web servers (new ones copy the last)",
+        get: |s| Some(s.web.servers.len().to_string()),
+        set: |row, s, v| {
+            let n = row.read_whole(v)? as usize;
             let template = s.web.servers.last().cloned().unwrap_or_default();
             s.web.servers.resize(n, template);
             Ok(())
-        }),
-        setting!("web.workers", "workers", "1 to 1024", "requests each web server works on at once", |s, v| {
-            let w = int(v, 1, 1024)? as u32;
-            for_all_servers(s, |x| x.workers = w);
+        },
+        check: |row, s, out| {
+            let n = s.web.servers.len();
+            if row.check_number(n as f64).is_err() {
+                out.push(Problem {
+                    path: "web.servers".into(),
+                    message: format!("{n} servers: allowed 1 to {MAX_WEB_SERVERS}"),
+                });
+            }
+        },
+    }
+}
+
+/// Each server's HAProxy weight, as a comma list.
+fn web_weights() -> Setting {
+    Setting {
+        key: "web.weights",
+        unit: "",
+        allowed: whole(0, 256),
+        note: "comma list, one per server",
+        meaning: "HAProxy weight of each server (0 drains)",
+        get: |s| Some(s.web.servers.iter().map(|w| w.weight.to_string()).collect::<Vec<_>>().join(",")),
+        set: |row, s, v| {
+            let weights: Vec<u32> = v.split(',').map(|w| u32::read(w, row)).collect::<Result<_, _>>()?;
+            if weights.len() != s.web.servers.len() {
+                return Err(format!(
+                    "{} weights given for {} servers; give one per server (set web.count first)",
+                    weights.len(),
+                    s.web.servers.len()
+                ));
+            }
+            for (server, w) in s.web.servers.iter_mut().zip(weights) {
+                server.weight = w;
+            }
             Ok(())
-        }),
-        setting!(
-            "web.service_time_ms",
-            "ms",
-            "0.001 to 600000",
-            "mean application time per request on every web server",
-            |s, v| {
-                let t = num(v, 0.001, 600_000.0)?;
-                for_all_servers(s, |x| x.service_time_ms = t);
-                Ok(())
+        },
+        check: |row, s, out| {
+            for (i, w) in s.web.servers.iter().enumerate() {
+                row.report(format!("web.servers[{i}].weight"), w.weight.check(row), out);
             }
-        ),
-        setting!(
-            "web.service_distribution",
-            "",
-            "exponential|constant|lognormal",
-            "shape of the application time",
-            |s, v| {
-                let d = Distribution::parse(v.trim())
-                    .ok_or_else(|| format!("'{v}' is not allowed; allowed exponential, constant, lognormal"))?;
-                for_all_servers(s, |x| x.service_distribution = d);
-                Ok(())
-            }
-        ),
-        setting!(
-            "web.service_time_cv",
-            "",
-            "0 to 10",
-            "coefficient of variation of a lognormal application time",
-            |s, v| {
-                let cv = num(v, 0.0, 10.0)?;
-                for_all_servers(s, |x| x.service_time_cv = cv);
-                Ok(())
-            }
-        ),
-        setting!(
-            "web.weights",
-            "",
-            "comma list of 0 to 256, one per server",
-            "HAProxy weight of each server (0 drains)",
-            |s, v| {
-                let weights: Vec<u32> =
-                    v.split(',').map(|w| int(w, 0, 256).map(|x| x as u32)).collect::<Result<_, _>>()?;
-                if weights.len() != s.web.servers.len() {
-                    return Err(format!(
-                        "{} weights given for {} servers; give one per server (set web.count first)",
-                        weights.len(),
-                        s.web.servers.len()
-                    ));
-                }
-                for (server, w) in s.web.servers.iter_mut().zip(weights) {
-                    server.weight = w;
-                }
-                Ok(())
-            }
-        ),
-        setting!("db.enabled", "", "true|false", "whether the application uses the database", |s, v| {
-            s.db.enabled = boolean(v)?;
-            Ok(())
-        }),
-        setting!("db.replicas", "replicas", "0 to 4", "replicas following the primary", |s, v| {
-            s.db.replicas = int(v, 0, 4)? as u32;
-            Ok(())
-        }),
-        setting!("db.workers", "queries", "1 to 1024", "queries each database node runs at once", |s, v| {
-            s.db.workers = int(v, 1, 1024)? as u32;
-            Ok(())
-        }),
-        setting!("db.read_time_ms", "ms", "0.001 to 600000", "mean time of a read query", |s, v| {
-            s.db.read_time_ms = num(v, 0.001, 600_000.0)?;
-            Ok(())
-        }),
-        setting!("db.write_time_ms", "ms", "0.001 to 600000", "mean time of a write on the primary", |s, v| {
-            s.db.write_time_ms = num(v, 0.001, 600_000.0)?;
-            Ok(())
-        }),
-        setting!("db.ship_latency_ms", "ms", "0 to 600000", "time for a binlog event to reach a replica", |s, v| {
-            s.db.ship_latency_ms = num(v, 0.0, 600_000.0)?;
-            Ok(())
-        }),
-        setting!(
-            "db.apply_rate_per_s",
-            "events/s",
-            "0.001 to 1000000",
-            "binlog events a replica applies per second",
-            |s, v| {
-                s.db.apply_rate_per_s = num(v, 0.001, 1_000_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "db.read_from",
-            "",
-            "replica|primary|proxy",
-            "where reads go: replicas in turn, the primary, or a lag-aware proxy",
-            |s, v| {
-                s.db.read_from = ReadFrom::parse(v.trim())
-                    .ok_or_else(|| format!("'{v}' is not allowed; allowed replica, primary, proxy"))?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "db.replication",
-            "",
-            "async|semisync",
-            "acknowledge writes at commit, or once a replica has them",
-            |s, v| {
-                s.db.replication = crate::scenario::Replication::parse(v.trim())
-                    .ok_or_else(|| format!("'{v}' is not allowed; allowed async, semisync"))?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "db.semisync_timeout_ms",
-            "ms",
-            "0 to 3600000",
-            "semi-sync falls back to async after this long without a replica's ack",
-            |s, v| {
-                s.db.semisync_timeout_ms = num(v, 0.0, 3_600_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "db.max_replication_lag_ms",
-            "ms",
-            "0 to 3600000",
-            "the proxy shuns a replica lagging more than this",
-            |s, v| {
-                s.db.max_replication_lag_ms = num(v, 0.0, 3_600_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!("db.failover", "", "none|auto", "promote the most advanced replica when the primary dies", |s, v| {
-            s.db.failover = crate::scenario::Failover::parse(v.trim())
-                .ok_or_else(|| format!("'{v}' is not allowed; allowed none, auto"))?;
-            Ok(())
-        }),
-        setting!(
-            "db.detect_interval_ms",
-            "ms",
-            "10 to 3600000",
-            "how often the failover manager checks the primary",
-            |s, v| {
-                s.db.detect_interval_ms = num(v, 10.0, 3_600_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "db.detect_misses",
-            "checks",
-            "1 to 100",
-            "failed checks in a row before the primary is declared dead",
-            |s, v| {
-                s.db.detect_misses = int(v, 1, 100)? as u32;
-                Ok(())
-            }
-        ),
-        setting!(
-            "db.fencing",
-            "",
-            "true|false",
-            "a returning old primary rejoins as a replica (else: two primaries)",
-            |s, v| {
-                s.db.fencing = boolean(v)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.retries",
-            "retries",
-            "0 to 10",
-            "times a refused connection is retried before 503",
-            |s, v| {
-                s.balancer.retries = int(v, 0, 10)? as u32;
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.redispatch",
-            "",
-            "true|false",
-            "the last retry goes to another server (option redispatch)",
-            |s, v| {
-                s.balancer.redispatch = boolean(v)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.slowstart_ms",
-            "ms",
-            "0 to 3600000 (0 = off)",
-            "a server back UP ramps its weight up over this time",
-            |s, v| {
-                s.balancer.slowstart_ms = num(v, 0.0, 3_600_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.allbackups",
-            "",
-            "true|false",
-            "use every backup server, not only the first, when all active ones are down",
-            |s, v| {
-                s.balancer.allbackups = boolean(v)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.health.inter_ms",
-            "ms",
-            "10 to 3600000",
-            "time between health checks of an UP server",
-            |s, v| {
-                s.balancer.health.inter_ms = num(v, 10.0, 3_600_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.health.fastinter_ms",
-            "ms",
-            "0 to 3600000 (0 = inter)",
-            "time between checks while a server changes state",
-            |s, v| {
-                s.balancer.health.fastinter_ms = num(v, 0.0, 3_600_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.health.downinter_ms",
-            "ms",
-            "0 to 3600000 (0 = inter)",
-            "time between checks of a DOWN server",
-            |s, v| {
-                s.balancer.health.downinter_ms = num(v, 0.0, 3_600_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.health.rise",
-            "checks",
-            "1 to 100",
-            "consecutive passed checks that mark a server UP",
-            |s, v| {
-                s.balancer.health.rise = int(v, 1, 100)? as u32;
-                Ok(())
-            }
-        ),
-        setting!(
-            "balancer.health.fall",
-            "checks",
-            "1 to 100",
-            "consecutive failed checks that mark a server DOWN",
-            |s, v| {
-                s.balancer.health.fall = int(v, 1, 100)? as u32;
-                Ok(())
-            }
-        ),
-        setting!("balancer.pair", "", "true|false", "two balancers (lb1, lb2) instead of one", |s, v| {
-            s.balancer.pair = boolean(v)?;
-            Ok(())
-        }),
-        setting!(
-            "balancer.pair_mode",
-            "",
-            "vrrp|dns",
-            "a floating IP held by the VRRP master, or two DNS records (active-active)",
-            |s, v| {
-                s.balancer.pair_mode = crate::scenario::PairMode::parse(v.trim())
-                    .ok_or_else(|| format!("'{v}' is not allowed; allowed vrrp, dns"))?;
-                Ok(())
-            }
-        ),
-        setting!("vrrp.advert_int_ms", "ms", "10 to 255000", "interval of the VRRP master's advertisements", |s, v| {
-            s.vrrp.advert_int_ms = num(v, 10.0, 255_000.0)?;
-            Ok(())
-        }),
-        setting!("vrrp.priority_lb1", "", "1 to 255", "lb1's VRRP priority (higher wins)", |s, v| {
-            s.vrrp.priority_lb1 = int(v, 1, 255)? as u32;
-            Ok(())
-        }),
-        setting!("vrrp.priority_lb2", "", "1 to 255", "lb2's VRRP priority (higher wins)", |s, v| {
-            s.vrrp.priority_lb2 = int(v, 1, 255)? as u32;
-            Ok(())
-        }),
-        setting!(
-            "vrrp.preempt",
-            "",
-            "true|false",
-            "a higher-priority balancer that returns takes the floating IP back",
-            |s, v| {
-                s.vrrp.preempt = boolean(v)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "web.backup",
-            "",
-            "comma list of server numbers, or none",
-            "which web servers are backups (e.g. 2 makes web2 the passive one)",
-            |s, v| {
-                let text = v.trim();
-                let mut chosen = Vec::new();
-                if !text.is_empty() && text != "none" {
-                    for part in text.split(',') {
-                        let n = int(part.trim().trim_start_matches("web"), 1, s.web.servers.len() as u64)? as usize;
-                        chosen.push(n - 1);
+        },
+    }
+}
+
+/// Which servers are backups, by number (`2`, `2,3`, `web2`, or `none`).
+fn web_backup() -> Setting {
+    Setting {
+        key: "web.backup",
+        unit: "",
+        allowed: Allowed::List,
+        note: "comma list of server numbers, or none",
+        meaning: "which web servers are backups (e.g. 2 makes web2 the passive one)",
+        get: |s| {
+            let chosen: Vec<String> =
+                s.web.servers.iter().enumerate().filter(|(_, w)| w.backup).map(|(i, _)| (i + 1).to_string()).collect();
+            Some(if chosen.is_empty() { "none".into() } else { chosen.join(",") })
+        },
+        set: |_, s, v| {
+            let text = v.trim();
+            let count = s.web.servers.len();
+            let mut chosen = Vec::new();
+            if !text.is_empty() && text != "none" {
+                for part in text.split(',') {
+                    let digits = part.trim().strip_prefix("web").unwrap_or(part.trim());
+                    match super::parse_index(digits) {
+                        Some(n) if (1..=count).contains(&n) => chosen.push(n - 1),
+                        _ => return Err(format!("'{part}' is not a server; allowed 1 to {count}, or none")),
                     }
                 }
-                for (i, server) in s.web.servers.iter_mut().enumerate() {
-                    server.backup = chosen.contains(&i);
-                }
-                Ok(())
             }
-        ),
-        setting!(
-            "web.backlog",
-            "connections",
-            "0 to 1000000 (0 = unlimited)",
-            "waiting connections beyond which a server refuses new ones",
-            |s, v| {
-                let b = int(v, 0, 1_000_000)? as u32;
-                for_all_servers(s, |x| x.backlog = b);
-                Ok(())
+            for (i, server) in s.web.servers.iter_mut().enumerate() {
+                server.backup = chosen.contains(&i);
             }
-        ),
-        setting!(
-            "failures.lb.mtbf_s",
-            "s",
-            "0 to 1e9 (0 = never)",
-            "mean time between random failures of each balancer",
-            |s, v| {
-                s.failures.lb.mtbf_s = num(v, 0.0, 1e9)?;
-                Ok(())
-            }
-        ),
-        setting!("failures.lb.mttr_s", "s", "0.1 to 1e9", "mean time to repair a balancer", |s, v| {
-            s.failures.lb.mttr_s = num(v, 0.1, 1e9)?;
             Ok(())
-        }),
-        setting!(
-            "failures.web.mtbf_s",
-            "s",
-            "0 to 1e9 (0 = never)",
-            "mean time between random failures of each web server",
-            |s, v| {
-                s.failures.web.mtbf_s = num(v, 0.0, 1e9)?;
-                Ok(())
-            }
-        ),
-        setting!("failures.web.mttr_s", "s", "0.1 to 1e9", "mean time to repair a web server", |s, v| {
-            s.failures.web.mttr_s = num(v, 0.1, 1e9)?;
-            Ok(())
-        }),
-        setting!(
-            "failures.db.mtbf_s",
-            "s",
-            "0 to 1e9 (0 = never)",
-            "mean time between random failures of each database node",
-            |s, v| {
-                s.failures.db.mtbf_s = num(v, 0.0, 1e9)?;
-                Ok(())
-            }
-        ),
-        setting!("failures.db.mttr_s", "s", "0.1 to 1e9", "mean time to repair a database node", |s, v| {
-            s.failures.db.mttr_s = num(v, 0.1, 1e9)?;
-            Ok(())
-        }),
-        setting!(
-            "failures.dns.mtbf_s",
-            "s",
-            "0 to 1e9 (0 = never)",
-            "mean time between random failures of the DNS service",
-            |s, v| {
-                s.failures.dns.mtbf_s = num(v, 0.0, 1e9)?;
-                Ok(())
-            }
-        ),
-        setting!("failures.dns.mttr_s", "s", "0.1 to 1e9", "mean time to repair the DNS service", |s, v| {
-            s.failures.dns.mttr_s = num(v, 0.1, 1e9)?;
-            Ok(())
-        }),
-        setting!("security.https", "", "true|false", "HTTPS with TLS terminated at the balancer", |s, v| {
-            s.security.https = boolean(v)?;
-            Ok(())
-        }),
-        setting!(
-            "security.tls_handshake_cpu_ms",
-            "ms",
-            "0 to 10000",
-            "balancer CPU time of a full TLS handshake",
-            |s, v| {
-                s.security.tls_handshake_cpu_ms = num(v, 0.0, 10_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!("security.tls_session_s", "s", "0 to 86400", "how long a client reuses its TLS session", |s, v| {
-            s.security.tls_session_s = num(v, 0.0, 86_400.0)?;
-            Ok(())
-        }),
-        setting!(
-            "security.firewall",
-            "",
-            "true|false",
-            "only the balancer's web ports are reachable from outside",
-            |s, v| {
-                s.security.firewall = boolean(v)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "security.probe_rate_per_s",
-            "probes/s",
-            "0 to 10000",
-            "outside connection attempts aimed at web servers and the database",
-            |s, v| {
-                s.security.probe_rate_per_s = num(v, 0.0, 10_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "monitoring.enabled",
-            "",
-            "true|false",
-            "a monitoring system watches every node and alerts",
-            |s, v| {
-                s.monitoring.enabled = boolean(v)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "monitoring.check_interval_ms",
-            "ms",
-            "100 to 3600000",
-            "how often monitoring agents report",
-            |s, v| {
-                s.monitoring.check_interval_ms = num(v, 100.0, 3_600_000.0)?;
-                Ok(())
-            }
-        ),
-        setting!(
-            "monitoring.lag_alert_ms",
-            "ms",
-            "0 to 3600000",
-            "alert when a replica lags more than this",
-            |s, v| {
-                s.monitoring.lag_alert_ms = num(v, 0.0, 3_600_000.0)?;
-                Ok(())
-            }
-        ),
-    ];
-    SETTINGS
+        },
+        check: |_, _, _| {},
+    }
+}
+
+/// Every setting, in the order `show --keys` lists them.
+pub fn settings() -> &'static [Setting] {
+    static SETTINGS: std::sync::OnceLock<Vec<Setting>> = std::sync::OnceLock::new();
+    SETTINGS.get_or_init(table)
+}
+
+#[rustfmt::skip]
+fn table() -> Vec<Setting> {
+    vec![
+        field!("warmup_s", "s", num(0.0, DAY_S), "", "requests arriving before this time are left out of statistics", warmup_s),
+        field!("seed", "", whole(0, u64::MAX), "", "seed of the random generator", seed),
+        field!("traffic.arrival_rate_per_s", "requests/s", num(0.0, 100_000.0), "", "mean rate of new requests (Poisson)", traffic.arrival_rate_per_s),
+        field!("traffic.write_ratio", "", num(0.0, 1.0), "", "fraction of requests that are writes", traffic.write_ratio),
+        field!("traffic.clients", "clients", whole(1, 1_000_000), "", "distinct clients sending requests", traffic.clients),
+        field!("traffic.burst.enabled", "", SWITCH, "", "periodic bursts on top of the base rate", traffic.burst.enabled),
+        field!("traffic.burst.period_s", "s", num(1.0, DAY_S), "", "time from one burst's start to the next", traffic.burst.period_s),
+        field!("traffic.burst.duration_s", "s", num(0.0, DAY_S), "at most the period", "length of each burst", traffic.burst.duration_s),
+        field!("traffic.burst.multiplier", "×", num(0.0, 100.0), "", "arrival rate during a burst, as a multiple of the base", traffic.burst.multiplier),
+        field!("network.client_latency_ms", "ms", num(0.0, 10_000.0), "", "one-way latency client ↔ balancer", network.client_latency_ms),
+        field!("network.lan_latency_ms", "ms", num(0.0, 1_000.0), "", "one-way latency between machines in the data centre", network.lan_latency_ms),
+        field!("network.dns_lookup_ms", "ms", num(0.0, 10_000.0), "", "time to resolve www.foobar.com on a cache miss", network.dns_lookup_ms),
+        field!("network.dns_ttl_s", "s", num(0.0, DAY_S), "", "how long a client caches the DNS answer", network.dns_ttl_s),
+        field!("balancer.algorithm", "", Allowed::Choice(|| names(&Algorithm::ALL, Algorithm::name)), "", "how the balancer picks a web server", balancer.algorithm),
+        field!("balancer.random_draws", "servers", whole(1, 8), "", "with random: servers drawn per request (2 = power of two choices)", balancer.random_draws),
+        server_field!("balancer.maxconn", "connections", whole(0, 100_000), "0 = unlimited", "per-server connection limit; more wait in the balancer's queue", maxconn),
+        field!("balancer.maxqueue", "requests", whole(0, 1_000_000), "0 = unlimited", "most requests waiting in the balancer's queue; more are answered 503", balancer.maxqueue),
+        field!("balancer.timeout_queue_ms", "ms", num(0.0, HOUR_MS), "0 = no limit", "a request queued this long is answered 503", balancer.timeout_queue_ms),
+        web_count(),
+        server_field!("web.workers", "workers", whole(1, 1024), "", "requests each web server works on at once", workers),
+        server_field!("web.service_time_ms", "ms", num(0.001, 600_000.0), "", "mean application time per request on every web server", service_time_ms),
+        server_field!("web.service_distribution", "", Allowed::Choice(|| names(&Distribution::ALL, Distribution::name)), "", "shape of the application time", service_distribution),
+        server_field!("web.service_time_cv", "", num(0.0, 10.0), "", "coefficient of variation of a lognormal application time", service_time_cv),
+        web_weights(),
+        field!("db.enabled", "", SWITCH, "", "whether the application uses the database", db.enabled),
+        field!("db.replicas", "replicas", whole(0, MAX_REPLICAS as u64), "", "replicas following the primary", db.replicas),
+        field!("db.workers", "queries", whole(1, 1024), "", "queries each database node runs at once", db.workers),
+        field!("db.read_time_ms", "ms", num(0.001, 600_000.0), "", "mean time of a read query", db.read_time_ms),
+        field!("db.write_time_ms", "ms", num(0.001, 600_000.0), "", "mean time of a write on the primary", db.write_time_ms),
+        field!("db.ship_latency_ms", "ms", num(0.0, 600_000.0), "", "time for a binlog event to reach a replica", db.ship_latency_ms),
+        field!("db.apply_rate_per_s", "events/s", num(0.001, 1_000_000.0), "", "binlog events a replica applies per second", db.apply_rate_per_s),
+        field!("db.read_from", "", Allowed::Choice(|| names(&ReadFrom::ALL, ReadFrom::name)), "", "where reads go: replicas in turn, the primary, or a lag-aware proxy", db.read_from),
+        field!("db.replication", "", Allowed::Choice(|| names(&Replication::ALL, Replication::name)), "", "acknowledge writes at commit, or once a replica has them", db.replication),
+        field!("db.semisync_timeout_ms", "ms", num(0.0, HOUR_MS), "", "semi-sync falls back to async after this long without a replica's ack", db.semisync_timeout_ms),
+        field!("db.max_replication_lag_ms", "ms", num(0.0, HOUR_MS), "", "the proxy shuns a replica lagging more than this", db.max_replication_lag_ms),
+        field!("db.failover", "", Allowed::Choice(|| names(&Failover::ALL, Failover::name)), "", "promote the most advanced replica when the primary dies", db.failover),
+        field!("db.detect_interval_ms", "ms", num(10.0, HOUR_MS), "", "how often the failover manager checks the primary", db.detect_interval_ms),
+        field!("db.detect_misses", "checks", whole(1, 100), "", "failed checks in a row before the primary is declared dead", db.detect_misses),
+        field!("db.fencing", "", SWITCH, "", "a returning old primary rejoins as a replica (else: two primaries)", db.fencing),
+        field!("balancer.retries", "retries", whole(0, 10), "", "times a refused connection is retried before 503", balancer.retries),
+        field!("balancer.redispatch", "", SWITCH, "", "the last retry goes to another server (option redispatch)", balancer.redispatch),
+        field!("balancer.slowstart_ms", "ms", num(0.0, HOUR_MS), "0 = off", "a server back UP ramps its weight up over this time", balancer.slowstart_ms),
+        field!("balancer.allbackups", "", SWITCH, "", "use every backup server, not only the first, when all active ones are down", balancer.allbackups),
+        field!("balancer.health.inter_ms", "ms", num(10.0, HOUR_MS), "", "time between health checks of an UP server", balancer.health.inter_ms),
+        field!("balancer.health.fastinter_ms", "ms", num(0.0, HOUR_MS), "0 = inter", "time between checks while a server changes state", balancer.health.fastinter_ms),
+        field!("balancer.health.downinter_ms", "ms", num(0.0, HOUR_MS), "0 = inter", "time between checks of a DOWN server", balancer.health.downinter_ms),
+        field!("balancer.health.rise", "checks", whole(1, 100), "", "consecutive passed checks that mark a server UP", balancer.health.rise),
+        field!("balancer.health.fall", "checks", whole(1, 100), "", "consecutive failed checks that mark a server DOWN", balancer.health.fall),
+        field!("balancer.pair", "", SWITCH, "", "two balancers (lb1, lb2) instead of one", balancer.pair),
+        field!("balancer.pair_mode", "", Allowed::Choice(|| names(&PairMode::ALL, PairMode::name)), "", "a floating IP held by the VRRP master, or two DNS records (active-active)", balancer.pair_mode),
+        field!("vrrp.advert_int_ms", "ms", num(10.0, 255_000.0), "", "interval of the VRRP master's advertisements", vrrp.advert_int_ms),
+        field!("vrrp.priority_lb1", "", whole(1, 255), "", "lb1's VRRP priority (higher wins)", vrrp.priority_lb1),
+        field!("vrrp.priority_lb2", "", whole(1, 255), "", "lb2's VRRP priority (higher wins)", vrrp.priority_lb2),
+        field!("vrrp.preempt", "", SWITCH, "", "a higher-priority balancer that returns takes the floating IP back", vrrp.preempt),
+        web_backup(),
+        server_field!("web.backlog", "connections", whole(0, 1_000_000), "0 = unlimited", "waiting connections beyond which a server refuses new ones", backlog),
+        field!("failures.lb.mtbf_s", "s", num(0.0, 1e9), "0 = never", "mean time between random failures of each balancer", failures.lb.mtbf_s),
+        field!("failures.lb.mttr_s", "s", num(0.1, 1e9), "", "mean time to repair a balancer", failures.lb.mttr_s),
+        field!("failures.web.mtbf_s", "s", num(0.0, 1e9), "0 = never", "mean time between random failures of each web server", failures.web.mtbf_s),
+        field!("failures.web.mttr_s", "s", num(0.1, 1e9), "", "mean time to repair a web server", failures.web.mttr_s),
+        field!("failures.db.mtbf_s", "s", num(0.0, 1e9), "0 = never", "mean time between random failures of each database node", failures.db.mtbf_s),
+        field!("failures.db.mttr_s", "s", num(0.1, 1e9), "", "mean time to repair a database node", failures.db.mttr_s),
+        field!("failures.dns.mtbf_s", "s", num(0.0, 1e9), "0 = never", "mean time between random failures of the DNS service", failures.dns.mtbf_s),
+        field!("failures.dns.mttr_s", "s", num(0.1, 1e9), "", "mean time to repair the DNS service", failures.dns.mttr_s),
+        field!("security.https", "", SWITCH, "", "HTTPS with TLS terminated at the balancer", security.https),
+        field!("security.tls_handshake_cpu_ms", "ms", num(0.0, 10_000.0), "", "balancer CPU time of a full TLS handshake", security.tls_handshake_cpu_ms),
+        field!("security.tls_session_s", "s", num(0.0, DAY_S), "", "how long a client reuses its TLS session", security.tls_session_s),
+        field!("security.firewall", "", SWITCH, "", "only the balancer's web ports are reachable from outside", security.firewall),
+        field!("security.probe_rate_per_s", "probes/s", num(0.0, 10_000.0), "", "outside connection attempts aimed at web servers and the database", security.probe_rate_per_s),
+        field!("monitoring.enabled", "", SWITCH, "", "a monitoring system watches every node and alerts", monitoring.enabled),
+        field!("monitoring.check_interval_ms", "ms", num(100.0, HOUR_MS), "", "how often monitoring agents report", monitoring.check_interval_ms),
+        field!("monitoring.lag_alert_ms", "ms", num(0.0, HOUR_MS), "", "alert when a replica lags more than this", monitoring.lag_alert_ms),
+    ]
+}
+
+/// The row of `key`.
+pub fn setting(key: &str) -> Option<&'static Setting> {
+    settings().iter().find(|s| s.key == key)
 }
 
 /// Every settable key with its unit, allowed values and meaning.
 pub fn setting_docs() -> Vec<SettingDoc> {
-    settings().iter().map(|s| s.doc.clone()).collect()
+    settings()
+        .iter()
+        .map(|s| SettingDoc { key: s.key, unit: s.unit, allowed: s.allowed_text(), meaning: s.meaning })
+        .collect()
 }
 
 /// Apply one `key=value` setting to a scenario.
 pub fn apply_setting(scenario: &mut Scenario, key: &str, value: &str) -> Result<(), SettingError> {
-    let Some(setting) = settings().iter().find(|s| s.doc.key == key) else {
-        let known: Vec<&str> = settings().iter().map(|s| s.doc.key).collect();
+    let Some(row) = setting(key) else {
+        let known: Vec<&str> = settings().iter().map(|s| s.key).collect();
         return Err(SettingError {
             key: key.to_string(),
             message: format!("unknown key; allowed keys: {}", known.join(", ")),
         });
     };
-    (setting.set)(scenario, value).map_err(|message| SettingError { key: key.to_string(), message })
+    (row.set)(row, scenario, value).map_err(|message| SettingError { key: key.to_string(), message })
+}
+
+/// The value of `key` in a scenario as `--set` reads it back (`None`: unknown key, or web servers
+/// that differ in it).
+pub fn setting_value(scenario: &Scenario, key: &str) -> Option<String> {
+    setting(key).and_then(|row| (row.get)(scenario))
+}
+
+/// Whether a live command's value for setting `key` is allowed: the same rule as `--set`.
+pub fn check_value(key: &str, value: f64) -> Result<(), String> {
+    match setting(key) {
+        Some(row) => row.check_number(value),
+        None => Err(format!("no setting {key}")),
+    }
+}
+
+/// The page's input limits for setting `key` (min, max, step); a key without numeric limits
+/// gets an empty range, which a test keeps from happening.
+pub fn field_limits(key: &str) -> FieldLimits {
+    setting(key).and_then(Setting::field_limits).unwrap_or(FieldLimits { min: 0.0, max: 0.0, step: "any" })
+}
+
+/// Every problem the table finds in a scenario's values, each with its field path.
+pub(super) fn check_scenario(scenario: &Scenario, out: &mut Vec<Problem>) {
+    for row in settings() {
+        (row.check)(row, scenario, out);
+    }
 }

@@ -4,12 +4,17 @@
 //! every problem with its field path; the batch runner, the URL loader and the JSON importer all
 //! go through it before anything reaches `Sim::new`.
 
+mod faults;
 pub(crate) mod json;
 mod keys;
 mod presets;
 pub mod url;
 
-pub use keys::{apply_setting, setting_docs, SettingDoc, SettingError};
+pub use faults::parse_fault;
+pub use keys::{
+    apply_setting, check_value, field_limits, setting, setting_docs, setting_value, settings, Allowed, FieldLimits,
+    Setting, SettingDoc, SettingError,
+};
 pub use presets::{benchmark_mm2, preset, preset_names, PRESETS};
 
 use json::{fill_leaf, fill_struct, named_from_json, Fill};
@@ -563,27 +568,80 @@ impl std::fmt::Display for Problem {
     }
 }
 
-struct Checker {
-    problems: Vec<Problem>,
+/// Most problems reported for one input; the rest are counted ("and N more").
+pub const MAX_PROBLEMS_SHOWN: usize = 50;
+/// Largest scenario JSON read, in bytes. The largest legitimate scenario (128 servers, every
+/// field written out, pretty-printed) is about 33 KB; a megabyte is 30 times that.
+pub const MAX_SCENARIO_BYTES: usize = 1_000_000;
+/// Longest scenario name, in characters (it is shown in the page's title and batch output).
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// At most [`MAX_PROBLEMS_SHOWN`] problems, then one that says how many more there were.
+pub fn cap_problems(mut problems: Vec<Problem>) -> Vec<Problem> {
+    if problems.len() > MAX_PROBLEMS_SHOWN {
+        let more = problems.len() - MAX_PROBLEMS_SHOWN;
+        problems.truncate(MAX_PROBLEMS_SHOWN);
+        problems.push(Problem { path: "(more)".into(), message: format!("and {more} more problems") });
+    }
+    problems
 }
 
-impl Checker {
-    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { path: path.into(), message: message.into() });
-    }
+/// Shortest run, seconds: the model's clock counts microseconds, and a run shorter than a
+/// millisecond holds no request.
+pub const MIN_RUN_S: f64 = 0.001;
+/// Longest run, seconds (30 days).
+pub const MAX_RUN_S: f64 = 30.0 * 86_400.0;
 
-    /// A finite number within [min, max].
-    fn range(&mut self, path: &str, value: f64, min: f64, max: f64, unit: &str) {
-        if !value.is_finite() || value < min || value > max {
-            self.push(path, format!("{value} is out of range: allowed {min} to {max} {unit}"));
-        }
+/// Whether a run of `duration_s` seconds of `scenario` means something: long enough to hold a
+/// request, and longer than the warm-up (otherwise nothing would be counted).
+pub fn check_run_length(scenario: &Scenario, duration_s: f64) -> Result<(), String> {
+    if !(duration_s.is_finite() && (MIN_RUN_S..=MAX_RUN_S).contains(&duration_s)) {
+        return Err(format!("--duration-s {duration_s}: allowed {MIN_RUN_S} to {MAX_RUN_S} s"));
     }
+    if scenario.warmup_s >= duration_s {
+        return Err(format!(
+            "warmup_s {} s is not shorter than --duration-s {duration_s}: no request would be counted; \
+             shorten the warm-up or run longer",
+            scenario.warmup_s
+        ));
+    }
+    Ok(())
+}
 
-    fn range_u(&mut self, path: &str, value: u64, min: u64, max: u64) {
-        if value < min || value > max {
-            self.push(path, format!("{value} is out of range: allowed {min} to {max}"));
-        }
+/// The text of a scenario file, refusing one larger than [`MAX_SCENARIO_BYTES`] without reading
+/// all of it.
+pub fn read_limited(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SCENARIO_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() > MAX_SCENARIO_BYTES {
+        return Err(format!("larger than a scenario may be ({MAX_SCENARIO_BYTES} bytes)"));
     }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+}
+
+/// A server or node number as people write it: `1`, `12` (no sign, no leading zero, no
+/// spaces), so `web+1` and `web01` are not read as web1.
+pub fn parse_index(text: &str) -> Option<usize> {
+    let plain = !text.is_empty() && text.len() <= 9 && text.bytes().all(|b| b.is_ascii_digit());
+    (plain && !text.starts_with('0')).then(|| text.parse().ok()).flatten()
+}
+
+/// Whether a scenario name can be shown as it is: not too long, no control characters
+/// (terminal escape codes, new lines).
+fn check_name(name: &str) -> Result<(), String> {
+    let chars = name.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(format!("the name has {chars} characters; allowed at most {MAX_NAME_CHARS}"));
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "the name contains the control character {}; use letters, digits and punctuation",
+            c.escape_unicode()
+        ));
+    }
+    Ok(())
 }
 
 impl Scenario {
@@ -598,98 +656,43 @@ impl Scenario {
     }
 
     pub fn validate(&self) -> Vec<Problem> {
-        let mut c = Checker { problems: Vec::new() };
+        let mut problems = Vec::new();
+        let mut push = |path: &str, message: String| problems.push(Problem { path: path.into(), message });
         if self.version > SCENARIO_VERSION {
-            c.push(
-                "version",
-                format!("version {} is newer than this infrasim reads ({SCENARIO_VERSION})", self.version),
-            );
+            push("version", format!("version {} is newer than this infrasim reads ({SCENARIO_VERSION})", self.version));
         }
         if self.version == 0 {
-            c.push("version", "version 0 does not exist: use 1");
+            push("version", "version 0 does not exist: use 1".into());
         }
-        c.range("warmup_s", self.warmup_s, 0.0, 86_400.0, "s");
-        let t = &self.traffic;
-        c.range("traffic.arrival_rate_per_s", t.arrival_rate_per_s, 0.0, 100_000.0, "requests/s");
-        c.range("traffic.write_ratio", t.write_ratio, 0.0, 1.0, "");
-        c.range_u("traffic.clients", t.clients as u64, 1, 1_000_000);
-        if t.burst.enabled {
-            c.range("traffic.burst.period_s", t.burst.period_s, 1.0, 86_400.0, "s");
-            c.range("traffic.burst.duration_s", t.burst.duration_s, 0.0, t.burst.period_s.max(0.0), "s");
-            c.range("traffic.burst.multiplier", t.burst.multiplier, 0.0, 100.0, "×");
+        if let Err(message) = check_name(&self.name) {
+            push("name", message);
         }
-        let n = &self.network;
-        c.range("network.client_latency_ms", n.client_latency_ms, 0.0, 10_000.0, "ms");
-        c.range("network.lan_latency_ms", n.lan_latency_ms, 0.0, 1_000.0, "ms");
-        c.range("network.dns_lookup_ms", n.dns_lookup_ms, 0.0, 10_000.0, "ms");
-        c.range("network.dns_ttl_s", n.dns_ttl_s, 0.0, 86_400.0, "s");
-        let b = &self.balancer;
-        c.range_u("balancer.random_draws", b.random_draws as u64, 1, 8);
-        c.range_u("balancer.maxqueue", b.maxqueue as u64, 0, 1_000_000);
-        c.range("balancer.timeout_queue_ms", b.timeout_queue_ms, 0.0, 3_600_000.0, "ms");
-        c.range_u("balancer.retries", b.retries as u64, 0, 10);
-        c.range("balancer.slowstart_ms", b.slowstart_ms, 0.0, 3_600_000.0, "ms");
-        c.range("balancer.health.inter_ms", b.health.inter_ms, 10.0, 3_600_000.0, "ms");
-        c.range("balancer.health.fastinter_ms", b.health.fastinter_ms, 0.0, 3_600_000.0, "ms");
-        c.range("balancer.health.downinter_ms", b.health.downinter_ms, 0.0, 3_600_000.0, "ms");
-        c.range_u("balancer.health.rise", b.health.rise as u64, 1, 100);
-        c.range_u("balancer.health.fall", b.health.fall as u64, 1, 100);
-        let v = &self.vrrp;
-        c.range("vrrp.advert_int_ms", v.advert_int_ms, 10.0, 255_000.0, "ms");
-        c.range_u("vrrp.priority_lb1", v.priority_lb1 as u64, 1, 255);
-        c.range_u("vrrp.priority_lb2", v.priority_lb2 as u64, 1, 255);
-        for (class, rate) in [
-            ("lb", &self.failures.lb),
-            ("web", &self.failures.web),
-            ("db", &self.failures.db),
-            ("dns", &self.failures.dns),
-        ] {
-            c.range(&format!("failures.{class}.mtbf_s"), rate.mtbf_s, 0.0, 1e9, "s");
-            c.range(&format!("failures.{class}.mttr_s"), rate.mttr_s, 0.1, 1e9, "s");
-        }
-        let servers = &self.web.servers;
-        if servers.is_empty() || servers.len() > MAX_WEB_SERVERS {
-            c.push("web.servers", format!("{} servers: allowed 1 to {MAX_WEB_SERVERS}", servers.len()));
-        }
-        for (i, s) in servers.iter().enumerate() {
-            let p = |f: &str| format!("web.servers[{i}].{f}");
-            c.range_u(&p("weight"), s.weight as u64, 0, 256);
-            c.range_u(&p("maxconn"), s.maxconn as u64, 0, 100_000);
-            c.range_u(&p("workers"), s.workers as u64, 1, 1024);
-            c.range(&p("service_time_ms"), s.service_time_ms, 0.001, 600_000.0, "ms");
-            c.range(&p("service_time_cv"), s.service_time_cv, 0.0, 10.0, "");
-            c.range_u(&p("backlog"), s.backlog as u64, 0, 1_000_000);
+        let burst = &self.traffic.burst;
+        if burst.duration_s > burst.period_s {
+            // On the pair, not on either field: each is within its own range.
+            let message = format!("duration_s {} s is longer than period_s {} s", burst.duration_s, burst.period_s);
+            push("traffic.burst", message);
         }
         let d = &self.db;
-        c.range_u("db.replicas", d.replicas as u64, 0, MAX_REPLICAS as u64);
-        c.range_u("db.workers", d.workers as u64, 1, 1024);
-        c.range("db.read_time_ms", d.read_time_ms, 0.001, 600_000.0, "ms");
-        c.range("db.write_time_ms", d.write_time_ms, 0.001, 600_000.0, "ms");
-        c.range("db.ship_latency_ms", d.ship_latency_ms, 0.0, 600_000.0, "ms");
-        c.range("db.apply_rate_per_s", d.apply_rate_per_s, 0.001, 1_000_000.0, "events/s");
-        c.range("db.semisync_timeout_ms", d.semisync_timeout_ms, 0.0, 3_600_000.0, "ms");
-        c.range("db.max_replication_lag_ms", d.max_replication_lag_ms, 0.0, 3_600_000.0, "ms");
-        c.range("db.detect_interval_ms", d.detect_interval_ms, 10.0, 3_600_000.0, "ms");
-        c.range_u("db.detect_misses", d.detect_misses as u64, 1, 100);
-        let sec = &self.security;
-        c.range("security.tls_handshake_cpu_ms", sec.tls_handshake_cpu_ms, 0.0, 10_000.0, "ms");
-        c.range("security.tls_session_s", sec.tls_session_s, 0.0, 86_400.0, "s");
-        c.range("security.probe_rate_per_s", sec.probe_rate_per_s, 0.0, 10_000.0, "probes/s");
-        let mon = &self.monitoring;
-        c.range("monitoring.check_interval_ms", mon.check_interval_ms, 100.0, 3_600_000.0, "ms");
-        c.range("monitoring.lag_alert_ms", mon.lag_alert_ms, 0.0, 3_600_000.0, "ms");
         if d.enabled && d.read_from == ReadFrom::Replica && d.replicas == 0 {
-            c.push(
+            push(
                 "db.read_from",
-                "reads go to a replica but db.replicas is 0: add a replica or read from the primary",
+                "reads go to a replica but db.replicas is 0: add a replica or read from the primary".into(),
             );
         }
-        c.problems
+        keys::check_scenario(self, &mut problems);
+        problems
     }
 
     /// Parse a scenario from JSON text, reporting every problem with its path: syntax errors,
     /// unknown fields, wrong types, and then everything `validate()` finds.
     pub fn from_json(text: &str) -> Result<Scenario, Vec<Problem>> {
+        if text.len() > MAX_SCENARIO_BYTES {
+            return Err(vec![Problem {
+                path: "(file)".into(),
+                message: format!("{} bytes is larger than a scenario may be ({MAX_SCENARIO_BYTES} bytes)", text.len()),
+            }]);
+        }
         let value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| vec![Problem { path: "(file)".into(), message: format!("not valid JSON: {e}") }])?;
         Scenario::from_value(value)
@@ -708,7 +711,7 @@ impl Scenario {
         if problems.is_empty() {
             Ok(scenario)
         } else {
-            Err(problems)
+            Err(cap_problems(problems))
         }
     }
 
@@ -798,6 +801,11 @@ impl Fill for Vec<WebServer> {
         let Some(items) = v.as_array() else {
             return json::problem(problems, path, format!("expected a list of servers, found {}", json::kind_of(v)));
         };
+        if items.len() > MAX_WEB_SERVERS {
+            // Not read at all: a list far too long would otherwise report each of its servers.
+            let message = format!("{} servers: allowed 1 to {MAX_WEB_SERVERS}", items.len());
+            return json::problem(problems, path, message);
+        }
         *self = items
             .iter()
             .enumerate()

@@ -16,7 +16,7 @@
 //! Decoding never panics and reports every problem with its path (the parameter name, or a
 //! field path inside `scenario`/`cmds`).
 
-use super::{apply_setting, preset, setting_docs, Problem, Scenario, PRESETS};
+use super::{apply_setting, preset, setting_docs, setting_value, Problem, Scenario, PRESETS};
 use crate::sim::{Command, CommandKind};
 use serde_json::Value;
 
@@ -24,6 +24,14 @@ use serde_json::Value;
 pub const URL_VERSION: u32 = 1;
 /// The preset a link without `preset=` starts from.
 pub const DEFAULT_PRESET: &str = "three-server";
+/// Longest link query read, in characters. The largest legitimate link (128 different servers
+/// as `scenario=` and a log of [`MAX_LINK_COMMANDS`] commands) is about 400,000.
+pub const MAX_LINK_CHARS: usize = 500_000;
+/// Most commands a link's log may carry (a long session of slider moves makes a few thousand).
+pub const MAX_LINK_COMMANDS: usize = 5_000;
+/// Most requests a link may make the page replay (arrival rate × time, summed over the log):
+/// opening a link rebuilds the run from its start, and more would freeze the tab for long.
+pub const MAX_LINK_REPLAY_REQUESTS: f64 = 10_000_000.0;
 
 /// Everything a link carries.
 #[derive(Clone, Debug, PartialEq)]
@@ -113,7 +121,6 @@ pub fn encode(state: &UrlState) -> String {
 /// scenario exactly.
 fn readable_settings(base_name: &str, scenario: &Scenario) -> Option<Vec<(String, String)>> {
     let mut cur = preset(base_name)?;
-    let target = serde_json::to_value(scenario).ok()?;
     let mut out = Vec::new();
     let set = |cur: &mut Scenario, key: &str, value: String, out: &mut Vec<(String, String)>| -> Option<()> {
         apply_setting(cur, key, &value).ok()?;
@@ -127,67 +134,15 @@ fn readable_settings(base_name: &str, scenario: &Scenario) -> Option<Vec<(String
         if doc.key == "seed" || doc.key == "web.count" {
             continue;
         }
-        let Some(want) = key_value(&target, doc.key) else { continue };
-        let have = serde_json::to_value(&cur).ok().and_then(|v| key_value(&v, doc.key));
+        // Read through the settings table, so the text is what `apply_setting` reads back.
+        let Some(want) = setting_value(scenario, doc.key) else { continue };
+        let have = setting_value(&cur, doc.key);
         if have.as_ref() != Some(&want) {
             set(&mut cur, doc.key, want, &mut out)?;
         }
     }
     cur.seed = scenario.seed;
     (cur == *scenario).then_some(out)
-}
-
-/// The text value of setting `key` in a scenario's JSON, when it has a single value.
-fn key_value(scenario: &Value, key: &str) -> Option<String> {
-    let servers = scenario.get("web")?.get("servers")?.as_array()?;
-    let uniform = |field: &str| -> Option<String> {
-        let first = servers.first()?.get(field)?;
-        servers.iter().all(|s| s.get(field) == Some(first)).then(|| leaf_text(first)).flatten()
-    };
-    match key {
-        "web.count" => Some(servers.len().to_string()),
-        "balancer.maxconn" => uniform("maxconn"),
-        "web.weights" => {
-            let weights: Option<Vec<String>> = servers.iter().map(|s| s.get("weight").and_then(leaf_text)).collect();
-            Some(weights?.join(","))
-        }
-        "web.backup" => {
-            let chosen: Vec<String> = servers
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.get("backup").and_then(Value::as_bool) == Some(true))
-                .map(|(i, _)| (i + 1).to_string())
-                .collect();
-            Some(if chosen.is_empty() { "none".into() } else { chosen.join(",") })
-        }
-        _ => {
-            if let Some(field) = key.strip_prefix("web.") {
-                return uniform(field);
-            }
-            let mut v = scenario;
-            for part in key.split('.') {
-                v = v.get(part)?;
-            }
-            leaf_text(v)
-        }
-    }
-}
-
-fn leaf_text(v: &Value) -> Option<String> {
-    match v {
-        Value::Bool(b) => Some(b.to_string()),
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                Some(u.to_string())
-            } else if let Some(i) = n.as_i64() {
-                Some(i.to_string())
-            } else {
-                n.as_f64().map(number_text)
-            }
-        }
-        _ => None,
-    }
 }
 
 /// The shortest text that parses back to the same f64 (`100`, `0.25`).
@@ -202,6 +157,15 @@ fn number_text(v: f64) -> String {
 /// its path; nothing panics whatever the input.
 pub fn decode(query: &str) -> Result<UrlState, Vec<Problem>> {
     let query = query.strip_prefix('?').unwrap_or(query);
+    if query.len() > MAX_LINK_CHARS {
+        let message = format!("the link has {} characters; a link may have at most {MAX_LINK_CHARS}", query.len());
+        return Err(vec![problem("(link)", message)]);
+    }
+    decode_params(query).map_err(super::cap_problems)
+}
+
+/// [`decode`] of a query of bounded length.
+fn decode_params(query: &str) -> Result<UrlState, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut params: Vec<(String, String)> = Vec::new();
     for (i, part) in query.split('&').enumerate() {
@@ -346,10 +310,36 @@ pub fn decode(query: &str) -> Result<UrlState, Vec<Problem>> {
         }
     }
     if problems.is_empty() {
+        check_replay_work(&state)?;
         Ok(state)
     } else {
         Err(problems)
     }
+}
+
+/// Refuse a link whose run would take too long to rebuild: about how many requests arrive
+/// from the start to the link's time, with every burst at its full multiplier.
+fn check_replay_work(state: &UrlState) -> Result<(), Vec<Problem>> {
+    let burst = &state.scenario.traffic.burst;
+    let factor = if burst.enabled { burst.multiplier.max(1.0) } else { 1.0 };
+    let (mut rate, mut since_us, mut requests) = (state.scenario.traffic.arrival_rate_per_s, 0u64, 0.0);
+    for c in &state.commands {
+        if let CommandKind::SetArrivalRate { per_s } = c.what {
+            requests += rate * c.at_us.saturating_sub(since_us) as f64 / 1e6;
+            (rate, since_us) = (per_s, c.at_us);
+        }
+    }
+    requests += rate * state.target_us().saturating_sub(since_us) as f64 / 1e6;
+    requests *= factor;
+    if requests > MAX_LINK_REPLAY_REQUESTS {
+        let message = format!(
+            "opening this link would replay about {requests:.0} requests (rate × time up to {} s); \
+             a link may replay at most {MAX_LINK_REPLAY_REQUESTS:.0}: make it at an earlier time or a lower rate",
+            state.target_us() / 1_000_000
+        );
+        return Err(vec![problem("t", message)]);
+    }
+    Ok(())
 }
 
 /// The command log from its `cmds=` text: base64url of a JSON list of commands in time order.
@@ -361,6 +351,10 @@ fn decode_commands(text: &str) -> Result<Vec<Command>, Vec<Problem>> {
     let Value::Array(items) = value else {
         return Err(vec![problem("cmds", "the command log is a JSON list")]);
     };
+    if items.len() > MAX_LINK_COMMANDS {
+        let message = format!("{} commands; a link may carry at most {MAX_LINK_COMMANDS}", items.len());
+        return Err(vec![problem("cmds", message)]);
+    }
     let mut problems = Vec::new();
     let mut commands = Vec::with_capacity(items.len());
     let mut last_at = 0;

@@ -86,6 +86,26 @@ impl NodeClass {
         }
     }
 
+    /// The settings-table key of this class's mean time between failures.
+    pub fn mtbf_key(self) -> &'static str {
+        match self {
+            NodeClass::Lb => "failures.lb.mtbf_s",
+            NodeClass::Web => "failures.web.mtbf_s",
+            NodeClass::Db => "failures.db.mtbf_s",
+            NodeClass::Dns => "failures.dns.mtbf_s",
+        }
+    }
+
+    /// The settings-table key of this class's mean time to repair.
+    pub fn mttr_key(self) -> &'static str {
+        match self {
+            NodeClass::Lb => "failures.lb.mttr_s",
+            NodeClass::Web => "failures.web.mttr_s",
+            NodeClass::Db => "failures.db.mttr_s",
+            NodeClass::Dns => "failures.dns.mttr_s",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             NodeClass::Lb => "lb",
@@ -96,10 +116,54 @@ impl NodeClass {
     }
 }
 
+/// Fastest and slowest the page's clock may run, simulated seconds per wall second (not a
+/// scenario setting, so not in the settings table).
+pub const SPEED_RANGE: (f64, f64) = (0.01, 1_000.0);
+/// Most a node may be slowed down (`slow=FACTOR`).
+pub const SLOW_RANGE: (f64, f64) = (1.0, 1_000.0);
+
+/// Whether the design ever wires these two kinds of node together: clients reach DNS and the
+/// balancers, balancers reach each other and the web servers, web servers reach the database
+/// nodes, and database nodes replicate among themselves. `web1-web2` or `clients-db1` is not a
+/// link, so cutting it would do nothing.
+pub fn is_design_link(link: Link) -> bool {
+    use NodeId::*;
+    // `Link` keeps the lower id first: Clients < Dns < Lb < Web < Db.
+    matches!(
+        (link.0, link.1),
+        (Clients, Dns) | (Clients, Lb(_)) | (Lb(_), Lb(_)) | (Lb(_), Web(_)) | (Web(_), Db(_)) | (Db(_), Db(_))
+    )
+}
+
+/// The setting (in the settings table) each live command changes, and the value it sets.
+fn setting_checks(what: &CommandKind) -> Vec<(&'static str, f64)> {
+    let one = |key: &'static str, v: f64| vec![(key, v)];
+    match *what {
+        CommandKind::SetArrivalRate { per_s } => one("traffic.arrival_rate_per_s", per_s),
+        CommandKind::SetWriteRatio { ratio } => one("traffic.write_ratio", ratio),
+        CommandKind::SetRandomDraws { draws } => one("balancer.random_draws", draws as f64),
+        CommandKind::SetWeight { weight, .. } => one("web.weights", weight as f64),
+        CommandKind::SetServerCount { count } => one("web.count", count as f64),
+        CommandKind::SetMaxconn { maxconn } => one("balancer.maxconn", maxconn as f64),
+        CommandKind::SetMaxqueue { maxqueue } => one("balancer.maxqueue", maxqueue as f64),
+        CommandKind::SetTimeoutQueue { ms } => one("balancer.timeout_queue_ms", ms),
+        CommandKind::SetRetries { retries } => one("balancer.retries", retries as f64),
+        CommandKind::SetApplyRate { per_s } => one("db.apply_rate_per_s", per_s),
+        CommandKind::SetFailureRate { class, mtbf_s, mttr_s } => {
+            vec![(class.mtbf_key(), mtbf_s), (class.mttr_key(), mttr_s)]
+        }
+        _ => Vec::new(),
+    }
+}
+
 impl CommandKind {
-    /// Reject absurd values before they reach the model.
+    /// Reject absurd values before they reach the model: the settings table's ranges, the
+    /// same ones `--set` and `validate()` use.
     pub fn check(&self, server_limit: usize) -> Result<(), String> {
-        let finite_in = |v: f64, lo: f64, hi: f64, what: &str| {
+        for (key, value) in setting_checks(self) {
+            crate::scenario::check_value(key, value).map_err(|e| format!("{key}: {e}"))?;
+        }
+        let finite_in = |v: f64, (lo, hi): (f64, f64), what: &str| {
             if v.is_finite() && v >= lo && v <= hi {
                 Ok(())
             } else {
@@ -110,48 +174,17 @@ impl CommandKind {
             if (server as usize) < server_limit {
                 Ok(())
             } else {
-                Err(format!("no server web{} (there are {server_limit})", server + 1))
+                Err(format!("no server web{} (there are {server_limit})", server as u32 + 1))
             }
         };
         match *self {
-            CommandKind::SetArrivalRate { per_s } => finite_in(per_s, 0.0, 100_000.0, "arrival rate"),
-            CommandKind::SetWriteRatio { ratio } => finite_in(ratio, 0.0, 1.0, "write ratio"),
-            CommandKind::SetRandomDraws { draws } => finite_in(draws as f64, 1.0, 8.0, "random draws"),
-            CommandKind::SetWeight { server, weight } => {
-                server_exists(server)?;
-                finite_in(weight as f64, 0.0, 256.0, "weight")
+            CommandKind::SetSpeed { factor } => finite_in(factor, SPEED_RANGE, "speed"),
+            CommandKind::Slow { factor, .. } => finite_in(factor, SLOW_RANGE, "slow-down factor"),
+            CommandKind::SetWeight { server, .. } | CommandKind::SetBackup { server, .. } => server_exists(server),
+            CommandKind::Cut { link } | CommandKind::Heal { link } if !is_design_link(link) => {
+                Err(format!("{link} is not a link of this design; links join clients to dns and the balancers, balancers to each other and to web servers, web servers to databases, and databases to each other"))
             }
-            CommandKind::SetServerCount { count } => {
-                finite_in(count as f64, 1.0, crate::scenario::MAX_WEB_SERVERS as f64, "server count")
-            }
-            CommandKind::SetMaxconn { maxconn } => finite_in(maxconn as f64, 0.0, 100_000.0, "maxconn"),
-            CommandKind::SetMaxqueue { maxqueue } => finite_in(maxqueue as f64, 0.0, 1_000_000.0, "maxqueue"),
-            CommandKind::SetTimeoutQueue { ms } => finite_in(ms, 0.0, 3_600_000.0, "timeout queue"),
-            CommandKind::SetSpeed { factor } => finite_in(factor, 0.01, 1_000.0, "speed"),
-            CommandKind::Slow { factor, .. } => finite_in(factor, 1.0, 1_000.0, "slow-down factor"),
-            CommandKind::SetBackup { server, .. } => server_exists(server),
-            CommandKind::SetRetries { retries } => finite_in(retries as f64, 0.0, 10.0, "retries"),
-            CommandKind::SetFailureRate { mtbf_s, mttr_s, .. } => {
-                finite_in(mtbf_s, 0.0, 1e9, "mean time between failures")?;
-                finite_in(mttr_s, 0.1, 1e9, "mean time to repair")
-            }
-            CommandKind::SetApplyRate { per_s } => finite_in(per_s, 0.001, 1_000_000.0, "apply rate"),
-            CommandKind::SetAlgorithm { .. }
-            | CommandKind::SetReplication { .. }
-            | CommandKind::SetReadFrom { .. }
-            | CommandKind::SetFailover { .. }
-            | CommandKind::SetFencing { .. }
-            | CommandKind::SetHttps { .. }
-            | CommandKind::SetFirewall { .. }
-            | CommandKind::SetMonitoring { .. }
-            | CommandKind::Pause
-            | CommandKind::Resume
-            | CommandKind::Kill { .. }
-            | CommandKind::Restore { .. }
-            | CommandKind::Cut { .. }
-            | CommandKind::Heal { .. }
-            | CommandKind::SetAllBackups { .. }
-            | CommandKind::SetRedispatch { .. } => Ok(()),
+            _ => Ok(()),
         }
     }
 }

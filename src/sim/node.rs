@@ -18,9 +18,10 @@ impl fmt::Display for NodeId {
         match self {
             NodeId::Clients => write!(f, "clients"),
             NodeId::Dns => write!(f, "dns"),
-            NodeId::Lb(i) => write!(f, "lb{}", i + 1),
-            NodeId::Web(i) => write!(f, "web{}", i + 1),
-            NodeId::Db(i) => write!(f, "db{}", i + 1),
+            // Widened: web65536 is Web(65535), whose `+ 1` would wrap in u16.
+            NodeId::Lb(i) => write!(f, "lb{}", *i as u32 + 1),
+            NodeId::Web(i) => write!(f, "web{}", *i as u32 + 1),
+            NodeId::Db(i) => write!(f, "db{}", *i as u32 + 1),
         }
     }
 }
@@ -39,10 +40,11 @@ impl<'de> serde::Deserialize<'de> for NodeId {
 }
 
 impl NodeId {
-    /// Parse `lb1`, `web3`, `db2`, `dns`, `clients`.
+    /// Parse `lb1`, `web3`, `db2`, `dns`, `clients`; numbers are plain (`web01`, `web+1` are not
+    /// nodes).
     pub fn parse(text: &str) -> Option<NodeId> {
         let number = |prefix: &str| -> Option<usize> {
-            let n: usize = text.strip_prefix(prefix)?.parse().ok()?;
+            let n = crate::scenario::parse_index(text.strip_prefix(prefix)?)?;
             n.checked_sub(1)
         };
         match text {
@@ -113,6 +115,9 @@ mod tests {
             assert_eq!(NodeId::parse(&id.to_string()), Some(id));
         }
         assert_eq!(NodeId::parse("web0"), None);
+        assert_eq!(NodeId::parse("web01"), None);
+        assert_eq!(NodeId::parse("web+1"), None);
+        assert_eq!(NodeId::Web(u16::MAX).to_string(), "web65536");
         assert_eq!(NodeId::parse("web"), None);
         assert_eq!(NodeId::parse("cache1"), None);
     }

@@ -285,7 +285,7 @@ pub fn redundancy(props: &Panel) -> Html {
                             onchange={toggle(|on| CommandKind::SetRedispatch { on })} />
                         { "Retry on another server (redispatch)" }
                     </label>
-                    <super::controls::NumberField label="Connection retries" min={0} max={10} value={ha.retries}
+                    <super::controls::NumberField label="Connection retries" setting="balancer.retries" value={ha.retries}
                         on_commit={on_retries} class="field" />
                 </div>
                 { failure_rates(props) }
@@ -325,10 +325,10 @@ fn failure_rates(props: &Panel) -> Html {
                 html! {
                     <div class="rate-row">
                         <span class="rate-class">{ label }</span>
-                        <DecimalField label={format!("{label}: mean time between failures")} min={0.0} max={1e9}
+                        <DecimalField label={format!("{label}: mean time between failures")} setting={class.mtbf_key()}
                             value={rate.mtbf_s} unit="s" on_commit={commit(true)} class="compact-field" compact={true}
                             name={format!("mtbf-{}", class.name())} />
-                        <DecimalField label={format!("{label}: mean time to repair")} min={0.1} max={1e9}
+                        <DecimalField label={format!("{label}: mean time to repair")} setting={class.mttr_key()}
                             value={rate.mttr_s} unit="s" on_commit={commit(false)} class="compact-field" compact={true}
                             name={format!("mttr-{}", class.name())} />
                     </div>

@@ -3,7 +3,7 @@
 
 use super::{Panel, Shared};
 use crate::render::format;
-use crate::scenario::Algorithm;
+use crate::scenario::{field_limits, Algorithm};
 use crate::sim::CommandKind;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -215,7 +215,7 @@ pub fn controls(props: &Panel) -> Html {
             </label>
 
             if snap.algorithm == Algorithm::Random {
-                <NumberField label="Servers drawn per request" min={1} max={8}
+                <NumberField label="Servers drawn per request" setting="balancer.random_draws"
                     value={snap.random_draws} on_commit={on_draws} class="field" />
             }
 
@@ -235,8 +235,8 @@ pub fn controls(props: &Panel) -> Html {
 pub struct NumberFieldProps {
     /// Visible label (also the accessible name).
     pub label: AttrValue,
-    pub min: u32,
-    pub max: u32,
+    /// The settings-table key whose range gives the field's min and max.
+    pub setting: &'static str,
     /// The model's value.
     pub value: u32,
     /// Called with the typed text when the user commits it (Enter, leaving the field, arrows).
@@ -254,11 +254,12 @@ pub struct NumberFieldProps {
 pub fn number_field(props: &NumberFieldProps) -> Html {
     let (value, oninput, onchange, onblur) = use_draft(props.value.to_string(), props.on_commit.clone());
     let label_class = if props.compact { "visually-hidden" } else { "name" };
+    let limits = field_limits(props.setting);
     html! {
         <label class={props.class.clone()}>
             <span class={label_class}>{ props.label.clone() }</span>
-            <input type="number" inputmode="numeric" min={props.min.to_string()} max={props.max.to_string()}
-                step="1" {value} {oninput} {onchange} {onblur} />
+            <input type="number" inputmode="numeric" min={limits.min.to_string()} max={limits.max.to_string()}
+                step={limits.step} {value} {oninput} {onchange} {onblur} />
         </label>
     }
 }
@@ -267,10 +268,8 @@ pub fn number_field(props: &NumberFieldProps) -> Html {
 pub struct DecimalFieldProps {
     /// Visible label (also the accessible name).
     pub label: AttrValue,
-    pub min: f64,
-    pub max: f64,
-    #[prop_or(AttrValue::Static("any"))]
-    pub step: AttrValue,
+    /// The settings-table key whose range gives the field's min, max and step.
+    pub setting: &'static str,
     /// The model's value.
     pub value: f64,
     /// Called with the typed text when the user commits it.
@@ -293,12 +292,13 @@ pub fn decimal_field(props: &DecimalFieldProps) -> Html {
     let shown =
         if props.value.fract().abs() < 1e-9 { format!("{:.0}", props.value) } else { format!("{}", props.value) };
     let (value, oninput, onchange, onblur) = use_draft(shown, props.on_commit.clone());
+    let limits = field_limits(props.setting);
     html! {
         <label class={props.class.clone()}>
             <span class={if props.compact { "visually-hidden" } else { "name" }}>{ props.label.clone() }</span>
             <span class="with-unit">
-                <input type="number" inputmode="decimal" min={props.min.to_string()} max={props.max.to_string()}
-                    step={props.step.clone()} name={props.name.clone()} {value} {oninput} {onchange} {onblur} />
+                <input type="number" inputmode="decimal" min={limits.min.to_string()} max={limits.max.to_string()}
+                    step={limits.step} name={props.name.clone()} {value} {oninput} {onchange} {onblur} />
                 if !props.unit.is_empty() { <span class="unit">{ props.unit.clone() }</span> }
             </span>
         </label>

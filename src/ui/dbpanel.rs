@@ -92,7 +92,7 @@ pub fn db_panel(props: &Panel) -> Html {
                     <option value="semisync" selected={d.replication == Replication::Semisync}>{ "semi-synchronous: wait for a replica" }</option>
                 </select>
             </label>
-            <DecimalField label="Replica apply rate" min={1.0} max={1_000_000.0} step="1" value={d.apply_rate_per_s}
+            <DecimalField label="Replica apply rate" setting="db.apply_rate_per_s" value={d.apply_rate_per_s}
                 unit="writes/s" on_commit={on_apply} class="field" name="apply-rate" />
             <label class="field">
                 <span class="name">{ "Reads go to" }</span>

@@ -91,6 +91,15 @@ pub fn import_export(props: &CourseProps) -> Html {
             let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) else { return };
             let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
             input.set_value("");
+            if file.size() > crate::scenario::MAX_SCENARIO_BYTES as f64 {
+                // Refused before reading: a huge file would fill the tab's memory first.
+                let message = format!(
+                    "{} bytes is larger than a scenario may be ({} bytes)",
+                    file.size(),
+                    crate::scenario::MAX_SCENARIO_BYTES
+                );
+                return on_result.emit(Err(vec![Problem { path: "(file)".into(), message }]));
+            }
             let (driver, on_result) = (driver.clone(), on_result.clone());
             let done = Closure::once(move |text: JsValue| {
                 let text = text.as_string().unwrap_or_default();

@@ -102,7 +102,7 @@ pub fn server_table(props: &Panel) -> Html {
                     </label>
                 </td>
                 <td class="weight">
-                    <NumberField label={format!("Weight of {}", w.id)} min={0} max={256} value={w.weight}
+                    <NumberField label={format!("Weight of {}", w.id)} setting="web.weights" value={w.weight}
                         {on_commit} compact={true} />
                 </td>
                 <td class="load">

@@ -1,0 +1,39 @@
+//! Faults as the batch runner's `--fault` spells them: `TIME:ACTION:TARGET`.
+
+use crate::sim::node::Link;
+use crate::sim::time::from_s;
+use crate::sim::{Command, CommandKind, NodeId};
+
+/// `30s:kill:web1`, `1500ms:slow=4:db1`, `20:cut:lb1-lb2` (a bare number is seconds).
+pub fn parse_fault(text: &str) -> Result<Command, String> {
+    let mut parts = text.splitn(3, ':');
+    let (Some(time), Some(action), Some(target)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("expected TIME:ACTION:TARGET, e.g. 30s:kill:web1".into());
+    };
+    let seconds: f64 = if let Some(ms) = time.strip_suffix("ms") {
+        ms.parse::<f64>().map(|v| v / 1_000.0)
+    } else {
+        time.strip_suffix('s').unwrap_or(time).parse::<f64>()
+    }
+    .map_err(|_| format!("'{time}' is not a time; write 30s or 1500ms"))?;
+    if !(seconds.is_finite() && seconds >= 0.0) {
+        return Err(format!("'{time}' is not a time; write 30s or 1500ms"));
+    }
+    let node = || {
+        NodeId::parse(target)
+            .ok_or_else(|| format!("'{target}' is not a node; nodes are lb1, lb2, web1..webN, db1..dbN, dns"))
+    };
+    let link = || Link::parse(target).ok_or_else(|| format!("'{target}' is not a link; write two nodes like lb1-lb2"));
+    let what = match action {
+        "kill" => CommandKind::Kill { node: node()? },
+        "restore" => CommandKind::Restore { node: node()? },
+        "cut" => CommandKind::Cut { link: link()? },
+        "heal" => CommandKind::Heal { link: link()? },
+        a if a.starts_with("slow=") => {
+            let factor: f64 = a[5..].parse().map_err(|_| format!("'{a}': write slow=FACTOR, e.g. slow=4"))?;
+            CommandKind::Slow { node: node()?, factor }
+        }
+        other => return Err(format!("'{other}' is not an action; allowed kill, restore, slow=FACTOR, cut, heal")),
+    };
+    Ok(Command { at_us: from_s(seconds), what })
+}
