@@ -5,7 +5,7 @@ use super::{Ev, Sim, Stage};
 use crate::scenario::PairMode;
 use crate::sim::metrics::FailCause;
 use crate::sim::node::NodeId;
-use crate::sim::rng::uniform;
+use crate::sim::rng::{uniform, Stream};
 use crate::sim::time::{from_ms, SimTime};
 use crate::sim::trace::{NodeEvent, Subject};
 
@@ -37,10 +37,12 @@ pub enum VrrpRole {
 }
 
 impl Sim {
-    /// Checks start at a random phase within the first interval, as HAProxy spreads them.
+    /// Checks start at a random phase within the first interval, as HAProxy spreads them; the
+    /// phase comes from the server's own stream, so adding a server shifts no other's checks.
     pub(super) fn schedule_first_check(&mut self, i: usize) {
         let inter = from_ms(self.scenario.balancer.health.inter_ms).max(1);
-        let phase = (uniform(&mut self.rngs.failures) * inter as f64) as SimTime;
+        let mut rng = self.rngs.node_stream(Stream::NodeHealthPhase, NodeId::Web(i as u16));
+        let phase = (uniform(&mut rng) * inter as f64) as SimTime;
         self.queue.push(self.now + phase.max(1), Ev::HealthCheck { server: i as u16 });
     }
 

@@ -268,6 +268,8 @@ pub struct Sim {
     now: SimTime,
     queue: EventQueue<Ev>,
     rngs: Rngs,
+    /// Each node's own random-failure stream, made when the node first needs one.
+    failure_rngs: std::collections::BTreeMap<NodeId, rand_chacha::ChaCha8Rng>,
     requests: Vec<Request>,
     free_slots: Vec<u32>,
     next_request_id: u64,
@@ -384,6 +386,7 @@ impl Sim {
             now: 0,
             queue: EventQueue::new(),
             rngs: Rngs::new(scenario.seed),
+            failure_rngs: Default::default(),
             requests: Vec::new(),
             free_slots: Vec::new(),
             next_request_id: 1,
