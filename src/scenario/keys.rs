@@ -186,7 +186,7 @@ fn settings() -> &'static [Setting] {
         setting!(
             "balancer.maxqueue",
             "requests",
-            "0 to 1000000 (0 = unlimited)",
+            "0 to 1000000 (0 = HAProxy's unlimited, bounded at 100000)",
             "most requests waiting in the balancer's queue; more are answered 503",
             |s, v| {
                 s.balancer.maxqueue = int(v, 0, 1_000_000)? as u32;
@@ -530,7 +530,7 @@ fn settings() -> &'static [Setting] {
         setting!(
             "web.backlog",
             "connections",
-            "0 to 1000000 (0 = unlimited)",
+            "0 to 1000000 (0 = Linux's minimum, one)",
             "waiting connections beyond which a server refuses new ones",
             |s, v| {
                 let b = int(v, 0, 1_000_000)? as u32;
