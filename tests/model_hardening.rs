@@ -9,8 +9,8 @@ use infrasim::sim::spof::{self, estimate_availability, Effect};
 use infrasim::sim::time::{from_s, SimTime};
 use infrasim::sim::trace::{NodeEvent, TraceKind};
 use infrasim::sim::{
-    backlog_bound, queue_bound, CommandKind, FailCause, NodeId, Report, Sim, TraceConfig, TIMELINE_CAPACITY,
-    UNLIMITED_QUEUE_BOUND,
+    backlog_bound, queue_bound, CommandKind, FailCause, NodeId, Report, Sim, TraceConfig, MAX_LIVE_REQUESTS,
+    TIMELINE_CAPACITY, UNLIMITED_QUEUE_BOUND,
 };
 
 /// Kills and restores of every node but `except`, from the timeline, in order.
@@ -283,4 +283,29 @@ fn spof_estimate_of_a_design_whose_databases_are_always_down_is_near_zero() {
     let r = spof::analyse(&s);
     assert!(r.availability_estimate < 0.01, "{}", r.availability_estimate);
     assert!(r.availability_method.starts_with("exact"), "{}", r.availability_method);
+}
+
+/// Item 4: each request's life is bounded, but at 10 million arrivals per second over one-second
+/// links that is 10^7 requests alive (the model reached 2.2 GB). The model holds at most
+/// `MAX_LIVE_REQUESTS` and counts the arrivals beyond as `model_limit`, conserving every request.
+#[test]
+fn requests_alive_never_exceed_the_models_bound() {
+    let mut s = preset("three-server").unwrap();
+    s.traffic.arrival_rate_per_s = 100_000.0;
+    s.traffic.burst.enabled = true;
+    s.traffic.burst.period_s = 1.0;
+    s.traffic.burst.duration_s = 1.0; // on from 1 s to the end
+    s.traffic.burst.multiplier = 100.0;
+    s.network.client_latency_ms = 1_000.0;
+    assert!(s.validate().is_empty(), "{:?}", s.validate());
+    let mut m = sim(s);
+    for k in 1..=25 {
+        m.run_until(from_s(1.0 + 0.01 * k as f64), u64::MAX);
+        assert!(m.live_requests() <= MAX_LIVE_REQUESTS, "{} alive", m.live_requests());
+    }
+    let refused = m.metrics.all.failed_by_cause[FailCause::ModelLimit as usize];
+    assert!(refused > 500_000, "{refused}");
+    assert_eq!(m.live_requests(), MAX_LIVE_REQUESTS);
+    let all = &m.metrics.all;
+    assert_eq!(all.arrived, all.completed + all.failed() + m.live_requests());
 }

@@ -28,10 +28,13 @@ pub enum FailCause {
     DnsFailure,
     /// No answer: a network link on the way was cut.
     Unreachable,
+    /// Not simulated: the model already held `MAX_LIVE_REQUESTS` requests (a bound of the
+    /// simulator, not of the design; it keeps memory flat at absurd rates and latencies).
+    ModelLimit,
 }
 
 impl FailCause {
-    pub const ALL: [FailCause; 9] = [
+    pub const ALL: [FailCause; 10] = [
         FailCause::QueueFull,
         FailCause::QueueTimeout,
         FailCause::NoServer,
@@ -41,6 +44,7 @@ impl FailCause {
         FailCause::LbDown,
         FailCause::DnsFailure,
         FailCause::Unreachable,
+        FailCause::ModelLimit,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -55,6 +59,7 @@ impl FailCause {
             FailCause::LbDown => "lb_down",
             FailCause::DnsFailure => "dns_failure",
             FailCause::Unreachable => "unreachable",
+            FailCause::ModelLimit => "model_limit",
         }
     }
 
@@ -64,7 +69,7 @@ impl FailCause {
             FailCause::QueueFull | FailCause::QueueTimeout | FailCause::NoServer | FailCause::ConnectFailed => 503,
             FailCause::ServerDied => 502,
             FailCause::DbDown => 500,
-            FailCause::LbDown | FailCause::DnsFailure | FailCause::Unreachable => 0,
+            FailCause::LbDown | FailCause::DnsFailure | FailCause::Unreachable | FailCause::ModelLimit => 0,
         }
     }
 }

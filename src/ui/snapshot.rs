@@ -231,6 +231,7 @@ pub fn cause_words(cause: FailCause) -> String {
         "no_server" => "no server".into(),
         "connect_failed" => "refused".into(),
         "dns_failure" => "DNS failed".into(),
+        "model_limit" => "beyond the model's limit".into(),
         other => other.replace('_', " "),
     }
 }

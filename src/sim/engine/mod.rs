@@ -261,6 +261,12 @@ pub struct TimelineEntry {
 /// State changes kept for the timeline (the newest; the report counts the dropped ones).
 pub const TIMELINE_CAPACITY: usize = 10_000;
 
+/// Most requests alive in the model at once (about 150 MB with their events). Each request's
+/// life is bounded (queues, backlogs, retries, latencies), so the number alive is at most the
+/// rate times the longest life; at 10 million per second with 10 s links that is ~10^8. Beyond
+/// this bound an arrival is counted as failed `model_limit` instead of simulated.
+pub const MAX_LIVE_REQUESTS: u64 = 1_000_000;
+
 /// The balancer's queue bound when `maxqueue` is 0. HAProxy calls 0 unlimited, but a real
 /// process stops accepting at its global `maxconn`; the model stops at this many queued
 /// requests (about 10 MB) and answers the rest 503 `queue_full`, so memory stays bounded.
@@ -985,6 +991,10 @@ impl Sim {
         let measured = self.now >= self.warmup_end;
         let id = self.next_request_id;
         self.next_request_id += 1;
+        if self.live_requests >= MAX_LIVE_REQUESTS {
+            self.refuse_beyond_model_limit(id, client, write, measured);
+            return;
+        }
         let request = Request {
             generation: 0,
             id,
@@ -1041,6 +1051,15 @@ impl Sim {
             }
         }
         self.send_to_lb(r);
+    }
+
+    /// An arrival the model does not simulate (it holds `MAX_LIVE_REQUESTS`): counted as
+    /// arrived and failed at once, with no request slot, so memory stays bounded.
+    fn refuse_beyond_model_limit(&mut self, id: u64, client: u32, write: bool, measured: bool) {
+        self.metrics.on_arrival(measured, write);
+        self.metrics.on_fail(measured, FailCause::ModelLimit, write);
+        self.trace.record(self.now, id, TraceKind::Arrive { client, write });
+        self.trace.record(self.now, id, TraceKind::Fail(FailCause::ModelLimit));
     }
 
     /// Active-active pair: the DNS answer a client gets, among the balancers alive now (the
