@@ -15,7 +15,7 @@ fn dispatches(sim: &Sim) -> Vec<(u64, u16)> {
     sim.trace
         .events()
         .filter_map(|e| match e.kind {
-            TraceKind::Dispatch(NodeId::Web(i)) => Some((e.request, i)),
+            TraceKind::Dispatch { to: NodeId::Web(i), .. } => Some((e.request, i)),
             _ => None,
         })
         .collect()

@@ -90,6 +90,40 @@ pub fn rate(per_s: f64) -> String {
 }
 
 /// A duration in milliseconds with sensible precision: "0.84 ms", "23.1 ms", "412 ms", "5.2 s".
+/// A single-point-of-failure verdict as the page words it, and its tone (a CSS class).
+pub fn spof_effect(effect: crate::sim::spof::Effect) -> (&'static str, &'static str) {
+    use crate::sim::spof::Effect;
+    match effect {
+        Effect::SiteDown => ("site down", "bad"),
+        Effect::WritesBlocked => ("writes blocked", "warn"),
+        Effect::Degraded => ("degraded", "plain"),
+        Effect::None => ("no effect", "good"),
+        Effect::InsufficientTraffic => ("too little traffic to tell", "plain"),
+    }
+}
+
+/// Why some failures got no verdict, or nothing when every one got one.
+pub fn spof_no_verdict(targets: &[String]) -> Option<String> {
+    (!targets.is_empty()).then(|| {
+        format!(
+            "Too little traffic to judge {} of the failures ({}): fewer than {} requests were answered while \
+             measuring. Raise the arrival rate and check again.",
+            targets.len(),
+            targets.join(", "),
+            crate::sim::spof::MIN_ANSWERED_FOR_VERDICT
+        )
+    })
+}
+
+/// A run's availability as a percentage, or a dash with the reason when nothing was answered
+/// (then the run says nothing about availability either way).
+pub fn availability(a: Option<f64>) -> String {
+    match a {
+        Some(v) => format!("{:.2} %", v * 100.0),
+        None => "– (nothing answered yet)".into(),
+    }
+}
+
 pub fn ms(v: f64) -> String {
     if !v.is_finite() || v < 0.0 {
         "–".into()

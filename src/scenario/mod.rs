@@ -173,7 +173,8 @@ pub struct Balancer {
     pub algorithm: Algorithm,
     /// With `random`: how many servers are drawn (2 = power of two choices).
     pub random_draws: u32,
-    /// Most requests waiting in the balancer's queue when every server is full (0 = unlimited).
+    /// Most requests waiting in the balancer's queue when every server is full (0 = HAProxy's
+    /// unlimited, which the model bounds at `UNLIMITED_QUEUE_BOUND`).
     pub maxqueue: u32,
     /// A request waiting this long in the balancer's queue is answered 503, milliseconds (0 = no limit).
     pub timeout_queue_ms: f64,

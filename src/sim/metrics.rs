@@ -1,7 +1,7 @@
 //! What monitoring would see: counters, latency histograms (HdrHistogram), per-second series in
 //! bounded ring buffers. Memory stays flat however long the run.
 
-use super::time::{SimTime, US_PER_S};
+use super::time::{SimTime, MAX_DURATION_US, US_PER_S};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -28,10 +28,13 @@ pub enum FailCause {
     DnsFailure,
     /// No answer: a network link on the way was cut.
     Unreachable,
+    /// Not simulated: the model already held `MAX_LIVE_REQUESTS` requests (a bound of the
+    /// simulator, not of the design; it keeps memory flat at absurd rates and latencies).
+    ModelLimit,
 }
 
 impl FailCause {
-    pub const ALL: [FailCause; 9] = [
+    pub const ALL: [FailCause; 10] = [
         FailCause::QueueFull,
         FailCause::QueueTimeout,
         FailCause::NoServer,
@@ -41,6 +44,7 @@ impl FailCause {
         FailCause::LbDown,
         FailCause::DnsFailure,
         FailCause::Unreachable,
+        FailCause::ModelLimit,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -55,6 +59,7 @@ impl FailCause {
             FailCause::LbDown => "lb_down",
             FailCause::DnsFailure => "dns_failure",
             FailCause::Unreachable => "unreachable",
+            FailCause::ModelLimit => "model_limit",
         }
     }
 
@@ -64,7 +69,7 @@ impl FailCause {
             FailCause::QueueFull | FailCause::QueueTimeout | FailCause::NoServer | FailCause::ConnectFailed => 503,
             FailCause::ServerDied => 502,
             FailCause::DbDown => 500,
-            FailCause::LbDown | FailCause::DnsFailure | FailCause::Unreachable => 0,
+            FailCause::LbDown | FailCause::DnsFailure | FailCause::Unreachable | FailCause::ModelLimit => 0,
         }
     }
 }
@@ -97,18 +102,26 @@ impl Counters {
 pub struct Ring<T> {
     items: VecDeque<T>,
     capacity: usize,
+    /// Items pushed out by newer ones (so a reader can say the history is truncated).
+    dropped: u64,
 }
 
 impl<T> Ring<T> {
     pub fn new(capacity: usize) -> Self {
-        Ring { items: VecDeque::with_capacity(capacity), capacity: capacity.max(1) }
+        Ring { items: VecDeque::with_capacity(capacity), capacity: capacity.max(1), dropped: 0 }
     }
 
     pub fn push(&mut self, item: T) {
         if self.items.len() == self.capacity {
             self.items.pop_front();
+            self.dropped += 1;
         }
         self.items.push_back(item);
+    }
+
+    /// How many of the oldest items were dropped to make room.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + ExactSizeIterator {
@@ -156,9 +169,13 @@ pub struct Sample {
 /// Seconds of history kept for charts.
 pub const SERIES_CAPACITY: usize = 600;
 
-/// Latencies are recorded in microseconds up to one hour, three significant digits.
+/// The highest latency the histogram tracks: the longest time the model represents, so no
+/// latency a run can produce is clipped (three significant digits all the way; ~330 KB).
+pub const LATENCY_MAX_TRACKED_US: u64 = MAX_DURATION_US;
+
+/// Latencies are recorded in microseconds, three significant digits.
 fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 3_600 * US_PER_S, 3).expect("static histogram bounds are valid")
+    Histogram::new_with_bounds(1, LATENCY_MAX_TRACKED_US, 3).expect("static histogram bounds are valid")
 }
 
 /// Exact percentiles of one second's latencies, for ascending `quantiles` (`values` is
@@ -166,7 +183,7 @@ fn new_histogram() -> Histogram<u64> {
 /// selecting a few ranks is cheaper than clearing and scanning a histogram every simulated
 /// second at low traffic. Each selection leaves larger values to the right of its rank, so the
 /// next, higher rank is looked for only there.
-fn percentiles_ms<const N: usize>(values: &mut [u32], quantiles: [f64; N]) -> [f64; N] {
+fn percentiles_ms<const N: usize>(values: &mut [u64], quantiles: [f64; N]) -> [f64; N] {
     let mut out = [0.0; N];
     if values.is_empty() {
         return out;
@@ -188,9 +205,11 @@ pub struct Metrics {
     pub measured: Counters,
     /// End-to-end latency of measured completed requests, microseconds.
     pub latency_us: Histogram<u64>,
-    /// Latency of the current second only, for the per-second percentiles.
+    /// Measured latencies above `LATENCY_MAX_TRACKED_US`, recorded as that value (reported, so
+    /// a clipped figure is never silent; the model's clock stops there, so it stays 0).
+    pub latency_clipped: u64,
     /// Latencies (µs) of requests completed in the current second.
-    second_latency_us: Vec<u32>,
+    second_latency_us: Vec<u64>,
     second: Counters,
     pub series: Ring<Sample>,
 }
@@ -207,6 +226,7 @@ impl Metrics {
             all: Counters::default(),
             measured: Counters::default(),
             latency_us: new_histogram(),
+            latency_clipped: 0,
             second_latency_us: Vec::new(),
             second: Counters::default(),
             series: Ring::new(SERIES_CAPACITY),
@@ -228,10 +248,11 @@ impl Metrics {
         self.all.writes_completed += write as u64;
         self.second.completed += 1;
         let v = latency.max(1);
-        self.second_latency_us.push(v.min(u32::MAX as u64) as u32);
+        self.second_latency_us.push(v);
         if measured {
             self.measured.completed += 1;
             self.measured.writes_completed += write as u64;
+            self.latency_clipped += (v > LATENCY_MAX_TRACKED_US) as u64;
             self.latency_us.saturating_record(v);
         }
     }
@@ -300,11 +321,12 @@ mod tests {
             r.push(i);
         }
         assert_eq!(r.iter().copied().collect::<Vec<_>>(), vec![7, 8, 9]);
+        assert_eq!(r.dropped(), 7);
     }
 
     #[test]
     fn percentiles_of_a_second_are_exact_ranks() {
-        let mut v: Vec<u32> = (1..=100).rev().map(|x| x * 1_000).collect();
+        let mut v: Vec<u64> = (1..=100).rev().map(|x| x * 1_000).collect();
         assert_eq!(percentiles_ms(&mut v, [0.50, 0.99, 1.0]), [50.0, 99.0, 100.0]);
         assert_eq!(percentiles_ms(&mut [], [0.5]), [0.0]);
     }
@@ -313,10 +335,10 @@ mod tests {
     fn narrowed_selection_agrees_with_sorting() {
         let mut state = 12_345_u32;
         for len in [1_usize, 2, 3, 7, 20, 101, 1_000] {
-            let values: Vec<u32> = (0..len)
+            let values: Vec<u64> = (0..len)
                 .map(|_| {
                     state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    (state >> 16) % 50 * 1_000 // many duplicates
+                    (state >> 16) as u64 % 50 * 1_000 // many duplicates
                 })
                 .collect();
             let mut sorted = values.clone();

@@ -18,6 +18,7 @@ pub mod view;
 
 pub use command::{Command, CommandKind};
 pub use driver::{Driver, FrameReport};
+pub use engine::{backlog_bound, queue_bound, MAX_LIVE_REQUESTS, TIMELINE_CAPACITY, UNLIMITED_QUEUE_BOUND};
 pub use engine::{
     DbRole, DbStats, HealthState, MonitorView, SecurityStats, Sim, SnifferLine, Stage, TraceConfig, VrrpRole,
 };

@@ -22,12 +22,19 @@ pub struct Report {
     pub by_server: Vec<ServerReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub db: Option<DbStats>,
-    /// Fraction of measured requests that succeeded (completed / answered).
-    pub availability: f64,
+    /// Fraction of measured requests that succeeded (completed / answered); `None` (JSON
+    /// null) when no measured request was answered: requests still in flight at the end
+    /// count neither way, and a run that answered nothing says nothing about availability.
+    pub availability: Option<f64>,
+    /// Why `availability` is null (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability_unknown: Option<String>,
     /// Seconds both balancers held the floating IP.
     pub split_brain_s: f64,
-    /// Every state change the model detected, in order.
+    /// State changes the model detected, in order: the newest `TIMELINE_CAPACITY`.
     pub timeline: Vec<TimelineItem>,
+    /// The oldest state changes left out of `timeline` to keep it bounded (0: it is complete).
+    pub timeline_dropped: u64,
     pub security: super::engine::SecurityStats,
     /// Alerts the monitoring system raised (0 when monitoring is off).
     pub alerts: u64,
@@ -58,6 +65,8 @@ pub struct Latency {
     pub p95: f64,
     pub p99: f64,
     pub max: f64,
+    /// Latencies above the histogram's highest trackable value, counted as that value.
+    pub clipped: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -102,7 +111,7 @@ impl Report {
                 in_flight: m.in_flight(),
                 failed_by_cause: FailCause::ALL.iter().map(|c| (c.name(), m.failed_by_cause[*c as usize])).collect(),
             },
-            latency_ms: Latency { mean, p50, p95, p99, max },
+            latency_ms: Latency { mean, p50, p95, p99, max, clipped: sim.metrics.latency_clipped },
             throughput_per_s: m.completed as f64 / measured_s,
             fairness_jain: sim.fairness_jain(),
             by_server: view
@@ -117,14 +126,9 @@ impl Report {
                 })
                 .collect(),
             db: if s.db.enabled { Some(sim.db_stats()) } else { None },
-            availability: {
-                let answered = m.completed + m.failed();
-                if answered == 0 {
-                    1.0
-                } else {
-                    m.completed as f64 / answered as f64
-                }
-            },
+            availability: availability(m.completed, m.failed()),
+            availability_unknown: (m.completed + m.failed() == 0)
+                .then(|| format!("no measured request was answered ({} still in flight at the end)", m.in_flight())),
             split_brain_s: sim.split_brain_s(),
             security: sim.security_stats(),
             alerts: sim.alerts_total(),
@@ -133,7 +137,14 @@ impl Report {
                 .iter()
                 .map(|e| TimelineItem { t_s: to_s(e.at), node: e.subject.to_string(), event: e.event.name() })
                 .collect(),
+            timeline_dropped: sim.timeline.dropped(),
             events: sim.events_processed(),
         }
     }
+}
+
+/// Completed over answered; none when nothing was answered.
+pub fn availability(completed: u64, failed: u64) -> Option<f64> {
+    let answered = completed + failed;
+    (answered > 0).then(|| completed as f64 / answered as f64)
 }

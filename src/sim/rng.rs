@@ -1,10 +1,14 @@
 //! Portable randomness: one seed, one ChaCha8 stream per subsystem. ChaCha gives the same bits
 //! on wasm32 and x86_64, and `libm` gives the same `ln`/`exp`, so a trace replays anywhere.
 //! Separate streams mean that, say, changing the balancer's random draws does not shift the
-//! arrival times: two designs compared side by side see identical traffic.
+//! arrival times: two designs compared side by side see identical traffic. Random failures and
+//! health-check phases have one stream per node, so adding a web server leaves every other
+//! node's failure times and check times unchanged.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+use super::node::NodeId;
 
 /// Which subsystem a stream belongs to; the value is the ChaCha stream number.
 #[derive(Clone, Copy, Debug)]
@@ -13,16 +17,21 @@ pub enum Stream {
     Arrivals = 1,
     /// Random choices of the balancer (`random` algorithm).
     Routing = 2,
-    /// Random failures and repairs.
-    Failures = 3,
+    /// Phases of the design-wide periodic checks (the failover manager's).
+    Phases = 3,
     /// Outside probes (the firewall lesson).
     Security = 4,
+    /// Random failures and repairs of one node (`node_stream` adds the node's number).
+    NodeFailures = 5,
+    /// The phase of one server's health checks (`node_stream` adds the server's number).
+    NodeHealthPhase = 6,
 }
 
 pub struct Rngs {
+    seed: u64,
     pub arrivals: ChaCha8Rng,
     pub routing: ChaCha8Rng,
-    pub failures: ChaCha8Rng,
+    pub phases: ChaCha8Rng,
     pub security: ChaCha8Rng,
 }
 
@@ -35,11 +44,27 @@ fn stream(seed: u64, which: Stream) -> ChaCha8Rng {
 impl Rngs {
     pub fn new(seed: u64) -> Rngs {
         Rngs {
+            seed,
             arrivals: stream(seed, Stream::Arrivals),
             routing: stream(seed, Stream::Routing),
-            failures: stream(seed, Stream::Failures),
+            phases: stream(seed, Stream::Phases),
             security: stream(seed, Stream::Security),
         }
+    }
+
+    /// The stream of one node for one purpose (`which` is `NodeFailures` or `NodeHealthPhase`):
+    /// its own numbers whatever other nodes the design has.
+    pub fn node_stream(&self, which: Stream, node: NodeId) -> ChaCha8Rng {
+        let number = match node {
+            NodeId::Clients => 0,
+            NodeId::Dns => 1,
+            NodeId::Lb(k) => 0x1_0000 + k as u64,
+            NodeId::Web(i) => 0x2_0000 + i as u64,
+            NodeId::Db(n) => 0x3_0000 + n as u64,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(((which as u64) << 32) | number);
+        rng
     }
 }
 
@@ -144,5 +169,12 @@ mod tests {
         let r: u64 = stream(1, Stream::Routing).random();
         assert_eq!(a1, a2);
         assert_ne!(a1[0], r);
+        let rngs = Rngs::new(1);
+        let web1: u64 = rngs.node_stream(Stream::NodeFailures, NodeId::Web(0)).random();
+        let web2: u64 = rngs.node_stream(Stream::NodeFailures, NodeId::Web(1)).random();
+        let web1_phase: u64 = rngs.node_stream(Stream::NodeHealthPhase, NodeId::Web(0)).random();
+        assert_ne!(web1, web2);
+        assert_ne!(web1, web1_phase);
+        assert_eq!(web1, rngs.node_stream(Stream::NodeFailures, NodeId::Web(0)).random::<u64>());
     }
 }

@@ -22,6 +22,8 @@ pub enum Effect {
     Degraded,
     /// No visible effect.
     None,
+    /// Too few requests were answered in the measured window to tell (no verdict).
+    InsufficientTraffic,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -35,7 +37,13 @@ pub struct SpofEntry {
     pub write_success_ratio: f64,
     /// Mean of the per-second p99 latency in the window, milliseconds.
     pub latency_p99_ms: f64,
+    /// Requests answered (completed or failed) in the measured window.
+    pub answered: u64,
 }
+
+/// Fewest answered requests in the measured window for a verdict: with fewer, "under a
+/// quarter succeed" cannot be told from chance, so the case says `insufficient_traffic`.
+pub const MIN_ANSWERED_FOR_VERDICT: u64 = 20;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SpofReport {
@@ -50,10 +58,13 @@ pub struct SpofReport {
     pub links: Vec<SpofEntry>,
     /// Targets whose failure takes the site down or blocks writes.
     pub single_points_of_failure: Vec<String>,
-    /// Expected fraction of time the site works, from the failure and repair rates: each
-    /// single point of failure is down MTTR / (MTBF + MTTR) of the time (writes-blocked ones
-    /// weigh by the write ratio). 1 when no failure rate is set.
+    /// Targets that got no verdict: too few requests answered (`MIN_ANSWERED_FOR_VERDICT`).
+    pub insufficient_traffic: Vec<String>,
+    /// Expected fraction of requests served, from the failure and repair rates, counting
+    /// simultaneous failures (see `availability_method`). 1 when no failure rate is set.
     pub availability_estimate: f64,
+    /// How `availability_estimate` was computed, in words.
+    pub availability_method: String,
     /// Whether any failure rate is set (otherwise the estimate says nothing).
     pub failure_rates_set: bool,
 }
@@ -189,29 +200,19 @@ fn assemble(
         .map(|e| e.target.clone())
         .collect();
     let f = &scenario.failures;
-    let never = FailureRate { mtbf_s: 0.0, mttr_s: 1.0 };
-    let rate_of = |node: NodeId| -> &FailureRate {
-        match NodeClass::of(node) {
-            Some(NodeClass::Lb) => &f.lb,
-            Some(NodeClass::Web) => &f.web,
-            Some(NodeClass::Db) => &f.db,
-            Some(NodeClass::Dns) => &f.dns,
-            None => &never,
-        }
-    };
-    let mut availability = 1.0;
-    for (entry, &node) in node_entries.iter().zip(nodes) {
-        let rate = rate_of(node);
-        if rate.mtbf_s <= 0.0 {
-            continue;
-        }
-        let unavailable = rate.mttr_s / (rate.mtbf_s + rate.mttr_s);
-        let weight = match entry.effect {
-            Effect::SiteDown => 1.0,
-            Effect::WritesBlocked => scenario.traffic.write_ratio,
-            Effect::Degraded | Effect::None => 0.0,
-        };
-        availability *= 1.0 - weight * unavailable;
+    let no_verdict: Vec<String> = node_entries
+        .iter()
+        .chain(&link_entries)
+        .filter(|e| e.effect == Effect::InsufficientTraffic)
+        .map(|e| e.target.clone())
+        .collect();
+    let failing: Vec<(NodeId, Effect, f64)> =
+        node_entries.iter().zip(nodes).map(|(e, &node)| (node, e.effect, unavailability(scenario, node))).collect();
+    let mut method = AVAILABILITY_METHOD.to_string();
+    if !no_verdict.is_empty() {
+        method.push_str(
+            "; targets without a verdict (too little traffic) count as having no effect, so it is an upper bound",
+        );
     }
     SpofReport {
         fail_at_s: FAIL_AT_S,
@@ -221,9 +222,59 @@ fn assemble(
         nodes: node_entries,
         links: link_entries,
         single_points_of_failure: spofs,
-        availability_estimate: availability,
+        insufficient_traffic: no_verdict,
+        availability_estimate: estimate_availability(&failing, scenario.traffic.write_ratio),
+        availability_method: method,
         failure_rates_set: [&f.lb, &f.web, &f.db, &f.dns].iter().any(|r| r.mtbf_s > 0.0),
     }
+}
+
+/// How the estimate is computed, as the report states it.
+pub const AVAILABILITY_METHOD: &str = "exact over simultaneous failures of independent nodes: each node is down \
+MTTR/(MTBF+MTTR) of the time; requests fail while a single point of failure is down (only writes for a \
+writes-blocking one, weighted by the write ratio) or while every node of one kind (dns, balancers, web servers, \
+databases) is down";
+
+/// Fraction of the time `node` is down in the steady state of its class's failure rates.
+fn unavailability(scenario: &Scenario, node: NodeId) -> f64 {
+    let f = &scenario.failures;
+    let rate: &FailureRate = match NodeClass::of(node) {
+        Some(NodeClass::Lb) => &f.lb,
+        Some(NodeClass::Web) => &f.web,
+        Some(NodeClass::Db) => &f.db,
+        Some(NodeClass::Dns) => &f.dns,
+        None => return 0.0,
+    };
+    if rate.mtbf_s <= 0.0 {
+        return 0.0;
+    }
+    (rate.mttr_s / (rate.mtbf_s + rate.mttr_s)).clamp(0.0, 1.0)
+}
+
+/// Expected fraction of requests served when each node fails independently, down a fraction
+/// `q` of the time, with the effect its single failure had. Nodes of different kinds are
+/// independent, so the probability that no kind breaks service is a product over kinds; within
+/// a kind it is exact: no site-down node down, and (when the kind has none) not all down.
+pub fn estimate_availability(nodes: &[(NodeId, Effect, f64)], write_ratio: f64) -> f64 {
+    let (mut all_ok, mut all_ok_for_writes) = (1.0, 1.0);
+    for class in NodeClass::ALL {
+        let members: Vec<&(NodeId, Effect, f64)> = nodes.iter().filter(|m| NodeClass::of(m.0) == Some(class)).collect();
+        if members.is_empty() {
+            continue;
+        }
+        let up = |effect: Effect| members.iter().filter(|m| m.1 == effect).map(|m| 1.0 - m.2).product::<f64>();
+        let has = |effect: Effect| members.iter().any(|m| m.1 == effect);
+        let all_down: f64 = members.iter().map(|m| m.2).product();
+        let (site_up, writes_up) = (up(Effect::SiteDown), up(Effect::WritesBlocked));
+        // P(no site-down node down and not every node down); the same with no writes-blocking one down.
+        let ok = site_up - if has(Effect::SiteDown) { 0.0 } else { all_down };
+        let ok_for_writes =
+            site_up * writes_up - if has(Effect::SiteDown) || has(Effect::WritesBlocked) { 0.0 } else { all_down };
+        all_ok *= ok.max(0.0);
+        all_ok_for_writes *= ok_for_writes.max(0.0);
+    }
+    let w = write_ratio.clamp(0.0, 1.0);
+    (1.0 - w) * all_ok + w * all_ok_for_writes
 }
 
 /// Every link the design uses.
@@ -289,6 +340,7 @@ fn measure(base: &Scenario, failure: Option<CommandKind>, target: &str) -> SpofE
         read_success_ratio: ratio(reads_ok, reads_answered),
         write_success_ratio: ratio(writes_ok, writes_answered),
         latency_p99_ms: if p99.is_empty() { 0.0 } else { p99.iter().sum::<f64>() / p99.len() as f64 },
+        answered,
     }
 }
 
@@ -311,7 +363,9 @@ fn classify(mut e: SpofEntry, baseline: &SpofEntry) -> SpofEntry {
     // "Down" means most requests of a kind fail: under a quarter succeed. Reads are most of
     // the traffic, so reads failing is the site down even when writes still go through.
     const MOSTLY_FAILING: f64 = 0.25;
-    e.effect = if e.success_ratio < MOSTLY_FAILING || e.read_success_ratio < MOSTLY_FAILING {
+    e.effect = if e.answered < MIN_ANSWERED_FOR_VERDICT || baseline.answered < MIN_ANSWERED_FOR_VERDICT {
+        Effect::InsufficientTraffic
+    } else if e.success_ratio < MOSTLY_FAILING || e.read_success_ratio < MOSTLY_FAILING {
         Effect::SiteDown
     } else if e.write_success_ratio < MOSTLY_FAILING && baseline.write_success_ratio >= MOSTLY_FAILING {
         Effect::WritesBlocked

@@ -14,10 +14,10 @@ pub enum TraceKind {
     Arrive { client: u32, write: bool },
     /// The client had to resolve the name first.
     DnsLookup,
-    /// The balancer sent the request to a server.
-    Dispatch(NodeId),
-    /// Every server was full: the request waits in the balancer's queue.
-    Queued,
+    /// Balancer `lb` (numbered from 0) sent the request to server `to`.
+    Dispatch { lb: u8, to: NodeId },
+    /// Every server was full: the request waits in balancer `lb`'s queue.
+    Queued { lb: u8 },
     /// A worker on this node started on the request.
     Start(NodeId),
     /// The application queried this database node.
@@ -126,8 +126,8 @@ impl fmt::Display for TraceEvent {
                 write!(f, "arrive client={client} {}", if write { "write" } else { "read" })
             }
             TraceKind::DnsLookup => write!(f, "dns lookup www.foobar.com"),
-            TraceKind::Dispatch(n) => write!(f, "lb1 -> {n}"),
-            TraceKind::Queued => write!(f, "queued at lb1"),
+            TraceKind::Dispatch { lb, to } => write!(f, "{} -> {to}", NodeId::Lb(lb)),
+            TraceKind::Queued { lb } => write!(f, "queued at {}", NodeId::Lb(lb)),
             TraceKind::Start(n) => write!(f, "start {n}"),
             TraceKind::Query(n) => write!(f, "query {n}"),
             TraceKind::Complete { latency } => write!(f, "complete {:.3} ms", latency as f64 / 1_000.0),
@@ -142,8 +142,9 @@ impl TraceEvent {
     /// The nodes this event concerns, for filtering the log by node.
     pub fn node(&self) -> Option<NodeId> {
         match self.kind {
-            TraceKind::Dispatch(n) | TraceKind::Start(n) | TraceKind::Query(n) => Some(n),
-            TraceKind::Queued | TraceKind::Fail(_) => Some(NodeId::Lb(0)),
+            TraceKind::Dispatch { to: n, .. } | TraceKind::Start(n) | TraceKind::Query(n) => Some(n),
+            TraceKind::Queued { lb } => Some(NodeId::Lb(lb)),
+            TraceKind::Fail(_) => Some(NodeId::Lb(0)),
             TraceKind::DnsLookup => Some(NodeId::Dns),
             TraceKind::Arrive { .. } | TraceKind::Complete { .. } => Some(NodeId::Clients),
             TraceKind::Command(_) => None,

@@ -88,7 +88,7 @@ pub struct View {
     pub arrival_rate_per_s: f64,
     pub write_ratio: f64,
     pub balancer_queue: u32,
-    /// The balancer queue's limit (0 = unlimited).
+    /// The balancer queue's limit in force (`maxqueue`, or the model's bound when that is 0).
     pub maxqueue: u32,
     pub web: Vec<WebView>,
     pub db: Vec<DbView>,
@@ -208,7 +208,7 @@ impl Sim {
             arrival_rate_per_s: s.traffic.arrival_rate_per_s,
             write_ratio: s.traffic.write_ratio,
             balancer_queue: self.lb_queued,
-            maxqueue: s.balancer.maxqueue,
+            maxqueue: super::engine::queue_bound(s.balancer.maxqueue),
             web,
             db,
             particles,

@@ -9,7 +9,7 @@ use crate::render::format;
 use crate::scenario::{PairMode, Scenario};
 use crate::sim::command::NodeClass;
 use crate::sim::node::Link;
-use crate::sim::spof::{Effect, SpofAnalysis, SpofEntry, SpofReport};
+use crate::sim::spof::{SpofAnalysis, SpofEntry, SpofReport};
 use crate::sim::{CommandKind, NodeId};
 use gloo::timers::callback::Timeout;
 use std::cell::RefCell;
@@ -434,12 +434,7 @@ fn spof_panel(props: &SpofProps) -> Html {
         })
     };
     let row = |e: &SpofEntry| {
-        let (word, class) = match e.effect {
-            Effect::SiteDown => ("site down", "bad"),
-            Effect::WritesBlocked => ("writes blocked", "warn"),
-            Effect::Degraded => ("degraded", "plain"),
-            Effect::None => ("no effect", "good"),
-        };
+        let (word, class) = format::spof_effect(e.effect);
         html! {
             <tr>
                 <th scope="row">{ e.target.clone() }</th>
@@ -478,10 +473,13 @@ fn spof_panel(props: &SpofProps) -> Html {
             }
             if let SpofView::Done(r) = &*view {
                 <div class="spof-result" role="status">
+                    if let Some(words) = format::spof_no_verdict(&r.insufficient_traffic) {
+                        <p class="spof-summary">{ words }</p>
+                    }
                     <p class="spof-summary">
-                        if r.single_points_of_failure.is_empty() {
+                        if r.single_points_of_failure.is_empty() && r.insufficient_traffic.is_empty() {
                             { "No single failure takes the site down or blocks writes." }
-                        } else {
+                        } else if !r.single_points_of_failure.is_empty() {
                             <strong>{ format!("{} single point{} of failure: ", r.single_points_of_failure.len(),
                                 if r.single_points_of_failure.len() == 1 { "" } else { "s" }) }</strong>
                             { r.single_points_of_failure.join(", ") }

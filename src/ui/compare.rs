@@ -243,7 +243,7 @@ pub fn figure_rows(a: &Report, b: &Report) -> Vec<(&'static str, String, String)
     push("Requests", both(&|r| format::count(r.requests.arrived)));
     push("Served", both(&|r| format::count(r.requests.completed)));
     push("Failed", both(&|r| format::count(r.requests.failed)));
-    push("Availability", both(&|r| format!("{:.2} %", r.availability * 100.0)));
+    push("Availability", both(&|r| format::availability(r.availability)));
     push("Mean latency", both(&|r| format::ms(r.latency_ms.mean)));
     push("p95 latency", both(&|r| format::ms(r.latency_ms.p95)));
     push("p99 latency", both(&|r| format::ms(r.latency_ms.p99)));

@@ -231,6 +231,7 @@ pub fn cause_words(cause: FailCause) -> String {
         "no_server" => "no server".into(),
         "connect_failed" => "refused".into(),
         "dns_failure" => "DNS failed".into(),
+        "model_limit" => "beyond the model's limit".into(),
         other => other.replace('_', " "),
     }
 }
@@ -239,7 +240,7 @@ pub fn cause_words(cause: FailCause) -> String {
 /// of the node or of one of its links, a command aimed at it).
 fn concerns(e: &TraceEvent, node: NodeId, commands: &[Command]) -> bool {
     match e.kind {
-        TraceKind::Dispatch(n) | TraceKind::Start(n) | TraceKind::Query(n) => n == node,
+        TraceKind::Dispatch { to: n, .. } | TraceKind::Start(n) | TraceKind::Query(n) => n == node,
         TraceKind::State(Subject::Node(n), _) => n == node,
         TraceKind::State(Subject::Link(l), _) => l.0 == node || l.1 == node,
         TraceKind::Command(i) => commands.get(i as usize).is_some_and(|c| match &c.what {

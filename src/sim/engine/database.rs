@@ -364,7 +364,7 @@ impl Sim {
             return;
         }
         let interval = from_ms(self.scenario.db.detect_interval_ms).max(1);
-        let phase = (uniform(&mut self.rngs.failures) * interval as f64) as SimTime;
+        let phase = (uniform(&mut self.rngs.phases) * interval as f64) as SimTime;
         let generation = self.failover_generation;
         self.queue.push(self.now + phase.max(1), Ev::FailoverCheck { generation });
     }

@@ -6,7 +6,7 @@ use crate::scenario::FailureRate;
 use crate::sim::command::NodeClass;
 use crate::sim::metrics::FailCause;
 use crate::sim::node::{Link, NodeId};
-use crate::sim::rng::{exponential_from, uniform};
+use crate::sim::rng::{exponential_from, uniform, Stream};
 use crate::sim::time::from_s;
 use crate::sim::trace::{NodeEvent, Subject};
 
@@ -211,7 +211,7 @@ impl Sim {
         }
     }
 
-    /// Draw each node's next random failure (the failures stream, so traffic is unaffected).
+    /// Draw each node's next random failure (its own stream, so traffic and other nodes are unaffected).
     pub(super) fn schedule_random_failures(&mut self, class: NodeClass) {
         if self.failure_rate(class).mtbf_s <= 0.0 {
             return;
@@ -227,9 +227,16 @@ impl Sim {
         if mtbf <= 0.0 {
             return;
         }
-        let after = exponential_from(uniform(&mut self.rngs.failures), mtbf);
+        let after = exponential_from(self.failure_draw(node), mtbf);
         let generation = self.failure_generation[class as usize];
         self.queue.push(self.now + from_s(after).max(1), Ev::RandomFailure { node, generation });
+    }
+
+    /// The next uniform number of `node`'s own failure stream (other nodes do not shift it).
+    fn failure_draw(&mut self, node: NodeId) -> f64 {
+        let rngs = &self.rngs;
+        let rng = self.failure_rngs.entry(node).or_insert_with(|| rngs.node_stream(Stream::NodeFailures, node));
+        uniform(rng)
     }
 
     #[inline(never)]
@@ -241,7 +248,7 @@ impl Sim {
         if self.is_alive(node) {
             self.kill(node);
             let mttr = self.failure_rate(class).mttr_s;
-            let after = exponential_from(uniform(&mut self.rngs.failures), mttr);
+            let after = exponential_from(self.failure_draw(node), mttr);
             self.queue.push(self.now + from_s(after).max(1), Ev::RandomRepair { node });
         } else {
             // Already down by hand: try again later.

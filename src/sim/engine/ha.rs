@@ -5,7 +5,7 @@ use super::{Ev, Sim, Stage};
 use crate::scenario::PairMode;
 use crate::sim::metrics::FailCause;
 use crate::sim::node::NodeId;
-use crate::sim::rng::uniform;
+use crate::sim::rng::{uniform, Stream};
 use crate::sim::time::{from_ms, SimTime};
 use crate::sim::trace::{NodeEvent, Subject};
 
@@ -37,10 +37,12 @@ pub enum VrrpRole {
 }
 
 impl Sim {
-    /// Checks start at a random phase within the first interval, as HAProxy spreads them.
+    /// Checks start at a random phase within the first interval, as HAProxy spreads them; the
+    /// phase comes from the server's own stream, so adding a server shifts no other's checks.
     pub(super) fn schedule_first_check(&mut self, i: usize) {
         let inter = from_ms(self.scenario.balancer.health.inter_ms).max(1);
-        let phase = (uniform(&mut self.rngs.failures) * inter as f64) as SimTime;
+        let mut rng = self.rngs.node_stream(Stream::NodeHealthPhase, NodeId::Web(i as u16));
+        let phase = (uniform(&mut rng) * inter as f64) as SimTime;
         self.queue.push(self.now + phase.max(1), Ev::HealthCheck { server: i as u16 });
     }
 
@@ -51,6 +53,11 @@ impl Sim {
             return;
         }
         let web = NodeId::Web(i as u16);
+        if !self.lbs.iter().any(|l| l.alive) {
+            // A dead HAProxy runs no checks: what it believed is frozen, not turned into DOWN.
+            self.schedule_next_check(i, self.web[i].health);
+            return;
+        }
         let reachable = (0..self.lbs.len()).any(|k| self.lbs[k].alive && !self.is_cut(NodeId::Lb(k as u8), web));
         let ok = self.web[i].alive && reachable;
         let h = self.scenario.balancer.health.clone();
@@ -81,7 +88,12 @@ impl Sim {
             self.refresh_candidates();
             self.serve_all_queues();
         }
-        // HAProxy: `inter` while steady UP, `downinter` while steady DOWN, `fastinter` in between.
+        self.schedule_next_check(i, after);
+    }
+
+    /// HAProxy: `inter` while steady UP, `downinter` while steady DOWN, `fastinter` in between.
+    fn schedule_next_check(&mut self, i: usize, after: HealthState) {
+        let h = &self.scenario.balancer.health;
         let inter = h.inter_ms;
         let pick = |v: f64| if v > 0.0 { v } else { inter };
         let next_ms = match after {
@@ -90,6 +102,19 @@ impl Sim {
             HealthState::Suspect(_) | HealthState::Rising(_) => pick(h.fastinter_ms),
         };
         self.queue.push(self.now + from_ms(next_ms).max(1), Ev::HealthCheck { server: i as u16 });
+    }
+
+    /// Every server back to the state a freshly started HAProxy gives it.
+    fn restart_health_checks(&mut self) {
+        for i in 0..self.web.len() {
+            let before = self.web[i].health;
+            self.web[i].health = HealthState::default();
+            if !before.is_up() && self.web[i].health.is_up() {
+                self.web[i].up_since = self.now;
+                self.note(Subject::Node(NodeId::Web(i as u16)), NodeEvent::MarkedUp);
+            }
+        }
+        self.refresh_candidates();
     }
 
     /// A server marked DOWN: requests waiting for it specifically are balanced again.
@@ -283,8 +308,13 @@ impl Sim {
         self.update_split_brain();
     }
 
-    /// A balancer is back: it rejoins as backup and listens before claiming anything.
+    /// A balancer is back: it rejoins as backup and listens before claiming anything. If no
+    /// balancer was running, the HAProxy process starts fresh: without a server-state file it
+    /// knows nothing of the servers and starts them in their initial state.
     pub(super) fn balancer_restored(&mut self, lb: usize) {
+        if self.lbs.iter().enumerate().all(|(k, l)| k == lb || !l.alive) {
+            self.restart_health_checks();
+        }
         if self.vrrp_active() {
             self.lbs[lb].role = VrrpRole::Backup;
             self.reset_master_down_timer(lb);

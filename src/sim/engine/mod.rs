@@ -21,7 +21,7 @@ use super::metrics::{jain_fairness, FailCause, Metrics, Ring};
 use super::node::{Link, NodeId};
 use super::queue::EventQueue;
 use super::rng::{exponential_from, lognormal_from, mix64, uniform, Rngs};
-use super::time::{from_ms, from_s, SimTime, US_PER_S};
+use super::time::{from_ms, from_s, SimTime, MAX_DURATION_US, US_PER_S};
 use super::trace::{NodeEvent, Subject, Trace, TraceKind};
 use crate::scenario::{Algorithm, Distribution, PairMode, Scenario, WebServer};
 use rand::RngCore;
@@ -258,8 +258,35 @@ pub struct TimelineEntry {
     pub event: NodeEvent,
 }
 
-/// State changes kept for the timeline (the newest).
+/// State changes kept for the timeline (the newest; the report counts the dropped ones).
 pub const TIMELINE_CAPACITY: usize = 10_000;
+
+/// Most requests alive in the model at once (about 150 MB with their events). Each request's
+/// life is bounded (queues, backlogs, retries, latencies), so the number alive is at most the
+/// rate times the longest life; at 10 million per second with 10 s links that is ~10^8. Beyond
+/// this bound an arrival is counted as failed `model_limit` instead of simulated.
+pub const MAX_LIVE_REQUESTS: u64 = 1_000_000;
+
+/// The balancer's queue bound when `maxqueue` is 0. HAProxy calls 0 unlimited, but a real
+/// process stops accepting at its global `maxconn`; the model stops at this many queued
+/// requests (about 10 MB) and answers the rest 503 `queue_full`, so memory stays bounded.
+pub const UNLIMITED_QUEUE_BOUND: u32 = 100_000;
+
+/// The bound on the balancer's queue in force for a `maxqueue` setting.
+pub fn queue_bound(maxqueue: u32) -> u32 {
+    if maxqueue == 0 {
+        UNLIMITED_QUEUE_BOUND
+    } else {
+        maxqueue
+    }
+}
+
+/// Connections a web server keeps waiting for a worker, for a `backlog` setting: Linux queues
+/// one connection even for `listen(fd, 0)` (the accept queue is full only above the backlog),
+/// so 0 means one, never unlimited.
+pub fn backlog_bound(backlog: u32) -> u32 {
+    backlog.max(1)
+}
 
 pub struct Sim {
     scenario: Scenario,
@@ -268,6 +295,8 @@ pub struct Sim {
     now: SimTime,
     queue: EventQueue<Ev>,
     rngs: Rngs,
+    /// Each node's own random-failure stream, made when the node first needs one.
+    failure_rngs: std::collections::BTreeMap<NodeId, rand_chacha::ChaCha8Rng>,
     requests: Vec<Request>,
     free_slots: Vec<u32>,
     next_request_id: u64,
@@ -323,6 +352,8 @@ pub struct Sim {
     dns_expiry: Vec<SimTime>,
     failure_generation: [u32; 4],
     burst_on: bool,
+    /// The pending arrival's exact time, fractional microseconds (the queue holds it rounded).
+    arrival_exact_us: f64,
     warmup_end: SimTime,
     stats_since: SimTime,
     pub metrics: Metrics,
@@ -384,6 +415,7 @@ impl Sim {
             now: 0,
             queue: EventQueue::new(),
             rngs: Rngs::new(scenario.seed),
+            failure_rngs: Default::default(),
             requests: Vec::new(),
             free_slots: Vec::new(),
             next_request_id: 1,
@@ -445,6 +477,7 @@ impl Sim {
             dns_expiry: vec![0; clients],
             failure_generation: [0; 4],
             burst_on: false,
+            arrival_exact_us: 0.0,
             warmup_end,
             stats_since: 0,
             metrics: Metrics::new(),
@@ -763,13 +796,24 @@ impl Sim {
     /// Draw the next arrival from now at the current rate. Poisson arrivals are memoryless, so
     /// redrawing when the rate changes is exact; the new one replaces the pending one.
     fn schedule_next_arrival(&mut self) {
+        self.schedule_arrival_after(self.now as f64);
+    }
+
+    /// Draw the next arrival a gap after `base_us`, kept in fractional microseconds: the clock
+    /// rounds each arrival to its microsecond, but the gaps add up exactly, so a rate above one
+    /// per microsecond still gives rate × time arrivals (several share a microsecond).
+    fn schedule_arrival_after(&mut self, base_us: f64) {
         let rate = self.current_arrival_rate();
         if rate <= 0.0 {
             self.queue.cancel_single();
             return;
         }
-        let gap_s = exponential_from(uniform(&mut self.rngs.arrivals), 1.0 / rate);
-        let at = self.now + from_s(gap_s);
+        let gap_us = exponential_from(uniform(&mut self.rngs.arrivals), US_PER_S as f64 / rate);
+        let exact_us = (base_us + gap_us).min(MAX_DURATION_US as f64);
+        self.arrival_exact_us = exact_us;
+        // Rounded to the nearest microsecond, never before now (`base_us` may be up to half a
+        // microsecond behind the clock).
+        let at = ((exact_us + 0.5) as SimTime).max(self.now);
         self.queue.schedule_single(at, Ev::Arrival);
     }
 
@@ -942,11 +986,15 @@ impl Sim {
         let write = unit32(a) < self.scenario.traffic.write_ratio;
         let web_u = unit32(b >> 32);
         let db_u = unit32(b);
-        self.schedule_next_arrival();
+        self.schedule_arrival_after(self.arrival_exact_us);
 
         let measured = self.now >= self.warmup_end;
         let id = self.next_request_id;
         self.next_request_id += 1;
+        if self.live_requests >= MAX_LIVE_REQUESTS {
+            self.refuse_beyond_model_limit(id, client, write, measured);
+            return;
+        }
         let request = Request {
             generation: 0,
             id,
@@ -1003,6 +1051,15 @@ impl Sim {
             }
         }
         self.send_to_lb(r);
+    }
+
+    /// An arrival the model does not simulate (it holds `MAX_LIVE_REQUESTS`): counted as
+    /// arrived and failed at once, with no request slot, so memory stays bounded.
+    fn refuse_beyond_model_limit(&mut self, id: u64, client: u32, write: bool, measured: bool) {
+        self.metrics.on_arrival(measured, write);
+        self.metrics.on_fail(measured, FailCause::ModelLimit, write);
+        self.trace.record(self.now, id, TraceKind::Arrive { client, write });
+        self.trace.record(self.now, id, TraceKind::Fail(FailCause::ModelLimit));
     }
 
     /// Active-active pair: the DNS answer a client gets, among the balancers alive now (the
@@ -1088,8 +1145,7 @@ impl Sim {
     }
 
     fn enqueue(&mut self, r: ReqRef, server: Option<usize>) {
-        let maxqueue = self.scenario.balancer.maxqueue;
-        if maxqueue > 0 && self.lb_queued >= maxqueue {
+        if self.lb_queued >= queue_bound(self.scenario.balancer.maxqueue) {
             self.fail_at_lb(r, FailCause::QueueFull);
             return;
         }
@@ -1111,7 +1167,7 @@ impl Sim {
             }
             None => self.lb_queue.push_back(r),
         }
-        self.trace.record(now, id, TraceKind::Queued);
+        self.trace.record(now, id, TraceKind::Queued { lb });
         self.arm_queue_timer();
     }
 
@@ -1178,7 +1234,7 @@ impl Sim {
         self.candidates[i].conns += 1;
         let (id, lb) = (self.req(r).id, self.req(r).lb);
         self.req_mut(r).server = Some(i as u16);
-        self.trace.record(self.now, id, TraceKind::Dispatch(NodeId::Web(i as u16)));
+        self.trace.record(self.now, id, TraceKind::Dispatch { lb, to: NodeId::Web(i as u16) });
         let lan = self.lan();
         self.travel(r, Stage::ToWeb, NodeId::Lb(lb), NodeId::Web(i as u16), lan, Ev::ReachWeb(r));
     }
@@ -1258,7 +1314,7 @@ impl Sim {
         let i = self.server_of(r);
         let lb = self.req(r).lb;
         let w = &self.web[i];
-        let backlog_full = w.spec.backlog > 0 && w.busy >= w.spec.workers && w.waiting.len() as u32 >= w.spec.backlog;
+        let backlog_full = w.busy >= w.spec.workers && w.waiting.len() as u32 >= backlog_bound(w.spec.backlog);
         if !w.alive || backlog_full || self.is_cut(NodeId::Lb(lb), NodeId::Web(i as u16)) {
             // Connection refused (reset): the balancer learns it one hop later.
             let lan = self.lan();
@@ -1547,6 +1603,11 @@ impl Sim {
             return Err("two VRRP masters while their link is up and no split brain is counted".into());
         }
         Ok(())
+    }
+
+    /// Connections waiting for a worker on web server `i` (bounded by its backlog).
+    pub fn web_waiting(&self, i: usize) -> u32 {
+        self.web.get(i).map_or(0, |w| w.waiting.len() as u32)
     }
 
     pub(crate) fn db_waiting(&self, n: usize) -> u32 {
