@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 2 bad input (unknown preset, key or value; bad scenario file).
 
 use clap::{Parser, Subcommand};
+use infrasim::export::cli as export_cli;
 use infrasim::scenario::{self, apply_setting, preset, preset_names, setting_docs, Scenario, PRESETS};
 use infrasim::sim::node::Link;
 use infrasim::sim::time::from_s;
@@ -30,6 +31,9 @@ struct ScenarioArgs {
     /// Seed of the random generator.
     #[arg(long)]
     seed: Option<u64>,
+    /// Take the balancer and its servers from this haproxy.cfg (applied before --set).
+    #[arg(long, value_name = "FILE")]
+    haproxy: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -56,6 +60,23 @@ enum Cmd {
     Spof {
         #[command(flatten)]
         scenario: ScenarioArgs,
+    },
+    /// Write the design as real configuration files: haproxy.cfg, keepalived, Nginx, my.cnf.
+    Export {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Directory to write the files into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+    },
+    /// Print the scenario JSON that an existing haproxy.cfg describes.
+    Import {
+        /// The haproxy.cfg to read.
+        #[arg(long, value_name = "FILE")]
+        haproxy: std::path::PathBuf,
+        /// Everything the file does not describe comes from this preset.
+        #[arg(long, default_value = "three-server")]
+        preset: String,
     },
     /// List the presets.
     Presets,
@@ -159,6 +180,30 @@ pub fn main() -> i32 {
             let report = infrasim::sim::spof::analyse(&s);
             println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
             0
+        }
+        Cmd::Export { scenario, out } => match load_scenario(&scenario) {
+            Ok(s) => match export_cli::export_to_dir(&s, &out) {
+                Ok(paths) => {
+                    paths.iter().for_each(|p| println!("{}", p.display()));
+                    0
+                }
+                Err(e) => fail(e),
+            },
+            Err(code) => code,
+        },
+        Cmd::Import { haproxy, preset } => {
+            let base = match load_preset(&preset) {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
+            match export_cli::import_file(&haproxy, &base) {
+                Ok(imported) => {
+                    export_cli::report_unsimulated(&haproxy, &imported);
+                    println!("{}", imported.scenario.to_json_pretty());
+                    0
+                }
+                Err(e) => fail(e),
+            }
         }
         Cmd::Bench { requests } => {
             bench(requests);
@@ -285,6 +330,11 @@ fn load_scenario(args: &ScenarioArgs) -> Result<Scenario, i32> {
         },
         None => load_preset(&args.preset).map_err(fail)?,
     };
+    if let Some(path) = &args.haproxy {
+        let imported = export_cli::import_file(path, &s).map_err(fail)?;
+        export_cli::report_unsimulated(path, &imported);
+        s = imported.scenario;
+    }
     for kv in &args.set {
         let Some((key, value)) = kv.split_once('=') else {
             return Err(fail(format!("--set {kv}: expected key=value")));
