@@ -634,7 +634,9 @@ fn with_redispatch_real_haproxy_and_the_model_agree_when_a_server_dies() {
     checks.near("median latency before the kill, ms", real_base, base + 10.0, 15.0);
     compare_common(&mut checks, &real, &model);
     let failed = mean(model.iter().map(|m| m.failed() as f64));
-    checks.near("failed requests in the run", real.failed() as f64, failed, 3.0 + 0.25 * failed);
+    // The requests in progress at the kill die with it (502); the real backend also drops the
+    // connections in its listen queue, a few more.
+    checks.near("failed requests in the run", real.failed() as f64, failed, 5.0 + 0.25 * failed);
     // Between the kill and DOWN, HAProxy tries the dead server first, then redispatches at
     // once: the client sees no error and hardly any delay (needs the model's D1/D3 fixes).
     let (real_share, real_ms) = real.window_dead_share_and_median_ms();
