@@ -394,7 +394,7 @@ fn settings() -> &'static [Setting] {
             "balancer.redispatch",
             "",
             "true|false",
-            "the last retry goes to another server (option redispatch)",
+            "retry a refused connection on another server (option redispatch)",
             |s, v| {
                 s.balancer.redispatch = boolean(v)?;
                 Ok(())
