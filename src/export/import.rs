@@ -216,7 +216,7 @@ fn parse_sections(lines: &[Line], parsed: &mut Parsed) -> Result<(), ImportError
             Section::Global => global_line(line, parsed)?,
             Section::Defaults => {
                 if !setting_line(line, &mut defaults, parsed)? {
-                    parsed.skip(line, "not simulated");
+                    parsed.skip(line, "a defaults setting the model has no counterpart for");
                 }
             }
             Section::Frontend => frontend_line(line, parsed),
