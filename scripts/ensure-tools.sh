@@ -4,6 +4,9 @@
 #   bash scripts/ensure-tools.sh            # Rust wasm target, trunk, wasm-bindgen-cli, wasm-opt, playwright-core
 #   bash scripts/ensure-tools.sh --browser  # also Chromium and chromedriver (Debian packages)
 #
+# Always: Debian's haproxy, nginx, keepalived and mariadb-server, which the native test
+# tests/real_haproxy.rs runs (config checks, and real HAProxy against the model).
+#
 # Safe to run again and again, and non-interactively (CI=true, no stdin). Afterwards,
 # `source scripts/env.sh` puts the tools on PATH.
 set -euo pipefail
@@ -92,6 +95,32 @@ if ((browser)) && [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; th
   $sudo apt-get update -q </dev/null
   $sudo apt-get install -y -q --no-install-recommends chromium chromium-driver </dev/null
   did+=("chromium")
+fi
+
+# 6. The real programs the exported configuration files are checked with (tests/real_haproxy.rs).
+real_missing=()
+for pair in haproxy:haproxy nginx:nginx keepalived:keepalived mariadbd:mariadb-server openssl:openssl python3:python3; do
+  [[ -x "/usr/sbin/${pair%%:*}" ]] || command -v "${pair%%:*}" >/dev/null 2>&1 || real_missing+=("${pair#*:}")
+done
+if ((${#real_missing[@]})); then
+  say "installing Debian ${real_missing[*]}"
+  sudo=""
+  if [[ "$(id -u)" != 0 ]]; then
+    need sudo
+    sudo="sudo -n"
+  fi
+  # The packages' install scripts would start the services on their default ports: forbid it
+  # for the duration (Debian's policy-rc.d convention), unless a policy is already in place.
+  policy=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod +x "$policy"
+    trap '$sudo rm -f "$policy"' EXIT
+  fi
+  $sudo apt-get update -q </dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${real_missing[@]}" </dev/null
+  did+=("${real_missing[@]}")
 fi
 
 # Check what the build relies on, whichever way it got here.

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 2 bad input (unknown preset, key or value; bad scenario file).
 
 use clap::{Parser, Subcommand};
+use infrasim::export::cli as export_cli;
 use infrasim::scenario::parse_fault;
 use infrasim::scenario::{self, apply_setting, preset, preset_names, setting_docs, Scenario, PRESETS};
 use infrasim::sim::time::from_s;
@@ -31,6 +32,9 @@ struct ScenarioArgs {
     /// Seed of the random generator.
     #[arg(long)]
     seed: Option<u64>,
+    /// Take the balancer and its servers from this haproxy.cfg (applied before --set).
+    #[arg(long, value_name = "FILE")]
+    haproxy: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -63,6 +67,23 @@ enum Cmd {
     Spof {
         #[command(flatten)]
         scenario: ScenarioArgs,
+    },
+    /// Write the design as real configuration files: haproxy.cfg, keepalived, Nginx, my.cnf.
+    Export {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Directory to write the files into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+    },
+    /// Print the scenario JSON that an existing haproxy.cfg describes.
+    Import {
+        /// The haproxy.cfg to read.
+        #[arg(long, value_name = "FILE")]
+        haproxy: std::path::PathBuf,
+        /// Everything the file does not describe comes from this preset.
+        #[arg(long, default_value = "three-server")]
+        preset: String,
     },
     /// List the presets.
     Presets,
@@ -127,11 +148,44 @@ pub fn main() -> i32 {
         }
         Cmd::Spof { scenario } => spof(&scenario, out),
         Cmd::Bench { requests } => bench(requests, out),
+        Cmd::Export { scenario, out: dir } => export(&scenario, &dir, out),
+        Cmd::Import { haproxy, preset } => import(&haproxy, &preset, out),
         Cmd::Soak { scenario, hours } => match load_scenario(&scenario) {
             Ok(s) => soak(s, hours, out),
             Err(code) => Ok(code),
         },
     })
+}
+
+fn export(args: &ScenarioArgs, dir: &std::path::Path, out: &mut dyn Write) -> Outcome {
+    let s = match load_scenario(args) {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    match export_cli::export_to_dir(&s, dir) {
+        Ok(paths) => {
+            for p in paths {
+                writeln!(out, "{}", p.display())?;
+            }
+            Ok(0)
+        }
+        Err(e) => Ok(fail(e)),
+    }
+}
+
+fn import(haproxy: &std::path::Path, preset: &str, out: &mut dyn Write) -> Outcome {
+    let base = match load_preset(preset) {
+        Ok(s) => s,
+        Err(e) => return Ok(fail(e)),
+    };
+    match export_cli::import_file(haproxy, &base) {
+        Ok(imported) => {
+            export_cli::report_unsimulated(haproxy, &imported);
+            writeln!(out, "{}", imported.scenario.to_json_pretty())?;
+            Ok(0)
+        }
+        Err(e) => Ok(fail(e)),
+    }
 }
 
 fn presets(out: &mut dyn Write) -> Outcome {
@@ -375,6 +429,11 @@ fn load_scenario(args: &ScenarioArgs) -> Result<Scenario, i32> {
         },
         None => load_preset(args.preset.as_deref().unwrap_or("three-server")).map_err(fail)?,
     };
+    if let Some(path) = &args.haproxy {
+        let imported = export_cli::import_file(path, &s).map_err(fail)?;
+        export_cli::report_unsimulated(path, &imported);
+        s = imported.scenario;
+    }
     for kv in &args.set {
         let Some((key, value)) = kv.split_once('=') else {
             return Err(fail(format!("--set {kv}: expected key=value")));

@@ -527,8 +527,8 @@ impl Draw<'_> {
             self.panel(r, theme::TEXT_MUTED, theme::BOX_FILL_DIM, true);
         } else {
             let border = match w.health {
-                H::Up if w.weight > 0 => theme::WEB,
-                H::Up => theme::TEXT_MUTED,
+                H::Up | H::Starting if w.weight > 0 => theme::WEB,
+                H::Up | H::Starting => theme::TEXT_MUTED,
                 _ => theme::TEXT_WARN,
             };
             self.panel(r, border, theme::BOX_FILL, false);

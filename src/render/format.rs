@@ -185,7 +185,7 @@ pub fn web_role(w: &WebView, fall: u32, rise: u32) -> (String, Tone) {
         return ("removed · finishing".into(), Tone::Normal);
     } else if !w.alive {
         return match w.health {
-            H::Up => ("crashed · checks still say up".into(), Tone::Bad),
+            H::Up | H::Starting => ("crashed · checks still say up".into(), Tone::Bad),
             H::Suspect(n) => (format!("crashed · check failed {n}/{fall}"), Tone::Bad),
             H::Down | H::Rising(_) => ("down".into(), Tone::Bad),
         };
@@ -194,10 +194,10 @@ pub fn web_role(w: &WebView, fall: u32, rise: u32) -> (String, Tone) {
             H::Down => return ("up, but marked down by checks".into(), Tone::Warn),
             H::Rising(n) => return (format!("recovering · check passed {n}/{rise}"), Tone::Warn),
             H::Suspect(n) => return (format!("suspect · check failed {n}/{fall}"), Tone::Warn),
-            H::Up if w.backup && !w.in_pool => "standby (backup)".to_string(),
-            H::Up if w.backup => "backup · now serving".to_string(),
-            H::Up if w.weight == 0 => "draining (weight 0)".to_string(),
-            H::Up => "Nginx + app".to_string(),
+            H::Up | H::Starting if w.backup && !w.in_pool => "standby (backup)".to_string(),
+            H::Up | H::Starting if w.backup => "backup · now serving".to_string(),
+            H::Up | H::Starting if w.weight == 0 => "draining (weight 0)".to_string(),
+            H::Up | H::Starting => "Nginx + app".to_string(),
         }
     };
     if w.slow > 1.0 + 1e-9 {
@@ -235,6 +235,7 @@ pub fn web_tag(w: &WebView) -> Option<(String, Tone)> {
 pub fn health_words(h: crate::sim::HealthState, fall: u32, rise: u32) -> String {
     use crate::sim::HealthState as H;
     match h {
+        H::Starting => "UP, not checked yet".into(),
         H::Up => "UP".into(),
         H::Suspect(n) => format!("UP, {n}/{fall} failed"),
         H::Down => "DOWN".into(),
@@ -472,6 +473,8 @@ mod tests {
         );
         assert_eq!(web(|w| w.health = crate::sim::HealthState::Rising(1)).0, "recovering · check passed 1/2");
         assert_eq!(health_words(crate::sim::HealthState::Suspect(1), 3, 2), "UP, 1/3 failed");
+        // Not checked yet is UP to the balancer: a serving server, not a suspect one.
+        assert_eq!(web(|w| w.health = crate::sim::HealthState::Starting).0, "Nginx + app");
         assert_eq!(web(|w| w.active = false).1, Tone::Normal);
         assert_eq!(web(|w| w.slow = 3.0), ("Nginx + app · 3× slower".to_string(), Tone::Warn));
         let mut w = view.web[0].clone();

@@ -450,7 +450,7 @@ fn table() -> Vec<Setting> {
         field!("db.detect_misses", "checks", whole(1, 100), "", "failed checks in a row before the primary is declared dead", db.detect_misses),
         field!("db.fencing", "", SWITCH, "", "a returning old primary rejoins as a replica (else: two primaries)", db.fencing),
         field!("balancer.retries", "retries", whole(0, 10), "", "times a refused connection is retried before 503", balancer.retries),
-        field!("balancer.redispatch", "", SWITCH, "", "the last retry goes to another server (option redispatch)", balancer.redispatch),
+        field!("balancer.redispatch", "", SWITCH, "", "retry a refused connection on another server (option redispatch)", balancer.redispatch),
         field!("balancer.slowstart_ms", "ms", num(0.0, HOUR_MS), "0 = off", "a server back UP ramps its weight up over this time", balancer.slowstart_ms),
         field!("balancer.allbackups", "", SWITCH, "", "use every backup server, not only the first, when all active ones are down", balancer.allbackups),
         field!("balancer.health.inter_ms", "ms", num(10.0, HOUR_MS), "", "time between health checks of an UP server", balancer.health.inter_ms),

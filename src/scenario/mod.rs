@@ -180,7 +180,8 @@ pub struct Balancer {
     pub timeout_queue_ms: f64,
     /// Times a refused connection is tried again before answering 503 (HAProxy `retries`).
     pub retries: u32,
-    /// The last retry goes to another server (`option redispatch`).
+    /// Retry a refused connection on another server (`option redispatch`; when, see
+    /// `on_connect_failed` in the engine).
     pub redispatch: bool,
     /// A server that comes back UP ramps its weight from 0 to full over this time, milliseconds (0 = off).
     pub slowstart_ms: f64,

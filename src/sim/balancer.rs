@@ -64,23 +64,48 @@ pub struct Selector {
 }
 
 impl Selector {
+    /// `avoid` is the server a redispatched request just failed on (HAProxy's `prev_srv`):
+    /// every algorithm but the map-based hash steers away from it when another server can
+    /// take the request, and falls back to it when none can.
     pub fn choose(
         &mut self,
         algorithm: Algorithm,
         random_draws: u32,
         servers: &mut [Candidate],
         client: u32,
+        avoid: Option<usize>,
         rng: &mut ChaCha8Rng,
     ) -> Choice {
         if !servers.iter().any(|s| s.usable && s.in_pool && s.weight > 0) {
             return Choice::NoServer;
         }
-        match algorithm {
-            Algorithm::Roundrobin | Algorithm::StaticRr => smooth_round_robin(servers),
+        // Round robin spends turns to avoid a server; the map-based hash (`hash-type
+        // map-based`, map_get_server_hash) takes no server to avoid; the others skip it.
+        let hidden = match algorithm {
+            Algorithm::Roundrobin | Algorithm::StaticRr | Algorithm::Source => None,
+            _ => avoid.filter(|&i| i < servers.len() && servers[i].eligible()),
+        };
+        if let Some(i) = hidden {
+            servers[i].in_pool = false;
+        }
+        let choice = match algorithm {
+            Algorithm::Roundrobin | Algorithm::StaticRr => smooth_round_robin(servers, avoid),
             Algorithm::Leastconn => self.least_connections(servers),
             Algorithm::First => servers.iter().position(Candidate::eligible).map_or(Choice::Queue, Choice::Server),
             Algorithm::Source => source_hash(servers, client),
             Algorithm::Random => random_draws_least_loaded(servers, random_draws, rng),
+        };
+        match hidden {
+            Some(i) => {
+                servers[i].in_pool = true;
+                // Nobody else can take it now: the avoided server is taken after all.
+                if choice == Choice::Queue {
+                    Choice::Server(i)
+                } else {
+                    choice
+                }
+            }
+            None => choice,
         }
     }
 
@@ -111,11 +136,25 @@ impl Selector {
 /// Nginx-style smooth weighted round robin (what HAProxy's roundrobin converges to): each
 /// eligible server gains its weight, the richest is picked and pays the total back. Equal
 /// weights give strict alternation; 5:1:1 gives a,a,b,a,c,a,a rather than a,a,a,a,a,b,c.
-fn smooth_round_robin(servers: &mut [Candidate]) -> Choice {
+///
+/// A redispatch away from `avoid` works as fwrr_get_next_server does: if the server in turn
+/// is the one to avoid, its turn is spent and the next server in turn is taken, so the
+/// redispatch uses up another server's turn too; only when no other server can take the
+/// request is the avoided one kept.
+fn smooth_round_robin(servers: &mut [Candidate], avoid: Option<usize>) -> Choice {
+    let pick = match round_robin_turn(servers, None) {
+        Some(b) if Some(b) == avoid => round_robin_turn(servers, avoid).or(Some(b)),
+        other => other,
+    };
+    pick.map_or(Choice::Queue, Choice::Server)
+}
+
+/// One turn of smooth weighted round robin among the eligible servers other than `skip`.
+fn round_robin_turn(servers: &mut [Candidate], skip: Option<usize>) -> Option<usize> {
     let mut total: i64 = 0;
     let mut best: Option<usize> = None;
     for i in 0..servers.len() {
-        if !servers[i].eligible() {
+        if !servers[i].eligible() || Some(i) == skip {
             continue;
         }
         servers[i].rr_current += servers[i].weight as i64;
@@ -124,13 +163,9 @@ fn smooth_round_robin(servers: &mut [Candidate]) -> Choice {
             best = Some(i);
         }
     }
-    match best {
-        Some(b) => {
-            servers[b].rr_current -= total;
-            Choice::Server(b)
-        }
-        None => Choice::Queue,
-    }
+    let b = best?;
+    servers[b].rr_current -= total;
+    Some(b)
 }
 
 /// `balance source` with map-based hashing: the client hash indexes a table of usable servers

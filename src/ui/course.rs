@@ -6,6 +6,7 @@
 //! driver, see the same recording of the run.
 
 use super::compare::Compare;
+use super::export_panel::ExportPanel;
 use super::importexport::ImportExport;
 use super::lesson::{Lesson, STEPS};
 use super::share::{EmbedSnippet, ShareButton};
@@ -348,6 +349,7 @@ pub fn course_lower(shared: &Shared) -> Html {
             <div class="course-tools">
                 <ImportExport shared={shared.clone()} />
                 <EmbedSnippet shared={shared.clone()} />
+                <ExportPanel shared={shared.clone()} />
             </div>
         </section>
     }

@@ -28,10 +28,15 @@ pub fn export_json(driver: &Rc<RefCell<Driver>>) -> Option<String> {
 /// navigation, which the page's Content-Security-Policy does not govern (it names no
 /// `navigate-to`), so no CSP allowance is needed.
 fn download(name: &str, text: &str) -> Result<(), String> {
+    download_as(name, text, "application/json")
+}
+
+/// [`download`] with the file's media type.
+pub(crate) fn download_as(name: &str, text: &str, mime: &str) -> Result<(), String> {
     let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
+    options.set_type(mime);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
         .map_err(|_| "the browser refused to make the file")?;
     let href = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "the browser refused a file link")?;

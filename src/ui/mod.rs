@@ -12,6 +12,7 @@ pub mod compare;
 pub mod course;
 mod dashboard;
 mod dbpanel;
+pub mod export_panel;
 pub mod importexport;
 pub mod lesson;
 mod panels;

@@ -12,7 +12,12 @@ use crate::sim::trace::{NodeEvent, Subject};
 /// What the balancer believes of a server, as HAProxy shows it ("UP 1/3", "DOWN 1/2").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum HealthState {
+    /// UP but not checked yet. HAProxy starts a server at health = `rise` ("UP 1/3" with
+    /// fall 3), one point above DOWN: its first check either brings it to full health or,
+    /// failing, marks it DOWN at once, whatever `fall` is.
     #[default]
+    Starting,
+    /// UP at full health: `fall` failed checks in a row mark it DOWN.
     Up,
     /// Still UP, but this many checks in a row have failed (fewer than `fall`).
     Suspect(u8),
@@ -23,7 +28,7 @@ pub enum HealthState {
 
 impl HealthState {
     pub fn is_up(self) -> bool {
-        matches!(self, HealthState::Up | HealthState::Suspect(_))
+        matches!(self, HealthState::Starting | HealthState::Up | HealthState::Suspect(_))
     }
 }
 
@@ -64,6 +69,8 @@ impl Sim {
         let (rise, fall) = (h.rise.max(1) as u8, h.fall.max(1) as u8);
         let before = self.web[i].health;
         let after = match (before, ok) {
+            (HealthState::Starting, true) => HealthState::Up,
+            (HealthState::Starting, false) => HealthState::Down,
             (HealthState::Up, true) => HealthState::Up,
             (HealthState::Up, false) if fall <= 1 => HealthState::Down,
             (HealthState::Up, false) => HealthState::Suspect(1),
@@ -99,7 +106,7 @@ impl Sim {
         let next_ms = match after {
             HealthState::Up => inter,
             HealthState::Down => pick(h.downinter_ms),
-            HealthState::Suspect(_) | HealthState::Rising(_) => pick(h.fastinter_ms),
+            HealthState::Starting | HealthState::Suspect(_) | HealthState::Rising(_) => pick(h.fastinter_ms),
         };
         self.queue.push(self.now + from_ms(next_ms).max(1), Ev::HealthCheck { server: i as u16 });
     }

@@ -1128,14 +1128,16 @@ impl Sim {
         if self.now < self.ramp_until {
             self.refresh_candidates();
         }
-        let (client, excluded) = (self.req(r).client, self.req(r).excluded);
-        let was = excluded.map(|i| std::mem::replace(&mut self.candidates[i as usize].in_pool, false));
+        let (client, avoid) = (self.req(r).client, self.req(r).excluded.map(usize::from));
         let b = &self.scenario.balancer;
-        let choice =
-            self.selector.choose(b.algorithm, b.random_draws, &mut self.candidates, client, &mut self.rngs.routing);
-        if let (Some(i), Some(in_pool)) = (excluded, was) {
-            self.candidates[i as usize].in_pool = in_pool;
-        }
+        let choice = self.selector.choose(
+            b.algorithm,
+            b.random_draws,
+            &mut self.candidates,
+            client,
+            avoid,
+            &mut self.rngs.routing,
+        );
         match choice {
             Choice::Server(i) => self.send_to_server(r, i),
             Choice::WaitFor(i) => self.enqueue(r, Some(i)),
@@ -1329,8 +1331,14 @@ impl Sim {
         }
     }
 
-    /// HAProxy `retries` and `option redispatch`: retry the same server after a turn-around
-    /// of one second; the last retry goes to another server; then 503.
+    /// HAProxy 2.6 `retries` and `option redispatch` (back_handle_st_cer and
+    /// stream_choose_redispatch): after `retries` retries the request gets a 503. Before
+    /// that, with `option redispatch` the retry is balanced again, avoiding the server that
+    /// refused, when that server is no longer plainly UP, when this is the last retry, or
+    /// when the algorithm is not a hash and more than one active server is up (no
+    /// persistence to keep); otherwise the same server is retried, even once marked DOWN.
+    /// The one-second turn-around is waited only before retrying the same server or when at
+    /// most one active server is up.
     #[inline(never)]
     fn on_connect_failed(&mut self, r: ReqRef) {
         let i = self.server_of(r);
@@ -1341,38 +1349,72 @@ impl Sim {
             self.fail_now(r, FailCause::LbDown);
             return;
         }
-        let attempts = self.req(r).attempts as u32 + 1;
-        self.req_mut(r).attempts = attempts.min(255) as u8;
-        let b = &self.scenario.balancer;
-        if attempts > b.retries {
+        let failures = self.req(r).attempts as u32 + 1;
+        self.req_mut(r).attempts = failures.min(255) as u8;
+        let retries = self.scenario.balancer.retries;
+        if failures > retries {
             self.fail_at_lb(r, FailCause::ConnectFailed);
-        } else if b.redispatch && attempts == b.retries {
-            self.req_mut(r).excluded = Some(i as u16);
-            self.dispatch(r);
-        } else {
-            let now = self.now;
-            let q = self.req_mut(r);
-            q.stage = Stage::RetryWait;
-            q.hop = (NodeId::Lb(lb as u8), NodeId::Lb(lb as u8));
-            q.hop_start = now;
-            self.queue.push(now + US_PER_S, Ev::Retry(r));
+            return;
         }
+        let active_up = self.candidates.iter().filter(|c| !c.backup && c.usable && c.weight > 0).count();
+        if self.should_redispatch(i, failures, active_up) {
+            self.req_mut(r).excluded = Some(i as u16);
+            if active_up > 1 {
+                self.dispatch(r);
+                return;
+            }
+            // Balanced again after the turn-around: `server` None marks the retry as a redispatch.
+            self.req_mut(r).server = None;
+        }
+        self.wait_turn_around(r, lb);
     }
 
+    /// stream_choose_redispatch's test, `failures` being the retry about to be made.
+    fn should_redispatch(&self, i: usize, failures: u32, active_up: usize) -> bool {
+        let b = &self.scenario.balancer;
+        if !b.redispatch {
+            return false;
+        }
+        // HAProxy's cur_state < SRV_ST_RUNNING: marked DOWN, or still ramping in (slowstart).
+        let w = &self.web[i];
+        let slowstart = from_ms(b.slowstart_ms);
+        let ramping = slowstart > 0 && w.up_since > 0 && self.now < w.up_since + slowstart;
+        let not_running = !w.active || !w.health.is_up() || ramping;
+        let last_retry = failures == b.retries;
+        let no_persistence = b.algorithm != Algorithm::Source && active_up > 1;
+        not_running || last_retry || no_persistence
+    }
+
+    /// HAProxy's turn-around state (SC_ST_TAR): one second (min(1 s, `timeout connect`)).
+    fn wait_turn_around(&mut self, r: ReqRef, lb: usize) {
+        let now = self.now;
+        let q = self.req_mut(r);
+        q.stage = Stage::RetryWait;
+        q.hop = (NodeId::Lb(lb as u8), NodeId::Lb(lb as u8));
+        q.hop_start = now;
+        self.queue.push(now + US_PER_S, Ev::Retry(r));
+    }
+
+    /// After the turn-around: balance again (a redispatch), or retry the same server.
     #[inline(never)]
     fn on_retry(&mut self, r: ReqRef) {
-        let i = self.server_of(r);
-        let c = &self.candidates[i];
-        if c.usable && c.in_pool && c.weight > 0 {
-            if c.maxconn == 0 || c.conns < c.maxconn {
-                self.send_to_server(r, i);
-            } else {
-                self.enqueue(r, Some(i));
-            }
-        } else {
-            // Marked down meanwhile: the balancer picks another server.
-            self.req_mut(r).excluded = Some(i as u16);
+        let Some(server) = self.req(r).server else {
             self.dispatch(r);
+            return;
+        };
+        let i = server as usize;
+        if !self.web[i].active {
+            // Removed from the farm meanwhile (a model-only case): the balancer picks another.
+            self.req_mut(r).excluded = Some(server);
+            self.dispatch(r);
+            return;
+        }
+        // The stream stays assigned to its server, whatever the checks now say of it.
+        let c = &self.candidates[i];
+        if c.usable && c.maxconn != 0 && c.conns >= c.maxconn {
+            self.enqueue(r, Some(i));
+        } else {
+            self.send_to_server(r, i);
         }
     }
 
