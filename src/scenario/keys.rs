@@ -96,6 +96,16 @@ fn settings() -> &'static [Setting] {
             s.traffic.write_ratio = num(v, 0.0, 1.0)?;
             Ok(())
         }),
+        setting!(
+            "traffic.read_own_write_ratio",
+            "",
+            "0 to 1",
+            "share of writes the same request reads back at once (routed like any read)",
+            |s, v| {
+                s.traffic.read_own_write_ratio = num(v, 0.0, 1.0)?;
+                Ok(())
+            }
+        ),
         setting!("traffic.clients", "clients", "1 to 1000000", "distinct clients sending requests", |s, v| {
             s.traffic.clients = int(v, 1, 1_000_000)? as u32;
             Ok(())

@@ -78,6 +78,10 @@ pub enum NodeEvent {
     Promoted,
     RejoinedAsReplica,
     SecondPrimary,
+    /// Back with transactions the primary lacks: kept out until rebuilt.
+    Diverged,
+    Rebuilding,
+    Rebuilt,
 }
 
 impl NodeEvent {
@@ -102,6 +106,9 @@ impl NodeEvent {
             NodeEvent::Promoted => "promoted: new primary",
             NodeEvent::RejoinedAsReplica => "rejoined as a replica (fenced)",
             NodeEvent::SecondPrimary => "back writable: two primaries (split brain)",
+            NodeEvent::Diverged => "diverged",
+            NodeEvent::Rebuilding => "rebuilding from the primary",
+            NodeEvent::Rebuilt => "rebuilt: rejoined as a replica",
         }
     }
 }
