@@ -110,8 +110,13 @@ impl Lab {
         let data = self.dir.join(name);
         let copied = Process::new("cp").arg("-a").arg(template).arg(&data).status().expect("cp runs");
         assert!(copied.success(), "copying the data directory failed");
+        self.launch(name, server_id, free_port())
+    }
+
+    /// Start (or, after a kill, restart: crash recovery) the server of data directory `name`.
+    fn launch(&mut self, name: &str, server_id: u32, port: u16) -> Server {
+        let data = self.dir.join(name);
         let socket = self.dir.join(format!("{name}.sock"));
-        let port = free_port();
         let mut server = Process::new(program("mariadbd"));
         server
             .arg("--no-defaults")
@@ -199,6 +204,30 @@ fn wait_for(s: &Server, query: &str, want: &str) {
         assert!(since.elapsed() < Duration::from_secs(20), "{query}: waited for {want}, last {got}");
         sleep(Duration::from_millis(50));
     }
+}
+
+/// `SHOW SLAVE STATUS` as (column, value) pairs.
+fn slave_status(s: &Server) -> Vec<(String, String)> {
+    let out = Process::new(program("mariadb"))
+        .arg("--no-defaults")
+        .arg("-S")
+        .arg(&s.socket)
+        .args(["-uroot", "-B", "-e", "SHOW SLAVE STATUS"])
+        .output()
+        .expect("the mariadb client runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut lines = text.lines();
+    let (names, values) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
+    names.split('\t').map(String::from).zip(values.split('\t').map(String::from)).collect()
+}
+
+fn field(status: &[(String, String)], name: &str) -> String {
+    status.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+/// The sequence number of the last GTID in `pos` (`0-1-306` gives 306).
+fn gtid_seq(pos: &str) -> u64 {
+    pos.rsplit('-').next().and_then(|n| n.trim().parse().ok()).unwrap_or(0)
 }
 
 fn status(s: &Server, variable: &str) -> String {
@@ -357,7 +386,57 @@ fn async_kill_with_shipping_paused(lab: &mut Lab, template: &Path) -> (u64, f64)
     println!("async, shipping paused {pause_s:.2} s at {rate:.0} writes/s: real lost {lost}, model {modelled:.1}");
     // The model's Poisson writes over ~1 s: its mean over 8 seeds within 15 % of the real count.
     assert!((modelled - lost as f64).abs() <= 0.15 * lost as f64, "model {modelled} vs real {lost}");
+    old_primary_returns_diverged(lab, &primary, &replica, lost);
     (lost, modelled)
+}
+
+/// The replica is promoted and takes writes; the killed primary restarts and is pointed at it.
+/// Replication must stop with an error: the old primary holds transactions (GTIDs) the new
+/// primary never had, about as many as the writes lost.
+fn old_primary_returns_diverged(lab: &mut Lab, old: &Server, new: &Server, lost: u64) {
+    let kept = gtid_seq(&run(new, "SELECT @@gtid_slave_pos"));
+    run(new, "STOP SLAVE; RESET SLAVE ALL;");
+    for id in 500_001..500_006 {
+        run(new, &format!("INSERT INTO lab.t VALUES ({id}, 0)"));
+    }
+    let old = lab.launch("async-primary", 1, old.port);
+    let had = gtid_seq(&run(&old, "SELECT @@gtid_binlog_pos"));
+    run(
+        &old,
+        &format!(
+            "STOP SLAVE; CHANGE MASTER TO master_host='127.0.0.1', master_port={}, master_user='repl', \
+             master_password='repl', master_use_gtid=current_pos; START SLAVE;",
+            new.port
+        ),
+    );
+    let since = Instant::now();
+    let (io, sql_errno) = loop {
+        let st = slave_status(&old);
+        let (io, sql_errno) = (field(&st, "Last_IO_Errno"), field(&st, "Last_SQL_Errno"));
+        let failed = |errno: &str| !errno.is_empty() && errno != "0";
+        if failed(&io) || failed(&sql_errno) {
+            break (io, sql_errno);
+        }
+        assert!(since.elapsed() < Duration::from_secs(10), "the diverged old primary replicated: {st:?}");
+        sleep(Duration::from_millis(100));
+    };
+    let errant = had.saturating_sub(kept);
+    // The model's errant transactions for the same pause and rate.
+    let mut s = model(1, lost as f64, 10_000.0);
+    s.db.failover = Failover::Auto;
+    let mut m = Sim::new(s, TraceConfig::default());
+    at(&mut m, 10.0, CommandKind::Cut { link: Link::new(NodeId::Db(0), NodeId::Db(1)) });
+    at(&mut m, 11.0, CommandKind::Kill { node: NodeId::Db(0) });
+    at(&mut m, 20.0, CommandKind::Restore { node: NodeId::Db(0) });
+    m.run_until(from_s(21.0), u64::MAX);
+    let model_errant = m.db_stats().errant_transactions;
+    println!(
+        "old primary back after the failover: real replication stopped (IO errno {io}, SQL errno {sql_errno}), \
+         {errant} errant transactions (GTID 0-1-{had} against 0-1-{kept}); model diverged with {model_errant}"
+    );
+    assert!(errant.abs_diff(lost) <= 2, "errant {errant} vs lost {lost}");
+    assert_eq!(m.view(0).db[0].role, infrasim::sim::DbRole::Diverged);
+    assert!((model_errant as f64 - errant as f64).abs() <= 0.25 * errant as f64, "model {model_errant}");
 }
 
 fn enable_semisync(primary: &Server, replica: &Server, timeout_ms: u32) {
@@ -490,6 +569,80 @@ fn lag_growth(primary: &Server, replica: &Server) -> Vec<(f64, f64, f64)> {
     out
 }
 
+/// One connection kept open: a statement in, its one-line answer out (deadline 5 s).
+struct Session {
+    child: Child,
+    stdin: std::process::ChildStdin,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Session {
+    fn open(s: &Server) -> Session {
+        let mut child = client(s)
+            .arg("-n")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the mariadb client starts");
+        let (stdin, stdout) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+        let (send, lines) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Session { child, stdin, lines }
+    }
+
+    fn ask(&mut self, statement: &str) -> String {
+        writeln!(self.stdin, "{statement}").expect("the client takes the statement");
+        self.lines.recv_timeout(Duration::from_secs(5)).unwrap_or_else(|_| panic!("no answer to {statement}"))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client writes a row on the primary and, as soon as it is acknowledged, reads it back
+/// from the replica: the share of read-backs that miss it, real and model.
+fn read_own_write(primary: &Server, replica: &Server) -> (f64, f64) {
+    const WRITES: u32 = 200;
+    let (mut writes, mut reads) = (Session::open(primary), Session::open(replica));
+    let mut stale = 0;
+    for id in 600_001..600_001 + WRITES {
+        writes.ask(&format!("INSERT INTO lab.t VALUES ({id}, 0); SELECT {id};"));
+        if reads.ask(&format!("SELECT COUNT(*) FROM lab.t WHERE id = {id};")) == "0" {
+            stale += 1;
+        }
+        sleep(Duration::from_millis(5));
+    }
+    let real = stale as f64 / WRITES as f64;
+    let mut s = model(2, WRITE_RATE_PER_S, 10_000.0);
+    s.traffic.read_own_write_ratio = 1.0;
+    let mut m = Sim::new(s, TraceConfig::default());
+    m.run_until(from_s(10.0), u64::MAX);
+    let db = m.db_stats();
+    let modelled = db.read_own_write_stale as f64 / db.read_own_write_reads.max(1) as f64;
+    println!(
+        "write then read it back at once from the replica: real {stale} of {WRITES} stale, model {:.1} %",
+        modelled * 100.0
+    );
+    // The replica trails by well under a millisecond, yet some read-backs are faster still.
+    // The share depends on how fast the client turns round (real) and on the shipping delay
+    // and read time (model: stale when the 2 ms mean read ends within 0.5 ms, 1 - e^-0.25 =
+    // 22 %): both must show staleness, within 25 points of each other.
+    assert!(real >= 0.05 && modelled >= 0.05, "stale shares: real {real}, model {modelled}");
+    assert!((real - modelled).abs() <= 0.25, "stale shares: real {real}, model {modelled}");
+    (real, modelled)
+}
+
 fn semisync_kill_loses_nothing(lab: &mut Lab, primary: Server, replica: &Server) -> u64 {
     replica_ids(replica);
     enable_semisync(&primary, replica, 10_000);
@@ -525,6 +678,8 @@ fn the_database_tier_matches_a_real_mariadb() {
     let (primary, replica) = lab.pair(&template, "semisync");
     semisync_timeout_fallback(&primary, &replica);
     lag_growth(&primary, &replica);
+    replica_ids(&replica);
+    read_own_write(&primary, &replica);
     semisync_kill_loses_nothing(&mut lab, primary, &replica);
     assert!(began.elapsed() < TEST_BUDGET, "took {:?}", began.elapsed());
 }
