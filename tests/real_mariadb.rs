@@ -106,15 +106,15 @@ impl Lab {
         tpl
     }
 
-    fn start(&mut self, template: &Path, name: &str, server_id: u32) -> Server {
+    fn start(&mut self, template: &Path, name: &str, server_id: u32, extra: &[&str]) -> Server {
         let data = self.dir.join(name);
         let copied = Process::new("cp").arg("-a").arg(template).arg(&data).status().expect("cp runs");
         assert!(copied.success(), "copying the data directory failed");
-        self.launch(name, server_id, free_port())
+        self.launch(name, server_id, free_port(), extra)
     }
 
     /// Start (or, after a kill, restart: crash recovery) the server of data directory `name`.
-    fn launch(&mut self, name: &str, server_id: u32, port: u16) -> Server {
+    fn launch(&mut self, name: &str, server_id: u32, port: u16, extra: &[&str]) -> Server {
         let data = self.dir.join(name);
         let socket = self.dir.join(format!("{name}.sock"));
         let mut server = Process::new(program("mariadbd"));
@@ -131,6 +131,7 @@ impl Lab {
             .args(["--innodb-flush-log-at-trx-commit=1", "--innodb-buffer-pool-size=32M", "--skip-name-resolve"])
             // The replica runs the throttling trigger on row events, one applier thread.
             .args(["--slave-run-triggers-for-rbr=YES", "--slave-parallel-threads=0"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         if running_as_root() {
@@ -153,9 +154,9 @@ impl Lab {
     }
 
     /// A primary with the table and a replication user, and a replica following it by GTID.
-    fn pair(&mut self, template: &Path, tag: &str) -> (Server, Server) {
-        let primary = self.start(template, &format!("{tag}-primary"), 1);
-        let replica = self.start(template, &format!("{tag}-replica"), 2);
+    fn pair(&mut self, template: &Path, tag: &str, replica_extra: &[&str]) -> (Server, Server) {
+        let primary = self.start(template, &format!("{tag}-primary"), 1, &[]);
+        let replica = self.start(template, &format!("{tag}-replica"), 2, replica_extra);
         run(
             &primary,
             "CREATE USER repl@'127.0.0.1' IDENTIFIED BY 'repl'; GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; \
@@ -365,7 +366,7 @@ fn model_async_loss(rate: f64, pause_s: f64) -> f64 {
 }
 
 fn async_kill_with_shipping_paused(lab: &mut Lab, template: &Path) -> (u64, f64) {
-    let (primary, replica) = lab.pair(template, "async");
+    let (primary, replica) = lab.pair(template, "async", &[]);
     let writer = Writer::start(&primary, 1, 400);
     sleep(Duration::from_millis(1_000));
     run(&replica, "STOP SLAVE IO_THREAD");
@@ -377,15 +378,19 @@ fn async_kill_with_shipping_paused(lab: &mut Lab, template: &Path) -> (u64, f64)
     let on_replica = replica_ids(&replica);
     let lost = acks.iter().filter(|(id, _)| !on_replica.contains(id)).count() as u64;
     let since_pause = acks.iter().filter(|(_, t)| *t > paused).count() as u64;
-    assert!(since_pause >= 50, "the client wrote too slowly to compare: {since_pause} acknowledged in the pause");
+    // On a loaded machine (fsync twice per commit) the client may write well under 100/s; the
+    // comparison uses the rate it reached, but needs some writes.
+    assert!(since_pause >= 10, "the client wrote too slowly to compare: {since_pause} acknowledged in the pause");
     // Lost are exactly the writes acknowledged after the IO thread stopped (±2 for the
     // instant of the stop and the kill).
     assert!(lost.abs_diff(since_pause) <= 2, "lost {lost}, acknowledged during the pause {since_pause}");
     let rate = since_pause as f64 / pause_s;
     let modelled = model_async_loss(rate, pause_s);
     println!("async, shipping paused {pause_s:.2} s at {rate:.0} writes/s: real lost {lost}, model {modelled:.1}");
-    // The model's Poisson writes over ~1 s: its mean over 8 seeds within 15 % of the real count.
-    assert!((modelled - lost as f64).abs() <= 0.15 * lost as f64, "model {modelled} vs real {lost}");
+    // The model's Poisson writes over ~1 s: its mean over 8 seeds within 15 % of the real count,
+    // or three standard deviations of that mean when few writes were made.
+    let tolerance = (0.15 * lost as f64).max(3.0 * (lost as f64 / 8.0).sqrt() + 1.0);
+    assert!((modelled - lost as f64).abs() <= tolerance, "model {modelled} vs real {lost}");
     old_primary_returns_diverged(lab, &primary, &replica, lost);
     (lost, modelled)
 }
@@ -399,7 +404,7 @@ fn old_primary_returns_diverged(lab: &mut Lab, old: &Server, new: &Server, lost:
     for id in 500_001..500_006 {
         run(new, &format!("INSERT INTO lab.t VALUES ({id}, 0)"));
     }
-    let old = lab.launch("async-primary", 1, old.port);
+    let old = lab.launch("async-primary", 1, old.port, &[]);
     let had = gtid_seq(&run(&old, "SELECT @@gtid_binlog_pos"));
     run(
         &old,
@@ -505,11 +510,12 @@ fn semisync_timeout_fallback(primary: &Server, replica: &Server) -> (f64, f64, f
 
 /// The replica applies slower than the client writes: lag at 2, 4, 6, 8 s, real and model.
 fn lag_growth(primary: &Server, replica: &Server) -> Vec<(f64, f64, f64)> {
-    // Each applied row sleeps 14 ms on the replica (not binlogged there: its GTIDs must stay
-    // the primary's), so it applies about 65 rows/s, below the 100 writes/s.
+    // Each applied row sleeps 25 ms on the replica (not binlogged there: its GTIDs must stay
+    // the primary's), so it applies under 40 rows/s, below the client's writes even on a
+    // loaded machine.
     run(
         replica,
-        "SET sql_log_bin=0; CREATE TRIGGER lab.slow BEFORE INSERT ON lab.t FOR EACH ROW SET NEW.note = SLEEP(0.014);",
+        "SET sql_log_bin=0; CREATE TRIGGER lab.slow BEFORE INSERT ON lab.t FOR EACH ROW SET NEW.note = SLEEP(0.025);",
     );
     let base = run(replica, "SELECT COUNT(*) FROM lab.t").parse::<u64>().unwrap();
     let writer = Writer::start(primary, 200_000, 800);
@@ -666,7 +672,31 @@ fn semisync_kill_loses_nothing(lab: &mut Lab, primary: Server, replica: &Server)
     );
     assert_eq!(lost, 0, "semi-sync lost acknowledged writes");
     assert_eq!(m.db_stats().writes_lost, 0);
+    promoted_with_no_replica_left(replica, &m);
     lost
+}
+
+/// The replica, semi-sync enabled on its primary side at start-up (timeout 2 s), is promoted
+/// with no replica left. MariaDB 10.11 (`rpl_semi_sync_master_wait_no_slave=ON`, the default)
+/// keeps the status ON with no client and holds the first write for the whole timeout; the
+/// model, as issue 18 asks, starts a new primary asynchronous and does not stall. Both are
+/// checked, so the difference stays known.
+fn promoted_with_no_replica_left(new: &Server, m: &Sim) {
+    run(new, "STOP SLAVE; RESET SLAVE ALL;");
+    let started = Instant::now();
+    run(new, "INSERT INTO lab.t VALUES (700001, 0)");
+    let waited = started.elapsed().as_secs_f64();
+    let after = status(new, "Rpl_semi_sync_master_status");
+    // The model's writes fail fast while no primary exists, so its slowest is after the promotion.
+    let model_worst = m.metrics.latency_us.max() as f64 / 1e6;
+    println!(
+        "semi-sync, new primary with no replica: real first write took {waited:.3} s (status then {after}); \
+         model's slowest write {model_worst:.3} s, fallbacks {}",
+        m.db_stats().semisync_fallbacks
+    );
+    assert!((1.9..2.8).contains(&waited), "MariaDB held the write {waited} s, not its 2 s timeout");
+    assert_eq!(m.db_stats().semisync_fallbacks, 0);
+    assert!(model_worst < 1.0, "the model's new primary stalled {model_worst} s");
 }
 
 #[test]
@@ -675,7 +705,14 @@ fn the_database_tier_matches_a_real_mariadb() {
     let mut lab = Lab::new();
     let template = lab.template();
     async_kill_with_shipping_paused(&mut lab, &template);
-    let (primary, replica) = lab.pair(&template, "semisync");
+    // Semi-sync configured on both sides of the replica at start-up, as a failover-ready
+    // replica is (my.cnf); the primary's side is switched on and off by the cases.
+    let both_sides = [
+        "--rpl-semi-sync-master-enabled=ON",
+        "--rpl-semi-sync-master-timeout=2000",
+        "--rpl-semi-sync-slave-enabled=ON",
+    ];
+    let (primary, replica) = lab.pair(&template, "semisync", &both_sides);
     semisync_timeout_fallback(&primary, &replica);
     lag_growth(&primary, &replica);
     replica_ids(&replica);
