@@ -47,7 +47,7 @@ enum Cmd {
         #[command(flatten)]
         scenario: ScenarioArgs,
         /// Inject a fault, `TIME:ACTION:TARGET`: `30s:kill:web1`, `45s:restore:web1`,
-        /// `10s:slow=4:web2`, `20s:cut:lb1-lb2`, `50s:heal:lb1-lb2`; repeatable.
+        /// `60s:rebuild:db1`, `10s:slow=4:web2`, `20s:cut:lb1-lb2`, `50s:heal:lb1-lb2`; repeatable.
         #[arg(long = "fault", value_name = "T:ACTION:TARGET")]
         faults: Vec<String>,
         /// Simulated seconds to run.

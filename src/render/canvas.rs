@@ -660,6 +660,8 @@ impl Draw<'_> {
             DbRole::Promoting => theme::TEXT_WARN,
             DbRole::Fenced => theme::TEXT_MUTED,
             DbRole::Replica => theme::DB_REPLICA,
+            DbRole::Diverged => theme::ERROR,
+            DbRole::Rebuilding => theme::TEXT_WARN,
         };
         if !d.alive {
             self.panel(r, theme::ERROR, theme::BOX_FILL_DIM, true);
@@ -675,6 +677,8 @@ impl Draw<'_> {
             (true, DbRole::Promoting) => ("PROMOTING", theme::TEXT_WARN),
             (true, DbRole::Fenced) => ("FENCED", theme::TEXT_MUTED),
             (true, DbRole::SecondPrimary) => ("2ND PRIMARY", theme::ERROR),
+            (true, DbRole::Diverged) => ("DIVERGED", theme::ERROR),
+            (true, DbRole::Rebuilding) => ("REBUILDING", theme::TEXT_WARN),
         };
         if r.w >= 110.0 {
             self.tag(word, r.right() - 8.0, r.y + 6.0, fill);

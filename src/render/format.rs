@@ -267,13 +267,19 @@ pub fn db_role(d: &DbView) -> (String, Tone) {
     }
     match d.role {
         R::Primary => ("MySQL · writes here".into(), Tone::Normal),
-        R::Replica => {
-            let tone = if d.lag_ms >= 100.0 { Tone::Warn } else { Tone::Normal };
-            (format!("replica · {}", lag(d.lag_ms)), tone)
-        }
+        R::Replica => match d.reported_lag {
+            // Seconds_Behind_Master is NULL: nothing arrives, so nobody knows how far behind.
+            crate::sim::ReportedLag::Unknown => ("replica · lag unknown (nothing received)".into(), Tone::Warn),
+            crate::sim::ReportedLag::Ms(_) => {
+                let tone = if d.lag_ms >= 100.0 { Tone::Warn } else { Tone::Normal };
+                (format!("replica · {}", lag(d.lag_ms)), tone)
+            }
+        },
         R::Promoting => ("promoting to primary…".into(), Tone::Warn),
         R::Fenced => ("fenced: old primary, shut out".into(), Tone::Warn),
         R::SecondPrimary => ("second primary! split brain".into(), Tone::Bad),
+        R::Diverged => ("diverged: writes the primary lacks · rebuild it".into(), Tone::Bad),
+        R::Rebuilding => ("rebuilding: copying the primary…".into(), Tone::Warn),
     }
 }
 
@@ -286,6 +292,8 @@ pub fn db_role_word(role: crate::sim::DbRole) -> &'static str {
         R::Promoting => "promoting",
         R::Fenced => "fenced",
         R::SecondPrimary => "second primary",
+        R::Diverged => "diverged",
+        R::Rebuilding => "rebuilding",
     }
 }
 
@@ -439,6 +447,11 @@ mod tests {
         assert_eq!(db_role(&fenced).1, Tone::Warn);
         fenced.role = crate::sim::DbRole::SecondPrimary;
         assert_eq!(db_role(&fenced).1, Tone::Bad);
+        fenced.role = crate::sim::DbRole::Diverged;
+        assert!(db_role(&fenced).0.contains("rebuild"));
+        let mut unknown = db(false, 12_345.0);
+        unknown.reported_lag = crate::sim::ReportedLag::Unknown;
+        assert_eq!(db_role(&unknown), ("replica · lag unknown (nothing received)".to_string(), Tone::Warn));
         for a in Algorithm::ALL {
             assert!(!algorithm_blurb(a).is_empty());
         }

@@ -27,13 +27,16 @@ pub fn parse_fault(text: &str) -> Result<Command, String> {
     let what = match action {
         "kill" => CommandKind::Kill { node: node()? },
         "restore" => CommandKind::Restore { node: node()? },
+        "rebuild" => CommandKind::Rebuild { node: node()? },
         "cut" => CommandKind::Cut { link: link()? },
         "heal" => CommandKind::Heal { link: link()? },
         a if a.starts_with("slow=") => {
             let factor: f64 = a[5..].parse().map_err(|_| format!("'{a}': write slow=FACTOR, e.g. slow=4"))?;
             CommandKind::Slow { node: node()?, factor }
         }
-        other => return Err(format!("'{other}' is not an action; allowed kill, restore, slow=FACTOR, cut, heal")),
+        other => {
+            return Err(format!("'{other}' is not an action; allowed kill, restore, rebuild, slow=FACTOR, cut, heal"))
+        }
     };
     Ok(Command { at_us: from_s(seconds), what })
 }

@@ -414,6 +414,7 @@ fn table() -> Vec<Setting> {
         field!("seed", "", whole(0, u64::MAX), "", "seed of the random generator", seed),
         field!("traffic.arrival_rate_per_s", "requests/s", num(0.0, 100_000.0), "", "mean rate of new requests (Poisson)", traffic.arrival_rate_per_s),
         field!("traffic.write_ratio", "", num(0.0, 1.0), "", "fraction of requests that are writes", traffic.write_ratio),
+        field!("traffic.read_own_write_ratio", "", num(0.0, 1.0), "", "share of writes the same request reads back at once (routed like any read)", traffic.read_own_write_ratio),
         field!("traffic.clients", "clients", whole(1, 1_000_000), "", "distinct clients sending requests", traffic.clients),
         field!("traffic.burst.enabled", "", SWITCH, "", "periodic bursts on top of the base rate", traffic.burst.enabled),
         field!("traffic.burst.period_s", "s", num(1.0, DAY_S), "", "time from one burst's start to the next", traffic.burst.period_s),

@@ -75,6 +75,8 @@ pub struct Traffic {
     pub arrival_rate_per_s: f64,
     /// Fraction of requests that are writes (0 to 1); the rest are reads.
     pub write_ratio: f64,
+    /// Share of writes that the same request reads back at once (0 to 1), routed like any read.
+    pub read_own_write_ratio: f64,
     /// Number of distinct clients; each request comes from one chosen at random.
     pub clients: u32,
     /// Optional periodic burst on top of the base rate.
@@ -83,7 +85,13 @@ pub struct Traffic {
 
 impl Default for Traffic {
     fn default() -> Self {
-        Traffic { arrival_rate_per_s: 100.0, write_ratio: 0.2, clients: 1000, burst: Burst::default() }
+        Traffic {
+            arrival_rate_per_s: 100.0,
+            write_ratio: 0.2,
+            read_own_write_ratio: 0.0,
+            clients: 1000,
+            burst: Burst::default(),
+        }
     }
 }
 
@@ -745,7 +753,7 @@ fill_struct!(Scenario {
     security,
     monitoring
 });
-fill_struct!(Traffic { arrival_rate_per_s, write_ratio, clients, burst });
+fill_struct!(Traffic { arrival_rate_per_s, write_ratio, read_own_write_ratio, clients, burst });
 fill_struct!(Burst { enabled, period_s, duration_s, multiplier });
 fill_struct!(Network { client_latency_ms, lan_latency_ms, dns_lookup_ms, dns_ttl_s });
 fill_struct!(Balancer {

@@ -58,6 +58,8 @@ pub enum CommandKind {
     /// Binlog events each replica applies per second.
     SetApplyRate { per_s: f64 },
     SetFencing { on: bool },
+    /// Re-clone a database node from the current primary (a diverged old primary's way back).
+    Rebuild { node: NodeId },
     SetHttps { on: bool },
     SetFirewall { on: bool },
     SetMonitoring { on: bool },
@@ -209,7 +211,7 @@ impl FromJson for Link {
 const COMMAND_NAMES: &str = "set_arrival_rate, set_write_ratio, set_algorithm, set_random_draws, set_weight, \
 set_server_count, set_maxconn, set_maxqueue, set_timeout_queue, pause, resume, set_speed, kill, restore, slow, cut, \
 heal, set_backup, set_all_backups, set_retries, set_redispatch, set_failure_rate, set_replication, set_read_from, \
-set_failover, set_apply_rate, set_fencing, set_https, set_firewall, set_monitoring";
+set_failover, set_apply_rate, set_fencing, rebuild, set_https, set_firewall, set_monitoring";
 
 /// The fields of one command in JSON (`{"set_weight":{"server":0,"weight":3}}`).
 struct Fields<'a> {
@@ -280,6 +282,7 @@ impl CommandKind {
             "set_failover" => SetFailover { mode: f.get("mode")? },
             "set_apply_rate" => SetApplyRate { per_s: f.get("per_s")? },
             "set_fencing" => SetFencing { on: f.get("on")? },
+            "rebuild" => Rebuild { node: f.get("node")? },
             "set_https" => SetHttps { on: f.get("on")? },
             "set_firewall" => SetFirewall { on: f.get("on")? },
             "set_monitoring" => SetMonitoring { on: f.get("on")? },
@@ -336,6 +339,7 @@ mod tests {
             CommandKind::SetFailover { mode: Failover::Auto },
             CommandKind::SetApplyRate { per_s: 90.0 },
             CommandKind::SetFencing { on: false },
+            CommandKind::Rebuild { node: db1 },
             CommandKind::SetHttps { on: true },
             CommandKind::SetFirewall { on: true },
             CommandKind::SetMonitoring { on: true },

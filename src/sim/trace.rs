@@ -79,6 +79,10 @@ pub enum NodeEvent {
     Promoted,
     RejoinedAsReplica,
     SecondPrimary,
+    /// Back with transactions the primary lacks: kept out until rebuilt.
+    Diverged,
+    Rebuilding,
+    Rebuilt,
 }
 
 impl NodeEvent {
@@ -103,6 +107,9 @@ impl NodeEvent {
             NodeEvent::Promoted => "promoted: new primary",
             NodeEvent::RejoinedAsReplica => "rejoined as a replica (fenced)",
             NodeEvent::SecondPrimary => "back writable: two primaries (split brain)",
+            NodeEvent::Diverged => "diverged",
+            NodeEvent::Rebuilding => "rebuilding from the primary",
+            NodeEvent::Rebuilt => "rebuilt: rejoined as a replica",
         }
     }
 }

@@ -65,6 +65,8 @@ pub struct DbView {
     pub applied: u64,
     pub received: u64,
     pub lag_ms: f64,
+    /// The lag a monitor reads: unknown while the replica receives nothing.
+    pub reported_lag: crate::sim::ReportedLag,
     pub alive: bool,
     pub slow: f64,
     /// Primary, replica, promoting, fenced, or a second primary (split brain).
@@ -182,6 +184,7 @@ impl Sim {
                 applied: d.applied,
                 received: d.received,
                 lag_ms: self.replica_lag_ms(n),
+                reported_lag: self.reported_lag(n),
                 alive: d.alive,
                 slow: d.slow,
                 role: self.db_role(n),

@@ -97,6 +97,13 @@ pub fn node_actions(props: &Panel) -> Html {
             let (state, alive, slow) = node_state(snap, id);
             let slowable = matches!(id, NodeId::Web(_) | NodeId::Db(_));
             let web = snap.servers.iter().find(|w| w.id == id);
+            // A diverged node (or a second primary) gets back only by being re-cloned.
+            let rebuildable = match id {
+                NodeId::Db(n) => snap.db.get(n as usize).is_some_and(|d| {
+                    d.alive && matches!(d.role, crate::sim::DbRole::Diverged | crate::sim::DbRole::SecondPrimary)
+                }),
+                _ => false,
+            };
             html! {
                 <>
                     <p class="node-state"><strong>{ id.to_string() }</strong>{ format!(": {state}") }</p>
@@ -120,6 +127,11 @@ pub fn node_actions(props: &Panel) -> Html {
                                     { "Slow down ×4" }
                                 </button>
                             }
+                        }
+                        if rebuildable {
+                            <button type="button" onclick={send(CommandKind::Rebuild { node: id })}>
+                                { format!("Rebuild {id} from the primary") }
+                            </button>
                         }
                         if let (Some(w), NodeId::Web(i)) = (web, id) {
                             <button type="button" aria-pressed={w.backup.to_string()}

@@ -246,6 +246,7 @@ fn concerns(e: &TraceEvent, node: NodeId, commands: &[Command]) -> bool {
         TraceKind::Command(i) => commands.get(i as usize).is_some_and(|c| match &c.what {
             crate::sim::CommandKind::Kill { node: n }
             | crate::sim::CommandKind::Restore { node: n }
+            | crate::sim::CommandKind::Rebuild { node: n }
             | crate::sim::CommandKind::Slow { node: n, .. } => *n == node,
             crate::sim::CommandKind::Cut { link } | crate::sim::CommandKind::Heal { link } => {
                 link.0 == node || link.1 == node

@@ -14,7 +14,7 @@ use crate::sim::metrics::FailCause;
 use crate::sim::node::NodeId;
 use crate::sim::rng::{exponential_from, uniform};
 use crate::sim::time::{from_ms, from_s, to_ms, SimTime};
-use crate::sim::trace::{NodeEvent, Subject};
+use crate::sim::trace::{NodeEvent, Subject, TraceKind};
 
 /// A database node's role, as the page shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,12 +27,76 @@ pub enum DbRole {
     Fenced,
     /// An old primary that came back writable without fencing: a second primary.
     SecondPrimary,
+    /// Holds transactions the current primary never had (errant GTIDs): replication from the
+    /// primary would stop with an error, so it stays out of the cluster until rebuilt.
+    Diverged,
+    /// Being re-cloned from the current primary (the rebuild command).
+    Rebuilding,
+}
+
+/// A replica's lag as a monitor reads it: MySQL's `Seconds_Behind_Master` is NULL while the
+/// replica receives nothing (its primary is down or unreachable).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ReportedLag {
+    Ms(f64),
+    Unknown,
+}
+
+impl ReportedLag {
+    /// The lag a lag-aware proxy or alert acts on: ProxySQL's `mysql-monitor_slave_lag_when_null`
+    /// counts an unknown lag as [`LAG_WHEN_NULL_MS`].
+    pub fn as_monitored_ms(self) -> f64 {
+        match self {
+            ReportedLag::Ms(ms) => ms,
+            ReportedLag::Unknown => LAG_WHEN_NULL_MS,
+        }
+    }
+}
+
+/// ProxySQL's default for `mysql-monitor_slave_lag_when_null` (60 s).
+pub const LAG_WHEN_NULL_MS: f64 = 60_000.0;
+
+/// A rebuild copies the primary's data (mariabackup or a dump) at this many binlog positions
+/// (one write each) per second, after a fixed start-up; so it takes time proportional to data.
+pub const REBUILD_POSITIONS_PER_S: f64 = 1_000.0;
+pub const REBUILD_SETUP_MS: f64 = 1_000.0;
+
+/// What the application does after a write (`traffic.read_own_write_ratio`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReadBack {
+    No,
+    /// This write will be read back at once by the same request.
+    Wanted,
+    /// Committed at this binlog position; the read follows when the answer reaches the web server.
+    After(u64),
+    /// The read-back query of the write at this position.
+    Reading(u64),
+}
+
+/// Per-node state for divergence and rebuilds.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Divergence {
+    /// Transactions a node holds that the current primary's history lacks (set at a promotion).
+    errant: Vec<u64>,
+    diverged: Vec<bool>,
+    /// The node's epoch while a rebuild runs, and the primary's position it copies.
+    rebuilding: Vec<Option<(u32, u64)>>,
+}
+
+impl Divergence {
+    pub(crate) fn new(nodes: usize) -> Divergence {
+        Divergence { errant: vec![0; nodes], diverged: vec![false; nodes], rebuilding: vec![None; nodes] }
+    }
 }
 
 impl Sim {
     pub fn db_role(&self, n: usize) -> DbRole {
         if n == self.primary {
             DbRole::Primary
+        } else if self.is_rebuilding(n) {
+            DbRole::Rebuilding
+        } else if self.divergence.diverged.get(n).copied().unwrap_or(false) {
+            DbRole::Diverged
         } else if self.promoting == Some(n) {
             DbRole::Promoting
         } else if self.second_primary == Some(n) {
@@ -44,8 +108,13 @@ impl Sim {
         }
     }
 
-    fn is_replica(&self, n: usize) -> bool {
+    pub(super) fn is_replica(&self, n: usize) -> bool {
         matches!(self.db_role(n), DbRole::Replica | DbRole::Promoting)
+    }
+
+    fn is_rebuilding(&self, n: usize) -> bool {
+        let epoch = self.db.get(n).map(|d| (d.alive, d.epoch));
+        matches!((self.divergence.rebuilding.get(n), epoch), (Some(Some((e, _))), Some((true, now))) if *e == now)
     }
 
     /// Where the query of a request on web server `web` goes: writes to the primary; reads by
@@ -66,7 +135,7 @@ impl Sim {
                 && (mode != ReadFrom::Proxy
                     || (sim.db[n].alive
                         && !sim.is_cut(NodeId::Web(web as u16), NodeId::Db(n as u8))
-                        && sim.replica_lag_ms(n) <= max_lag))
+                        && sim.reported_lag(n).as_monitored_ms() <= max_lag))
         };
         let count = (0..self.db.len()).filter(|&n| eligible(self, n)).count();
         if count == 0 {
@@ -80,7 +149,7 @@ impl Sim {
     pub(super) fn on_reach_db(&mut self, r: ReqRef) {
         let n = self.req(r).db as usize;
         let i = self.server_of(r);
-        let no_writer = self.req(r).write && n != self.primary;
+        let no_writer = self.query_is_write(r) && n != self.primary;
         if !self.db[n].alive || no_writer || self.is_cut(NodeId::Web(i as u16), NodeId::Db(n as u8)) {
             self.req_mut(r).fail = Some(FailCause::DbDown);
             let lan = self.lan();
@@ -97,7 +166,7 @@ impl Sim {
 
     pub(super) fn start_db(&mut self, r: ReqRef, n: usize) {
         self.db[n].busy += 1;
-        let (write, u) = (self.req(r).write, self.req(r).db_u);
+        let (write, u) = (self.query_is_write(r), self.req(r).db_u);
         let mean = if write { self.scenario.db.write_time_ms } else { self.scenario.db.read_time_ms };
         let ms = exponential_from(u, mean) * self.db[n].slow;
         let now = self.now;
@@ -126,13 +195,16 @@ impl Sim {
         if !(self.valid(r) && self.req(r).stage == Stage::Db) {
             return;
         }
-        let (write, client) = (self.req(r).write, self.req(r).client as usize);
+        let (write, client) = (self.query_is_write(r), self.req(r).client as usize);
         if write {
             if n != self.primary {
                 // The primary changed while the write ran on the old one: it is refused.
                 self.req_mut(r).fail = Some(FailCause::DbDown);
             } else {
                 let position = self.commit_write(client);
+                if self.req(r).read_back == ReadBack::Wanted {
+                    self.req_mut(r).read_back = ReadBack::After(position);
+                }
                 if self.semisync_active() {
                     // AFTER_SYNC: committed to the binlog, acknowledged once a replica has it.
                     let now = self.now;
@@ -145,6 +217,12 @@ impl Sim {
                 }
                 self.db_stats.writes_acknowledged += 1;
             }
+        } else if let ReadBack::Reading(position) = self.req(r).read_back {
+            // Reading back one's own write: stale on a replica that has not applied it yet.
+            self.db_stats.read_own_write_reads += 1;
+            if n != self.primary && self.db[n].applied < position {
+                self.db_stats.read_own_write_stale += 1;
+            }
         } else if n != self.primary {
             // A read on a replica that has not applied this client's last write is stale.
             let last = self.client_last_write.get(client).copied().unwrap_or(0);
@@ -153,6 +231,30 @@ impl Sim {
             }
         }
         self.reply_from_db(r, n);
+    }
+
+    /// Whether the query a request makes now is a write (its read-back is a read).
+    fn query_is_write(&self, r: ReqRef) -> bool {
+        let q = self.req(r);
+        q.write && !matches!(q.read_back, ReadBack::Reading(_))
+    }
+
+    /// The database's answer reached the web server. After a write that the application reads
+    /// back at once, that read goes out now, routed like any read; otherwise the page is done.
+    pub(super) fn on_db_reply_at_web(&mut self, r: ReqRef) {
+        let i = self.server_of(r);
+        let ReadBack::After(position) = self.req(r).read_back else { return self.finish_at_web(r, i) };
+        if self.req(r).fail.is_some() {
+            return self.finish_at_web(r, i);
+        }
+        let node = self.database_for(false, i);
+        let q = self.req_mut(r);
+        q.read_back = ReadBack::Reading(position);
+        q.db = node as u8;
+        let id = q.id;
+        self.trace.record(self.now, id, TraceKind::Query(NodeId::Db(node as u8)));
+        let lan = self.lan();
+        self.travel(r, Stage::ToDb, NodeId::Web(i as u16), NodeId::Db(node as u8), lan, Ev::ReachDb(r));
     }
 
     fn reply_from_db(&mut self, r: ReqRef, n: usize) {
@@ -203,6 +305,16 @@ impl Sim {
             return;
         }
         self.shipped[replica] = self.shipped[replica].max(position);
+        // MariaDB switches semi-sync (back) on when the dump thread sends a replica the newest
+        // transaction (`try_switch_on`): after a timeout, or on a new primary once a replica
+        // has connected.
+        if self.semisync_fallen_back
+            && self.scenario.db.replication == Replication::Semisync
+            && position >= self.db[from].received
+        {
+            self.semisync_fallen_back = false;
+            self.note(Subject::Node(NodeId::Db(from as u8)), NodeEvent::SemiSyncOn);
+        }
         let arrive = self.now + self.lan();
         self.queue.push(arrive, Ev::BinlogArrive { replica: replica as u8, generation, position });
     }
@@ -251,11 +363,6 @@ impl Sim {
             }
             self.semisync_waiting.pop_front();
             self.release_write(r);
-        }
-        // MySQL switches back to semi-sync once a replica has caught up.
-        if self.semisync_fallen_back && self.semisync_acked >= self.db[from].received {
-            self.semisync_fallen_back = false;
-            self.note(Subject::Node(NodeId::Db(from as u8)), NodeEvent::SemiSyncOn);
         }
     }
 
@@ -315,6 +422,11 @@ impl Sim {
 
     #[inline(never)]
     pub(super) fn on_apply_done(&mut self, n: usize) {
+        if self.is_rebuilding(n) {
+            // Its data is being replaced by the copy: what it was applying no longer matters.
+            self.db[n].applying = false;
+            return;
+        }
         let d = &mut self.db[n];
         d.applying = false;
         d.applied += 1;
@@ -354,6 +466,38 @@ impl Sim {
             // Older than the kept history (the replica was away): as old as the oldest kept.
             None => self.binlog_times.front().map_or(0.0, |&t| to_ms(self.now.saturating_sub(t))),
         }
+    }
+
+    /// The lag a monitor reads for replica `n`: unknown while it receives nothing (its primary
+    /// is down or the link between them is cut: the IO thread is not connected).
+    pub fn reported_lag(&self, n: usize) -> ReportedLag {
+        if n >= self.db.len() || !self.is_replica(n) {
+            return ReportedLag::Ms(0.0);
+        }
+        let p = self.primary;
+        let receiving = self.db[n].alive
+            && self.db[p].alive
+            && self.promoting.is_none()
+            && !self.is_cut(NodeId::Db(p as u8), NodeId::Db(n as u8));
+        if receiving {
+            ReportedLag::Ms(self.replica_lag_ms(n))
+        } else {
+            ReportedLag::Unknown
+        }
+    }
+
+    /// The worst lag a monitor reads, over the replicas whose lag is known, and whether some
+    /// replica's lag is unknown (the dashboard's chart and the lag statistics).
+    pub(super) fn monitored_lag(&self) -> (f64, bool) {
+        let mut worst = 0.0f64;
+        let mut unknown = false;
+        for n in 0..self.db.len() {
+            match self.reported_lag(n) {
+                ReportedLag::Ms(ms) => worst = worst.max(ms),
+                ReportedLag::Unknown => unknown = unknown || self.db[n].alive,
+            }
+        }
+        (worst, unknown)
     }
 
     /// The failover manager's periodic check of the primary.
@@ -425,7 +569,10 @@ impl Sim {
         self.detect_misses = 0;
         self.semisync_waiting.clear();
         self.semisync_acked = kept;
-        self.semisync_fallen_back = false;
+        // The new primary starts asynchronous and switches semi-sync on when a replica is sent
+        // its newest transaction: with no replica left it does not stall (MariaDB measured).
+        self.semisync_fallen_back = true;
+        self.mark_errant(n, kept);
         if self.scenario.db.fencing {
             self.fenced[old] = true;
         } else {
@@ -446,8 +593,84 @@ impl Sim {
         self.trim_binlog();
     }
 
-    /// The old primary of a failover comes back: fenced, it rejoins as a replica of the new
-    /// primary (its writes the others never saw are discarded); unfenced, it is writable again.
+    /// At a promotion of `new` with `kept` positions: every other node holding positions beyond
+    /// `kept` (the old primary, a replica that was down) holds transactions the new primary lacks.
+    fn mark_errant(&mut self, new: usize, kept: u64) {
+        for m in 0..self.db.len() {
+            let beyond = self.db[m].received.saturating_sub(kept);
+            if m != new && self.divergence.errant[m] == 0 && !self.divergence.diverged[m] {
+                self.divergence.errant[m] = beyond;
+            }
+        }
+    }
+
+    /// A database node comes back from a crash: an old primary or a replica holding errant
+    /// transactions is diverged; otherwise it rejoins (see [`Sim::old_primary_returns`]).
+    pub(super) fn db_returns(&mut self, n: usize) {
+        let errant = self.divergence.errant[n];
+        let unfenced = self.unfenced_old_primary == Some(n) && !self.fenced[n];
+        if errant > 0 && !unfenced && !self.divergence.diverged[n] {
+            self.fenced[n] = false;
+            self.divergence.diverged[n] = true;
+            self.db_stats.errant_transactions += errant;
+            self.note(Subject::Node(NodeId::Db(n as u8)), NodeEvent::Diverged);
+        } else if self.divergence.diverged[n] {
+            // Still diverged (a rebuild was interrupted or never ran).
+        } else if self.fenced[n] || self.unfenced_old_primary == Some(n) {
+            self.old_primary_returns(n);
+        } else {
+            self.catch_up(n);
+        }
+    }
+
+    /// The rebuild command: re-clone node `n` from the current primary. It is out of the
+    /// cluster meanwhile, for `REBUILD_SETUP_MS` plus the primary's data at
+    /// `REBUILD_POSITIONS_PER_S`; it then replicates from the copied position.
+    pub(super) fn rebuild(&mut self, n: usize) {
+        let p = self.primary;
+        let busy = self.is_rebuilding(n) || self.promoting == Some(n);
+        if n == p || n >= self.db.len() || !self.db[n].alive || !self.db[p].alive || busy {
+            return;
+        }
+        if self.second_primary == Some(n) {
+            self.second_primary = None;
+            if let Some(since) = self.db_split_since.take() {
+                self.db_split_us += self.now - since;
+            }
+        }
+        if self.unfenced_old_primary == Some(n) {
+            self.unfenced_old_primary = None;
+        }
+        self.fenced[n] = false;
+        let copied = self.db[p].received;
+        let epoch = self.db[n].epoch;
+        self.divergence.rebuilding[n] = Some((epoch, copied));
+        self.note(Subject::Node(NodeId::Db(n as u8)), NodeEvent::Rebuilding);
+        let took_s = REBUILD_SETUP_MS / 1_000.0 + copied as f64 / REBUILD_POSITIONS_PER_S;
+        self.queue.push(self.now + from_s(took_s).max(1), Ev::RebuildDone { node: n as u8, epoch });
+    }
+
+    /// The copy is done: the node is a replica at the copied position and catches up.
+    pub(super) fn on_rebuild_done(&mut self, n: usize, epoch: u32) {
+        let Some(Some((e, copied))) = self.divergence.rebuilding.get(n).copied() else { return };
+        if e != epoch || !self.db[n].alive || self.db[n].epoch != epoch {
+            return;
+        }
+        self.divergence.rebuilding[n] = None;
+        self.divergence.diverged[n] = false;
+        self.divergence.errant[n] = 0;
+        let top = self.db[self.primary].received;
+        let d = &mut self.db[n];
+        d.received = copied.min(top);
+        d.applied = d.received;
+        d.applying = false;
+        self.db_stats.rebuilds += 1;
+        self.note(Subject::Node(NodeId::Db(n as u8)), NodeEvent::Rebuilt);
+        self.catch_up(n);
+    }
+
+    /// The old primary of a failover comes back with nothing errant: fenced, it rejoins as a
+    /// replica of the new primary; unfenced, it is writable again.
     pub(super) fn old_primary_returns(&mut self, n: usize) {
         let top = self.db[self.primary].received;
         if self.fenced[n] {
@@ -488,6 +711,11 @@ impl Sim {
     /// Highest binlog position that has departed the primary toward replica `n`.
     pub fn shipped_position(&self, n: usize) -> u64 {
         self.shipped.get(n).copied().unwrap_or(0)
+    }
+
+    /// Queries database node `n` has finished.
+    pub fn db_queries(&self, n: usize) -> u64 {
+        self.db.get(n).map_or(0, |d| d.queries)
     }
 
     /// The current primary's node index.

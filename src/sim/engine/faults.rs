@@ -125,11 +125,7 @@ impl Sim {
                 let n = n as usize;
                 self.db[n].alive = true;
                 self.db[n].slow = 1.0;
-                if self.fenced[n] || self.unfenced_old_primary == Some(n) {
-                    self.old_primary_returns(n);
-                } else {
-                    self.catch_up(n);
-                }
+                self.db_returns(n);
             }
         }
     }
@@ -137,7 +133,7 @@ impl Sim {
     /// A replica that missed binlog events (it was down or cut off) fetches them again.
     pub(super) fn catch_up(&mut self, n: usize) {
         let p = self.primary;
-        if n != p && n < self.db.len() && !self.fenced[n] && self.second_primary != Some(n) {
+        if n != p && n < self.db.len() && self.is_replica(n) {
             let position = self.db[p].received;
             if position > self.db[n].received {
                 self.ship_binlog(n, position);

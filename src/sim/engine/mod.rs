@@ -28,7 +28,7 @@ use rand::RngCore;
 use serde::Serialize;
 use std::collections::{BTreeSet, VecDeque};
 
-pub use database::DbRole;
+pub use database::{DbRole, ReportedLag, LAG_WHEN_NULL_MS, REBUILD_POSITIONS_PER_S, REBUILD_SETUP_MS};
 pub use ha::{HealthState, VrrpRole};
 pub use security::{MonitorView, SecurityStats, SnifferLine};
 
@@ -80,6 +80,8 @@ enum Ev {
     /// Monitoring agents report (stale unless `generation` is current).
     MonitorCheck { generation: u32 },
     ApplyDone { replica: u8, epoch: u32 },
+    /// A rebuild of database node `node` finished (stale if it was killed since).
+    RebuildDone { node: u8, epoch: u32 },
     HealthCheck { server: u16 },
     VrrpAdvert { lb: u8, generation: u32 },
     VrrpTimer { lb: u8, generation: u32 },
@@ -180,6 +182,7 @@ pub(crate) struct Request {
     pub(crate) hop_start: SimTime,
     pub(crate) hop_end: SimTime,
     pub(crate) fail: Option<FailCause>,
+    read_back: database::ReadBack,
 }
 
 pub(crate) struct WebState {
@@ -248,6 +251,16 @@ pub struct DbStats {
     pub split_brain_s: f64,
     /// Times semi-sync gave up waiting and fell back to async.
     pub semisync_fallbacks: u64,
+    /// Transactions held by nodes that came back diverged (the primary never had them).
+    pub errant_transactions: u64,
+    /// Nodes re-cloned from the primary by the rebuild command.
+    pub rebuilds: u64,
+    /// Reads of a row the same request had just written (`traffic.read_own_write_ratio`).
+    pub read_own_write_reads: u64,
+    /// Those that missed the write (a replica had not applied it yet).
+    pub read_own_write_stale: u64,
+    /// Seconds (sampled each second) during which some replica's lag was unknown.
+    pub replication_lag_unknown_s: f64,
 }
 
 /// One state change the model detected, for the timeline and the alerts.
@@ -380,6 +393,7 @@ pub struct Sim {
     commands: Vec<Command>,
     events_processed: u64,
     db_stats: DbStats,
+    divergence: database::Divergence,
     lag_samples: u64,
     lag_sum_ms: f64,
     split_brain_since: Option<SimTime>,
@@ -500,6 +514,7 @@ impl Sim {
             commands: Vec::new(),
             events_processed: 0,
             db_stats: DbStats::default(),
+            divergence: database::Divergence::new(db_nodes),
             lag_samples: 0,
             lag_sum_ms: 0.0,
             split_brain_since: None,
@@ -637,6 +652,13 @@ impl Sim {
         };
         match *what {
             CommandKind::Kill { node } | CommandKind::Restore { node } => exists(node),
+            CommandKind::Rebuild { node } => {
+                exists(node)?;
+                match node {
+                    NodeId::Db(_) => Ok(()),
+                    _ => Err(format!("{node} cannot be rebuilt: only database nodes are re-cloned from the primary")),
+                }
+            }
             CommandKind::Slow { node, .. } => {
                 exists(node)?;
                 if matches!(node, NodeId::Web(_) | NodeId::Db(_)) {
@@ -748,6 +770,8 @@ impl Sim {
             }
             CommandKind::SetApplyRate { per_s } => self.scenario.db.apply_rate_per_s = per_s,
             CommandKind::SetFencing { on } => self.scenario.db.fencing = on,
+            CommandKind::Rebuild { node: NodeId::Db(n) } => self.rebuild(n as usize),
+            CommandKind::Rebuild { .. } => {}
             CommandKind::SetHttps { on } => self.scenario.security.https = on,
             CommandKind::SetFirewall { on } => self.scenario.security.firewall = on,
             CommandKind::SetMonitoring { on } => {
@@ -854,6 +878,7 @@ impl Sim {
             Ev::ApplyDone { replica, epoch } if self.db_epoch_is(replica, epoch) => {
                 self.on_apply_done(replica as usize)
             }
+            Ev::RebuildDone { node, epoch } => self.on_rebuild_done(node as usize, epoch),
             Ev::HealthCheck { server } => self.on_health_check(server as usize),
             Ev::VrrpAdvert { lb, generation } => self.on_vrrp_advert(lb as usize, generation),
             Ev::VrrpTimer { lb, generation } => self.on_vrrp_timer(lb as usize, generation),
@@ -907,10 +932,7 @@ impl Sim {
             Ev::ReachWeb(r) => self.on_reach_web(r),
             Ev::ConnectFailed(r) => self.on_connect_failed(r),
             Ev::ReachDb(r) => self.on_reach_db(r),
-            Ev::DbReplyAtWeb(r) => {
-                let i = self.server_of(r);
-                self.finish_at_web(r, i);
-            }
+            Ev::DbReplyAtWeb(r) => self.on_db_reply_at_web(r),
             Ev::ReplyAtLb(r) => self.on_reply_at_lb(r),
             Ev::ReplyAtClient(r) => self.on_reply_at_client(r),
             _ => {}
@@ -984,6 +1006,10 @@ impl Sim {
         let (a, b) = (rng.next_u64(), rng.next_u64());
         let client = ((unit32(a >> 32) * clients as f64) as u32).min(clients - 1);
         let write = unit32(a) < self.scenario.traffic.write_ratio;
+        // The same draw, so the traffic is unchanged: a write is read back with this share.
+        let read_back_below = self.scenario.traffic.write_ratio * self.scenario.traffic.read_own_write_ratio;
+        let read_back =
+            if write && unit32(a) < read_back_below { database::ReadBack::Wanted } else { database::ReadBack::No };
         let web_u = unit32(b >> 32);
         let db_u = unit32(b);
         self.schedule_arrival_after(self.arrival_exact_us);
@@ -1014,6 +1040,7 @@ impl Sim {
             hop_start: self.now,
             hop_end: self.now,
             fail: None,
+            read_back,
         };
         let r = match self.free_slots.pop() {
             Some(idx) => {
@@ -1527,7 +1554,10 @@ impl Sim {
     #[inline(never)]
     fn on_sample(&mut self) {
         let conns = self.candidates.iter().map(|c| c.conns).collect();
-        let lag = (0..self.db.len()).map(|n| self.replica_lag_ms(n)).fold(0.0, f64::max);
+        let (lag, unknown) = self.monitored_lag();
+        if unknown {
+            self.db_stats.replication_lag_unknown_s += 1.0;
+        }
         if self.db.len() > 1 {
             self.db_stats.replication_lag_ms_max = self.db_stats.replication_lag_ms_max.max(lag);
             self.lag_sum_ms += lag;

@@ -224,11 +224,17 @@ impl Sim {
         }
         let threshold = self.scenario.monitoring.lag_alert_ms;
         for n in 0..self.db.len() {
-            let lag = self.replica_lag_ms(n);
+            // An unknown lag (nothing received) counts as ProxySQL's lag-when-NULL.
+            let reported = self.reported_lag(n);
+            let lag = reported.as_monitored_ms();
             let alerted = self.lag_alerted.contains(&n);
             if lag > threshold && !alerted {
                 self.lag_alerted.push(n);
-                self.alert(format!("db{} replication lag {:.1} s", n + 1, lag / 1_000.0));
+                let text = match reported {
+                    super::ReportedLag::Unknown => format!("db{} replication lag unknown (nothing received)", n + 1),
+                    super::ReportedLag::Ms(_) => format!("db{} replication lag {:.1} s", n + 1, lag / 1_000.0),
+                };
+                self.alert(text);
             } else if lag <= threshold && alerted {
                 self.lag_alerted.retain(|&m| m != n);
                 self.alert(format!("db{} caught up", n + 1));
