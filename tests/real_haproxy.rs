@@ -511,7 +511,15 @@ fn real_run(s: &Scenario) -> Observed {
     wait_listening(ports[0]);
     let restore_s = epoch_s() - start_epoch;
     let statuses = clients.join().expect("the client thread");
-    std::thread::sleep(Duration::from_millis(500));
+    // Every request has been answered; HAProxy's log lines reach us through a pipe and a
+    // collector thread, which a loaded machine delays: wait for them (bounded) rather than a
+    // fixed time.
+    let logged = || lines.lock().unwrap().iter().filter(|(_, l)| l.starts_with("REQ ")).count();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while logged() < statuses.len() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
     assert!(start.elapsed().as_secs_f64() < REAL_RUN_LIMIT_S, "the real run took over {REAL_RUN_LIMIT_S} s");
     let lines = lines.lock().unwrap().clone();
     drop(procs);

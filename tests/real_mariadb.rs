@@ -369,6 +369,9 @@ fn async_kill_with_shipping_paused(lab: &mut Lab, template: &Path) -> (u64, f64)
     let (primary, replica) = lab.pair(template, "async", &[]);
     let writer = Writer::start(&primary, 1, 400);
     sleep(Duration::from_millis(1_000));
+    // The IO thread stops somewhere between the command's start and its return, which takes
+    // a while on a loaded machine: the writes acknowledged in between may go either way.
+    let stopping = Instant::now();
     run(&replica, "STOP SLAVE IO_THREAD");
     let paused = Instant::now();
     sleep(Duration::from_millis(1_000));
@@ -378,12 +381,16 @@ fn async_kill_with_shipping_paused(lab: &mut Lab, template: &Path) -> (u64, f64)
     let on_replica = replica_ids(&replica);
     let lost = acks.iter().filter(|(id, _)| !on_replica.contains(id)).count() as u64;
     let since_pause = acks.iter().filter(|(_, t)| *t > paused).count() as u64;
+    let while_stopping = acks.iter().filter(|(_, t)| *t > stopping && *t <= paused).count() as u64;
     // On a loaded machine (fsync twice per commit) the client may write well under 100/s; the
     // comparison uses the rate it reached, but needs some writes.
     assert!(since_pause >= 10, "the client wrote too slowly to compare: {since_pause} acknowledged in the pause");
     // Lost are exactly the writes acknowledged after the IO thread stopped (±2 for the
     // instant of the stop and the kill).
-    assert!(lost.abs_diff(since_pause) <= 2, "lost {lost}, acknowledged during the pause {since_pause}");
+    assert!(
+        lost + 2 >= since_pause && lost <= since_pause + while_stopping + 2,
+        "lost {lost}, acknowledged during the pause {since_pause} (+{while_stopping} while it was being stopped)"
+    );
     let rate = since_pause as f64 / pause_s;
     let modelled = model_async_loss(rate, pause_s);
     println!("async, shipping paused {pause_s:.2} s at {rate:.0} writes/s: real lost {lost}, model {modelled:.1}");
