@@ -5,7 +5,8 @@
 #   bash scripts/ensure-tools.sh --browser  # also Chromium and chromedriver (Debian packages)
 #
 # Always: Debian's haproxy, nginx, keepalived and mariadb-server, which the native test
-# tests/real_haproxy.rs runs (config checks, and real HAProxy against the model).
+# tests/real_haproxy.rs runs (config checks, and real HAProxy against the model), and nftables
+# and iproute2 for tests/real_keepalived.rs (network namespaces, a VRRP cut).
 #
 # Safe to run again and again, and non-interactively (CI=true, no stdin). Afterwards,
 # `source scripts/env.sh` puts the tools on PATH.
@@ -18,7 +19,7 @@ for arg in "$@"; do
   case "$arg" in
     --browser) browser=1 ;;
     -h | --help)
-      sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -99,7 +100,7 @@ fi
 
 # 6. The real programs the exported configuration files are checked with (tests/real_haproxy.rs).
 real_missing=()
-for pair in haproxy:haproxy nginx:nginx keepalived:keepalived mariadbd:mariadb-server openssl:openssl python3:python3; do
+for pair in haproxy:haproxy nginx:nginx keepalived:keepalived mariadbd:mariadb-server openssl:openssl python3:python3 nft:nftables ip:iproute2; do
   [[ -x "/usr/sbin/${pair%%:*}" ]] || command -v "${pair%%:*}" >/dev/null 2>&1 || real_missing+=("${pair#*:}")
 done
 if ((${#real_missing[@]})); then

@@ -13,6 +13,7 @@ use browser_support::*;
 use infrasim::render::layout::{Layout, Rect};
 use infrasim::scenario::{Failover, ReadFrom, Replication};
 use infrasim::sim::metrics::FailCause;
+use infrasim::sim::trace::NodeEvent;
 use infrasim::sim::{DbRole, NodeId};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -216,6 +217,20 @@ async fn the_balancer_pair_switch_restarts_with_vrrp_and_fails_over() {
     find::<HtmlElement>(&host, ".link-actions button").click();
     wait_for("both balancers are master", 10, || model.borrow().sim.view(0).split_brain).await;
     wait_until("the drawing says split brain", || canvas_label(&host).contains("split brain")).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_planned_stop_of_the_master_hands_the_ip_over_after_the_skew() {
+    let (host, model) = mount_scenario(three_server()).await;
+    choose(&host, "select[name=balancers]", "vrrp");
+    wait_until("lb1 holds the floating IP", || model.borrow().sim.vip_owner() == Some(0)).await;
+    act_on(&host, "lb1", "Planned stop").await;
+    let stopped = model.borrow().sim.timeline.iter().rev().find(|e| e.event == NodeEvent::Stopped).map(|e| e.at);
+    let stopped = stopped.expect("the button stopped lb1");
+    wait_for("lb2 takes the floating IP", 10, || model.borrow().sim.vip_owner() == Some(1)).await;
+    let took = model.borrow().sim.timeline.iter().rev().find(|e| e.event == NodeEvent::BecameMaster).map(|e| e.at);
+    // keepalived v2 at priority 100: skew (256 - 100)/256 s, not 3 adverts + skew.
+    assert_eq!(took.expect("lb2 became master") - stopped, 156 * 1_000_000 / 256);
 }
 
 #[wasm_bindgen_test]

@@ -110,12 +110,32 @@ fn nopreempt_and_sub_second_adverts() {
     let mut s = preset("high-availability").unwrap();
     s.vrrp.preempt = false;
     s.vrrp.advert_int_ms = 250.0;
+    // Version 2 (keepalived's default) carries whole seconds: 250 ms is rounded to 1 s.
     let files = config_files(&s);
     for name in ["keepalived-lb1.conf", "keepalived-lb2.conf"] {
         let f = file(&files, name);
         assert!(f.contains("nopreempt") && f.contains("state BACKUP"), "{f}");
+        assert!(f.contains("advert_int 1\n") && f.contains("vrrp_version 2"), "{f}");
+    }
+    s.vrrp.version = 3;
+    let files = config_files(&s);
+    for name in ["keepalived-lb1.conf", "keepalived-lb2.conf"] {
+        let f = file(&files, name);
         assert!(f.contains("advert_int 0.25") && f.contains("vrrp_version 3"), "{f}");
     }
+}
+
+#[test]
+fn preempt_delay_is_exported_from_state_backup() {
+    let mut s = preset("high-availability").unwrap();
+    s.vrrp.preempt_delay_s = 5.0;
+    let files = config_files(&s);
+    for name in ["keepalived-lb1.conf", "keepalived-lb2.conf"] {
+        let f = file(&files, name);
+        assert!(f.contains("preempt_delay 5\n") && f.contains("state BACKUP") && !f.contains("nopreempt"), "{f}");
+    }
+    s.vrrp.preempt_delay_s = 0.0;
+    assert!(!file(&config_files(&s), "keepalived-lb1.conf").contains("preempt_delay"));
 }
 
 const SAMPLE: &str = "\

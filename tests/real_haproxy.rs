@@ -85,6 +85,7 @@ fn designs() -> Vec<Scenario> {
     let mut out: Vec<Scenario> = preset_names().into_iter().filter_map(preset).collect();
     let variants: &[(&str, &[(&str, &str)])] = &[
         ("high-availability", &[("vrrp.preempt", "false"), ("vrrp.advert_int_ms", "250")]),
+        ("high-availability", &[("vrrp.version", "3"), ("vrrp.advert_int_ms", "250"), ("vrrp.preempt_delay_s", "4.5")]),
         (
             "queue-lab",
             &[

@@ -7,24 +7,26 @@ use std::fmt::Write;
 /// The configuration of balancer `lb` (1 or 2).
 pub fn render(s: &Scenario, lb: u32) -> String {
     let v = &s.vrrp;
-    let (mine, other) = if lb == 1 { (v.priority_lb1, v.priority_lb2) } else { (v.priority_lb2, v.priority_lb1) };
+    let mine = if lb == 1 { v.priority_lb1 } else { v.priority_lb2 };
     let mut out = header("#", &format!("keepalived-lb{lb}.conf: VRRP on balancer lb{lb} (keepalived 2.2 or newer)"), s);
     out.push_str("# The model: the backup takes over after 3 \u{d7} advert_int plus its skew, and the two\n");
     out.push_str("# balancers share one view of server health (each HAProxy runs its own checks here).\n");
-    // advert_int below one second, or not whole, needs VRRP version 3 (centiseconds).
-    let whole_seconds = v.advert_int_ms % 1_000.0 == 0.0;
-    let _ = writeln!(out, "\nglobal_defs {{\n    router_id lb{lb}");
-    if !whole_seconds {
-        out.push_str("    vrrp_version 3\n");
-    }
-    out.push_str("}\n");
-    // nopreempt only works from state BACKUP; with preemption the higher priority starts MASTER.
-    let state = if v.preempt && mine > other { "MASTER" } else { "BACKUP" };
+    // Version 2 carries whole seconds (keepalived rounds), version 3 centiseconds.
+    let version = if v.version == 3 { 3 } else { 2 };
+    let _ = writeln!(out, "\nglobal_defs {{\n    router_id lb{lb}\n    vrrp_version {version}\n}}");
+    // Both start BACKUP: nopreempt and preempt_delay require it, and a `state MASTER` node
+    // that returns claims the IP after one advert interval (keepalived's init), where the
+    // model's returning balancer listens for 3 × advert_int + skew first.
+    let delay_s = v.preempt_delay_s.max(0.0);
+    let state = "BACKUP";
     let _ = writeln!(out, "\nvrrp_instance www {{\n    state {state}\n    interface eth0\n    virtual_router_id 51");
     let _ = writeln!(out, "    priority {mine}");
-    let _ = writeln!(out, "    advert_int {}", advert_int(v.advert_int_ms));
+    let _ = writeln!(out, "    advert_int {}", advert_int(v.advert_int_used_ms()));
     if !v.preempt {
         out.push_str("    # A balancer that comes back does not take the floating IP back.\n    nopreempt\n");
+    } else if delay_s > 0.0 {
+        out.push_str("    # A returning higher-priority balancer waits this long before taking the IP back.\n");
+        let _ = writeln!(out, "    preempt_delay {}", trim_number(delay_s));
     }
     let _ = writeln!(out, "    virtual_ipaddress {{\n        {VIRTUAL_IP}/24\n    }}");
     out.push_str("    # keepalived watches its own interface: with the client-side link down this balancer\n");
@@ -40,4 +42,10 @@ fn advert_int(ms: f64) -> String {
     } else {
         format!("{}.{:02}", cs / 100, cs % 100)
     }
+}
+
+/// A number without a trailing ".0" (keepalived reads seconds with decimals).
+fn trim_number(x: f64) -> String {
+    let text = format!("{:.3}", x);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }

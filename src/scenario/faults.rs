@@ -26,6 +26,7 @@ pub fn parse_fault(text: &str) -> Result<Command, String> {
     let link = || Link::parse(target).ok_or_else(|| format!("'{target}' is not a link; write two nodes like lb1-lb2"));
     let what = match action {
         "kill" => CommandKind::Kill { node: node()? },
+        "stop" => CommandKind::Stop { node: node()? },
         "restore" => CommandKind::Restore { node: node()? },
         "rebuild" => CommandKind::Rebuild { node: node()? },
         "cut" => CommandKind::Cut { link: link()? },
@@ -35,7 +36,9 @@ pub fn parse_fault(text: &str) -> Result<Command, String> {
             CommandKind::Slow { node: node()?, factor }
         }
         other => {
-            return Err(format!("'{other}' is not an action; allowed kill, restore, rebuild, slow=FACTOR, cut, heal"))
+            return Err(format!(
+                "'{other}' is not an action; allowed kill, stop, restore, rebuild, slow=FACTOR, cut, heal"
+            ))
         }
     };
     Ok(Command { at_us: from_s(seconds), what })

@@ -278,11 +278,37 @@ pub struct Vrrp {
     pub priority_lb2: u32,
     /// A higher-priority balancer that comes back takes the floating IP back.
     pub preempt: bool,
+    /// VRRP version: 2 (keepalived's default; whole-second adverts, skew not scaled) or 3.
+    pub version: u32,
+    /// keepalived `preempt_delay`: a returning higher-priority balancer keeps listening this
+    /// long after the first lower-priority advert it hears before it takes the IP back, seconds.
+    pub preempt_delay_s: f64,
 }
 
 impl Default for Vrrp {
     fn default() -> Self {
-        Vrrp { advert_int_ms: 1000.0, priority_lb1: 101, priority_lb2: 100, preempt: true }
+        Vrrp {
+            advert_int_ms: 1000.0,
+            priority_lb1: 101,
+            priority_lb2: 100,
+            preempt: true,
+            version: 2,
+            preempt_delay_s: 0.0,
+        }
+    }
+}
+
+impl Vrrp {
+    /// The advert interval keepalived 2.2 actually uses, milliseconds: version 2 carries whole
+    /// seconds (rounded to the nearest, at least 1 s, at most 255 s), version 3 centiseconds
+    /// (at least 10 ms, at most 40.95 s).
+    pub fn advert_int_used_ms(&self) -> f64 {
+        let ms = if self.advert_int_ms.is_finite() { self.advert_int_ms.max(0.0) } else { 1_000.0 };
+        if self.version == 3 {
+            ((ms / 10.0).round() * 10.0).clamp(10.0, 40_950.0)
+        } else {
+            ((ms / 1_000.0).round() * 1_000.0).clamp(1_000.0, 255_000.0)
+        }
     }
 }
 
@@ -770,7 +796,7 @@ fill_struct!(Balancer {
     pair_mode
 });
 fill_struct!(HealthCheck { inter_ms, fastinter_ms, downinter_ms, rise, fall });
-fill_struct!(Vrrp { advert_int_ms, priority_lb1, priority_lb2, preempt });
+fill_struct!(Vrrp { advert_int_ms, priority_lb1, priority_lb2, preempt, version, preempt_delay_s });
 fill_struct!(FailureRate { mtbf_s, mttr_s });
 fill_struct!(Failures { lb, web, db, dns });
 fill_struct!(Security { https, tls_handshake_cpu_ms, tls_session_s, firewall, probe_rate_per_s });

@@ -38,6 +38,9 @@ pub enum CommandKind {
     SetSpeed { factor: f64 },
     /// A node stops: a crashed machine answers nothing.
     Kill { node: NodeId },
+    /// A planned stop of a balancer (keepalived SIGTERM): its priority-0 advert lets the backup
+    /// take over after its skew time only; HAProxy on it stops too.
+    Stop { node: NodeId },
     /// A killed node comes back (empty-handed: what it was doing is lost).
     Restore { node: NodeId },
     /// A node works `factor` times slower (1 = normal speed).
@@ -209,7 +212,7 @@ impl FromJson for Link {
 
 /// Every command's name in JSON, for the message about an unknown one.
 const COMMAND_NAMES: &str = "set_arrival_rate, set_write_ratio, set_algorithm, set_random_draws, set_weight, \
-set_server_count, set_maxconn, set_maxqueue, set_timeout_queue, pause, resume, set_speed, kill, restore, slow, cut, \
+set_server_count, set_maxconn, set_maxqueue, set_timeout_queue, pause, resume, set_speed, kill, stop, restore, slow, cut, \
 heal, set_backup, set_all_backups, set_retries, set_redispatch, set_failure_rate, set_replication, set_read_from, \
 set_failover, set_apply_rate, set_fencing, rebuild, set_https, set_firewall, set_monitoring";
 
@@ -266,6 +269,7 @@ impl CommandKind {
             "resume" => unit(Resume)?,
             "set_speed" => SetSpeed { factor: f.get("factor")? },
             "kill" => Kill { node: f.get("node")? },
+            "stop" => Stop { node: f.get("node")? },
             "restore" => Restore { node: f.get("node")? },
             "slow" => Slow { node: f.get("node")?, factor: f.get("factor")? },
             "cut" => Cut { link: f.get("link")? },

@@ -59,6 +59,8 @@ impl serde::Serialize for Subject {
 #[serde(rename_all = "snake_case")]
 pub enum NodeEvent {
     Killed,
+    /// A balancer's planned stop (keepalived sent its priority-0 advert).
+    Stopped,
     Restored,
     Slowed,
     NormalSpeed,
@@ -89,6 +91,7 @@ impl NodeEvent {
     pub fn name(self) -> &'static str {
         match self {
             NodeEvent::Killed => "killed",
+            NodeEvent::Stopped => "stopped (planned: priority-0 advert)",
             NodeEvent::Restored => "restored",
             NodeEvent::Slowed => "slowed",
             NodeEvent::NormalSpeed => "normal speed",

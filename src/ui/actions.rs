@@ -112,6 +112,12 @@ pub fn node_actions(props: &Panel) -> Html {
                             <button type="button" class="danger" onclick={send(CommandKind::Kill { node: id })}>
                                 { format!("Stop {id}") }
                             </button>
+                            if matches!(id, NodeId::Lb(_)) {
+                                // keepalived's graceful stop: a priority-0 advert hands the IP over at once.
+                                <button type="button" onclick={send(CommandKind::Stop { node: id })}>
+                                    { format!("Planned stop of {id}") }
+                                </button>
+                            }
                         } else {
                             <button type="button" onclick={send(CommandKind::Restore { node: id })}>
                                 { format!("Restore {id}") }

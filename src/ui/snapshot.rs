@@ -245,6 +245,7 @@ fn concerns(e: &TraceEvent, node: NodeId, commands: &[Command]) -> bool {
         TraceKind::State(Subject::Link(l), _) => l.0 == node || l.1 == node,
         TraceKind::Command(i) => commands.get(i as usize).is_some_and(|c| match &c.what {
             crate::sim::CommandKind::Kill { node: n }
+            | crate::sim::CommandKind::Stop { node: n }
             | crate::sim::CommandKind::Restore { node: n }
             | crate::sim::CommandKind::Rebuild { node: n }
             | crate::sim::CommandKind::Slow { node: n, .. } => *n == node,

@@ -49,6 +49,19 @@ impl Sim {
         }
     }
 
+    /// A planned stop of a balancer: keepalived's priority-0 advert first, then the whole
+    /// balancer (HAProxy too) goes down as in a kill.
+    pub(super) fn stop(&mut self, node: NodeId) {
+        let NodeId::Lb(k) = node else { return };
+        if !self.is_alive(node) {
+            return;
+        }
+        self.send_priority_zero(k as usize);
+        self.note(Subject::Node(node), NodeEvent::Stopped);
+        self.lbs[k as usize].alive = false;
+        self.balancer_died(k as usize);
+    }
+
     /// A web server crashed: everything it was working on is lost (502), its waiting line too;
     /// the balancer keeps sending to it until health checks mark it DOWN.
     fn web_died(&mut self, i: usize) {

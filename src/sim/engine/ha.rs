@@ -6,7 +6,7 @@ use crate::scenario::PairMode;
 use crate::sim::metrics::FailCause;
 use crate::sim::node::NodeId;
 use crate::sim::rng::{uniform, Stream};
-use crate::sim::time::{from_ms, SimTime};
+use crate::sim::time::{from_ms, from_s, SimTime};
 use crate::sim::trace::{NodeEvent, Subject};
 
 /// What the balancer believes of a server, as HAProxy shows it ("UP 1/3", "DOWN 1/2").
@@ -155,15 +155,25 @@ impl Sim {
         self.lbs.len() == 2 && self.scenario.balancer.pair_mode == PairMode::Vrrp
     }
 
+    /// The interval keepalived uses (version 2 rounds to whole seconds).
     fn advert_interval(&self) -> SimTime {
-        from_ms(self.scenario.vrrp.advert_int_ms).max(1)
+        from_ms(self.scenario.vrrp.advert_int_used_ms()).max(1)
     }
 
-    /// keepalived's Master_Down_Interval: 3 × advert_int + skew, skew = (256 − priority)/256 × advert_int.
+    /// keepalived's skew time (`VRRP_TIMER_SKEW`): version 2 (256 − priority)/256 seconds,
+    /// version 3 (256 − priority)/256 × advert_int, computed in centiseconds as keepalived does.
+    pub fn skew_time(&self, lb: usize) -> SimTime {
+        let weight = 256 - self.lbs[lb].priority.min(255) as u64;
+        if self.scenario.vrrp.version == 3 {
+            weight * (self.advert_interval() / 10_000) * 625 / 16
+        } else {
+            weight * 1_000_000 / 256
+        }
+    }
+
+    /// keepalived's Master_Down_Interval: 3 × advert_int + skew.
     pub fn master_down_interval(&self, lb: usize) -> SimTime {
-        let advert = self.advert_interval();
-        let skew = (256 - self.lbs[lb].priority.min(255) as u64) * advert / 256;
-        3 * advert + skew
+        3 * self.advert_interval() + self.skew_time(lb)
     }
 
     pub(super) fn reset_master_down_timer(&mut self, lb: usize) {
@@ -192,27 +202,65 @@ impl Sim {
         if self.lbs[other].alive && !self.is_cut(NodeId::Lb(0), NodeId::Lb(1)) {
             let (mine, theirs) = (self.lbs[lb].priority, self.lbs[other].priority);
             match self.lbs[other].role {
-                VrrpRole::Backup => {
-                    // A backup accepts a master of equal or higher priority; with preemption
-                    // off it accepts any master. Otherwise it lets its timer run out and takes over.
-                    if !self.scenario.vrrp.preempt || mine >= theirs {
-                        self.reset_master_down_timer(other);
-                    }
-                }
+                VrrpRole::Backup => self.backup_heard(other, mine),
                 VrrpRole::Master => {
                     // Two masters hear each other: the higher priority (then lb2, the higher
-                    // address) stays master.
-                    if mine > theirs || (mine == theirs && lb > other) {
-                        self.lbs[other].role = VrrpRole::Backup;
-                        self.note(Subject::Node(NodeId::Lb(other as u8)), NodeEvent::BecameBackup);
-                        self.reset_master_down_timer(other);
-                        self.update_split_brain();
+                    // address) stays master. A master hearing a lower-priority advert answers
+                    // at once ("forcing new election"), so the sender steps down now, not at
+                    // the winner's next scheduled advert.
+                    let loser = if mine > theirs || (mine == theirs && lb > other) { other } else { lb };
+                    self.step_down(loser);
+                    if loser == lb {
+                        return;
                     }
                 }
             }
         }
         let next = self.now + self.advert_interval();
         self.queue.push(next, Ev::VrrpAdvert { lb: lb as u8, generation });
+    }
+
+    /// A backup hears the master's advert (keepalived `vrrp_state_backup`): it accepts a master
+    /// of equal or higher priority, any master with preemption off, and a lower-priority one
+    /// until its preempt delay (started by the first such advert) has passed. Otherwise it
+    /// lets its timer run out and takes over.
+    fn backup_heard(&mut self, lb: usize, master_priority: u32) {
+        let delay = from_s(self.scenario.vrrp.preempt_delay_s.max(0.0));
+        let mine = self.lbs[lb].priority;
+        let delaying = delay > 0 && self.lbs[lb].preempt_until.is_none_or(|t| t > self.now);
+        if !self.scenario.vrrp.preempt || master_priority >= mine || delaying {
+            self.reset_master_down_timer(lb);
+            if delay > 0 && master_priority >= mine {
+                self.lbs[lb].preempt_until = None;
+            } else if delay > 0 && self.lbs[lb].preempt_until.is_none() {
+                self.lbs[lb].preempt_until = Some(self.now + delay);
+            }
+        }
+    }
+
+    /// A master hears a higher-priority master and becomes backup.
+    fn step_down(&mut self, lb: usize) {
+        self.lbs[lb].role = VrrpRole::Backup;
+        self.lbs[lb].advert_generation += 1;
+        self.note(Subject::Node(NodeId::Lb(lb as u8)), NodeEvent::BecameBackup);
+        self.reset_master_down_timer(lb);
+        self.update_split_brain();
+    }
+
+    /// keepalived stopped gracefully (SIGTERM): a master sends a priority-0 advert, so a backup
+    /// that hears it takes over after its skew time only, not the full master-down interval.
+    pub(super) fn send_priority_zero(&mut self, lb: usize) {
+        if !self.vrrp_active() || lb >= 2 || self.lbs[lb].role != VrrpRole::Master || self.uplink_down(lb) {
+            return;
+        }
+        let other = 1 - lb;
+        let o = &self.lbs[other];
+        if !o.alive || o.role != VrrpRole::Backup || self.is_cut(NodeId::Lb(0), NodeId::Lb(1)) {
+            return;
+        }
+        self.lbs[other].timer_generation += 1;
+        let at = self.now + self.skew_time(other);
+        self.queue.push(at, Ev::VrrpTimer { lb: other as u8, generation: self.lbs[other].timer_generation });
     }
 
     #[inline(never)]
@@ -229,6 +277,7 @@ impl Sim {
 
     fn become_master(&mut self, lb: usize) {
         self.lbs[lb].role = VrrpRole::Master;
+        self.lbs[lb].preempt_until = None;
         self.lbs[lb].master_since = self.now;
         self.note(Subject::Node(NodeId::Lb(lb as u8)), NodeEvent::BecameMaster);
         // Advertise first: a reachable lower-priority master steps down at once, so only a
@@ -324,6 +373,7 @@ impl Sim {
         }
         if self.vrrp_active() {
             self.lbs[lb].role = VrrpRole::Backup;
+            self.lbs[lb].preempt_until = None;
             self.reset_master_down_timer(lb);
         } else {
             self.lbs[lb].role = VrrpRole::Master;

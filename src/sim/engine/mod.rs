@@ -232,6 +232,9 @@ pub(crate) struct LbState {
     pub(crate) master_since: SimTime,
     timer_generation: u32,
     advert_generation: u32,
+    /// keepalived `preempt_time`: until when a returning higher-priority backup still accepts
+    /// a lower-priority master (set by the first such advert while `preempt_delay_s` > 0).
+    preempt_until: Option<SimTime>,
 }
 
 /// Database results for the batch runner and the dashboard.
@@ -449,6 +452,7 @@ impl Sim {
                     master_since: 0,
                     timer_generation: 0,
                     advert_generation: 0,
+                    preempt_until: None,
                 })
                 .collect(),
             dns_alive: true,
@@ -652,6 +656,13 @@ impl Sim {
         };
         match *what {
             CommandKind::Kill { node } | CommandKind::Restore { node } => exists(node),
+            CommandKind::Stop { node } => {
+                exists(node)?;
+                match node {
+                    NodeId::Lb(_) => Ok(()),
+                    _ => Err(format!("{node} cannot be stopped gracefully: stop is a balancer's planned stop (keepalived's priority-0 advert); use kill")),
+                }
+            }
             CommandKind::Rebuild { node } => {
                 exists(node)?;
                 match node {
@@ -736,6 +747,7 @@ impl Sim {
             }
             CommandKind::Pause | CommandKind::Resume | CommandKind::SetSpeed { .. } => {}
             CommandKind::Kill { node } => self.kill(node),
+            CommandKind::Stop { node } => self.stop(node),
             CommandKind::Restore { node } => self.restore(node),
             CommandKind::Slow { node, factor } => self.slow(node, factor),
             CommandKind::Cut { link } => self.cut(link),
