@@ -92,6 +92,12 @@ impl BinlogTimes {
         if position <= first {
             return Some(first_at);
         }
+        // Never thinned here (the usual case): the entry is at its offset.
+        if let Some(&(p, at)) = self.kept.get((position - first) as usize) {
+            if p == position {
+                return Some(at);
+            }
+        }
         let after = self.kept.partition_point(|&(p, _)| p <= position);
         let (p0, t0) = self.kept[after - 1];
         let Some(&(p1, t1)) = self.kept.get(after) else { return Some(t0) };
