@@ -1,7 +1,9 @@
 //! The four places where the database tier differed from a real MariaDB 10.11 (issue 18):
 //! a returning old primary with errant transactions is diverged until rebuilt; semi-sync on a
-//! new primary waits for a replica instead of stalling; a replica that receives nothing has an
-//! unknown lag, counted as ProxySQL's 60 s; a write read back at once shows staleness.
+//! new primary waits for a replica instead of stalling, unless its primary side was enabled
+//! beforehand (then, as MariaDB, the first write waits the timeout once); a replica that
+//! receives nothing has an unknown lag, counted as ProxySQL's 60 s; a write read back at once
+//! shows staleness. Also: the binlog commit-time history stays bounded under a replica far behind.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -10,7 +12,10 @@ use common::{at, sim, when};
 use infrasim::scenario::{preset, Failover, ReadFrom, Replication, Scenario, WebServer};
 use infrasim::sim::time::{from_s, to_s};
 use infrasim::sim::trace::NodeEvent;
-use infrasim::sim::{CommandKind, DbRole, NodeId, Report, ReportedLag, Sim, REBUILD_POSITIONS_PER_S, REBUILD_SETUP_MS};
+use infrasim::sim::{
+    CommandKind, DbRole, NodeId, Report, ReportedLag, Sim, BINLOG_TIMES_CAPACITY, REBUILD_POSITIONS_PER_S,
+    REBUILD_SETUP_MS,
+};
 
 /// Enough web capacity that the database is what the test is about.
 fn db_lab(seed: u64, rate: f64, write_ratio: f64) -> Scenario {
@@ -117,6 +122,8 @@ fn a_new_primary_with_no_replica_left_does_not_stall_for_the_semisync_timeout() 
     s.db.replication = Replication::Semisync;
     s.db.failover = Failover::Auto;
     s.db.semisync_timeout_ms = 10_000.0;
+    // Only the replica side was enabled on db2 beforehand (the default).
+    assert!(!s.db.semisync_master_on_replicas);
     let mut m = sim(s);
     at(&mut m, 10.0, CommandKind::Kill { node: NodeId::Db(0) });
     run_to(&mut m, 40.0);
@@ -129,6 +136,59 @@ fn a_new_primary_with_no_replica_left_does_not_stall_for_the_semisync_timeout() 
     assert_eq!(failed, 0);
     let r = Report::from_sim(&m);
     assert!(r.latency_ms.max < 5_000.0, "no write waited for the timeout: max {} ms", r.latency_ms.max);
+}
+
+/// db2 has semi-sync's primary side on beforehand (timeout 2 s); db1, the only other node,
+/// is killed at 10 s and restored at 20 s.
+fn promoted_with_the_primary_side_on(seed: u64, wait_no_slave: bool) -> Sim {
+    let mut s = db_lab(seed, 100.0, 0.3);
+    s.db.replication = Replication::Semisync;
+    s.db.failover = Failover::Auto;
+    s.db.semisync_timeout_ms = 2_000.0;
+    s.db.semisync_master_on_replicas = true;
+    s.db.semisync_wait_no_slave = wait_no_slave;
+    let mut m = sim(s);
+    at(&mut m, 10.0, CommandKind::Kill { node: NodeId::Db(0) });
+    at(&mut m, 20.0, CommandKind::Restore { node: NodeId::Db(0) });
+    m
+}
+
+#[test]
+fn a_promoted_replica_with_the_primary_side_on_stalls_once_for_the_timeout_then_falls_back() {
+    for seed in 0..4 {
+        let mut m = promoted_with_the_primary_side_on(seed, true);
+        run_to(&mut m, 19.0);
+        let promoted = to_s(when(&m, NodeId::Db(1), NodeEvent::Promoted)[0]);
+        let off = when(&m, NodeId::Db(1), NodeEvent::SemiSyncOff);
+        assert_eq!((off.len(), m.db_stats().semisync_fallbacks), (1, 1), "seed {seed}: one fallback");
+        // The first write after the promotion waits the whole timeout (MariaDB: 2.02 s).
+        let waited = to_s(off[0]) - promoted;
+        assert!((2.0..2.2).contains(&waited), "seed {seed}: fell back {waited} s after the promotion");
+        let worst_s = m.metrics.latency_us.max() as f64 / 1e6;
+        assert!((2.0..2.3).contains(&worst_s), "seed {seed}: slowest request {worst_s} s");
+        // Later writes do not wait: seconds after the fallback have millisecond tails.
+        let after: Vec<_> = m.metrics.series.iter().filter(|x| x.t_s > to_s(off[0]) + 1.0).collect();
+        assert!(after.len() >= 4, "seed {seed}");
+        assert!(after.iter().all(|x| x.latency_p99_ms < 100.0 && x.failed == 0), "seed {seed}");
+        // db1 returns with nothing errant, rejoins and catches up: semi-sync switches on again.
+        run_to(&mut m, 25.0);
+        let on = when(&m, NodeId::Db(1), NodeEvent::SemiSyncOn);
+        assert_eq!(on.len(), 1, "seed {seed}");
+        assert!((20.0..21.0).contains(&to_s(on[0])), "seed {seed}: on at {} s", to_s(on[0]));
+        assert_eq!(m.db_stats().semisync_fallbacks, 1, "seed {seed}: no second fallback");
+    }
+}
+
+#[test]
+fn a_promoted_replica_with_the_primary_side_on_and_wait_no_slave_off_does_not_stall() {
+    for seed in 0..4 {
+        let mut m = promoted_with_the_primary_side_on(seed, false);
+        run_to(&mut m, 19.0);
+        assert_eq!(when(&m, NodeId::Db(1), NodeEvent::Promoted).len(), 1, "seed {seed}");
+        assert_eq!(m.db_stats().semisync_fallbacks, 0, "seed {seed}: commits did not wait");
+        let worst_s = m.metrics.latency_us.max() as f64 / 1e6;
+        assert!(worst_s < 1.0, "seed {seed}: slowest request {worst_s} s");
+    }
 }
 
 #[test]
@@ -295,4 +355,35 @@ fn the_batch_runner_reports_divergence_and_rebuilds_and_read_own_write_staleness
     let (code, _, err) = infrasim(&["run", "--set", "traffic.read_own_write_ratio=2", "--duration-s", "10"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("traffic.read_own_write_ratio"), "{err}");
+}
+
+/// One replica applies 10 events/s under 100 writes/s for 1,500 s (135,000 positions behind at
+/// the end, twice the kept history), the other keeps up: the kept commit times stay within
+/// their bound, and both lags follow rate arithmetic.
+#[test]
+fn the_binlog_history_stays_bounded_under_a_replica_far_behind_and_lags_stay_right() {
+    let (rate, slow_apply) = (100.0, 10.0);
+    let mut s = db_lab(11, rate, 1.0);
+    s.db.replicas = 2;
+    s.db.apply_rate_per_s = 400.0;
+    let mut m = sim(s);
+    at(&mut m, 0.0, CommandKind::Slow { node: NodeId::Db(2), factor: 400.0 / slow_apply });
+    let mut most = 0;
+    for step in 1..=15 {
+        let t = step as f64 * 100.0;
+        run_to(&mut m, t);
+        most = most.max(m.binlog_times_kept());
+        // Applied ≈ slow_apply · t; that position committed at ≈ slow_apply · t / rate.
+        let expected_ms = (t - slow_apply * t / rate) * 1_000.0;
+        let lag_ms = m.replica_lag_ms(2);
+        assert!(
+            (lag_ms - expected_ms).abs() <= 0.01 * expected_ms,
+            "at {t} s: lag {lag_ms} ms, expected {expected_ms}"
+        );
+        assert!(m.replica_lag_ms(1) < 1_000.0, "the fast replica's lag stays small: {} ms", m.replica_lag_ms(1));
+    }
+    assert!(most <= BINLOG_TIMES_CAPACITY, "kept {most} commit times");
+    let behind = m.view(0).db[0].applied - m.view(0).db[2].applied;
+    assert!(behind > 2 * BINLOG_TIMES_CAPACITY as u64, "only {behind} positions behind: the bound was not tested");
+    assert!(m.db_stats().binlog_times_thinned > 0, "the bound being hit is counted");
 }

@@ -3,7 +3,7 @@
 
 use infrasim::export::import::{import_haproxy, parse_time_ms, MAX_CONFIG_BYTES, MAX_CONFIG_LINES};
 use infrasim::export::{config_files, haproxy};
-use infrasim::scenario::{apply_setting, preset, preset_names, Balancer, Scenario};
+use infrasim::scenario::{apply_setting, preset, preset_names, Balancer, Failover, Replication, Scenario};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::process::Command;
@@ -360,4 +360,23 @@ fn export_import_and_run_from_the_command_line() {
     assert_eq!(code, 2);
     assert!(err.contains("cannot read /nonexistent/haproxy.cfg"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn my_cnf_on_replicas_says_whether_semi_sync_s_primary_side_is_on_as_the_model_is_set() {
+    let mut s = preset("high-availability").unwrap();
+    assert_eq!((s.db.replication, s.db.failover), (Replication::Semisync, Failover::Auto));
+    let files = config_files(&s);
+    let replica = file(&files, "my-db2.cnf");
+    assert!(replica.contains("rpl_semi_sync_master_enabled = OFF"), "{replica}");
+    assert!(!replica.contains("rpl_semi_sync_master_wait_no_slave"), "{replica}");
+    assert!(file(&files, "my-db1.cnf").contains("rpl_semi_sync_master_wait_no_slave = ON"));
+    s.db.semisync_master_on_replicas = true;
+    s.db.semisync_wait_no_slave = false;
+    let files = config_files(&s);
+    for name in ["my-db1.cnf", "my-db2.cnf", "my-db3.cnf"] {
+        let cnf = file(&files, name);
+        assert!(cnf.contains("rpl_semi_sync_master_enabled = ON"), "{name}: {cnf}");
+        assert!(cnf.contains("rpl_semi_sync_master_wait_no_slave = OFF"), "{name}: {cnf}");
+    }
 }

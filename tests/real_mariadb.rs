@@ -8,7 +8,10 @@
 //! - semi-sync with the replica stopped and a 2 s timeout: the write waits 2 s, the status goes
 //!   OFF, and ON again soon after the replica returns;
 //! - a replica applying slower than writes arrive (a trigger on the replica sleeps per row):
-//!   the lag grows as the model's queue does for the measured write and apply rates.
+//!   the lag grows as the model's queue does for the measured write and apply rates;
+//! - the replica promoted with no replica left: its first write held for the timeout with
+//!   semi-sync's primary side enabled on it beforehand, not held without it (or with
+//!   `rpl_semi_sync_master_wait_no_slave=OFF`), as the model configured the same way.
 //!
 //! Bounded: every wait has a deadline and the whole test must finish within two minutes.
 //! Every process is stopped at the end, even on failure (the `Lab` guard).
@@ -679,31 +682,72 @@ fn semisync_kill_loses_nothing(lab: &mut Lab, primary: Server, replica: &Server)
     );
     assert_eq!(lost, 0, "semi-sync lost acknowledged writes");
     assert_eq!(m.db_stats().writes_lost, 0);
-    promoted_with_no_replica_left(replica, &m);
+    promoted_with_no_replica_left(replica);
     lost
 }
 
-/// The replica, semi-sync enabled on its primary side at start-up (timeout 2 s), is promoted
-/// with no replica left. MariaDB 10.11 (`rpl_semi_sync_master_wait_no_slave=ON`, the default)
-/// keeps the status ON with no client and holds the first write for the whole timeout; the
-/// model, as issue 18 asks, starts a new primary asynchronous and does not stall. Both are
-/// checked, so the difference stays known.
-fn promoted_with_no_replica_left(new: &Server, m: &Sim) {
-    run(new, "STOP SLAVE; RESET SLAVE ALL;");
-    let started = Instant::now();
-    run(new, "INSERT INTO lab.t VALUES (700001, 0)");
-    let waited = started.elapsed().as_secs_f64();
-    let after = status(new, "Rpl_semi_sync_master_status");
+/// The model's slowest write and semi-sync fallbacks when db1 is killed at 10 s and db2, the
+/// only replica, is promoted: `master_on` = semi-sync's primary side enabled on db2 beforehand.
+fn model_promoted_alone(master_on: bool, wait_no_slave: bool) -> (f64, u64) {
+    let mut s = model(4, WRITE_RATE_PER_S, 10_000.0);
+    s.db.replication = Replication::Semisync;
+    s.db.failover = Failover::Auto;
+    s.db.semisync_timeout_ms = 2_000.0;
+    s.db.semisync_master_on_replicas = master_on;
+    s.db.semisync_wait_no_slave = wait_no_slave;
+    let mut m = Sim::new(s, TraceConfig::default());
+    at(&mut m, 10.0, CommandKind::Kill { node: NodeId::Db(0) });
+    m.run_until(from_s(20.0), u64::MAX);
     // The model's writes fail fast while no primary exists, so its slowest is after the promotion.
-    let model_worst = m.metrics.latency_us.max() as f64 / 1e6;
+    (m.metrics.latency_us.max() as f64 / 1e6, m.db_stats().semisync_fallbacks)
+}
+
+/// Time the promoted node `new` takes for one write, and its semi-sync status afterwards.
+fn timed_write(new: &Server, id: u32) -> (f64, String) {
+    let started = Instant::now();
+    run(new, &format!("INSERT INTO lab.t VALUES ({id}, 0)"));
+    (started.elapsed().as_secs_f64(), status(new, "Rpl_semi_sync_master_status"))
+}
+
+/// The replica, semi-sync enabled on both its sides at start-up (timeout 2 s), is promoted with
+/// no replica left; the model runs each configuration as `db.semisync_master_on_replicas` and
+/// `db.semisync_wait_no_slave` describe it:
+/// - primary side on, `rpl_semi_sync_master_wait_no_slave=ON` (the default): the first write
+///   is held for the whole timeout, then semi-sync is OFF — one fallback in the model;
+/// - primary side on (re-enabled, so semi-sync is on again), `wait_no_slave=OFF`: no wait;
+/// - primary side off (only the replica side was on): no wait, no fallback.
+fn promoted_with_no_replica_left(new: &Server) -> [(f64, f64); 3] {
+    run(new, "STOP SLAVE; RESET SLAVE ALL;");
+    let (held, after) = timed_write(new, 700_001);
+    let (model_held, fallbacks) = model_promoted_alone(true, true);
     println!(
-        "semi-sync, new primary with no replica: real first write took {waited:.3} s (status then {after}); \
-         model's slowest write {model_worst:.3} s, fallbacks {}",
-        m.db_stats().semisync_fallbacks
+        "promoted alone, primary side on: real first write {held:.3} s (status then {after}); \
+         model {model_held:.3} s, {fallbacks} fallback"
     );
-    assert!((1.9..2.8).contains(&waited), "MariaDB held the write {waited} s, not its 2 s timeout");
-    assert_eq!(m.db_stats().semisync_fallbacks, 0);
-    assert!(model_worst < 1.0, "the model's new primary stalled {model_worst} s");
+    assert!((1.9..2.8).contains(&held), "MariaDB held the write {held} s, not its 2 s timeout");
+    assert_eq!(after, "OFF");
+    assert!((model_held - 2.0).abs() < 0.05 && fallbacks == 1, "model {model_held} s, {fallbacks} fallbacks");
+    assert!((held - model_held).abs() < 0.8, "real {held} s vs model {model_held} s");
+
+    run(
+        new,
+        "SET GLOBAL rpl_semi_sync_master_wait_no_slave=OFF; SET GLOBAL rpl_semi_sync_master_enabled=OFF; \
+         SET GLOBAL rpl_semi_sync_master_enabled=ON;",
+    );
+    // Re-enabling switches semi-sync on (`enable_master`): without a replica, only
+    // `wait_no_slave=OFF` keeps the next write from waiting.
+    assert_eq!(status(new, "Rpl_semi_sync_master_status"), "ON");
+    let (quick, _) = timed_write(new, 700_002);
+    let (model_quick, fallbacks) = model_promoted_alone(true, false);
+    println!("promoted alone, wait_no_slave OFF: real {quick:.3} s; model {model_quick:.3} s, {fallbacks} fallbacks");
+    assert!(quick < 1.0 && model_quick < 1.0 && fallbacks == 0, "real {quick} s, model {model_quick} s");
+
+    run(new, "SET GLOBAL rpl_semi_sync_master_enabled=OFF; SET GLOBAL rpl_semi_sync_master_wait_no_slave=ON;");
+    let (off, _) = timed_write(new, 700_003);
+    let (model_off, fallbacks) = model_promoted_alone(false, true);
+    println!("promoted alone, primary side off: real {off:.3} s; model {model_off:.3} s, {fallbacks} fallbacks");
+    assert!(off < 1.0 && model_off < 1.0 && fallbacks == 0, "real {off} s, model {model_off} s");
+    [(held, model_held), (quick, model_quick), (off, model_off)]
 }
 
 #[test]

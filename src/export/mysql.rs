@@ -42,8 +42,18 @@ pub fn render(s: &Scenario, index: usize) -> String {
 
 fn semisync(s: &Scenario, primary: bool, may_promote: bool) -> String {
     let mut out = String::from("# Semi-synchronous (AFTER_SYNC): a write is acknowledged once a replica has it.\n");
-    if primary || may_promote {
+    if !primary && may_promote && !s.db.semisync_master_on_replicas {
+        out.push_str("# The primary side stays off: after a promotion the failover manager turns it on once a replica\n# follows (the model: when a replica is sent the newest transaction), so no write stalls.\n");
+        out.push_str("rpl_semi_sync_master_enabled = OFF\n");
+    }
+    if primary || (may_promote && s.db.semisync_master_on_replicas) {
         out.push_str("rpl_semi_sync_master_enabled = ON\nrpl_semi_sync_master_wait_point = AFTER_SYNC\n");
+        let wait = if s.db.semisync_wait_no_slave { "ON" } else { "OFF" };
+        let _ = writeln!(
+            out,
+            "# With no semi-sync replica connected, a commit {} for the timeout.\nrpl_semi_sync_master_wait_no_slave = {wait}",
+            if s.db.semisync_wait_no_slave { "still waits" } else { "does not wait" }
+        );
         let _ = writeln!(
             out,
             "# Without a replica's acknowledgement for this long (ms) the primary falls back to async.\nrpl_semi_sync_master_timeout = {}",

@@ -445,6 +445,8 @@ fn table() -> Vec<Setting> {
         field!("db.read_from", "", Allowed::Choice(|| names(&ReadFrom::ALL, ReadFrom::name)), "", "where reads go: replicas in turn, the primary, or a lag-aware proxy", db.read_from),
         field!("db.replication", "", Allowed::Choice(|| names(&Replication::ALL, Replication::name)), "", "acknowledge writes at commit, or once a replica has them", db.replication),
         field!("db.semisync_timeout_ms", "ms", num(0.0, HOUR_MS), "", "semi-sync falls back to async after this long without a replica's ack", db.semisync_timeout_ms),
+        field!("db.semisync_master_on_replicas", "", SWITCH, "", "replicas have semi-sync's primary side on beforehand: a promoted one starts semi-sync", db.semisync_master_on_replicas),
+        field!("db.semisync_wait_no_slave", "", SWITCH, "", "with no semi-sync replica connected a commit still waits for the timeout (rpl_semi_sync_master_wait_no_slave)", db.semisync_wait_no_slave),
         field!("db.max_replication_lag_ms", "ms", num(0.0, HOUR_MS), "", "the proxy shuns a replica lagging more than this", db.max_replication_lag_ms),
         field!("db.failover", "", Allowed::Choice(|| names(&Failover::ALL, Failover::name)), "", "promote the most advanced replica when the primary dies", db.failover),
         field!("db.detect_interval_ms", "ms", num(10.0, HOUR_MS), "", "how often the failover manager checks the primary", db.detect_interval_ms),

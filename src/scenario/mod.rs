@@ -505,6 +505,14 @@ pub struct Database {
     /// Semi-sync: without a replica's acknowledgement for this long the primary falls back to
     /// asynchronous replication (`rpl_semi_sync_source_timeout`), milliseconds.
     pub semisync_timeout_ms: f64,
+    /// Replicas have the primary side of semi-sync enabled beforehand
+    /// (`rpl_semi_sync_master_enabled=ON`, as configurations prepared for failover do): a
+    /// promoted replica then starts with semi-sync on. Off: it starts asynchronous and turns
+    /// semi-sync on when a replica catches up.
+    pub semisync_master_on_replicas: bool,
+    /// MariaDB's `rpl_semi_sync_master_wait_no_slave`: with no semi-sync replica connected a
+    /// commit still waits for the timeout (on), or does not wait at all (off).
+    pub semisync_wait_no_slave: bool,
     /// Proxy routing: a replica lagging more than this is shunned, milliseconds.
     pub max_replication_lag_ms: f64,
     /// What happens when the primary dies.
@@ -582,6 +590,8 @@ impl Default for Database {
             read_from: ReadFrom::Replica,
             replication: Replication::Async,
             semisync_timeout_ms: 10_000.0,
+            semisync_master_on_replicas: false,
+            semisync_wait_no_slave: true,
             max_replication_lag_ms: 1_000.0,
             failover: Failover::None,
             detect_interval_ms: 1_000.0,
@@ -823,6 +833,8 @@ fill_struct!(Database {
     read_from,
     replication,
     semisync_timeout_ms,
+    semisync_master_on_replicas,
+    semisync_wait_no_slave,
     max_replication_lag_ms,
     failover,
     detect_interval_ms,

@@ -22,7 +22,7 @@ pub use engine::{backlog_bound, queue_bound, MAX_LIVE_REQUESTS, TIMELINE_CAPACIT
 pub use engine::{
     DbRole, DbStats, HealthState, MonitorView, SecurityStats, Sim, SnifferLine, Stage, TraceConfig, VrrpRole,
 };
-pub use engine::{ReportedLag, LAG_WHEN_NULL_MS, REBUILD_POSITIONS_PER_S, REBUILD_SETUP_MS};
+pub use engine::{ReportedLag, BINLOG_TIMES_CAPACITY, LAG_WHEN_NULL_MS, REBUILD_POSITIONS_PER_S, REBUILD_SETUP_MS};
 pub use metrics::FailCause;
 pub use node::NodeId;
 pub use report::Report;

@@ -121,6 +121,9 @@ pub fn db_panel(props: &Panel) -> Html {
                 <div><dt>{ "Promotions" }</dt><dd>{ format::count(d.promotions) }</dd></div>
                 <div class={classes!((d.split_brain_s > 0.0).then_some("bad"))}><dt>{ "Two primaries for" }</dt><dd>{ format!("{:.1} s", d.split_brain_s) }</dd></div>
                 <div><dt>{ "Semi-sync fallbacks" }</dt><dd>{ format::count(d.semisync_fallbacks) }</dd></div>
+                if d.binlog_times_thinned > 0 {
+                    <div class="warn"><dt>{ "Lag history thinned (a replica far behind)" }</dt><dd>{ format::count(d.binlog_times_thinned) }</dd></div>
+                }
             </dl>
         </section>
     }

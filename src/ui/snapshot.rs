@@ -31,6 +31,8 @@ pub struct DbFigures {
     pub promotions: u64,
     pub split_brain_s: f64,
     pub semisync_fallbacks: u64,
+    /// Commit times the bounded binlog history dropped (lag interpolated past them).
+    pub binlog_times_thinned: u64,
 }
 
 /// The high-availability settings the page shows.
@@ -206,6 +208,7 @@ impl Snapshot {
                 promotions: stats.promotions,
                 split_brain_s: stats.split_brain_s,
                 semisync_fallbacks: stats.semisync_fallbacks,
+                binlog_times_thinned: stats.binlog_times_thinned,
             },
             watch: Watch {
                 https: view.https,

@@ -263,8 +263,20 @@ impl Sim {
         self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i as u16), lan, Ev::DbReplyAtWeb(r));
     }
 
+    /// Whether a commit waits for a replica's ack. MariaDB's `commit_trx` does not wait (and
+    /// keeps semi-sync on) when no semi-sync replica is connected and
+    /// `rpl_semi_sync_master_wait_no_slave` is off; with it on, the commit waits for the timeout.
     fn semisync_active(&self) -> bool {
-        self.scenario.db.replication == Replication::Semisync && !self.semisync_fallen_back
+        let on = self.scenario.db.replication == Replication::Semisync && !self.semisync_fallen_back;
+        on && (self.scenario.db.semisync_wait_no_slave || self.semisync_replica_connected())
+    }
+
+    /// Some replica's dump connection to the primary is up (alive, following it, reachable).
+    fn semisync_replica_connected(&self) -> bool {
+        let p = self.primary;
+        (0..self.db.len()).any(|n| {
+            n != p && self.db[n].alive && self.is_replica(n) && !self.is_cut(NodeId::Db(p as u8), NodeId::Db(n as u8))
+        })
     }
 
     /// The primary commits a write: a new binlog position, sent on to every replica.
@@ -277,7 +289,7 @@ impl Sim {
             *slot = position;
         }
         if self.db.len() > 1 {
-            self.binlog_times.push_back(self.now);
+            self.binlog_times.push(position, self.now);
             let depart = self.now + from_ms(self.scenario.db.ship_latency_ms);
             let generation = self.binlog_generation;
             for replica in 0..self.db.len() {
@@ -445,10 +457,12 @@ impl Sim {
             .map(|n| self.db[n].applied)
             .min()
             .unwrap_or(self.db.get(self.primary).map_or(0, |d| d.received));
-        while self.binlog_base <= min_applied && !self.binlog_times.is_empty() {
-            self.binlog_times.pop_front();
-            self.binlog_base += 1;
-        }
+        self.binlog_times.trim(min_applied);
+    }
+
+    /// Commit times the bounded binlog history keeps now (at most [`super::BINLOG_TIMES_CAPACITY`]).
+    pub fn binlog_times_kept(&self) -> usize {
+        self.binlog_times.len()
     }
 
     /// How far replica `n` trails the primary, in milliseconds of commit time.
@@ -460,12 +474,8 @@ impl Sim {
         if applied >= self.db[self.primary].received {
             return 0.0;
         }
-        let next = applied + 1;
-        match next.checked_sub(self.binlog_base).and_then(|k| self.binlog_times.get(k as usize)) {
-            Some(&committed) => to_ms(self.now.saturating_sub(committed)),
-            // Older than the kept history (the replica was away): as old as the oldest kept.
-            None => self.binlog_times.front().map_or(0.0, |&t| to_ms(self.now.saturating_sub(t))),
-        }
+        // Older than the kept history (the replica was away): as old as the oldest kept.
+        self.binlog_times.commit_time(applied + 1).map_or(0.0, |t| to_ms(self.now.saturating_sub(t)))
     }
 
     /// The lag a monitor reads for replica `n`: unknown while it receives nothing (its primary
@@ -569,9 +579,12 @@ impl Sim {
         self.detect_misses = 0;
         self.semisync_waiting.clear();
         self.semisync_acked = kept;
-        // The new primary starts asynchronous and switches semi-sync on when a replica is sent
-        // its newest transaction: with no replica left it does not stall (MariaDB measured).
-        self.semisync_fallen_back = true;
+        // With the primary side of semi-sync enabled beforehand, the new primary starts with
+        // semi-sync on (MariaDB's `enable_master` sets it on at start-up): with no replica left
+        // its first write waits for the timeout unless `wait_no_slave` is off. Without it, the
+        // new primary starts asynchronous and switches semi-sync on when a replica is sent its
+        // newest transaction, so it does not stall (both measured on MariaDB 10.11).
+        self.semisync_fallen_back = !self.scenario.db.semisync_master_on_replicas;
         self.mark_errant(n, kept);
         if self.scenario.db.fencing {
             self.fenced[old] = true;
@@ -579,8 +592,7 @@ impl Sim {
             self.unfenced_old_primary = Some(old);
         }
         // The new primary's binlog continues from what it has; later positions never existed.
-        let keep = (kept + 1).saturating_sub(self.binlog_base) as usize;
-        self.binlog_times.truncate(keep);
+        self.binlog_times.truncate_after(kept);
         self.note(Subject::Node(NodeId::Db(n as u8)), NodeEvent::Promoted);
         for m in 0..self.db.len() {
             if m != n && self.db_role(m) == DbRole::Replica && self.db[m].alive {

@@ -10,6 +10,7 @@
 //! Child modules: `ha` (health checks, backups, slowstart, the VRRP pair) and `faults`
 //! (kill/restore/slow, cut/heal links, random failures).
 
+mod binlog;
 mod database;
 mod faults;
 mod ha;
@@ -28,6 +29,7 @@ use rand::RngCore;
 use serde::Serialize;
 use std::collections::{BTreeSet, VecDeque};
 
+pub use binlog::BINLOG_TIMES_CAPACITY;
 pub use database::{DbRole, ReportedLag, LAG_WHEN_NULL_MS, REBUILD_POSITIONS_PER_S, REBUILD_SETUP_MS};
 pub use ha::{HealthState, VrrpRole};
 pub use security::{MonitorView, SecurityStats, SnifferLine};
@@ -264,6 +266,9 @@ pub struct DbStats {
     pub read_own_write_stale: u64,
     /// Seconds (sampled each second) during which some replica's lag was unknown.
     pub replication_lag_unknown_s: f64,
+    /// Commit times the bounded binlog history dropped (a replica more than half its
+    /// capacity behind has its lag interpolated between the kept ones).
+    pub binlog_times_thinned: u64,
 }
 
 /// One state change the model detected, for the timeline and the alerts.
@@ -360,9 +365,8 @@ pub struct Sim {
     binlog_generation: u32,
     /// The generation at the last promotion: binlog events from older primaries are ignored.
     promotion_generation: u32,
-    /// Commit time of binlog positions not yet applied everywhere; front is `binlog_base`.
-    binlog_times: VecDeque<SimTime>,
-    binlog_base: u64,
+    /// Commit time of binlog positions not yet applied everywhere (bounded, see `binlog`).
+    binlog_times: binlog::BinlogTimes,
     replica_turn: usize,
     client_last_write: Vec<u64>,
     dns_expiry: Vec<SimTime>,
@@ -488,8 +492,7 @@ impl Sim {
             unacknowledged_at_crash: Vec::new(),
             binlog_generation: 0,
             promotion_generation: 0,
-            binlog_times: VecDeque::new(),
-            binlog_base: 1,
+            binlog_times: binlog::BinlogTimes::default(),
             replica_turn: 0,
             client_last_write: vec![0; if scenario.db.enabled { clients } else { 0 }],
             dns_expiry: vec![0; clients],
@@ -579,6 +582,7 @@ impl Sim {
         let mut s = self.db_stats.clone();
         s.replication_lag_ms_mean = if self.lag_samples == 0 { 0.0 } else { self.lag_sum_ms / self.lag_samples as f64 };
         s.split_brain_s = self.db_split_brain_s();
+        s.binlog_times_thinned = self.binlog_times.thinned();
         s
     }
 
