@@ -1,9 +1,11 @@
 //! Gaps left by the first hardening pass: `soak` refuses a warm-up as long as the soak (as
 //! `run` does), `spof` reports progress within one long measurement, and a failed request in
-//! the trace is filed under the balancer that had it, not always lb1.
+//! the trace is filed under the balancer that had it, not always lb1, and the share button
+//! refuses to make a link the page would refuse to open.
 #![cfg(not(target_arch = "wasm32"))]
 
 use infrasim::scenario::preset;
+use infrasim::scenario::url::{decode, encode, shareable_link, UrlState, MAX_LINK_COMMANDS};
 use infrasim::sim::metrics::FailCause;
 use infrasim::sim::node::NodeId;
 use infrasim::sim::time::from_s;
@@ -116,4 +118,53 @@ fn a_request_that_never_reached_a_balancer_is_not_filed_under_one() {
         assert!(!e.concerns_node(NodeId::Lb(0)), "{e}");
         assert_eq!(e.node(), Some(NodeId::Dns), "{e}");
     }
+}
+
+/// A link state of the course design with `n` weight changes, one per millisecond.
+fn link_with_commands(n: usize) -> UrlState {
+    let mut state = UrlState::new("three-server", preset("three-server").expect("preset"));
+    state.commands = (0..n as u64)
+        .map(|i| Command {
+            at_us: 1_000 * (i + 1),
+            what: CommandKind::SetWeight { server: 0, weight: 1 + i as u32 % 3 },
+        })
+        .collect();
+    state
+}
+
+#[test]
+fn sharing_a_run_the_page_would_refuse_to_open_says_why_and_what_to_do() {
+    // At the bound: shared, and the link opens to the same run.
+    let at_bound = link_with_commands(MAX_LINK_COMMANDS);
+    let query = shareable_link(&at_bound).expect("5,000 commands may be shared");
+    assert_eq!(decode(&query).expect("opens"), at_bound);
+    // One command more: no link (opening it would be refused), a message saying what to do.
+    let over = link_with_commands(MAX_LINK_COMMANDS + 1);
+    assert!(decode(&encode(&over)).is_err(), "the plain link would be refused");
+    let why = shareable_link(&over).unwrap_err();
+    assert!(why.contains("5001 commands") && why.contains("at most 5000"), "{why}");
+    assert!(why.contains("reset the run") && why.contains("earlier moment"), "{why}");
+    // Too much to replay: a day at 1,000 requests/s is 86,400,000 requests.
+    let mut long = UrlState::new("three-server", preset("three-server").expect("preset"));
+    long.scenario.traffic.arrival_rate_per_s = 1_000.0;
+    long.at_us = Some(from_s(86_400.0));
+    let why = shareable_link(&long).unwrap_err();
+    assert!(why.contains("replay about 86400000 requests") && why.contains("cannot be shared"), "{why}");
+    // Within the replay bound (10,000 s at 1,000/s is exactly 10,000,000): shared.
+    long.at_us = Some(from_s(10_000.0));
+    assert!(shareable_link(&long).is_ok_and(|q| decode(&q).is_ok()));
+}
+
+#[test]
+fn a_huge_number_is_quoted_as_typed_not_in_three_hundred_digits() {
+    let problems = decode("?traffic.arrival_rate_per_s=1e308").unwrap_err();
+    let text = problems[0].to_string();
+    assert!(text.contains("1e308 is out of range; allowed 0 to 100000"), "{text}");
+    assert!(text.len() < 120, "short enough for a phone: {text}");
+    let (code, _, err) = infrasim(&["run", "--set", "traffic.arrival_rate_per_s=1e308"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("1e308 is out of range") && err.len() < 200, "{err}");
+    // Ordinary numbers are shown as before.
+    let text = decode("?traffic.arrival_rate_per_s=100001").unwrap_err()[0].to_string();
+    assert!(text.contains("100001 is out of range"), "{text}");
 }
