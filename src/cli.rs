@@ -299,9 +299,11 @@ fn spof(args: &ScenarioArgs, out: &mut dyn Write) -> Outcome {
     if let Err(e) = limits::check_work("spof", work, &asked) {
         return Ok(fail(e));
     }
-    let mut progress = Progress::new("spof", "measurements", measurements as f64);
-    while analysis.step() {
-        progress.update(analysis.progress().0 as f64);
+    // In simulated seconds, stepped in slices: one measurement at 100,000 requests/s takes
+    // about half a minute, which a count of measurements would leave silent.
+    let mut progress = Progress::new("spof", "simulated s", analysis.simulated_s().1);
+    while analysis.step_events(EVENTS_PER_CHECK) {
+        progress.update(analysis.simulated_s().0);
     }
     let report = analysis.finish();
     writeln!(out, "{}", serde_json::to_string_pretty(&report).unwrap_or_default())?;
@@ -383,6 +385,9 @@ fn rss_kib() -> Option<u64> {
 fn soak(s: Scenario, hours: f64, out: &mut dyn Write) -> Outcome {
     if !(hours > 0.0 && hours <= 24.0 * 30.0) {
         return Ok(fail(format!("--hours {hours}: allowed more than 0 up to 720")));
+    }
+    if let Err(e) = scenario::check_warmup(&s, hours * 3_600.0, &format!("--hours {hours} ({} s)", hours * 3_600.0)) {
+        return Ok(fail(e));
     }
     let asked = format!("--hours {hours} at {} requests/s", s.traffic.arrival_rate_per_s);
     if let Err(e) = limits::check_work("soak", limits::expected_work(&s, hours * 3_600.0), &asked) {

@@ -170,7 +170,7 @@ fn long_work_reports_progress_and_short_work_does_not() {
     let every = [("INFRASIM_PROGRESS_S", "0")];
     let cases: [(&[&str], &str, &str); 3] = [
         (&["run", "--set", "traffic.arrival_rate_per_s=2000", "--duration-s", "10"], "run", "of 10 simulated s done"),
-        (&["spof", "--set", "traffic.arrival_rate_per_s=20"], "spof", "measurements done"),
+        (&["spof", "--set", "traffic.arrival_rate_per_s=20"], "spof", "simulated s done"),
         (&["bench", "--requests", "100000"], "bench", "of 100000 requests done"),
     ];
     for (args, what, says) in cases {

@@ -86,7 +86,7 @@ fn kill_window(s: Scenario) -> KillWindow {
                 q.first = q.first.or(Some(node));
             }
             TraceKind::Complete { .. } => by_id.get_mut(&e.request).unwrap().ended = e.at,
-            TraceKind::Fail(cause) => {
+            TraceKind::Fail { cause, .. } => {
                 let q = by_id.get_mut(&e.request).unwrap();
                 (q.ended, q.fail) = (e.at, Some(cause));
             }

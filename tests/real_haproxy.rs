@@ -329,7 +329,7 @@ fn model_run(s: &Scenario, seed: u64) -> Observed {
                     (r.status, r.latency_ms) = (200, latency as f64 / 1_000.0);
                 }
             }
-            TraceKind::Fail(cause) => {
+            TraceKind::Fail { cause, .. } => {
                 if let Some(r) = by_id.get_mut(&e.request) {
                     (r.status, r.latency_ms) = (cause.status(), (t - r.at_s) * 1_000.0);
                     r.served_by_web1 = None;

@@ -82,26 +82,37 @@ fn clock_tick(unit: &str) -> Option<f64> {
     }
 }
 
+/// A number for a message: huge or tiny ones in exponent form (`1e308`, as typed, not 309
+/// digits that overflow a phone's width), the rest as Rust prints them.
+fn shown(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-6..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}
+
 impl Setting {
     /// Whether `v` is allowed, or what is allowed.
     pub fn check_number(&self, v: f64) -> Result<(), String> {
+        let v_text = shown(v);
         let unit = if self.unit.is_empty() { String::new() } else { format!(" {}", self.unit) };
         let (min, max) = match self.allowed {
             Allowed::Number { min, max } => (min, max),
             Allowed::Whole { min, max } => {
                 if v.fract() != 0.0 {
-                    return Err(format!("{v} is not a whole number; allowed {min} to {max}{unit}"));
+                    return Err(format!("{v_text} is not a whole number; allowed {min} to {max}{unit}"));
                 }
                 (min as f64, max as f64)
             }
             _ => return Ok(()),
         };
         if !v.is_finite() || v < min || v > max {
-            return Err(format!("{v} is out of range; allowed {min} to {max}{unit}"));
+            return Err(format!("{v_text} is out of range; allowed {min} to {max}{unit}"));
         }
         match clock_tick(self.unit) {
             Some(tick) if v != 0.0 && v.abs() < tick => {
-                Err(format!("{v}{unit} rounds to 0 on the model's 1 µs clock; give 0 or at least {tick}"))
+                Err(format!("{v_text}{unit} rounds to 0 on the model's 1 µs clock; give 0 or at least {tick}"))
             }
             _ => Ok(()),
         }

@@ -644,9 +644,15 @@ pub fn check_run_length(scenario: &Scenario, duration_s: f64) -> Result<(), Stri
     if !(duration_s.is_finite() && (MIN_RUN_S..=MAX_RUN_S).contains(&duration_s)) {
         return Err(format!("--duration-s {duration_s}: allowed {MIN_RUN_S} to {MAX_RUN_S} s"));
     }
+    check_warmup(scenario, duration_s, &format!("--duration-s {duration_s}"))
+}
+
+/// Refuse a warm-up as long as the run (`duration_s`, asked for as `asked`, e.g. `--hours 1`):
+/// no request would be counted, yet utilization would be reported. `run` and `soak` share it.
+pub fn check_warmup(scenario: &Scenario, duration_s: f64, asked: &str) -> Result<(), String> {
     if scenario.warmup_s >= duration_s {
         return Err(format!(
-            "warmup_s {} s is not shorter than --duration-s {duration_s}: no request would be counted; \
+            "warmup_s {} s is not shorter than {asked}: no request would be counted; \
              shorten the warm-up or run longer",
             scenario.warmup_s
         ));

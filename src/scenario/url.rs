@@ -84,6 +84,27 @@ const PARAMS: [&str; 10] = ["v", "preset", "scenario", "seed", "speed", "step", 
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
+/// Most of the decoder's problems quoted when a run cannot be shared (the rest are counted).
+const SHARE_PROBLEMS_QUOTED: usize = 3;
+
+/// The query string of a link that reproduces `state`, or why sharing it now would make a link
+/// the page refuses to open (more than [`MAX_LINK_COMMANDS`] commands, more than
+/// [`MAX_LINK_REPLAY_REQUESTS`] to replay, longer than [`MAX_LINK_CHARS`]) and what to do. The
+/// link is decoded back here, so the verdict is exactly the one opening it would get.
+pub fn shareable_link(state: &UrlState) -> Result<String, String> {
+    let query = encode(state);
+    let Err(problems) = decode(&query) else { return Ok(query) };
+    let mut quoted: Vec<String> = problems.iter().take(SHARE_PROBLEMS_QUOTED).map(ToString::to_string).collect();
+    if problems.len() > SHARE_PROBLEMS_QUOTED {
+        quoted.push(format!("and {} more", problems.len() - SHARE_PROBLEMS_QUOTED));
+    }
+    Err(format!(
+        "This run cannot be shared as a link: {}. Go back in time to an earlier moment and share from there, \
+         or reset the run and share a shorter one.",
+        quoted.join("; ")
+    ))
+}
+
 /// The query string (without `?`) for a state.
 pub fn encode(state: &UrlState) -> String {
     let mut out: Vec<(String, String)> = vec![("v".into(), URL_VERSION.to_string())];

@@ -99,6 +99,16 @@ pub struct SpofAnalysis {
     baseline: Option<SpofEntry>,
     node_entries: Vec<SpofEntry>,
     link_entries: Vec<SpofEntry>,
+    /// The measurement under way when stepping in slices ([`SpofAnalysis::step_events`]).
+    current: Option<Measuring>,
+}
+
+/// One measurement part-way: its model, and the counters at the start of the measured window
+/// once the clock has reached it.
+struct Measuring {
+    sim: Sim,
+    target: String,
+    before: Option<Counters>,
 }
 
 /// The baseline's target name in the report.
@@ -116,24 +126,76 @@ impl SpofAnalysis {
             nodes,
             links,
             baseline: None,
+            current: None,
         }
     }
 
     /// Do the next measurement (one model run): the baseline, then each node, then each link.
     /// Returns false once every measurement is done (and does nothing when called again).
     pub fn step(&mut self) -> bool {
-        let Some(baseline) = &self.baseline else {
-            self.baseline = Some(measure(&self.base, None, BASELINE_TARGET));
-            return self.remaining() > 0;
+        let done = self.done();
+        while self.done() == done && self.step_events(u64::MAX) {}
+        self.remaining() > 0
+    }
+
+    /// Advance the measurement under way by at most `max_events` model events (starting the
+    /// next one if none is), so a caller can report progress within one long measurement.
+    /// Stepping in slices gives exactly the report of [`SpofAnalysis::step`] (a test checks
+    /// this). Returns false once every measurement is done.
+    pub fn step_events(&mut self, max_events: u64) -> bool {
+        if self.remaining() == 0 {
+            return false;
+        }
+        let mut m = match self.current.take() {
+            Some(m) => m,
+            None => self.start_next(),
         };
-        if let Some(&node) = self.nodes.get(self.node_entries.len()) {
-            let entry = measure(&self.base, Some(CommandKind::Kill { node }), &node.to_string());
-            self.node_entries.push(classify(entry, baseline));
-        } else if let Some(&link) = self.links.get(self.link_entries.len()) {
-            let entry = measure(&self.base, Some(CommandKind::Cut { link }), &link.to_string());
-            self.link_entries.push(classify(entry, baseline));
+        let window_start: SimTime = from_s(FAIL_AT_S + SETTLE_S);
+        let until = if m.before.is_none() { window_start } else { from_s(MEASUREMENT_S) };
+        if !m.sim.run_until(until, max_events) {
+            self.current = Some(m);
+            return true;
+        }
+        match m.before.take() {
+            None => {
+                m.before = Some(m.sim.metrics.all.clone());
+                self.current = Some(m);
+            }
+            Some(before) => self.record(entry(&m.sim, &before, &m.target)),
         }
         self.remaining() > 0
+    }
+
+    /// The model of the next measurement, its failure applied.
+    fn start_next(&self) -> Measuring {
+        let (failure, target) = if self.baseline.is_none() {
+            (None, BASELINE_TARGET.to_string())
+        } else if let Some(&node) = self.nodes.get(self.node_entries.len()) {
+            (Some(CommandKind::Kill { node }), node.to_string())
+        } else {
+            // remaining() > 0, so a link is left.
+            let link = self.links[self.link_entries.len()];
+            (Some(CommandKind::Cut { link }), link.to_string())
+        };
+        Measuring { sim: start(&self.base, failure), target, before: None }
+    }
+
+    /// File a finished measurement: the baseline first, the others classified against it.
+    fn record(&mut self, e: SpofEntry) {
+        match &self.baseline {
+            None => self.baseline = Some(e),
+            Some(baseline) if self.node_entries.len() < self.nodes.len() => {
+                self.node_entries.push(classify(e, baseline))
+            }
+            Some(baseline) => self.link_entries.push(classify(e, baseline)),
+        }
+    }
+
+    /// Simulated seconds done (including the measurement under way) and in all: finer than
+    /// [`SpofAnalysis::progress`], which counts whole measurements.
+    pub fn simulated_s(&self) -> (f64, f64) {
+        let under_way = self.current.as_ref().map_or(0.0, |m| m.sim.now() as f64 / 1e6);
+        (self.done() as f64 * MEASUREMENT_S + under_way, self.total() as f64 * MEASUREMENT_S)
     }
 
     fn done(&self) -> usize {
@@ -164,8 +226,9 @@ impl SpofAnalysis {
     /// The report. Any measurement not yet done is done now.
     pub fn finish(mut self) -> SpofReport {
         while self.step() {}
-        // Always measured by now (the first step); measured here rather than panicking if not.
-        let baseline = self.baseline.unwrap_or_else(|| measure(&self.base, None, BASELINE_TARGET));
+        // Always measured by now (the first step); a neutral baseline rather than a panic if not.
+        let baseline =
+            self.baseline.unwrap_or_else(|| entry(&start(&self.base, None), &Counters::default(), BASELINE_TARGET));
         assemble(&self.scenario, &self.nodes, baseline, self.node_entries, self.link_entries)
     }
 }
@@ -307,19 +370,29 @@ fn design_links(sim: &Sim, s: &Scenario) -> Vec<Link> {
     links
 }
 
-fn measure(base: &Scenario, failure: Option<CommandKind>, target: &str) -> SpofEntry {
+/// A model of `base` with `failure` applied at [`FAIL_AT_S`].
+fn start(base: &Scenario, failure: Option<CommandKind>) -> Sim {
     let mut sim = Sim::new(base.clone(), TraceConfig { enabled: false, capacity: 1 });
     if let Some(what) = failure {
         // The target comes from the design itself, so the command is valid.
         let _ = sim.apply(Command { at_us: from_s(FAIL_AT_S), what });
     }
-    let start: SimTime = from_s(FAIL_AT_S + SETTLE_S);
-    let end: SimTime = from_s(MEASUREMENT_S);
-    sim.run_until(start, u64::MAX);
+    sim
+}
+
+/// One measurement in a single go (the reference the stepped form is checked against).
+#[cfg(test)]
+fn measure(base: &Scenario, failure: Option<CommandKind>, target: &str) -> SpofEntry {
+    let mut sim = start(base, failure);
+    sim.run_until(from_s(FAIL_AT_S + SETTLE_S), u64::MAX);
     let before = sim.metrics.all.clone();
-    sim.run_until(end, u64::MAX);
-    let after = &sim.metrics.all;
-    let window = diff(after, &before);
+    sim.run_until(from_s(MEASUREMENT_S), u64::MAX);
+    entry(&sim, &before, target)
+}
+
+/// What users saw in the measured window: from the counters at its start (`before`) to now.
+fn entry(sim: &Sim, before: &Counters, target: &str) -> SpofEntry {
+    let window = diff(&sim.metrics.all, before);
     let p99: Vec<f64> = sim
         .metrics
         .series
@@ -430,6 +503,20 @@ mod tests {
             let reference = analyse_in_one_go(&scenario);
             assert_eq!(analyse_step_by_step(&scenario), reference, "{name}, stepped by hand");
             assert_eq!(analyse(&scenario), reference, "{name}, through analyse()");
+            // In slices of a few hundred events (an odd number, so slices end mid-phase).
+            let mut sliced = SpofAnalysis::new(&scenario);
+            let (mut last_s, total_s) = sliced.simulated_s();
+            assert_eq!(total_s, sliced.progress().1 as f64 * MEASUREMENT_S);
+            let mut mid_measurement = 0;
+            while sliced.step_events(997) {
+                let (done_s, _) = sliced.simulated_s();
+                assert!(done_s >= last_s && done_s <= total_s, "{name}: {last_s} then {done_s} of {total_s}");
+                mid_measurement += usize::from(done_s % MEASUREMENT_S != 0.0);
+                last_s = done_s;
+            }
+            assert!(mid_measurement > 0, "{name}: progress moved within a measurement");
+            assert_eq!(sliced.simulated_s().0, total_s);
+            assert_eq!(sliced.finish(), reference, "{name}, stepped in slices of 997 events");
             // finish() alone does every measurement left.
             let mut partly_done = SpofAnalysis::new(&scenario);
             partly_done.step();

@@ -24,8 +24,9 @@ pub enum TraceKind {
     Query(NodeId),
     /// The client received its response after this many microseconds.
     Complete { latency: SimTime },
-    /// The request failed.
-    Fail(FailCause),
+    /// The request failed; `lb` is the balancer that had it (numbered from 0), `None` when it
+    /// failed before reaching one (DNS failed, no balancer owned the address, the model's limit).
+    Fail { cause: FailCause, lb: Option<u8> },
     /// A command from the user or the scenario took effect (its index in the command log).
     Command(u32),
     /// A node or link changed state.
@@ -141,7 +142,7 @@ impl fmt::Display for TraceEvent {
             TraceKind::Start(n) => write!(f, "start {n}"),
             TraceKind::Query(n) => write!(f, "query {n}"),
             TraceKind::Complete { latency } => write!(f, "complete {:.3} ms", latency as f64 / 1_000.0),
-            TraceKind::Fail(c) => write!(f, "fail {} {}", c.status(), c.name()),
+            TraceKind::Fail { cause: c, .. } => write!(f, "fail {} {}", c.status(), c.name()),
             TraceKind::Command(i) => write!(f, "command #{i}"),
             TraceKind::State(subject, event) => write!(f, "{subject} {}", event.name()),
         }
@@ -149,12 +150,28 @@ impl fmt::Display for TraceEvent {
 }
 
 impl TraceEvent {
+    /// Whether the event names `node` as where it happened: the balancer that dispatched,
+    /// queued or had a failed request (not always lb1: lb2 serves after a failover), the server
+    /// picked, a worker, a query, a state change of the node or of one of its links. Commands
+    /// are not resolved here (the page looks them up in its command log).
+    pub fn concerns_node(&self, node: NodeId) -> bool {
+        match self.kind {
+            TraceKind::Dispatch { lb, to } => to == node || NodeId::Lb(lb) == node,
+            TraceKind::Queued { lb } | TraceKind::Fail { lb: Some(lb), .. } => NodeId::Lb(lb) == node,
+            TraceKind::Start(n) | TraceKind::Query(n) | TraceKind::State(Subject::Node(n), _) => n == node,
+            TraceKind::State(Subject::Link(l), _) => l.0 == node || l.1 == node,
+            _ => false,
+        }
+    }
+
     /// The nodes this event concerns, for filtering the log by node.
     pub fn node(&self) -> Option<NodeId> {
         match self.kind {
             TraceKind::Dispatch { to: n, .. } | TraceKind::Start(n) | TraceKind::Query(n) => Some(n),
             TraceKind::Queued { lb } => Some(NodeId::Lb(lb)),
-            TraceKind::Fail(_) => Some(NodeId::Lb(0)),
+            TraceKind::Fail { lb: Some(lb), .. } => Some(NodeId::Lb(lb)),
+            TraceKind::Fail { cause: FailCause::DnsFailure, lb: None } => Some(NodeId::Dns),
+            TraceKind::Fail { lb: None, .. } => Some(NodeId::Clients),
             TraceKind::DnsLookup => Some(NodeId::Dns),
             TraceKind::Arrive { .. } | TraceKind::Complete { .. } => Some(NodeId::Clients),
             TraceKind::Command(_) => None,

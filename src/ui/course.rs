@@ -192,6 +192,23 @@ pub fn current_link(driver: &Rc<RefCell<Driver>>, with_time: bool) -> Option<Url
     })
 }
 
+/// Most characters of one problem's path or message the page shows: a link may quote a value
+/// of hundreds of thousands of characters, which would bury the list.
+pub const PROBLEM_SHOWN_CHARS: usize = 300;
+
+/// `text` cut to [`PROBLEM_SHOWN_CHARS`] in the middle (a message quotes the value first and
+/// says what is wrong last), saying how much was left out.
+fn shorten(text: &str) -> String {
+    let total = text.chars().count();
+    if total <= PROBLEM_SHOWN_CHARS {
+        return text.to_string();
+    }
+    let half = PROBLEM_SHOWN_CHARS / 2;
+    let head: String = text.chars().take(half).collect();
+    let tail: String = text.chars().skip(total - half).collect();
+    format!("{head} … ({} characters left out) … {tail}", total - 2 * half)
+}
+
 /// The page's address (origin and path) without a query.
 pub fn page_address() -> String {
     web_sys::window()
@@ -291,7 +308,7 @@ pub fn course_bar(props: &CourseProps) -> Html {
                     <p class="problems-title">{ n.title.clone() }</p>
                     <ul class="problem-list">
                         { for n.problems.iter().map(|p| html! {
-                            <li><code class="path">{ p.path.clone() }</code>{ " " }{ p.message.clone() }</li>
+                            <li><code class="path">{ shorten(&p.path) }</code>{ " " }{ shorten(&p.message) }</li>
                         }) }
                     </ul>
                     <button type="button" class="dismiss" onclick={on_dismiss}>{ "Dismiss" }</button>

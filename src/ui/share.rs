@@ -23,25 +23,29 @@ fn select_text(node: &NodeRef) {
     }
 }
 
-/// The link of the run as it stands, with the moment it was made at.
-pub fn share_link(driver: &Rc<std::cell::RefCell<crate::sim::Driver>>) -> Option<String> {
-    current_link(driver, true).map(|link| format!("{}?{}", page_address(), url::encode(&link)))
+/// The link of the run as it stands, with the moment it was made at; Err says why a link would
+/// be refused when opened (too many commands, too much to replay) and what to do instead.
+pub fn share_link(driver: &Rc<std::cell::RefCell<crate::sim::Driver>>) -> Option<Result<String, String>> {
+    current_link(driver, true).map(|link| url::shareable_link(&link).map(|query| format!("{}?{query}", page_address())))
 }
 
 #[component(ShareButton)]
 pub fn share_button(props: &CourseProps) -> Html {
-    let link = use_state(|| None::<String>);
+    let link = use_state(|| None::<Result<String, String>>);
     let field = use_node_ref();
     let state = super::course::use_course(&props.shared, false);
     let on_share = {
         let (driver, link, field) = (props.shared.driver.clone(), link.clone(), field.clone());
         Callback::from(move |_: MouseEvent| {
-            if let Some(text) = share_link(&driver) {
-                copy(&text);
-                link.set(Some(text));
+            let made = share_link(&driver);
+            if let Some(Ok(text)) = &made {
+                copy(text);
                 let field = field.clone();
                 // Select once the field is drawn, as a fallback for copying by hand.
                 gloo::timers::callback::Timeout::new(0, move || select_text(&field)).forget();
+            }
+            if made.is_some() {
+                link.set(made);
             }
         })
     };
@@ -59,12 +63,15 @@ pub fn share_button(props: &CourseProps) -> Html {
             if let Some(href) = full_page {
                 <a class="full-page" href={href} target="_blank" rel="noopener">{ "Open in full page ↗" }</a>
             }
-            if let Some(text) = (*link).clone() {
+            if let Some(Ok(text)) = (*link).clone() {
                 <label class="share-link">
                     <span class="visually-hidden">{ "Link to this run" }</span>
                     <input type="text" readonly=true name="share-link" value={text} ref={field} />
                 </label>
                 <span class="share-status" role="status">{ "Link copied" }</span>
+            }
+            if let Some(Err(why)) = (*link).clone() {
+                <p class="share-refused command-error" role="alert">{ why }</p>
             }
         </div>
     }

@@ -5,7 +5,7 @@ use super::topology::FrameStats;
 use crate::scenario::{Algorithm, Failover, Failures, PairMode, ReadFrom, Replication};
 use crate::sim::metrics::{FailCause, Sample};
 use crate::sim::node::Link;
-use crate::sim::trace::{Subject, TraceEvent, TraceKind};
+use crate::sim::trace::{TraceEvent, TraceKind};
 use crate::sim::view::{DbView, LbView, WebView};
 use crate::sim::{Command, Driver, NodeId, SecurityStats, SimTime, SnifferLine};
 
@@ -239,13 +239,10 @@ pub fn cause_words(cause: FailCause) -> String {
     }
 }
 
-/// Whether a trace event names `node` (the balancer's pick, a worker, a query, a state change
-/// of the node or of one of its links, a command aimed at it).
+/// Whether a trace event names `node` (see [`TraceEvent::concerns_node`]; the balancer that had
+/// a failed request, not always lb1), or is a command aimed at it.
 fn concerns(e: &TraceEvent, node: NodeId, commands: &[Command]) -> bool {
     match e.kind {
-        TraceKind::Dispatch { to: n, .. } | TraceKind::Start(n) | TraceKind::Query(n) => n == node,
-        TraceKind::State(Subject::Node(n), _) => n == node,
-        TraceKind::State(Subject::Link(l), _) => l.0 == node || l.1 == node,
         TraceKind::Command(i) => commands.get(i as usize).is_some_and(|c| match &c.what {
             crate::sim::CommandKind::Kill { node: n }
             | crate::sim::CommandKind::Stop { node: n }
@@ -260,7 +257,7 @@ fn concerns(e: &TraceEvent, node: NodeId, commands: &[Command]) -> bool {
             }
             _ => false,
         }),
-        _ => false,
+        _ => e.concerns_node(node),
     }
 }
 

@@ -171,8 +171,10 @@ pub(crate) struct Request {
     /// same traffic see the same job sizes (common random numbers).
     web_u: f64,
     db_u: f64,
-    /// The balancer that has the request.
+    /// The balancer that has the request (meaningful once `at_lb`).
     lb: u8,
+    /// Whether the request was sent to a balancer (`lb`), so a failure is filed under it.
+    at_lb: bool,
     pub(crate) server: Option<u16>,
     db: u8,
     /// Connection attempts that failed so far (for `retries`).
@@ -1047,6 +1049,7 @@ impl Sim {
             web_u,
             db_u,
             lb: 0,
+            at_lb: false,
             server: None,
             db: 0,
             attempts: 0,
@@ -1102,7 +1105,7 @@ impl Sim {
         self.metrics.on_arrival(measured, write);
         self.metrics.on_fail(measured, FailCause::ModelLimit, write);
         self.trace.record(self.now, id, TraceKind::Arrive { client, write });
-        self.trace.record(self.now, id, TraceKind::Fail(FailCause::ModelLimit));
+        self.trace.record(self.now, id, TraceKind::Fail { cause: FailCause::ModelLimit, lb: None });
     }
 
     /// Active-active pair: the DNS answer a client gets, among the balancers alive now (the
@@ -1139,6 +1142,7 @@ impl Sim {
             return;
         }
         self.req_mut(r).lb = lb;
+        self.req_mut(r).at_lb = true;
         self.crossed_public_link(r);
         let delay = self.client_latency();
         self.travel(r, Stage::ToLb, NodeId::Clients, NodeId::Lb(lb), delay, Ev::ReachLb(r));
@@ -1542,14 +1546,14 @@ impl Sim {
     }
 
     fn on_reply_at_client(&mut self, r: ReqRef) {
-        let (id, measured, arrived_at, fail, server, write) = {
+        let (id, measured, arrived_at, fail, server, write, lb) = {
             let q = self.req(r);
-            (q.id, q.measured, q.arrived_at, q.fail, q.server, q.write)
+            (q.id, q.measured, q.arrived_at, q.fail, q.server, q.write, q.at_lb.then_some(q.lb))
         };
         match fail {
             Some(cause) => {
                 self.metrics.on_fail(measured, cause, write);
-                self.trace.record(self.now, id, TraceKind::Fail(cause));
+                self.trace.record(self.now, id, TraceKind::Fail { cause, lb });
             }
             None => {
                 let latency = self.now - arrived_at;
