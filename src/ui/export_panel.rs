@@ -139,7 +139,7 @@ fn pasted_box(paste: NodeRef, on_run: Callback<MouseEvent>, pasted: &Pasted) -> 
             <summary>{ "Run an existing haproxy.cfg" }</summary>
             <label>
                 <span class="visually-hidden">{ "haproxy.cfg" }</span>
-                <textarea name="haproxy-cfg" rows="8" ref={paste} placeholder="backend web\n    balance leastconn\n    server web1 10.0.0.11:80 check" />
+                <textarea name="haproxy-cfg" rows="8" wrap="off" spellcheck="false" ref={paste} placeholder="backend web\n    balance leastconn\n    server web1 10.0.0.11:80 check" />
             </label>
             <button type="button" class="run-haproxy" onclick={on_run}>{ "Run this haproxy.cfg" }</button>
             { match pasted {
