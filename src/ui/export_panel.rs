@@ -1,11 +1,11 @@
 //! The design as real configuration files (one tab per file, copy and download), and a pasted
 //! `haproxy.cfg` run as a design, with the lines the model does not simulate listed.
 
-use super::course::{start_run, CourseProps};
+use super::course::{start_run, use_course, CourseProps};
 use super::importexport::download_as;
 use crate::export::config_files;
 use crate::export::import::{import_haproxy, Unsimulated};
-use crate::scenario::{preset, url};
+use crate::scenario::{preset, url, Scenario};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -48,14 +48,29 @@ fn run_pasted(driver: &Rc<RefCell<crate::sim::Driver>>, text: &str) -> Pasted {
     }
 }
 
+/// Every exported file of a design, as (name, contents).
+type Files = Rc<Vec<(String, String)>>;
+
+/// The files of the running design, made again only when the design has changed since `cache`.
+fn files_of(driver: &Rc<RefCell<crate::sim::Driver>>, cache: &mut (Option<Scenario>, Files)) -> Files {
+    if let Ok(d) = driver.try_borrow() {
+        if cache.0.as_ref() != Some(d.sim.scenario()) {
+            *cache = (Some(d.sim.scenario().clone()), Rc::new(config_files(d.sim.scenario())));
+        }
+    }
+    cache.1.clone()
+}
+
 #[component(ExportPanel)]
 pub fn export_panel(props: &CourseProps) -> Html {
     let tab = use_state(|| 0usize);
     let status = use_state(|| None::<String>);
     let pasted = use_state(|| Pasted::Nothing);
     let (shown, paste) = (use_node_ref(), use_node_ref());
-    let refresh = use_force_update();
-    let files = props.shared.driver.try_borrow().map(|d| config_files(d.sim.scenario())).unwrap_or_default();
+    // Follow the running design (a slider, a live command, a new run) as the other cards do.
+    use_course(&props.shared, false);
+    let cache = use_mut_ref(|| (None::<Scenario>, Rc::new(Vec::new())));
+    let files = files_of(&props.shared.driver, &mut cache.borrow_mut());
     let current = (*tab).min(files.len().saturating_sub(1));
     let (name, contents) = files.get(current).cloned().unwrap_or_default();
     let on_copy = {
@@ -105,11 +120,10 @@ pub fn export_panel(props: &CourseProps) -> Html {
                     }
                 }) }
             </div>
-            <textarea class="config-text" name="config-file" readonly=true rows="14" ref={shown} value={contents} aria-label={name.clone()} />
+            <textarea class="config-text" name="config-file" readonly=true rows="14" wrap="off" spellcheck="false" ref={shown} value={contents} aria-label={name.clone()} />
             <div class="file-actions">
                 <button type="button" class="config-copy" onclick={on_copy}>{ "Copy" }</button>
                 <button type="button" class="config-download" onclick={on_download}>{ format!("Download {name}") }</button>
-                <button type="button" class="config-refresh" onclick={Callback::from(move |_: MouseEvent| refresh.force_update())}>{ "Refresh from the running design" }</button>
             </div>
             if let Some(m) = (*status).clone() {
                 <p class="file-status" role="status">{ m }</p>
@@ -125,7 +139,7 @@ fn pasted_box(paste: NodeRef, on_run: Callback<MouseEvent>, pasted: &Pasted) -> 
             <summary>{ "Run an existing haproxy.cfg" }</summary>
             <label>
                 <span class="visually-hidden">{ "haproxy.cfg" }</span>
-                <textarea name="haproxy-cfg" rows="8" ref={paste} placeholder="backend web\n    balance leastconn\n    server web1 10.0.0.11:80 check" />
+                <textarea name="haproxy-cfg" rows="8" wrap="off" spellcheck="false" ref={paste} placeholder="backend web\n    balance leastconn\n    server web1 10.0.0.11:80 check" />
             </label>
             <button type="button" class="run-haproxy" onclick={on_run}>{ "Run this haproxy.cfg" }</button>
             { match pasted {
