@@ -76,7 +76,9 @@ for f in "${files[@]}"; do
 done
 printf '%-48s %10d %10d\n' total "$total_raw" "$total_gz"
 # The page's download budget: what a visitor fetches (wasm + JS), gzip -9, 1 KB = 1000 bytes.
-budget_gz=300000
+# 300 KB until the page gained the configuration-file panel (export, and import of a pasted
+# haproxy.cfg: about 18.5 KB); see the README for what was tried before raising it.
+budget_gz=320000
 if ((total_gz > budget_gz)); then
   printf 'page download is %d bytes gzipped, over the budget of %d by %d bytes\n' \
     "$total_gz" "$budget_gz" "$((total_gz - budget_gz))" >&2
