@@ -76,13 +76,7 @@ async fn hostile_links_show_a_message_and_leave_a_usable_page() {
     refused_and_still_usable(&host, &model, replay, &["t", "a link may replay at most"]).await;
     // A value of 400,000 digits is quoted cut short, so the list stays readable.
     let long_seed = format!("?seed={}", "9".repeat(400_000));
-    refused_and_still_usable(
-        &host,
-        &model,
-        &long_seed,
-        &["seed", "characters left out)", "not a whole number"],
-    )
-    .await;
+    refused_and_still_usable(&host, &model, &long_seed, &["seed", "characters left out)", "not a whole number"]).await;
     // A good link still opens after all that.
     course::load_query(&model, "?preset=queue-lab&seed=3").expect("a good link");
     assert_eq!(model.borrow().sim.scenario().seed, 3);
