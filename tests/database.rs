@@ -6,24 +6,11 @@
 
 mod common;
 
-use common::{at, sim, when};
-use infrasim::scenario::{preset, Failover, ReadFrom, Replication, Scenario, WebServer};
+use common::{at, db_lab, sim, when};
+use infrasim::scenario::{preset, Failover, ReadFrom, Replication};
 use infrasim::sim::time::{from_s, to_s};
 use infrasim::sim::trace::NodeEvent;
 use infrasim::sim::{Command, CommandKind, DbRole, NodeId, Report, Sim};
-
-/// Enough web capacity that the database is what the test is about.
-fn db_lab(seed: u64, rate: f64, write_ratio: f64) -> Scenario {
-    let mut s = preset("three-server").unwrap();
-    s.seed = seed;
-    s.traffic.arrival_rate_per_s = rate;
-    s.traffic.write_ratio = write_ratio;
-    s.web.servers = vec![WebServer { workers: 32, service_time_ms: 5.0, ..WebServer::default() }; 4];
-    s.db.workers = 64;
-    s.db.read_time_ms = 1.0;
-    s.db.write_time_ms = 1.0;
-    s
-}
 
 #[test]
 fn lag_stays_near_shipping_latency_below_the_apply_rate_and_grows_linearly_above_it() {

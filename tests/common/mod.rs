@@ -64,3 +64,16 @@ pub fn at(sim: &mut Sim, t_s: f64, what: CommandKind) {
 pub fn when(sim: &Sim, node: NodeId, event: NodeEvent) -> Vec<SimTime> {
     sim.timeline.iter().filter(|e| e.subject == Subject::Node(node) && e.event == event).map(|e| e.at).collect()
 }
+
+/// Enough web capacity that the database is what the test is about.
+pub fn db_lab(seed: u64, rate: f64, write_ratio: f64) -> Scenario {
+    let mut s = preset("three-server").unwrap();
+    s.seed = seed;
+    s.traffic.arrival_rate_per_s = rate;
+    s.traffic.write_ratio = write_ratio;
+    s.web.servers = vec![WebServer { workers: 32, service_time_ms: 5.0, ..WebServer::default() }; 4];
+    s.db.workers = 64;
+    s.db.read_time_ms = 1.0;
+    s.db.write_time_ms = 1.0;
+    s
+}
