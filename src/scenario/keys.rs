@@ -320,7 +320,7 @@ fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
 }
 
 /// The web server count: new servers copy the last.
-fn web_count() -> Setting {
+const fn web_count() -> Setting {
     Setting {
         key: "web.count",
         unit: "servers",
@@ -347,7 +347,7 @@ fn web_count() -> Setting {
 }
 
 /// Each server's HAProxy weight, as a comma list.
-fn web_weights() -> Setting {
+const fn web_weights() -> Setting {
     Setting {
         key: "web.weights",
         unit: "",
@@ -378,7 +378,7 @@ fn web_weights() -> Setting {
 }
 
 /// Which servers are backups, by number (`2`, `2,3`, `web2`, or `none`).
-fn web_backup() -> Setting {
+const fn web_backup() -> Setting {
     Setting {
         key: "web.backup",
         unit: "",
@@ -414,13 +414,13 @@ fn web_backup() -> Setting {
 
 /// Every setting, in the order `show --keys` lists them.
 pub fn settings() -> &'static [Setting] {
-    static SETTINGS: std::sync::OnceLock<Vec<Setting>> = std::sync::OnceLock::new();
-    SETTINGS.get_or_init(table)
+    SETTINGS
 }
 
+/// A constant, so the rows are data in the page's WebAssembly rather than code that builds
+/// them at run time (about 9 KB of code).
 #[rustfmt::skip]
-fn table() -> Vec<Setting> {
-    vec![
+static SETTINGS: &[Setting] = &[
         field!("warmup_s", "s", num(0.0, DAY_S), "", "requests arriving before this time are left out of statistics", warmup_s),
         field!("seed", "", whole(0, u64::MAX), "", "seed of the random generator", seed),
         field!("traffic.arrival_rate_per_s", "requests/s", num(0.0, 100_000.0), "", "mean rate of new requests (Poisson)", traffic.arrival_rate_per_s),
@@ -498,8 +498,7 @@ fn table() -> Vec<Setting> {
         field!("monitoring.enabled", "", SWITCH, "", "a monitoring system watches every node and alerts", monitoring.enabled),
         field!("monitoring.check_interval_ms", "ms", num(100.0, HOUR_MS), "", "how often monitoring agents report", monitoring.check_interval_ms),
         field!("monitoring.lag_alert_ms", "ms", num(0.0, HOUR_MS), "", "alert when a replica lags more than this", monitoring.lag_alert_ms),
-    ]
-}
+];
 
 /// The row of `key`.
 pub fn setting(key: &str) -> Option<&'static Setting> {
