@@ -184,6 +184,18 @@ fn client(s: &Server) -> Process {
     c
 }
 
+/// A client reading statements from its stdin one at a time (`-n`: unbuffered), for the
+/// writer and the read-back session.
+fn session_client(s: &Server) -> Child {
+    client(s)
+        .arg("-n")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the mariadb client starts")
+}
+
 fn sql(s: &Server, query: &str) -> Result<String, String> {
     let out = client(s).arg("-e").arg(query).output().map_err(|e| e.to_string())?;
     if out.status.success() {
@@ -266,13 +278,7 @@ struct Writer {
 
 impl Writer {
     fn start(s: &Server, first: u32, count: u32) -> Writer {
-        let mut child = client(s)
-            .arg("-n")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the mariadb client starts");
+        let mut child = session_client(s);
         let (mut stdin, stdout) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
         let acks = Arc::new(Mutex::new(Vec::new()));
         let reader = {
@@ -594,13 +600,7 @@ struct Session {
 
 impl Session {
     fn open(s: &Server) -> Session {
-        let mut child = client(s)
-            .arg("-n")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the mariadb client starts");
+        let mut child = session_client(s);
         let (stdin, stdout) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
         let (send, lines) = std::sync::mpsc::channel();
         thread::spawn(move || {
