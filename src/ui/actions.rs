@@ -16,35 +16,10 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use yew::prelude::*;
 
-/// Every node of the running design, in the page's order.
+/// Every node of the running design, in the page's order (the model's list, see
+/// [`crate::sim::design::nodes`]).
 pub fn design_nodes(snap: &Snapshot) -> Vec<NodeId> {
-    let mut nodes = vec![NodeId::Dns];
-    nodes.extend(snap.lbs.iter().map(|l| l.id));
-    if snap.lbs.is_empty() {
-        nodes.push(NodeId::Lb(0));
-    }
-    nodes.extend(snap.servers.iter().map(|w| w.id));
-    nodes.extend(snap.db.iter().map(|d| d.id));
-    nodes
-}
-
-/// Every link of the running design.
-pub fn design_links(snap: &Snapshot) -> Vec<Link> {
-    let lbs: Vec<NodeId> =
-        if snap.lbs.is_empty() { vec![NodeId::Lb(0)] } else { snap.lbs.iter().map(|l| l.id).collect() };
-    let mut links = vec![Link::new(NodeId::Clients, NodeId::Dns)];
-    links.extend(lbs.iter().map(|&lb| Link::new(NodeId::Clients, lb)));
-    if lbs.len() == 2 {
-        links.push(Link::new(lbs[0], lbs[1]));
-    }
-    for &lb in &lbs {
-        links.extend(snap.servers.iter().map(|w| Link::new(lb, w.id)));
-    }
-    for w in &snap.servers {
-        links.extend(snap.db.iter().map(|d| Link::new(w.id, d.id)));
-    }
-    links.extend(snap.db.iter().skip(1).map(|d| Link::new(NodeId::Db(0), d.id)));
-    links
+    snap.design_nodes.clone()
 }
 
 /// The state of a node in words, for the action panel.
@@ -150,7 +125,7 @@ pub fn node_actions(props: &Panel) -> Html {
             }
         }
     };
-    let links = design_links(snap);
+    let links = snap.design_links.clone();
     html! {
         <section class="card node-actions" aria-labelledby="node-title">
             <h2 id="node-title">{ "Break something" }</h2>

@@ -28,7 +28,6 @@ pub use topology::FrameStats;
 
 use crate::render::format;
 use crate::scenario::{preset, Scenario};
-use crate::sim::command::NodeClass;
 use crate::sim::{CommandKind, Driver, NodeId, Sim, TraceConfig};
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
@@ -324,12 +323,9 @@ fn space_belongs_to_target(target: Option<web_sys::EventTarget>) -> bool {
 /// Model events kept for the event log.
 const TRACE_CAPACITY: usize = 2_000;
 
-/// Whether a node is part of the running design.
+/// Whether a node is part of the running design (the clients always are).
 fn exists(sim: &Sim, id: NodeId) -> bool {
-    match NodeClass::of(id) {
-        Some(class) => sim.nodes_of(class).contains(&id),
-        None => true,
-    }
+    id == NodeId::Clients || crate::sim::design::nodes(sim.scenario()).contains(&id)
 }
 
 /// Does the user ask for less motion?

@@ -3,6 +3,7 @@
 
 use super::topology::FrameStats;
 use crate::scenario::{Algorithm, Failover, Failures, PairMode, ReadFrom, Replication};
+use crate::sim::design;
 use crate::sim::metrics::{FailCause, Sample};
 use crate::sim::node::Link;
 use crate::sim::trace::{TraceEvent, TraceKind};
@@ -129,6 +130,10 @@ pub struct Snapshot {
     pub series: Vec<Sample>,
     /// The node picked on the canvas or in the selector.
     pub selected: Option<NodeId>,
+    /// Every node of the running design, in the page's order ([`design::nodes`]).
+    pub design_nodes: Vec<NodeId>,
+    /// Every link of the running design, in the page's order ([`design::links`]).
+    pub design_links: Vec<Link>,
 }
 
 impl Snapshot {
@@ -222,6 +227,8 @@ impl Snapshot {
             },
             series: sim.metrics.series.iter().skip(skip).cloned().collect(),
             selected,
+            design_nodes: design::nodes(sc),
+            design_links: design::links(sc),
         }
     }
 }
