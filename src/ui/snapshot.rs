@@ -175,7 +175,7 @@ impl Snapshot {
                 .trace
                 .events()
                 .rev()
-                .filter(|e| log_filter.is_none_or(|n| concerns(e, n, sim.commands())))
+                .filter(|e| log_filter.is_none_or(|n| e.concerns(n, sim.commands())))
                 .take(LOG_LINES)
                 .map(|e| log_line(e, sim.commands()))
                 .collect(),
@@ -243,28 +243,6 @@ pub fn cause_words(cause: FailCause) -> String {
         "dns_failure" => "DNS failed".into(),
         "model_limit" => "beyond the model's limit".into(),
         other => other.replace('_', " "),
-    }
-}
-
-/// Whether a trace event names `node` (see [`TraceEvent::concerns_node`]; the balancer that had
-/// a failed request, not always lb1), or is a command aimed at it.
-fn concerns(e: &TraceEvent, node: NodeId, commands: &[Command]) -> bool {
-    match e.kind {
-        TraceKind::Command(i) => commands.get(i as usize).is_some_and(|c| match &c.what {
-            crate::sim::CommandKind::Kill { node: n }
-            | crate::sim::CommandKind::Stop { node: n }
-            | crate::sim::CommandKind::Restore { node: n }
-            | crate::sim::CommandKind::Rebuild { node: n }
-            | crate::sim::CommandKind::Slow { node: n, .. } => *n == node,
-            crate::sim::CommandKind::Cut { link } | crate::sim::CommandKind::Heal { link } => {
-                link.0 == node || link.1 == node
-            }
-            crate::sim::CommandKind::SetWeight { server, .. } | crate::sim::CommandKind::SetBackup { server, .. } => {
-                node == NodeId::Web(*server)
-            }
-            _ => false,
-        }),
-        _ => e.concerns_node(node),
     }
 }
 
