@@ -2,6 +2,8 @@
 //! components get plain props and never hold a borrow of the model while rendering.
 
 use super::topology::FrameStats;
+// The words moved to render::format; still reachable here for the panels that import them so.
+pub use crate::render::format::cause_words;
 use crate::scenario::{Algorithm, Failover, Failures, PairMode, ReadFrom, Replication};
 use crate::sim::design;
 use crate::sim::metrics::{FailCause, Sample};
@@ -230,19 +232,6 @@ impl Snapshot {
             design_nodes: design::nodes(sc),
             design_links: design::links(sc),
         }
-    }
-}
-
-/// A failure cause in a word or two (the model's own name, spaced, for causes added later).
-pub fn cause_words(cause: FailCause) -> String {
-    match cause.name() {
-        "queue_full" => "queue full".into(),
-        "queue_timeout" => "queue timeout".into(),
-        "no_server" => "no server".into(),
-        "connect_failed" => "refused".into(),
-        "dns_failure" => "DNS failed".into(),
-        "model_limit" => "beyond the model's limit".into(),
-        other => other.replace('_', " "),
     }
 }
 
