@@ -310,3 +310,82 @@ fn show_lists_the_machines_with_cores_and_components() {
     assert_eq!(code, 2);
     assert!(err.contains("machines[0].runs: names db3, but db.replicas is 1"), "{err}");
 }
+
+/// Random machine lists over random designs: validation never panics, and whatever it accepts
+/// places every component once, keepalived beside its HAProxy, the listed machines first.
+#[test]
+fn random_machine_lists_never_panic_and_what_validates_places_every_component_once() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(14);
+    let ids = ["server1", "server2", "box-a", "web1", "", "Big", "a", "a", "x-y-z", "m\u{7}"];
+    let names = [
+        "lb1",
+        "lb2",
+        "keepalived1",
+        "keepalived2",
+        "web1",
+        "web2",
+        "web3",
+        "app1",
+        "app2",
+        "app3",
+        "db1",
+        "db2",
+        "db3",
+        "web0",
+        "nginx1",
+    ];
+    let mut accepted = 0;
+    for round in 0..3_000 {
+        let mut s = preset(preset_names()[round % preset_names().len()]).unwrap();
+        s.balancer.pair = rng.random_bool(0.3);
+        s.balancer.enabled = rng.random_bool(0.9);
+        s.db.replicas = rng.random_range(0..3);
+        s.db.read_from = infrasim::scenario::ReadFrom::Primary;
+        let servers = rng.random_range(1..4);
+        s.web.servers.resize(servers, s.web.servers[0].clone());
+        s.machines = (0..rng.random_range(0..5))
+            .map(|_| Machine {
+                id: ids[rng.random_range(0..ids.len())].to_string(),
+                cores: rng.random_range(0..70),
+                runs: (0..rng.random_range(0..4))
+                    .map(|_| names[rng.random_range(0..names.len())].to_string())
+                    .collect(),
+            })
+            .collect();
+        let problems = s.validate();
+        assert!(problems.iter().all(|p| !p.path.is_empty() && !p.message.is_empty()));
+        let placed = s.placement();
+        if !problems.is_empty() {
+            continue;
+        }
+        accepted += 1;
+        assert_each_component_placed_once(&s, &format!("round {round}: {:?}", s.machines));
+        for (m, listed) in placed.iter().zip(&s.machines) {
+            assert_eq!(m.id, listed.id);
+            assert_eq!(m.cores, Cores::Count(listed.cores));
+        }
+        for m in &placed {
+            for c in m.components.iter().filter(|c| c.kind == ComponentKind::Keepalived) {
+                let lb = ComponentId { kind: ComponentKind::Lb, index: c.index };
+                assert!(m.components.contains(&lb), "round {round}: {m:?}");
+            }
+        }
+        let text = setting_value(&s, "machines").unwrap();
+        let mut back = Scenario { machines: Vec::new(), ..s.clone() };
+        apply_setting(&mut back, "machines", &text).unwrap();
+        assert_eq!(back, s, "round {round}: {text}");
+    }
+    assert!(accepted > 300, "the sweep reaches valid designs: {accepted}");
+    // Junk as the setting's text: refused or accepted, never a panic.
+    for _ in 0..3_000 {
+        let len = rng.random_range(0..40);
+        let junk: String =
+            (0..len).map(|_| [':', ',', '/', '+', ' ', 'a', '1', '\u{0}', 'é'][rng.random_range(0..9)]).collect();
+        let mut s = preset("three-server").unwrap();
+        if apply_setting(&mut s, "machines", &junk).is_ok() {
+            let _ = s.validate();
+            let _ = s.placement();
+        }
+    }
+}
