@@ -3,6 +3,7 @@
 
 pub mod balancer;
 pub mod command;
+pub mod cpu;
 pub mod driver;
 mod engine;
 pub mod metrics;
