@@ -15,6 +15,7 @@ pub mod rng;
 pub mod spof;
 pub mod time;
 pub mod trace;
+pub mod upstream;
 pub mod view;
 
 pub use command::{Command, CommandKind};
