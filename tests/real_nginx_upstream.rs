@@ -181,7 +181,7 @@ fn away_from_second_boundary(not_before_s: u64) -> SimTime {
 }
 
 /// The model's answer to one GET: picks, refusals passed to the next peer, 502 when none is left.
-fn model_request(up: &mut Upstream, now: SimTime, alive: &[bool]) -> Answer {
+fn model_request(up: &mut Upstream, now: SimTime, alive: &[bool], refused_tries: &mut [usize]) -> Answer {
     let mut attempt = up.begin();
     loop {
         let Ok(peer) = up.pick(now, &mut attempt) else { return Answer::Status(502) };
@@ -190,6 +190,7 @@ fn model_request(up: &mut Upstream, now: SimTime, alive: &[bool]) -> Answer {
             return Answer::Backend(peer);
         }
         up.report(now, peer, false);
+        refused_tries[peer] += 1;
         let refused = Failure::Error { request_sent: false };
         if !attempt.try_next(refused, true) {
             return Answer::Status(refused.status());
@@ -203,6 +204,8 @@ struct Run {
     alive: Vec<bool>,
     real: Vec<Answer>,
     modelled: Vec<Answer>,
+    /// Tries the model sent to a dead backend, per backend (Nginx logs each as refused).
+    refused_tries: Vec<usize>,
 }
 
 impl Run {
@@ -211,9 +214,15 @@ impl Run {
         for _ in 0..count {
             let now = away_from_second_boundary(not_before_s);
             self.real.push(request(self.front));
-            self.modelled.push(model_request(&mut self.model, now, &self.alive));
+            self.modelled.push(model_request(&mut self.model, now, &self.alive, &mut self.refused_tries));
         }
     }
+}
+
+/// The lines of Nginx's error log for a refused connection to the backend on `port`.
+fn refused_connections(log: &str, port: u16) -> usize {
+    let upstream = format!("upstream: \"http://127.0.0.1:{port}/");
+    log.lines().filter(|l| l.contains("Connection refused") && l.contains(&upstream)).count()
 }
 
 #[test]
@@ -229,7 +238,14 @@ fn nginx_and_the_model_send_each_request_to_the_same_backend() {
     let nginx = start_nginx(&program, front, &ports);
     let config = PeerConfig { fail_timeout_s: FAIL_TIMEOUT_S, ..PeerConfig::default() };
     let model = Upstream::new(&[config, config]).unwrap();
-    let mut run = Run { front, model, alive: vec![true, true], real: Vec::new(), modelled: Vec::new() };
+    let mut run = Run {
+        front,
+        model,
+        alive: vec![true, true],
+        real: Vec::new(),
+        modelled: Vec::new(),
+        refused_tries: vec![0, 0],
+    };
 
     // Both up: round robin.
     run.requests(5, 0);
@@ -248,9 +264,21 @@ fn nginx_and_the_model_send_each_request_to_the_same_backend() {
     run.requests(2, 0);
     // After fail_timeout (in whole seconds): trial requests, then round robin again.
     run.requests(6, back_s + u64::from(FAIL_TIMEOUT_S) + 1);
+    // Backend 1 dies again and stays dead: after fail_timeout it gets one trial request, which
+    // is refused and passed to backend 0, and it is out for another fail_timeout.
+    backends[1].kill();
+    run.alive[1] = false;
+    run.requests(3, 0);
+    let failed_s = unix_now_us() / 1_000_000;
+    run.requests(4, failed_s + u64::from(FAIL_TIMEOUT_S) + 1);
 
     println!("nginx: {:?}\nmodel: {:?}", run.real, run.modelled);
-    assert_eq!(run.real, run.modelled, "nginx's error log:\n{}", error_log(&nginx));
+    let log = error_log(&nginx);
+    assert_eq!(run.real, run.modelled, "nginx's error log:\n{log}");
+    // Which backends Nginx tried and found dead (the trial requests do not show in the answers).
+    let real_refused: Vec<usize> = ports.iter().map(|&port| refused_connections(&log, port)).collect();
+    println!("refused tries per backend: nginx {real_refused:?}, model {:?}", run.refused_tries);
+    assert_eq!(real_refused, run.refused_tries, "nginx's error log:\n{log}");
     assert!(run.real.contains(&Answer::Status(502)) && run.real.contains(&Answer::Backend(1)));
     drop(backends);
 }
