@@ -62,40 +62,45 @@ impl Sim {
         if !self.scenario.security.https {
             return false;
         }
-        let c = self.req(r).client as usize;
-        if c >= self.tls_expiry.len() || self.now < self.tls_expiry[c] {
+        let c = self.requests.get(r).client as usize;
+        if c >= self.clients.tls_expiry.len() || self.kernel.now < self.clients.tls_expiry[c] {
             return false;
         }
         let delay = 2 * self.client_latency() + from_ms(self.scenario.security.tls_handshake_cpu_ms);
-        self.tls_expiry[c] = self.now + delay + from_s(self.scenario.security.tls_session_s);
-        self.security.tls_handshakes += 1;
-        let now = self.now;
-        let lb = self.req(r).lb;
-        let q = self.req_mut(r);
+        self.clients.tls_expiry[c] = self.kernel.now + delay + from_s(self.scenario.security.tls_session_s);
+        self.edge.security.tls_handshakes += 1;
+        let now = self.kernel.now;
+        let lb = self.requests.get(r).lb;
+        let q = self.requests.get_mut(r);
         q.stage = Stage::Handshake;
         q.hop = (NodeId::Lb(lb), NodeId::Lb(lb));
         q.hop_start = now;
-        self.queue.push(now + delay.max(1), Ev::HandshakeDone(r));
+        self.kernel.queue.push(now + delay.max(1), Ev::HandshakeDone(r));
         true
     }
 
     /// A request crosses the public link: what a sniffer sees, and the count.
     pub(super) fn crossed_public_link(&mut self, r: ReqRef) {
         if self.scenario.security.https {
-            self.security.encrypted_requests += 1;
+            self.edge.security.encrypted_requests += 1;
         } else {
-            self.security.plaintext_requests += 1;
+            self.edge.security.plaintext_requests += 1;
         }
-        self.last_public = Some((self.req(r).id, self.req(r).client, self.req(r).write, self.scenario.security.https));
+        self.edge.last_public = Some((
+            self.requests.get(r).id,
+            self.requests.get(r).client,
+            self.requests.get(r).write,
+            self.scenario.security.https,
+        ));
     }
 
     pub fn security_stats(&self) -> SecurityStats {
-        self.security.clone()
+        self.edge.security.clone()
     }
 
     /// The sniffer's reading of the latest request on the public link.
     pub fn sniffer(&self) -> Option<SnifferLine> {
-        let (request, client, write, encrypted) = self.last_public?;
+        let (request, client, write, encrypted) = self.edge.last_public?;
         let text = if encrypted {
             // TLS records: the sniffer sees only opaque bytes.
             let mut bytes = String::from("TLS 1.3 application data: ");
@@ -128,50 +133,53 @@ impl Sim {
         if rate <= 0.0 {
             return;
         }
-        let gap = exponential_from(uniform(&mut self.rngs.security), 1.0 / rate);
-        self.probe_generation = self.probe_generation.wrapping_add(1);
-        let generation = self.probe_generation;
-        self.queue.push(self.now + from_s(gap).max(1), Ev::Probe { generation });
+        let gap = exponential_from(uniform(&mut self.kernel.rngs.security), 1.0 / rate);
+        self.edge.probe_generation = self.edge.probe_generation.wrapping_add(1);
+        let generation = self.edge.probe_generation;
+        self.kernel.queue.push(self.kernel.now + from_s(gap).max(1), Ev::Probe { generation });
     }
 
     #[inline(never)]
     pub(super) fn on_probe(&mut self, generation: u32) {
-        if generation != self.probe_generation {
+        if generation != self.edge.probe_generation {
             return;
         }
         self.schedule_probe();
         // Targets in turn: every web server and every database node (the MySQL port).
-        let mut targets: Vec<NodeId> =
-            (0..self.web.len() as u16).filter(|&i| self.web[i as usize].active).map(NodeId::Web).collect();
-        targets.extend((0..self.db.len() as u8).map(NodeId::Db));
+        let mut targets: Vec<NodeId> = (0..self.farm.servers.len() as u16)
+            .filter(|&i| self.farm.servers[i as usize].active)
+            .map(NodeId::Web)
+            .collect();
+        targets.extend((0..self.db.nodes.len() as u8).map(NodeId::Db));
         if targets.is_empty() {
             return;
         }
-        let target = targets[(self.probes_sent % targets.len() as u64) as usize];
-        self.probes_sent += 1;
+        let target = targets[(self.edge.probes_sent % targets.len() as u64) as usize];
+        self.edge.probes_sent += 1;
         let blocked = self.scenario.security.firewall;
         if blocked {
-            self.security.probes_blocked += 1;
+            self.edge.security.probes_blocked += 1;
         } else {
-            self.security.probes_reached += 1;
+            self.edge.security.probes_reached += 1;
         }
         let travel = self.client_latency().max(from_ms(20.0));
-        if self.probes.len() == PROBES_KEPT {
-            self.probes.remove(0);
+        if self.edge.probes.len() == PROBES_KEPT {
+            self.edge.probes.remove(0);
         }
-        self.probes.push(Probe { target, start: self.now, end: self.now + travel, blocked });
+        self.edge.probes.push(Probe { target, start: self.kernel.now, end: self.kernel.now + travel, blocked });
     }
 
     /// Probes in flight, for drawing: from the internet to their target, or to the edge (the
     /// balancer's side) where the firewall drops them.
     pub fn probe_particles(&self) -> Vec<Particle> {
-        self.probes
+        self.edge
+            .probes
             .iter()
-            .filter(|p| self.now < p.end)
+            .filter(|p| self.kernel.now < p.end)
             .enumerate()
             .map(|(k, p)| {
                 let span = (p.end - p.start).max(1);
-                let progress = ((self.now - p.start) as f64 / span as f64).min(1.0) as f32;
+                let progress = ((self.kernel.now - p.start) as f64 / span as f64).min(1.0) as f32;
                 let to = if p.blocked { NodeId::Lb(0) } else { p.target };
                 Particle {
                     request: k as u64,
@@ -187,78 +195,80 @@ impl Sim {
 
     /// Start or stop the monitoring agents' reports.
     pub(super) fn schedule_monitoring(&mut self) {
-        self.monitor_generation = self.monitor_generation.wrapping_add(1);
+        self.monitoring.monitor_generation = self.monitoring.monitor_generation.wrapping_add(1);
         if !self.scenario.monitoring.enabled {
-            self.known_down.clear();
-            self.lag_alerted.clear();
+            self.monitoring.known_down.clear();
+            self.monitoring.lag_alerted.clear();
             return;
         }
-        let generation = self.monitor_generation;
+        let generation = self.monitoring.monitor_generation;
         let interval = from_ms(self.scenario.monitoring.check_interval_ms).max(1);
-        self.queue.push(self.now + interval, Ev::MonitorCheck { generation });
+        self.kernel.queue.push(self.kernel.now + interval, Ev::MonitorCheck { generation });
     }
 
     /// One round of monitoring reports: alert on nodes that went down or came back, and on
     /// replicas lagging past the threshold.
     #[inline(never)]
     pub(super) fn on_monitor_check(&mut self, generation: u32) {
-        if generation != self.monitor_generation || !self.scenario.monitoring.enabled {
+        if generation != self.monitoring.monitor_generation || !self.scenario.monitoring.enabled {
             return;
         }
         let interval = from_ms(self.scenario.monitoring.check_interval_ms).max(1);
-        self.queue.push(self.now + interval, Ev::MonitorCheck { generation });
+        self.kernel.queue.push(self.kernel.now + interval, Ev::MonitorCheck { generation });
         let mut nodes = vec![NodeId::Dns];
-        nodes.extend((0..self.lbs.len() as u8).map(NodeId::Lb));
-        nodes.extend((0..self.web.len() as u16).filter(|&i| self.web[i as usize].active).map(NodeId::Web));
-        nodes.extend((0..self.db.len() as u8).map(NodeId::Db));
+        nodes.extend((0..self.balancers.lbs.len() as u8).map(NodeId::Lb));
+        nodes.extend(
+            (0..self.farm.servers.len() as u16).filter(|&i| self.farm.servers[i as usize].active).map(NodeId::Web),
+        );
+        nodes.extend((0..self.db.nodes.len() as u8).map(NodeId::Db));
         for node in nodes {
-            let known = self.known_down.contains(&node);
+            let known = self.monitoring.known_down.contains(&node);
             let alive = self.is_alive(node);
             if !alive && !known {
-                self.known_down.push(node);
+                self.monitoring.known_down.push(node);
                 self.alert(format!("{node} is down"));
             } else if alive && known {
-                self.known_down.retain(|&n| n != node);
+                self.monitoring.known_down.retain(|&n| n != node);
                 self.alert(format!("{node} recovered"));
             }
         }
         let threshold = self.scenario.monitoring.lag_alert_ms;
-        for n in 0..self.db.len() {
+        for n in 0..self.db.nodes.len() {
             // An unknown lag (nothing received) counts as ProxySQL's lag-when-NULL.
             let reported = self.reported_lag(n);
             let lag = reported.as_monitored_ms();
-            let alerted = self.lag_alerted.contains(&n);
+            let alerted = self.monitoring.lag_alerted.contains(&n);
             if lag > threshold && !alerted {
-                self.lag_alerted.push(n);
+                self.monitoring.lag_alerted.push(n);
                 let text = match reported {
                     super::ReportedLag::Unknown => format!("db{} replication lag unknown (nothing received)", n + 1),
                     super::ReportedLag::Ms(_) => format!("db{} replication lag {:.1} s", n + 1, lag / 1_000.0),
                 };
                 self.alert(text);
             } else if lag <= threshold && alerted {
-                self.lag_alerted.retain(|&m| m != n);
+                self.monitoring.lag_alerted.retain(|&m| m != n);
                 self.alert(format!("db{} caught up", n + 1));
             }
         }
     }
 
     fn alert(&mut self, text: String) {
-        if self.alerts.len() == ALERTS_KEPT {
-            self.alerts.remove(0);
+        if self.monitoring.alerts.len() == ALERTS_KEPT {
+            self.monitoring.alerts.remove(0);
         }
-        self.alerts_total += 1;
-        self.alerts.push(format!("{:.1} s  {text}", to_s(self.now)));
+        self.monitoring.alerts_total += 1;
+        self.monitoring.alerts.push(format!("{:.1} s  {text}", to_s(self.kernel.now)));
     }
 
     pub fn monitor_view(&self) -> MonitorView {
         if !self.scenario.monitoring.enabled {
             return MonitorView::default();
         }
-        MonitorView { known_down: self.known_down.clone(), alerts: self.alerts.clone() }
+        MonitorView { known_down: self.monitoring.known_down.clone(), alerts: self.monitoring.alerts.clone() }
     }
 
     /// Alerts raised since the start.
     pub fn alerts_total(&self) -> u64 {
-        self.alerts_total
+        self.monitoring.alerts_total
     }
 }
