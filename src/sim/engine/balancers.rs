@@ -2,6 +2,7 @@
 //! the shared queue and its `timeout queue` timer, slowstart's ramp, and the balancer machines
 //! themselves with their VRRP state and the split-brain accounting of the pair.
 
+use super::timer::Timer;
 use super::{ReqRef, VrrpRole};
 use crate::scenario::WebServer;
 use crate::sim::balancer::{Candidate, Selector};
@@ -14,8 +15,10 @@ pub(crate) struct LbState {
     pub(crate) priority: u32,
     /// When it last became master (the newest gratuitous ARP wins the floating IP).
     pub(crate) master_since: SimTime,
-    pub(crate) timer_generation: u32,
-    pub(crate) advert_generation: u32,
+    /// keepalived's master-down timer (a backup takes over when it runs out).
+    pub(crate) master_down: Timer,
+    /// The master's advertisement timer (periodic: each advert re-arms it with its token).
+    pub(crate) advert: Timer,
     /// keepalived `preempt_time`: until when a returning higher-priority backup still accepts
     /// a lower-priority master (set by the first such advert while `preempt_delay_s` > 0).
     pub(crate) preempt_until: Option<SimTime>,
@@ -28,7 +31,8 @@ pub(crate) struct Balancers {
     pub(crate) lb_queue: VecDeque<ReqRef>,
     /// Requests really waiting in the balancer (shared queue + per-server queues).
     pub(crate) lb_queued: u32,
-    pub(crate) queue_timer_armed: bool,
+    /// The `timeout queue` check of the oldest queued request.
+    pub(crate) queue_timer: Timer,
     /// Until when some server's weight is still ramping up (slowstart).
     pub(crate) ramp_until: SimTime,
     pub(crate) lbs: Vec<LbState>,
@@ -43,7 +47,7 @@ impl Balancers {
             selector: Selector::default(),
             lb_queue: VecDeque::new(),
             lb_queued: 0,
-            queue_timer_armed: false,
+            queue_timer: Timer::default(),
             ramp_until: 0,
             lbs: priorities
                 .iter()
@@ -52,8 +56,8 @@ impl Balancers {
                     role: VrrpRole::Backup,
                     priority: priority.clamp(1, 255),
                     master_since: 0,
-                    timer_generation: 0,
-                    advert_generation: 0,
+                    master_down: Timer::default(),
+                    advert: Timer::default(),
                     preempt_until: None,
                 })
                 .collect(),

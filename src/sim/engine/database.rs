@@ -8,6 +8,7 @@
 //! events that had not departed: under async replication those were already acknowledged to
 //! clients, and a failover loses exactly them.
 
+use super::timer::{Generation, Timer};
 use super::{DbStats, Ev, ReqRef, Sim, Stage};
 use crate::scenario::{Failover, ReadFrom, Replication};
 use crate::sim::metrics::FailCause;
@@ -94,7 +95,7 @@ pub(crate) struct DbState {
     pub(crate) alive: bool,
     pub(crate) slow: f64,
     /// Bumped when the node is killed, so events of its previous life are ignored.
-    pub(crate) epoch: u32,
+    pub(crate) epoch: Generation,
     pub(crate) busy: u32,
     pub(crate) waiting: VecDeque<ReqRef>,
     /// Highest binlog position received (the primary: its own position).
@@ -114,7 +115,7 @@ pub(crate) struct Cluster {
     pub(crate) shipped: Vec<u64>,
     /// Writes committed and waiting for a semi-sync ack, in position order.
     pub(crate) semisync_waiting: VecDeque<(u64, ReqRef)>,
-    pub(crate) semisync_timer_armed: bool,
+    pub(crate) semisync_timer: Timer,
     /// Highest position a replica has acknowledged.
     pub(crate) semisync_acked: u64,
     pub(crate) semisync_fallen_back: bool,
@@ -132,14 +133,14 @@ pub(crate) struct Cluster {
     /// Binlog positions of writes that were waiting for semi-sync when the primary crashed.
     pub(crate) unacknowledged_at_crash: Vec<u64>,
     /// Bumped when the primary crashes or is replaced: events from before are stale.
-    pub(crate) binlog_generation: u32,
+    pub(crate) binlog_generation: Generation,
     /// The generation at the last promotion: binlog events from older primaries are ignored.
     pub(crate) promotion_generation: u32,
     /// Commit time of binlog positions not yet applied everywhere (bounded, see `binlog`).
     pub(crate) binlog_times: super::binlog::BinlogTimes,
     pub(crate) replica_turn: usize,
     /// Failover checks (stale unless their generation is current).
-    pub(crate) failover_generation: u32,
+    pub(crate) failover_timer: Timer,
     pub(crate) stats: DbStats,
     pub(crate) divergence: Divergence,
     pub(crate) lag_samples: u64,
@@ -153,7 +154,7 @@ impl Cluster {
                 .map(|_| DbState {
                     alive: true,
                     slow: 1.0,
-                    epoch: 0,
+                    epoch: Generation::default(),
                     busy: 0,
                     waiting: VecDeque::new(),
                     received: 0,
@@ -165,7 +166,7 @@ impl Cluster {
             primary: 0,
             shipped: vec![0; nodes],
             semisync_waiting: VecDeque::new(),
-            semisync_timer_armed: false,
+            semisync_timer: Timer::default(),
             semisync_acked: 0,
             semisync_fallen_back: false,
             promoting: None,
@@ -176,11 +177,11 @@ impl Cluster {
             db_split_since: None,
             db_split_us: 0,
             unacknowledged_at_crash: Vec::new(),
-            binlog_generation: 0,
+            binlog_generation: Generation::default(),
             promotion_generation: 0,
             binlog_times: super::binlog::BinlogTimes::default(),
             replica_turn: 0,
-            failover_generation: 0,
+            failover_timer: Timer::default(),
             stats: DbStats::default(),
             divergence: Divergence::new(nodes),
             lag_samples: 0,
@@ -213,7 +214,7 @@ impl Sim {
     }
 
     fn is_rebuilding(&self, n: usize) -> bool {
-        let epoch = self.db.nodes.get(n).map(|d| (d.alive, d.epoch));
+        let epoch = self.db.nodes.get(n).map(|d| (d.alive, d.epoch.token()));
         matches!((self.db.divergence.rebuilding.get(n), epoch), (Some(Some((e, _))), Some((true, now))) if *e == now)
     }
 
@@ -270,7 +271,7 @@ impl Sim {
         let mean = if write { self.scenario.db.write_time_ms } else { self.scenario.db.read_time_ms };
         let ms = exponential_from(u, mean) * self.db.nodes[n].slow;
         let now = self.kernel.now;
-        let epoch = self.db.nodes[n].epoch;
+        let epoch = self.db.nodes[n].epoch.token();
         let q = self.requests.get_mut(r);
         q.stage = Stage::Db;
         q.hop = (NodeId::Db(n as u8), NodeId::Db(n as u8));
@@ -279,10 +280,7 @@ impl Sim {
     }
 
     #[inline(never)]
-    pub(super) fn on_db_done(&mut self, r: ReqRef, n: usize, epoch: u32) {
-        if self.db.nodes.get(n).is_none_or(|d| d.epoch != epoch) {
-            return;
-        }
+    pub(super) fn on_db_done(&mut self, r: ReqRef, n: usize) {
         // The worker is free whether or not anyone still waits for the answer.
         self.db.nodes[n].busy -= 1;
         self.db.nodes[n].queries += 1;
@@ -394,7 +392,7 @@ impl Sim {
         if self.db.nodes.len() > 1 {
             self.db.binlog_times.push(position, self.kernel.now);
             let depart = self.kernel.now + from_ms(self.scenario.db.ship_latency_ms);
-            let generation = self.db.binlog_generation;
+            let generation = self.db.binlog_generation.token();
             for replica in 0..self.db.nodes.len() {
                 if replica != p {
                     self.kernel.queue.push(depart, Ev::BinlogDepart { replica: replica as u8, generation, position });
@@ -409,7 +407,7 @@ impl Sim {
     #[inline(never)]
     pub(super) fn on_binlog_depart(&mut self, replica: usize, generation: u32, position: u64) {
         let from = self.db.primary;
-        if generation != self.db.binlog_generation || !self.db.nodes[from].alive {
+        if !self.db.nodes[from].alive {
             return;
         }
         if replica >= self.db.nodes.len()
@@ -442,15 +440,13 @@ impl Sim {
             return;
         }
         let depart = self.kernel.now + from_ms(self.scenario.db.ship_latency_ms);
-        let generation = self.db.binlog_generation;
+        let generation = self.db.binlog_generation.token();
         self.kernel.queue.push(depart, Ev::BinlogDepart { replica: replica as u8, generation, position });
     }
 
     #[inline(never)]
     pub(super) fn on_binlog_arrive(&mut self, n: usize, generation: u32, position: u64) {
-        // Events shipped before a crash still arrive (they left in time); events from a
-        // primary that a promotion has replaced do not count.
-        if generation < self.db.promotion_generation || !self.db.nodes[n].alive || !self.is_replica(n) {
+        if !self.db.nodes[n].alive || !self.is_replica(n) {
             return;
         }
         let d = &mut self.db.nodes[n];
@@ -466,9 +462,9 @@ impl Sim {
     }
 
     #[inline(never)]
-    pub(super) fn on_semisync_ack(&mut self, generation: u32, position: u64) {
+    pub(super) fn on_semisync_ack(&mut self, position: u64) {
         let from = self.db.primary;
-        if generation != self.db.binlog_generation || !self.db.nodes[from].alive {
+        if !self.db.nodes[from].alive {
             return;
         }
         self.db.semisync_acked = self.db.semisync_acked.max(position);
@@ -491,14 +487,14 @@ impl Sim {
     }
 
     fn arm_semisync_timer(&mut self) {
-        if self.db.semisync_timer_armed {
+        if self.db.semisync_timer.is_armed() {
             return;
         }
         if let Some(&(_, r)) = self.db.semisync_waiting.front() {
             let since = self.requests.get(r).hop_start;
             let at = (since + from_ms(self.scenario.db.semisync_timeout_ms)).max(self.kernel.now);
-            self.db.semisync_timer_armed = true;
-            self.kernel.queue.push(at, Ev::SemiSyncTimer);
+            let token = self.db.semisync_timer.arm();
+            self.kernel.queue.push(at, Ev::SemiSyncTimer { token });
         }
     }
 
@@ -506,7 +502,7 @@ impl Sim {
     /// every waiting write.
     #[inline(never)]
     pub(super) fn on_semisync_timer(&mut self) {
-        self.db.semisync_timer_armed = false;
+        self.db.semisync_timer.disarm();
         while let Some(&(_, r)) = self.db.semisync_waiting.front() {
             if self.requests.is_at(r, Stage::SemiSyncWait) {
                 break;
@@ -531,7 +527,7 @@ impl Sim {
     pub(super) fn start_apply(&mut self, n: usize) {
         self.db.nodes[n].applying = true;
         let per_event = from_s(self.db.nodes[n].slow / self.scenario.db.apply_rate_per_s.max(1e-3)).max(1);
-        let epoch = self.db.nodes[n].epoch;
+        let epoch = self.db.nodes[n].epoch.token();
         self.kernel.queue.push(self.kernel.now + per_event, Ev::ApplyDone { replica: n as u8, epoch });
     }
 
@@ -615,14 +611,14 @@ impl Sim {
 
     /// The failover manager's periodic check of the primary.
     pub(super) fn schedule_failover_checks(&mut self) {
-        self.db.failover_generation = self.db.failover_generation.wrapping_add(1);
+        self.db.failover_timer.cancel();
         self.db.detect_misses = 0;
         if self.scenario.db.failover != Failover::Auto || self.db.nodes.len() < 2 {
             return;
         }
         let interval = from_ms(self.scenario.db.detect_interval_ms).max(1);
         let phase = (uniform(&mut self.kernel.rngs.phases) * interval as f64) as SimTime;
-        let generation = self.db.failover_generation;
+        let generation = self.db.failover_timer.arm();
         self.kernel.queue.push(self.kernel.now + phase.max(1), Ev::FailoverCheck { generation });
     }
 
@@ -637,7 +633,7 @@ impl Sim {
     #[inline(never)]
     pub(super) fn on_failover_check(&mut self) {
         let interval = from_ms(self.scenario.db.detect_interval_ms).max(1);
-        let generation = self.db.failover_generation;
+        let generation = self.db.failover_timer.token();
         self.kernel.queue.push(self.kernel.now + interval, Ev::FailoverCheck { generation });
         if self.db.promoting.is_some() {
             return;
@@ -675,8 +671,8 @@ impl Sim {
         self.db.stats.writes_lost += beyond.saturating_sub(unacknowledged);
         self.db.unacknowledged_at_crash.clear();
         self.db.stats.promotions += 1;
-        self.db.binlog_generation += 1;
-        self.db.promotion_generation = self.db.binlog_generation;
+        self.db.binlog_generation.bump();
+        self.db.promotion_generation = self.db.binlog_generation.token();
         self.db.primary = n;
         self.db.promoting = None;
         self.db.detect_misses = 0;
@@ -758,7 +754,7 @@ impl Sim {
         }
         self.db.fenced[n] = false;
         let copied = self.db.nodes[p].received;
-        let epoch = self.db.nodes[n].epoch;
+        let epoch = self.db.nodes[n].epoch.token();
         self.db.divergence.rebuilding[n] = Some((epoch, copied));
         self.note(Subject::Node(NodeId::Db(n as u8)), NodeEvent::Rebuilding);
         let took_s = REBUILD_SETUP_MS / 1_000.0 + copied as f64 / REBUILD_POSITIONS_PER_S;
@@ -768,7 +764,7 @@ impl Sim {
     /// The copy is done: the node is a replica at the copied position and catches up.
     pub(super) fn on_rebuild_done(&mut self, n: usize, epoch: u32) {
         let Some(Some((e, copied))) = self.db.divergence.rebuilding.get(n).copied() else { return };
-        if e != epoch || !self.db.nodes[n].alive || self.db.nodes[n].epoch != epoch {
+        if e != epoch || !self.db.nodes[n].alive {
             return;
         }
         self.db.divergence.rebuilding[n] = None;
@@ -805,7 +801,7 @@ impl Sim {
     /// The primary crashed: writes waiting for semi-sync acks fail (never acknowledged).
     pub(super) fn primary_crashed(&mut self) {
         // Binlog events not yet departed die with it.
-        self.db.binlog_generation += 1;
+        self.db.binlog_generation.bump();
         let waiting: Vec<(u64, ReqRef)> = self.db.semisync_waiting.drain(..).collect();
         for (position, r) in waiting {
             self.db.unacknowledged_at_crash.push(position);

@@ -3,6 +3,7 @@
 //! outside probes.
 
 use super::security::{Probe, SecurityStats};
+use super::timer::Timer;
 use crate::sim::node::Link;
 use std::collections::BTreeSet;
 
@@ -13,7 +14,8 @@ pub(crate) struct Edge {
     pub(crate) security: SecurityStats,
     /// The latest request on the public link: (id, client, write, encrypted).
     pub(crate) last_public: Option<(u64, u32, bool, bool)>,
-    pub(crate) probe_generation: u32,
+    /// The next outside probe.
+    pub(crate) probe_timer: Timer,
     pub(crate) probes_sent: u64,
     pub(crate) probes: Vec<Probe>,
 }

@@ -93,7 +93,7 @@ impl Sim {
         }
         let d = &mut self.db.nodes[n];
         d.alive = false;
-        d.epoch += 1;
+        d.epoch.bump();
         d.busy = 0;
         d.waiting.clear();
         d.applying = false;
@@ -228,16 +228,13 @@ impl Sim {
             return;
         }
         let after = exponential_from(self.kernel.failure_draw(node), mtbf);
-        let generation = self.kernel.failure_generation[class as usize];
+        let generation = self.kernel.failure_generation[class as usize].token();
         self.kernel.queue.push(self.kernel.now + from_s(after).max(1), Ev::RandomFailure { node, generation });
     }
 
     #[inline(never)]
-    pub(super) fn on_random_failure(&mut self, node: NodeId, generation: u32) {
+    pub(super) fn on_random_failure(&mut self, node: NodeId) {
         let Some(class) = NodeClass::of(node) else { return };
-        if generation != self.kernel.failure_generation[class as usize] {
-            return;
-        }
         if self.is_alive(node) {
             self.kill(node);
             let mttr = self.failure_rate(class).mttr_s;

@@ -178,15 +178,14 @@ impl Sim {
     }
 
     pub(super) fn reset_master_down_timer(&mut self, lb: usize) {
-        self.balancers.lbs[lb].timer_generation += 1;
+        let generation = self.balancers.lbs[lb].master_down.arm();
         let at = self.kernel.now + self.master_down_interval(lb);
-        self.kernel.queue.push(at, Ev::VrrpTimer { lb: lb as u8, generation: self.balancers.lbs[lb].timer_generation });
+        self.kernel.queue.push(at, Ev::VrrpTimer { lb: lb as u8, generation });
     }
 
     /// The master advertises now (and every advert_int while it stays master).
     fn send_advert(&mut self, lb: usize) {
-        self.balancers.lbs[lb].advert_generation += 1;
-        let generation = self.balancers.lbs[lb].advert_generation;
+        let generation = self.balancers.lbs[lb].advert.arm();
         self.on_vrrp_advert(lb, generation);
     }
 
@@ -196,7 +195,7 @@ impl Sim {
             return;
         }
         let me = &self.balancers.lbs[lb];
-        if generation != me.advert_generation || !me.alive || me.role != VrrpRole::Master || self.uplink_down(lb) {
+        if !me.alive || me.role != VrrpRole::Master || self.uplink_down(lb) {
             return;
         }
         let other = 1 - lb;
@@ -242,7 +241,7 @@ impl Sim {
     /// A master hears a higher-priority master and becomes backup.
     fn step_down(&mut self, lb: usize) {
         self.balancers.lbs[lb].role = VrrpRole::Backup;
-        self.balancers.lbs[lb].advert_generation += 1;
+        self.balancers.lbs[lb].advert.cancel();
         self.note(Subject::Node(NodeId::Lb(lb as u8)), NodeEvent::BecameBackup);
         self.reset_master_down_timer(lb);
         self.update_split_brain();
@@ -259,20 +258,18 @@ impl Sim {
         if !o.alive || o.role != VrrpRole::Backup || self.is_cut(NodeId::Lb(0), NodeId::Lb(1)) {
             return;
         }
-        self.balancers.lbs[other].timer_generation += 1;
+        let generation = self.balancers.lbs[other].master_down.arm();
         let at = self.kernel.now + self.skew_time(other);
-        self.kernel
-            .queue
-            .push(at, Ev::VrrpTimer { lb: other as u8, generation: self.balancers.lbs[other].timer_generation });
+        self.kernel.queue.push(at, Ev::VrrpTimer { lb: other as u8, generation });
     }
 
     #[inline(never)]
-    pub(super) fn on_vrrp_timer(&mut self, lb: usize, generation: u32) {
+    pub(super) fn on_vrrp_timer(&mut self, lb: usize) {
         if !self.vrrp_active() || lb >= 2 {
             return;
         }
         let me = &self.balancers.lbs[lb];
-        if generation != me.timer_generation || !me.alive || me.role != VrrpRole::Backup || self.uplink_down(lb) {
+        if !me.alive || me.role != VrrpRole::Backup || self.uplink_down(lb) {
             return;
         }
         self.become_master(lb);
@@ -316,7 +313,7 @@ impl Sim {
         if self.uplink_down(lb) {
             if self.balancers.lbs[lb].role == VrrpRole::Master {
                 self.balancers.lbs[lb].role = VrrpRole::Backup;
-                self.balancers.lbs[lb].advert_generation += 1;
+                self.balancers.lbs[lb].advert.cancel();
                 self.note(Subject::Node(NodeId::Lb(lb as u8)), NodeEvent::BecameBackup);
                 self.update_split_brain();
             }

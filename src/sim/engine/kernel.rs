@@ -2,6 +2,7 @@
 //! and each node's own failure stream), the command log, the warm-up boundary and the network
 //! delays every hop reads. Every other part asks the kernel for "now" and schedules through it.
 
+use super::timer::Generation;
 use super::Ev;
 use crate::scenario::Scenario;
 use crate::sim::command::Command;
@@ -18,7 +19,7 @@ pub(crate) struct Kernel {
     /// Each node's own random-failure stream, made when the node first needs one.
     pub(crate) failure_rngs: BTreeMap<NodeId, rand_chacha::ChaCha8Rng>,
     /// Random failures per node class (stale unless their generation is current).
-    pub(crate) failure_generation: [u32; 4],
+    pub(crate) failure_generation: [Generation; 4],
     pub(crate) events_processed: u64,
     pub(crate) commands: Vec<Command>,
     pub(crate) warmup_end: SimTime,
@@ -35,7 +36,7 @@ impl Kernel {
             queue: EventQueue::new(),
             rngs: Rngs::new(scenario.seed),
             failure_rngs: BTreeMap::new(),
-            failure_generation: [0; 4],
+            failure_generation: [Generation::default(); 4],
             events_processed: 0,
             commands: Vec::new(),
             warmup_end: from_s(scenario.warmup_s),

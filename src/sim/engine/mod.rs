@@ -22,7 +22,9 @@ mod kernel;
 mod monitoring;
 mod requests;
 mod security;
+mod timer;
 
+use balancers::LbState;
 use balancers::{new_candidate, WEIGHT_SCALE};
 use farm::new_web_state;
 pub(crate) use requests::{ReqRef, Request};
@@ -74,7 +76,7 @@ pub(crate) enum Ev {
     /// A replica's semi-sync acknowledgement reaches the primary.
     SemiSyncAck { generation: u32, position: u64 },
     /// Check the oldest write waiting for a semi-sync ack against the timeout.
-    SemiSyncTimer,
+    SemiSyncTimer { token: u32 },
     /// The failover manager checks the primary.
     FailoverCheck { generation: u32 },
     /// A client's TLS handshake with the balancer is done.
@@ -502,8 +504,8 @@ impl Sim {
             CommandKind::SetMaxqueue { maxqueue } => self.scenario.balancer.maxqueue = maxqueue,
             CommandKind::SetTimeoutQueue { ms } => {
                 self.scenario.balancer.timeout_queue_ms = ms;
-                // A shorter timeout may already be due; a stale timer firing early is harmless.
-                self.balancers.queue_timer_armed = false;
+                // A shorter timeout may already be due; the pending check firing early is harmless.
+                self.balancers.queue_timer.disarm();
                 self.expire_queued();
             }
             CommandKind::Pause | CommandKind::Resume | CommandKind::SetSpeed { .. } => {}
@@ -555,7 +557,7 @@ impl Sim {
                 let rate = self.failure_rate_mut(class);
                 rate.mtbf_s = mtbf_s;
                 rate.mttr_s = mttr_s;
-                self.kernel.failure_generation[class as usize] += 1;
+                self.kernel.failure_generation[class as usize].bump();
                 self.schedule_random_failures(class);
             }
         }
@@ -630,31 +632,47 @@ impl Sim {
             | Ev::ReplyAtClient(_) => self.arrive(ev),
             Ev::Retry(r) if self.requests.is_at(r, Stage::RetryWait) => self.on_retry(r),
             Ev::AppDone(r) if self.requests.is_at(r, Stage::App) => self.on_app_done(r),
-            Ev::DbDone { r, node, epoch } => self.on_db_done(r, node as usize, epoch),
+            Ev::DbDone { r, node, epoch } if self.db_epoch_is(node, epoch) => self.on_db_done(r, node as usize),
             Ev::QueueTimer => {
-                self.balancers.queue_timer_armed = false;
+                // Every queue check is acted on, even one made before `timeout queue` changed:
+                // an early check expires only what is due.
+                self.balancers.queue_timer.disarm();
                 self.expire_queued();
             }
-            Ev::BinlogDepart { replica, generation, position } => {
+            Ev::BinlogDepart { replica, generation, position } if self.db.binlog_generation.is_current(generation) => {
                 self.on_binlog_depart(replica as usize, generation, position)
             }
-            Ev::BinlogArrive { replica, generation, position } => {
+            // Events shipped before a crash still arrive (they left in time); events from a
+            // primary that a promotion has replaced do not count.
+            Ev::BinlogArrive { replica, generation, position } if generation >= self.db.promotion_generation => {
                 self.on_binlog_arrive(replica as usize, generation, position)
             }
-            Ev::SemiSyncAck { generation, position } => self.on_semisync_ack(generation, position),
-            Ev::SemiSyncTimer => self.on_semisync_timer(),
-            Ev::FailoverCheck { generation } if generation == self.db.failover_generation => self.on_failover_check(),
+            Ev::SemiSyncAck { generation, position } if self.db.binlog_generation.is_current(generation) => {
+                self.on_semisync_ack(position)
+            }
+            Ev::SemiSyncTimer { token } if self.db.semisync_timer.is_current(token) => self.on_semisync_timer(),
+            Ev::FailoverCheck { generation } if self.db.failover_timer.is_current(generation) => {
+                self.on_failover_check()
+            }
             Ev::HandshakeDone(r) if self.requests.is_at(r, Stage::Handshake) => self.dispatch(r),
-            Ev::Probe { generation } => self.on_probe(generation),
-            Ev::MonitorCheck { generation } => self.on_monitor_check(generation),
+            Ev::Probe { generation } if self.edge.probe_timer.is_current(generation) => self.on_probe(),
+            Ev::MonitorCheck { generation } if self.monitoring.timer.is_current(generation) => self.on_monitor_check(),
             Ev::ApplyDone { replica, epoch } if self.db_epoch_is(replica, epoch) => {
                 self.on_apply_done(replica as usize)
             }
-            Ev::RebuildDone { node, epoch } => self.on_rebuild_done(node as usize, epoch),
+            Ev::RebuildDone { node, epoch } if self.db_epoch_is(node, epoch) => {
+                self.on_rebuild_done(node as usize, epoch)
+            }
             Ev::HealthCheck { server } => self.on_health_check(server as usize),
-            Ev::VrrpAdvert { lb, generation } => self.on_vrrp_advert(lb as usize, generation),
-            Ev::VrrpTimer { lb, generation } => self.on_vrrp_timer(lb as usize, generation),
-            Ev::RandomFailure { node, generation } => self.on_random_failure(node, generation),
+            Ev::VrrpAdvert { lb, generation } if self.lb_timer_is(lb, generation, |l| l.advert) => {
+                self.on_vrrp_advert(lb as usize, generation)
+            }
+            Ev::VrrpTimer { lb, generation } if self.lb_timer_is(lb, generation, |l| l.master_down) => {
+                self.on_vrrp_timer(lb as usize)
+            }
+            Ev::RandomFailure { node, generation } if self.failure_rate_is(node, generation) => {
+                self.on_random_failure(node)
+            }
             Ev::RandomRepair { node } => self.on_random_repair(node),
             Ev::Sample => self.on_sample(),
             Ev::WarmupEnd => {
@@ -673,7 +691,17 @@ impl Sim {
 
     /// An event of database node `n` from its current life (not from before a crash).
     fn db_epoch_is(&self, n: u8, epoch: u32) -> bool {
-        self.db.nodes.get(n as usize).is_some_and(|d| d.epoch == epoch)
+        self.db.nodes.get(n as usize).is_some_and(|d| d.epoch.is_current(epoch))
+    }
+
+    /// An event of one of balancer `lb`'s VRRP timers that is still the one it waits for.
+    fn lb_timer_is(&self, lb: u8, token: u32, timer: impl Fn(&LbState) -> timer::Timer) -> bool {
+        self.balancers.lbs.get(lb as usize).is_some_and(|l| timer(l).is_current(token))
+    }
+
+    /// A random failure drawn under the failure rate in force now (not one changed since).
+    fn failure_rate_is(&self, node: NodeId, generation: u32) -> bool {
+        NodeClass::of(node).is_some_and(|class| self.kernel.failure_generation[class as usize].is_current(generation))
     }
 
     /// A request reaches the far end of a link (the events `travel` schedules), if it is still
@@ -970,11 +998,11 @@ impl Sim {
     /// Make sure a timer will fire when the oldest queued request reaches `timeout queue`.
     fn arm_queue_timer(&mut self) {
         let timeout = from_ms(self.scenario.balancer.timeout_queue_ms);
-        if self.balancers.queue_timer_armed || timeout == 0 || self.balancers.lb_queued == 0 {
+        if self.balancers.queue_timer.is_armed() || timeout == 0 || self.balancers.lb_queued == 0 {
             return;
         }
         if let Some((_, since)) = self.oldest_queued() {
-            self.balancers.queue_timer_armed = true;
+            self.balancers.queue_timer.arm();
             self.kernel.queue.push((since + timeout).max(self.kernel.now), Ev::QueueTimer);
         }
     }

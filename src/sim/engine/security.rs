@@ -134,16 +134,12 @@ impl Sim {
             return;
         }
         let gap = exponential_from(uniform(&mut self.kernel.rngs.security), 1.0 / rate);
-        self.edge.probe_generation = self.edge.probe_generation.wrapping_add(1);
-        let generation = self.edge.probe_generation;
+        let generation = self.edge.probe_timer.arm();
         self.kernel.queue.push(self.kernel.now + from_s(gap).max(1), Ev::Probe { generation });
     }
 
     #[inline(never)]
-    pub(super) fn on_probe(&mut self, generation: u32) {
-        if generation != self.edge.probe_generation {
-            return;
-        }
+    pub(super) fn on_probe(&mut self) {
         self.schedule_probe();
         // Targets in turn: every web server and every database node (the MySQL port).
         let mut targets: Vec<NodeId> = (0..self.farm.servers.len() as u16)
@@ -195,13 +191,13 @@ impl Sim {
 
     /// Start or stop the monitoring agents' reports.
     pub(super) fn schedule_monitoring(&mut self) {
-        self.monitoring.monitor_generation = self.monitoring.monitor_generation.wrapping_add(1);
         if !self.scenario.monitoring.enabled {
+            self.monitoring.timer.cancel();
             self.monitoring.known_down.clear();
             self.monitoring.lag_alerted.clear();
             return;
         }
-        let generation = self.monitoring.monitor_generation;
+        let generation = self.monitoring.timer.arm();
         let interval = from_ms(self.scenario.monitoring.check_interval_ms).max(1);
         self.kernel.queue.push(self.kernel.now + interval, Ev::MonitorCheck { generation });
     }
@@ -209,10 +205,8 @@ impl Sim {
     /// One round of monitoring reports: alert on nodes that went down or came back, and on
     /// replicas lagging past the threshold.
     #[inline(never)]
-    pub(super) fn on_monitor_check(&mut self, generation: u32) {
-        if generation != self.monitoring.monitor_generation || !self.scenario.monitoring.enabled {
-            return;
-        }
+    pub(super) fn on_monitor_check(&mut self) {
+        let generation = self.monitoring.timer.token();
         let interval = from_ms(self.scenario.monitoring.check_interval_ms).max(1);
         self.kernel.queue.push(self.kernel.now + interval, Ev::MonitorCheck { generation });
         let mut nodes = vec![NodeId::Dns];
