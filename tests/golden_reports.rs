@@ -5,6 +5,7 @@
 //! `INFRASIM_BLESS=1 cargo test --test golden_reports` rewrites the files.
 #![cfg(not(target_arch = "wasm32"))]
 
+use infrasim::render::facts;
 use infrasim::scenario::{preset, preset_names, Failover, PairMode, Replication, Scenario};
 use infrasim::sim::command::NodeClass;
 use infrasim::sim::node::Link;
@@ -70,10 +71,15 @@ fn page_words(sim: &Sim) -> String {
     let monitor = sim.monitor_view();
     out.push_str(&format!("known down: {:?}\n", monitor.known_down));
     for alert in &monitor.alerts {
-        out.push_str(&format!("alert: {alert}\n"));
+        out.push_str(&format!("alert: {}\n", facts::alert_line(alert)));
     }
     if let Some(line) = sim.sniffer() {
-        out.push_str(&format!("sniffer: #{} encrypted={} {}\n", line.request, line.encrypted, line.text));
+        out.push_str(&format!(
+            "sniffer: #{} encrypted={} {}\n",
+            line.request,
+            line.encrypted,
+            facts::sniffed_text(&line)
+        ));
     }
     out
 }

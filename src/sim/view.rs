@@ -234,3 +234,28 @@ impl Sim {
         }
     }
 }
+
+impl Sim {
+    /// Probes in flight, for drawing: from the internet to their target, or to the edge (the
+    /// balancer's side) where the firewall drops them.
+    fn probe_particles(&self) -> Vec<Particle> {
+        let now = self.now();
+        self.recent_probes()
+            .filter(|p| now < p.arrives_at)
+            .enumerate()
+            .map(|(k, p)| {
+                let span = (p.arrives_at - p.sent_at).max(1);
+                let progress = ((now - p.sent_at) as f64 / span as f64).min(1.0) as f32;
+                let to = if p.blocked { NodeId::Lb(0) } else { p.target };
+                Particle {
+                    request: k as u64,
+                    from: NodeId::Clients,
+                    to,
+                    progress,
+                    kind: ParticleKind::Error,
+                    reply: false,
+                }
+            })
+            .collect()
+    }
+}

@@ -2,26 +2,34 @@
 //! TLS and firewall figures, the latest request a sniffer on the public link saw, and the
 //! outside probes.
 
-use super::security::{Probe, SecurityStats};
+use super::security::{OutsideProbe, SecurityStats, SnifferLine, PROBES_KEPT};
 use super::timer::Timer;
+use crate::sim::metrics::Ring;
 use crate::sim::node::Link;
 use std::collections::BTreeSet;
 
-#[derive(Default)]
 pub(crate) struct Edge {
     pub(crate) dns_alive: bool,
     pub(crate) cut_links: BTreeSet<Link>,
     pub(crate) security: SecurityStats,
-    /// The latest request on the public link: (id, client, write, encrypted).
-    pub(crate) last_public: Option<(u64, u32, bool, bool)>,
+    /// The latest request on the public link.
+    pub(crate) last_public: Option<SnifferLine>,
     /// The next outside probe.
     pub(crate) probe_timer: Timer,
     pub(crate) probes_sent: u64,
-    pub(crate) probes: Vec<Probe>,
+    pub(crate) probes: Ring<OutsideProbe>,
 }
 
 impl Edge {
     pub(crate) fn new() -> Edge {
-        Edge { dns_alive: true, ..Edge::default() }
+        Edge {
+            dns_alive: true,
+            cut_links: BTreeSet::new(),
+            security: SecurityStats::default(),
+            last_public: None,
+            probe_timer: Timer::default(),
+            probes_sent: 0,
+            probes: Ring::new(PROBES_KEPT),
+        }
     }
 }

@@ -43,7 +43,7 @@ use serde::Serialize;
 pub use binlog::BINLOG_TIMES_CAPACITY;
 pub use database::{DbRole, ReportedLag, LAG_WHEN_NULL_MS, REBUILD_POSITIONS_PER_S, REBUILD_SETUP_MS};
 pub use ha::{HealthState, VrrpRole};
-pub use security::{MonitorView, SecurityStats, SnifferLine};
+pub use security::{Alert, AlertKind, MonitorView, OutsideProbe, SecurityStats, SnifferLine};
 
 #[rustfmt::skip]
 #[derive(Clone, Copy, Debug)]

@@ -5,9 +5,8 @@
 
 use super::{Ev, ReqRef, Sim, Stage};
 use crate::sim::node::NodeId;
-use crate::sim::rng::{exponential_from, mix64, uniform};
-use crate::sim::time::{from_ms, from_s, to_s, SimTime};
-use crate::sim::view::{Particle, ParticleKind};
+use crate::sim::rng::{exponential_from, uniform};
+use crate::sim::time::{from_ms, from_s, SimTime};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -23,12 +22,38 @@ pub struct SecurityStats {
     pub probes_blocked: u64,
 }
 
-/// What a sniffer on the clients ↔ balancer link reads from the latest request.
+/// The latest request a sniffer on the clients ↔ balancer link saw: its fields, not its words
+/// (`render::facts` writes what the sniffer reads).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SnifferLine {
     pub request: u64,
-    pub text: String,
+    pub client: u32,
+    pub write: bool,
+    /// HTTPS was on: the sniffer sees only TLS records.
     pub encrypted: bool,
+}
+
+/// What monitoring noticed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AlertKind {
+    Down,
+    Recovered,
+    /// A replica's lag passed the alert threshold.
+    Lagging {
+        lag_ms: f64,
+    },
+    /// A replica's lag is unknown: it receives nothing (counted as lagging).
+    LagUnknown,
+    /// A lagging replica is back under the threshold.
+    CaughtUp,
+}
+
+/// One alert the monitoring system raised.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Alert {
+    pub at: SimTime,
+    pub node: NodeId,
+    pub kind: AlertKind,
 }
 
 /// What the monitoring system believes and has said.
@@ -36,23 +61,27 @@ pub struct SnifferLine {
 pub struct MonitorView {
     /// Nodes the monitoring system has seen down (empty when monitoring is off).
     pub known_down: Vec<NodeId>,
-    /// The latest alerts, oldest first, each with its simulated time.
-    pub alerts: Vec<String>,
+    /// The latest alerts, oldest first.
+    pub alerts: Vec<Alert>,
 }
 
-/// A probe from the internet, for drawing.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Probe {
-    target: NodeId,
-    start: SimTime,
-    end: SimTime,
-    blocked: bool,
+/// One connection attempt from the internet to a web server or a database port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutsideProbe {
+    /// Probes sent before this one (the page counts new ones by it).
+    pub seq: u64,
+    pub target: NodeId,
+    pub sent_at: SimTime,
+    /// When it reaches its target, or the edge where the firewall drops it.
+    pub arrives_at: SimTime,
+    /// Dropped by the firewall at the edge.
+    pub blocked: bool,
 }
 
 /// Alerts kept for the dashboard.
-const ALERTS_KEPT: usize = 50;
+pub(super) const ALERTS_KEPT: usize = 50;
 /// Probes kept for drawing.
-const PROBES_KEPT: usize = 16;
+pub(super) const PROBES_KEPT: usize = 16;
 
 impl Sim {
     /// HTTPS: a client without a live TLS session pays a full handshake at the balancer: one
@@ -86,45 +115,18 @@ impl Sim {
         } else {
             self.edge.security.plaintext_requests += 1;
         }
-        self.edge.last_public = Some((
-            self.requests.get(r).id,
-            self.requests.get(r).client,
-            self.requests.get(r).write,
-            self.scenario.security.https,
-        ));
+        let q = self.requests.get(r);
+        let encrypted = self.scenario.security.https;
+        self.edge.last_public = Some(SnifferLine { request: q.id, client: q.client, write: q.write, encrypted });
     }
 
     pub fn security_stats(&self) -> SecurityStats {
         self.edge.security.clone()
     }
 
-    /// The sniffer's reading of the latest request on the public link.
+    /// The latest request on the public link, as a sniffer there sees it.
     pub fn sniffer(&self) -> Option<SnifferLine> {
-        let (request, client, write, encrypted) = self.edge.last_public?;
-        let text = if encrypted {
-            // TLS records: the sniffer sees only opaque bytes.
-            let mut bytes = String::from("TLS 1.3 application data: ");
-            let mut x = mix64(request);
-            for _ in 0..12 {
-                bytes.push_str(&format!("{:02x} ", x & 0xff));
-                x = mix64(x);
-            }
-            bytes.push('…');
-            bytes
-        } else if write {
-            format!(
-                "POST /account/settings HTTP/1.1  Host: www.foobar.com  Cookie: session={:016x}  email=user{client}@example.com&password=hunter{}",
-                mix64(client as u64),
-                client % 100
-            )
-        } else {
-            format!(
-                "GET /products/{} HTTP/1.1  Host: www.foobar.com  Cookie: session={:016x}",
-                request % 997,
-                mix64(client as u64)
-            )
-        };
-        Some(SnifferLine { request, text, encrypted })
+        self.edge.last_public.clone()
     }
 
     /// Outside probes arrive as a Poisson stream on their own random stream.
@@ -159,34 +161,13 @@ impl Sim {
             self.edge.security.probes_reached += 1;
         }
         let travel = self.client_latency().max(from_ms(20.0));
-        if self.edge.probes.len() == PROBES_KEPT {
-            self.edge.probes.remove(0);
-        }
-        self.edge.probes.push(Probe { target, start: self.kernel.now, end: self.kernel.now + travel, blocked });
+        let (seq, sent_at) = (self.edge.probes_sent - 1, self.kernel.now);
+        self.edge.probes.push(OutsideProbe { seq, target, sent_at, arrives_at: sent_at + travel, blocked });
     }
 
-    /// Probes in flight, for drawing: from the internet to their target, or to the edge (the
-    /// balancer's side) where the firewall drops them.
-    pub fn probe_particles(&self) -> Vec<Particle> {
-        self.edge
-            .probes
-            .iter()
-            .filter(|p| self.kernel.now < p.end)
-            .enumerate()
-            .map(|(k, p)| {
-                let span = (p.end - p.start).max(1);
-                let progress = ((self.kernel.now - p.start) as f64 / span as f64).min(1.0) as f32;
-                let to = if p.blocked { NodeId::Lb(0) } else { p.target };
-                Particle {
-                    request: k as u64,
-                    from: NodeId::Clients,
-                    to,
-                    progress,
-                    kind: ParticleKind::Error,
-                    reply: false,
-                }
-            })
-            .collect()
+    /// The latest outside probes, oldest first (at most `PROBES_KEPT`).
+    pub fn recent_probes(&self) -> impl DoubleEndedIterator<Item = &OutsideProbe> {
+        self.edge.probes.iter()
     }
 
     /// Start or stop the monitoring agents' reports.
@@ -220,10 +201,10 @@ impl Sim {
             let alive = self.is_alive(node);
             if !alive && !known {
                 self.monitoring.known_down.push(node);
-                self.alert(format!("{node} is down"));
+                self.alert(node, AlertKind::Down);
             } else if alive && known {
                 self.monitoring.known_down.retain(|&n| n != node);
-                self.alert(format!("{node} recovered"));
+                self.alert(node, AlertKind::Recovered);
             }
         }
         let threshold = self.scenario.monitoring.lag_alert_ms;
@@ -234,35 +215,32 @@ impl Sim {
             let alerted = self.monitoring.lag_alerted.contains(&n);
             if lag > threshold && !alerted {
                 self.monitoring.lag_alerted.push(n);
-                let text = match reported {
-                    super::ReportedLag::Unknown => format!("db{} replication lag unknown (nothing received)", n + 1),
-                    super::ReportedLag::Ms(_) => format!("db{} replication lag {:.1} s", n + 1, lag / 1_000.0),
+                let kind = match reported {
+                    super::ReportedLag::Unknown => AlertKind::LagUnknown,
+                    super::ReportedLag::Ms(_) => AlertKind::Lagging { lag_ms: lag },
                 };
-                self.alert(text);
+                self.alert(NodeId::Db(n as u8), kind);
             } else if lag <= threshold && alerted {
                 self.monitoring.lag_alerted.retain(|&m| m != n);
-                self.alert(format!("db{} caught up", n + 1));
+                self.alert(NodeId::Db(n as u8), AlertKind::CaughtUp);
             }
         }
     }
 
-    fn alert(&mut self, text: String) {
-        if self.monitoring.alerts.len() == ALERTS_KEPT {
-            self.monitoring.alerts.remove(0);
-        }
-        self.monitoring.alerts_total += 1;
-        self.monitoring.alerts.push(format!("{:.1} s  {text}", to_s(self.kernel.now)));
+    fn alert(&mut self, node: NodeId, kind: AlertKind) {
+        self.monitoring.alerts.push(Alert { at: self.kernel.now, node, kind });
     }
 
     pub fn monitor_view(&self) -> MonitorView {
         if !self.scenario.monitoring.enabled {
             return MonitorView::default();
         }
-        MonitorView { known_down: self.monitoring.known_down.clone(), alerts: self.monitoring.alerts.clone() }
+        let alerts = self.monitoring.alerts.iter().copied().collect();
+        MonitorView { known_down: self.monitoring.known_down.clone(), alerts }
     }
 
     /// Alerts raised since the start.
     pub fn alerts_total(&self) -> u64 {
-        self.monitoring.alerts_total
+        self.monitoring.alerts.len() as u64 + self.monitoring.alerts.dropped()
     }
 }
