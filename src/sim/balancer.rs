@@ -28,12 +28,19 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    fn has_slot(&self) -> bool {
+    /// Below `maxconn` (0 = unlimited).
+    pub fn has_slot(&self) -> bool {
         self.maxconn == 0 || self.conns < self.maxconn
     }
 
-    fn eligible(&self) -> bool {
+    /// May take a balanced request now: usable, in the pool, with weight and a free slot.
+    pub fn eligible(&self) -> bool {
         self.usable && self.in_pool && self.weight > 0 && self.has_slot()
+    }
+
+    /// An active (not backup) server that is up with weight: what makes backups stand by.
+    pub fn is_active_up(&self) -> bool {
+        !self.backup && self.usable && self.weight > 0
     }
 
     /// `a` is less loaded than `b`: compare (conns + queued) / weight without division.
@@ -221,7 +228,7 @@ fn random_draws_least_loaded(servers: &[Candidate], draws: u32, rng: &mut ChaCha
 /// Decide which servers form the pool: every usable active server with weight; if there is
 /// none, the backups (the first usable one only, unless `allbackups`).
 pub fn update_pool(servers: &mut [Candidate], allbackups: bool) {
-    let any_active = servers.iter().any(|s| !s.backup && s.usable && s.weight > 0);
+    let any_active = servers.iter().any(Candidate::is_active_up);
     let mut first_backup_taken = false;
     for s in servers.iter_mut() {
         s.in_pool = if any_active {

@@ -24,6 +24,9 @@ mod requests;
 mod security;
 mod timer;
 
+#[cfg(test)]
+mod tests;
+
 use balancers::LbState;
 use balancers::{new_candidate, WEIGHT_SCALE};
 use farm::new_web_state;
@@ -1047,13 +1050,15 @@ impl Sim {
     fn serve_queue(&mut self, i: usize) {
         loop {
             let c = &self.balancers.candidates[i];
-            if !(c.maxconn == 0 || c.conns < c.maxconn) || !c.usable {
+            if !c.has_slot() || !c.usable {
                 return;
             }
             self.drop_stale_heads(i);
             let own = self.farm.servers[i].own_queue.front().copied();
             let c = &self.balancers.candidates[i];
-            let shared = if c.in_pool && c.weight > 0 { self.balancers.lb_queue.front().copied() } else { None };
+            // The shared queue is served by servers that take balanced traffic (the selector's
+            // eligibility: usable and a free slot were checked above).
+            let shared = if c.eligible() { self.balancers.lb_queue.front().copied() } else { None };
             let pick = match (own, shared) {
                 (Some(a), Some(b)) => {
                     if self.requests.get(a).hop_start <= self.requests.get(b).hop_start {
@@ -1157,7 +1162,7 @@ impl Sim {
             self.fail_at_lb(r, FailCause::ConnectFailed);
             return;
         }
-        let active_up = self.balancers.candidates.iter().filter(|c| !c.backup && c.usable && c.weight > 0).count();
+        let active_up = self.balancers.candidates.iter().filter(|c| c.is_active_up()).count();
         if self.should_redispatch(i, failures, active_up) {
             self.requests.get_mut(r).excluded = Some(i as u16);
             if active_up > 1 {
@@ -1212,7 +1217,7 @@ impl Sim {
         }
         // The stream stays assigned to its server, whatever the checks now say of it.
         let c = &self.balancers.candidates[i];
-        if c.usable && c.maxconn != 0 && c.conns >= c.maxconn {
+        if c.usable && !c.has_slot() {
             self.enqueue(r, Some(i));
         } else {
             self.send_to_server(r, i);
