@@ -2,7 +2,7 @@
 //! the shared queue and its `timeout queue` timer, slowstart's ramp, and the balancer machines
 //! themselves with their VRRP state and the split-brain accounting of the pair.
 
-use super::timer::Timer;
+use super::timer::{Stopwatch, Timer};
 use super::{ReqRef, VrrpRole};
 use crate::scenario::WebServer;
 use crate::sim::balancer::{Candidate, Selector};
@@ -36,8 +36,8 @@ pub(crate) struct Balancers {
     /// Until when some server's weight is still ramping up (slowstart).
     pub(crate) ramp_until: SimTime,
     pub(crate) lbs: Vec<LbState>,
-    pub(crate) split_brain_since: Option<SimTime>,
-    pub(crate) split_brain_us: SimTime,
+    /// Both balancers master at once.
+    pub(crate) split_brain: Stopwatch,
 }
 
 impl Balancers {
@@ -61,8 +61,7 @@ impl Balancers {
                     preempt_until: None,
                 })
                 .collect(),
-            split_brain_since: None,
-            split_brain_us: 0,
+            split_brain: Stopwatch::default(),
         }
     }
 }

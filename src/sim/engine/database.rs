@@ -8,7 +8,7 @@
 //! events that had not departed: under async replication those were already acknowledged to
 //! clients, and a failover loses exactly them.
 
-use super::timer::{Generation, Timer};
+use super::timer::{Generation, Stopwatch, Timer};
 use super::{DbStats, Ev, ReqRef, Sim, Stage};
 use crate::scenario::{Failover, ReadFrom, Replication};
 use crate::sim::metrics::FailCause;
@@ -128,8 +128,8 @@ pub(crate) struct Cluster {
     pub(crate) unfenced_old_primary: Option<usize>,
     /// That old primary, back and writable: a second primary.
     pub(crate) second_primary: Option<usize>,
-    pub(crate) db_split_since: Option<SimTime>,
-    pub(crate) db_split_us: SimTime,
+    /// A second writable primary is up.
+    pub(crate) split_brain: Stopwatch,
     /// Binlog positions of writes that were waiting for semi-sync when the primary crashed.
     pub(crate) unacknowledged_at_crash: Vec<u64>,
     /// Bumped when the primary crashes or is replaced: events from before are stale.
@@ -174,8 +174,7 @@ impl Cluster {
             fenced: vec![false; nodes],
             unfenced_old_primary: None,
             second_primary: None,
-            db_split_since: None,
-            db_split_us: 0,
+            split_brain: Stopwatch::default(),
             unacknowledged_at_crash: Vec::new(),
             binlog_generation: Generation::default(),
             promotion_generation: 0,
@@ -745,9 +744,7 @@ impl Sim {
         }
         if self.db.second_primary == Some(n) {
             self.db.second_primary = None;
-            if let Some(since) = self.db.db_split_since.take() {
-                self.db.db_split_us += self.kernel.now - since;
-            }
+            self.db.split_brain.stop(self.kernel.now);
         }
         if self.db.unfenced_old_primary == Some(n) {
             self.db.unfenced_old_primary = None;
@@ -793,7 +790,7 @@ impl Sim {
             self.catch_up(n);
         } else if self.db.unfenced_old_primary == Some(n) {
             self.db.second_primary = Some(n);
-            self.db.db_split_since = Some(self.kernel.now);
+            self.db.split_brain.start(self.kernel.now);
             self.note(Subject::Node(NodeId::Db(n as u8)), NodeEvent::SecondPrimary);
         }
     }
@@ -815,8 +812,7 @@ impl Sim {
 
     /// Seconds during which two database nodes were writable.
     pub fn db_split_brain_s(&self) -> f64 {
-        let open = self.db.db_split_since.map_or(0, |since| self.kernel.now - since);
-        (self.db.db_split_us + open) as f64 / 1e6
+        self.db.split_brain.seconds(self.kernel.now)
     }
 
     /// Highest binlog position that has departed the primary toward replica `n`.

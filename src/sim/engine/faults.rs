@@ -87,9 +87,7 @@ impl Sim {
         }
         if self.db.second_primary == Some(n) {
             self.db.second_primary = None;
-            if let Some(since) = self.db.db_split_since.take() {
-                self.db.db_split_us += self.kernel.now - since;
-            }
+            self.db.split_brain.stop(self.kernel.now);
         }
         let d = &mut self.db.nodes[n];
         d.alive = false;

@@ -324,7 +324,7 @@ impl Sim {
 
     /// Both balancers are master right now.
     pub fn in_split_brain(&self) -> bool {
-        self.balancers.split_brain_since.is_some()
+        self.balancers.split_brain.is_running()
     }
 
     /// Track split brain: both balancers master at once.
@@ -333,14 +333,13 @@ impl Sim {
             return;
         }
         let masters = self.balancers.lbs.iter().filter(|l| l.alive && l.role == VrrpRole::Master).count();
-        match (masters > 1, self.balancers.split_brain_since) {
-            (true, None) => {
-                self.balancers.split_brain_since = Some(self.kernel.now);
+        match (masters > 1, self.balancers.split_brain.is_running()) {
+            (true, false) => {
+                self.balancers.split_brain.start(self.kernel.now);
                 self.note(Subject::Node(NodeId::Lb(0)), NodeEvent::SplitBrainStart);
             }
-            (false, Some(since)) => {
-                self.balancers.split_brain_us += self.kernel.now - since;
-                self.balancers.split_brain_since = None;
+            (false, true) => {
+                self.balancers.split_brain.stop(self.kernel.now);
                 self.note(Subject::Node(NodeId::Lb(0)), NodeEvent::SplitBrainEnd);
             }
             _ => {}

@@ -350,8 +350,7 @@ impl Sim {
 
     /// Seconds during which both balancers held the floating IP.
     pub fn split_brain_s(&self) -> f64 {
-        let open = self.balancers.split_brain_since.map_or(0, |since| self.kernel.now - since);
-        (self.balancers.split_brain_us + open) as f64 / US_PER_S as f64
+        self.balancers.split_brain.seconds(self.kernel.now)
     }
 
     /// Number of servers in the farm now (the server-count command may have changed it).
@@ -1443,14 +1442,14 @@ impl Sim {
                 }
             }
         }
-        if self.db.second_primary.is_some() && (self.scenario.db.fencing || self.db.db_split_since.is_none()) {
+        if self.db.second_primary.is_some() && (self.scenario.db.fencing || !self.db.split_brain.is_running()) {
             return Err("a second writable primary that is neither allowed (fencing off) nor counted".into());
         }
         let masters = self.balancers.lbs.iter().filter(|l| l.alive && l.role == VrrpRole::Master).count();
         if self.scenario.balancer.pair_mode == PairMode::Vrrp
             && masters > 1
             && !self.is_cut(NodeId::Lb(0), NodeId::Lb(1))
-            && self.balancers.split_brain_since.is_none()
+            && !self.balancers.split_brain.is_running()
         {
             return Err("two VRRP masters while their link is up and no split brain is counted".into());
         }

@@ -5,6 +5,7 @@
 //! - [`Timer`]: something that will happen unless re-armed or cancelled first (a check, an
 //!   advert, a timeout). Arming hands out a fresh token; re-arming or cancelling makes every
 //!   earlier one stale. A periodic timer re-schedules itself with the same token.
+//! - [`Stopwatch`] (below) is not a canceller: it adds up how long a condition held.
 //! - [`Generation`]: a life, not a timer (a database node between crashes, a primary's binlog,
 //!   a failure rate's setting). Events made during one life are stale in the next.
 
@@ -74,6 +75,8 @@ impl Generation {
     }
 }
 
+use crate::sim::time::{SimTime, US_PER_S};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +126,55 @@ mod tests {
         assert!(!g.is_current(life));
         assert!(g.is_current(g.token()));
         assert!(g.token() > life);
+    }
+}
+
+/// Time accumulated over intervals: how long two balancers, or two database nodes, were
+/// masters at once. One mechanism for both split brains.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Stopwatch {
+    since: Option<SimTime>,
+    total_us: SimTime,
+}
+
+impl Stopwatch {
+    /// Open an interval at `now` (an open one restarts there).
+    pub(crate) fn start(&mut self, now: SimTime) {
+        self.since = Some(now);
+    }
+
+    /// Close the open interval, if any, adding it to the total.
+    pub(crate) fn stop(&mut self, now: SimTime) {
+        if let Some(since) = self.since.take() {
+            self.total_us += now - since;
+        }
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        self.since.is_some()
+    }
+
+    /// Seconds accumulated up to `now`, the open interval included.
+    pub(crate) fn seconds(&self, now: SimTime) -> f64 {
+        let open = self.since.map_or(0, |since| now - since);
+        (self.total_us + open) as f64 / US_PER_S as f64
+    }
+}
+
+#[cfg(test)]
+mod stopwatch_tests {
+    use super::Stopwatch;
+
+    #[test]
+    fn a_stopwatch_adds_closed_intervals_and_counts_the_open_one() {
+        let mut w = Stopwatch::default();
+        w.stop(5);
+        assert_eq!(w.seconds(10), 0.0, "stopping an idle stopwatch adds nothing");
+        w.start(1_000_000);
+        assert!(w.is_running());
+        w.stop(3_000_000);
+        assert!(!w.is_running());
+        w.start(4_000_000);
+        assert_eq!(w.seconds(4_500_000), 2.5);
     }
 }
