@@ -39,7 +39,7 @@ use super::node::{Link, NodeId};
 use super::rng::{exponential_from, lognormal_from, mix64, uniform};
 use super::time::{from_ms, from_s, SimTime, MAX_DURATION_US, US_PER_S};
 use super::trace::{NodeEvent, Subject, Trace, TraceKind};
-use crate::scenario::{Algorithm, Distribution, PairMode, Scenario};
+use crate::scenario::{Algorithm, Distribution, PairMode, Scenario, WebServer};
 use rand::RngCore;
 use serde::Serialize;
 
@@ -457,74 +457,43 @@ impl Sim {
     fn execute_command(&mut self, index: u32) {
         let what = self.kernel.commands[index as usize].what.clone();
         self.trace.record(self.kernel.now, 0, TraceKind::Command(index));
-        match what {
+        let handled = self.traffic_command(&what)
+            || self.balancer_command(&what)
+            || self.farm_command(&what)
+            || self.fault_command(&what)
+            || self.database_command(&what)
+            || self.edge_command(&what);
+        debug_assert!(handled, "no part handles {what:?}");
+    }
+
+    /// Commands on the clients' traffic and the driver's clock (the latter change nothing here).
+    fn traffic_command(&mut self, what: &CommandKind) -> bool {
+        match *what {
             CommandKind::SetArrivalRate { per_s } => {
                 self.scenario.traffic.arrival_rate_per_s = per_s;
                 self.schedule_next_arrival();
             }
             CommandKind::SetWriteRatio { ratio } => self.scenario.traffic.write_ratio = ratio,
+            CommandKind::Pause | CommandKind::Resume | CommandKind::SetSpeed { .. } => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// Commands on the balancer's settings.
+    fn balancer_command(&mut self, what: &CommandKind) -> bool {
+        match *what {
             CommandKind::SetAlgorithm { algorithm } => {
                 self.scenario.balancer.algorithm = algorithm;
                 self.refresh_candidates();
             }
             CommandKind::SetRandomDraws { draws } => self.scenario.balancer.random_draws = draws,
-            CommandKind::SetWeight { server, weight } => {
-                let i = server as usize;
-                self.farm.servers[i].weight = weight;
-                if let Some(spec) = self.scenario.web.servers.get_mut(i) {
-                    spec.weight = weight;
-                }
-                self.refresh_candidates();
-                self.serve_all_queues();
-            }
-            CommandKind::SetServerCount { count } => {
-                let count = count as usize;
-                while self.farm.servers.len() < count {
-                    let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
-                    self.farm.servers.push(new_web_state(template.clone()));
-                    self.balancers.candidates.push(new_candidate(&template));
-                    self.schedule_first_check(self.farm.servers.len() - 1);
-                }
-                for (i, w) in self.farm.servers.iter_mut().enumerate() {
-                    w.active = i < count;
-                }
-                let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
-                self.scenario.web.servers.resize(count, template);
-                self.refresh_candidates();
-                self.serve_all_queues();
-            }
-            CommandKind::SetMaxconn { maxconn } => {
-                for (w, c) in self.farm.servers.iter_mut().zip(self.balancers.candidates.iter_mut()) {
-                    w.spec.maxconn = maxconn;
-                    c.maxconn = maxconn;
-                }
-                for s in &mut self.scenario.web.servers {
-                    s.maxconn = maxconn;
-                }
-                self.serve_all_queues();
-            }
             CommandKind::SetMaxqueue { maxqueue } => self.scenario.balancer.maxqueue = maxqueue,
             CommandKind::SetTimeoutQueue { ms } => {
                 self.scenario.balancer.timeout_queue_ms = ms;
                 // A shorter timeout may already be due; the pending check firing early is harmless.
                 self.balancers.queue_timer.disarm();
                 self.expire_queued();
-            }
-            CommandKind::Pause | CommandKind::Resume | CommandKind::SetSpeed { .. } => {}
-            CommandKind::Kill { node } => self.kill(node),
-            CommandKind::Stop { node } => self.stop(node),
-            CommandKind::Restore { node } => self.restore(node),
-            CommandKind::Slow { node, factor } => self.slow(node, factor),
-            CommandKind::Cut { link } => self.cut(link),
-            CommandKind::Heal { link } => self.heal(link),
-            CommandKind::SetBackup { server, backup } => {
-                let i = server as usize;
-                self.farm.servers[i].spec.backup = backup;
-                if let Some(spec) = self.scenario.web.servers.get_mut(i) {
-                    spec.backup = backup;
-                }
-                self.refresh_candidates();
-                self.serve_all_queues();
             }
             CommandKind::SetAllBackups { on } => {
                 self.scenario.balancer.allbackups = on;
@@ -533,6 +502,91 @@ impl Sim {
             }
             CommandKind::SetRetries { retries } => self.scenario.balancer.retries = retries,
             CommandKind::SetRedispatch { on } => self.scenario.balancer.redispatch = on,
+            _ => return false,
+        }
+        true
+    }
+
+    /// Commands on the web servers' settings (each through [`Sim::edit_server`]).
+    fn farm_command(&mut self, what: &CommandKind) -> bool {
+        match *what {
+            CommandKind::SetWeight { server, weight } => {
+                let i = server as usize;
+                self.farm.servers[i].weight = weight;
+                self.edit_server(i, |spec| spec.weight = weight);
+                self.refresh_candidates();
+            }
+            CommandKind::SetServerCount { count } => self.set_server_count(count as usize),
+            CommandKind::SetMaxconn { maxconn } => {
+                for i in 0..self.farm.servers.len() {
+                    self.edit_server(i, |spec| spec.maxconn = maxconn);
+                }
+            }
+            CommandKind::SetBackup { server, backup } => {
+                self.edit_server(server as usize, |spec| spec.backup = backup);
+                self.refresh_candidates();
+            }
+            _ => return false,
+        }
+        self.serve_all_queues();
+        true
+    }
+
+    /// Change server `i`'s settings everywhere they are held: the farm's copy (what the server
+    /// does), the scenario's (what the design says: export, replay) and the balancer's copy of
+    /// `maxconn` (read on every dispatch). Weights in force and pools follow on the next
+    /// `refresh_candidates`.
+    fn edit_server(&mut self, i: usize, change: impl Fn(&mut WebServer)) {
+        if let (Some(w), Some(c)) = (self.farm.servers.get_mut(i), self.balancers.candidates.get_mut(i)) {
+            change(&mut w.spec);
+            c.maxconn = w.spec.maxconn;
+        }
+        if let Some(spec) = self.scenario.web.servers.get_mut(i) {
+            change(spec);
+        }
+    }
+
+    /// Grow the farm (new servers copy the last one's settings) or shrink it (removed servers
+    /// finish what they hold, then idle).
+    fn set_server_count(&mut self, count: usize) {
+        while self.farm.servers.len() < count {
+            let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
+            self.farm.servers.push(new_web_state(template.clone()));
+            self.balancers.candidates.push(new_candidate(&template));
+            self.schedule_first_check(self.farm.servers.len() - 1);
+        }
+        for (i, w) in self.farm.servers.iter_mut().enumerate() {
+            w.active = i < count;
+        }
+        let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
+        self.scenario.web.servers.resize(count, template);
+        self.refresh_candidates();
+    }
+
+    /// Faults: nodes killed, stopped, restored or slowed, links cut or healed, random failures.
+    fn fault_command(&mut self, what: &CommandKind) -> bool {
+        match *what {
+            CommandKind::Kill { node } => self.kill(node),
+            CommandKind::Stop { node } => self.stop(node),
+            CommandKind::Restore { node } => self.restore(node),
+            CommandKind::Slow { node, factor } => self.slow(node, factor),
+            CommandKind::Cut { link } => self.cut(link),
+            CommandKind::Heal { link } => self.heal(link),
+            CommandKind::SetFailureRate { class, mtbf_s, mttr_s } => {
+                let rate = self.failure_rate_mut(class);
+                rate.mtbf_s = mtbf_s;
+                rate.mttr_s = mttr_s;
+                self.kernel.failure_generation[class as usize].bump();
+                self.schedule_random_failures(class);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Commands on the database cluster.
+    fn database_command(&mut self, what: &CommandKind) -> bool {
+        match *what {
             CommandKind::SetReplication { mode } => {
                 self.scenario.db.replication = mode;
                 self.db.semisync_fallen_back = false;
@@ -549,20 +603,23 @@ impl Sim {
             CommandKind::SetFencing { on } => self.scenario.db.fencing = on,
             CommandKind::Rebuild { node: NodeId::Db(n) } => self.rebuild(n as usize),
             CommandKind::Rebuild { .. } => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// Commands on the edge (TLS, firewall) and on monitoring.
+    fn edge_command(&mut self, what: &CommandKind) -> bool {
+        match *what {
             CommandKind::SetHttps { on } => self.scenario.security.https = on,
             CommandKind::SetFirewall { on } => self.scenario.security.firewall = on,
             CommandKind::SetMonitoring { on } => {
                 self.scenario.monitoring.enabled = on;
                 self.schedule_monitoring();
             }
-            CommandKind::SetFailureRate { class, mtbf_s, mttr_s } => {
-                let rate = self.failure_rate_mut(class);
-                rate.mtbf_s = mtbf_s;
-                rate.mttr_s = mttr_s;
-                self.kernel.failure_generation[class as usize].bump();
-                self.schedule_random_failures(class);
-            }
+            _ => return false,
         }
+        true
     }
 
     /// Push each server's weight in force, usability and pool membership to the balancer.
