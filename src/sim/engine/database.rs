@@ -148,6 +148,36 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
+    /// Node `n`'s role, from what the cluster alone knows.
+    pub(crate) fn role(&self, n: usize) -> DbRole {
+        if n == self.primary {
+            DbRole::Primary
+        } else if self.is_rebuilding(n) {
+            DbRole::Rebuilding
+        } else if self.divergence.diverged.get(n).copied().unwrap_or(false) {
+            DbRole::Diverged
+        } else if self.promoting == Some(n) {
+            DbRole::Promoting
+        } else if self.second_primary == Some(n) {
+            DbRole::SecondPrimary
+        } else if self.fenced.get(n).copied().unwrap_or(false) {
+            DbRole::Fenced
+        } else {
+            DbRole::Replica
+        }
+    }
+
+    /// Follows the primary's binlog (a replica, or the one being promoted).
+    pub(crate) fn is_replica(&self, n: usize) -> bool {
+        matches!(self.role(n), DbRole::Replica | DbRole::Promoting)
+    }
+
+    /// A rebuild of node `n` runs in its current life.
+    pub(crate) fn is_rebuilding(&self, n: usize) -> bool {
+        let epoch = self.nodes.get(n).map(|d| (d.alive, d.epoch.token()));
+        matches!((self.divergence.rebuilding.get(n), epoch), (Some(Some((e, _))), Some((true, now))) if *e == now)
+    }
+
     pub(crate) fn new(nodes: usize) -> Cluster {
         Cluster {
             nodes: (0..nodes)
@@ -191,30 +221,15 @@ impl Cluster {
 
 impl Sim {
     pub fn db_role(&self, n: usize) -> DbRole {
-        if n == self.db.primary {
-            DbRole::Primary
-        } else if self.is_rebuilding(n) {
-            DbRole::Rebuilding
-        } else if self.db.divergence.diverged.get(n).copied().unwrap_or(false) {
-            DbRole::Diverged
-        } else if self.db.promoting == Some(n) {
-            DbRole::Promoting
-        } else if self.db.second_primary == Some(n) {
-            DbRole::SecondPrimary
-        } else if self.db.fenced.get(n).copied().unwrap_or(false) {
-            DbRole::Fenced
-        } else {
-            DbRole::Replica
-        }
+        self.db.role(n)
     }
 
     pub(super) fn is_replica(&self, n: usize) -> bool {
-        matches!(self.db_role(n), DbRole::Replica | DbRole::Promoting)
+        self.db.is_replica(n)
     }
 
     fn is_rebuilding(&self, n: usize) -> bool {
-        let epoch = self.db.nodes.get(n).map(|d| (d.alive, d.epoch.token()));
-        matches!((self.db.divergence.rebuilding.get(n), epoch), (Some(Some((e, _))), Some((true, now))) if *e == now)
+        self.db.is_rebuilding(n)
     }
 
     /// Where the query of a request on web server `web` goes: writes to the primary; reads by

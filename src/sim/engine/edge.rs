@@ -5,7 +5,7 @@
 use super::security::{OutsideProbe, SecurityStats, SnifferLine, PROBES_KEPT};
 use super::timer::Timer;
 use crate::sim::metrics::Ring;
-use crate::sim::node::Link;
+use crate::sim::node::{Link, NodeId};
 use std::collections::BTreeSet;
 
 pub(crate) struct Edge {
@@ -21,6 +21,13 @@ pub(crate) struct Edge {
 }
 
 impl Edge {
+    /// The link between `a` and `b` is cut (read on every hop: the common case, no cut link,
+    /// costs one test).
+    #[inline]
+    pub(crate) fn is_cut(&self, a: NodeId, b: NodeId) -> bool {
+        !self.cut_links.is_empty() && self.cut_links.contains(&Link::new(a, b))
+    }
+
     pub(crate) fn new() -> Edge {
         Edge {
             dns_alive: true,

@@ -39,6 +39,32 @@ impl Farm {
     pub(crate) fn new(specs: &[WebServer]) -> Farm {
         Farm { servers: specs.iter().map(|s| new_web_state(s.clone())).collect() }
     }
+
+    /// Fraction of time each server's workers were busy between `since` and `now`.
+    pub(crate) fn utilization(&self, now: SimTime, since: SimTime) -> Vec<f64> {
+        let elapsed = now.saturating_sub(since) as f64;
+        self.servers
+            .iter()
+            .map(|w| {
+                let area = w.busy_area_us + w.busy as f64 * (now - w.busy_since) as f64;
+                if elapsed <= 0.0 {
+                    0.0
+                } else {
+                    area / (elapsed * w.spec.workers.max(1) as f64)
+                }
+            })
+            .collect()
+    }
+
+    /// Server `i`'s workers: one more busy (`delta` 1), one fewer (-1), or just the busy-time
+    /// area brought up to `now` (0).
+    pub(crate) fn set_busy(&mut self, i: usize, delta: i32, now: SimTime) {
+        let w = &mut self.servers[i];
+        // Through i64 (a duration is far below 2^63): one instruction instead of several.
+        w.busy_area_us += w.busy as f64 * (now - w.busy_since) as i64 as f64;
+        w.busy_since = now;
+        w.busy = (w.busy as i32 + delta).max(0) as u32;
+    }
 }
 
 pub(crate) fn new_web_state(spec: WebServer) -> WebState {

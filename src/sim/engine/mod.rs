@@ -7,8 +7,30 @@
 //! or the primary, write to the primary) → worker free → response through the balancer
 //! (connection slot free) → client.
 //!
-//! Child modules: `ha` (health checks, backups, slowstart, the VRRP pair) and `faults`
-//! (kill/restore/slow, cut/heal links, random failures).
+//! ## Parts
+//! `Sim` holds one part per responsibility; each owns its state (and the methods that need
+//! only that state), and the event loop borrows them as a handler needs:
+//!
+//! ```text
+//!                    ┌──────── kernel: now, event heap, rng streams, commands ────────┐
+//!                    │   Sim::step → handle(ev): drops stale events (timer tokens,    │
+//!                    │   generations, request stages), then calls one handler         │
+//!                    └───────┬───────────┬──────────────┬───────────────┬─────────────┘
+//!   clients ──▶ edge ──▶ balancers ──▶ farm ──▶ db (cluster)        monitoring
+//!   (DNS cache,  (DNS,     (candidates,  (servers,  (nodes, primary,   (known down,
+//!    TLS session, cut links, queue+timer, workers,  binlog, semisync,  alerts)
+//!    last write)  sniffer,   VRRP pair,   health)    failover)
+//!                 probes)    split brain)
+//!   requests: the request table every stage reads and writes (alloc, free, valid, is_at)
+//! ```
+//!
+//! Modules: `kernel`, `requests`, `clients`, `balancers`, `farm`, `database` (+ `binlog`),
+//! `edge` and `monitoring` define the parts; `timer` the cancellation types (`Timer`,
+//! `Generation`, `Stopwatch`). The handlers that cross parts are `impl Sim` blocks: this file
+//! (the request's path), `ha` (health checks, backups, slowstart, the VRRP pair), `faults`
+//! (kill/restore/slow, cut/heal links, random failures), `database` (queries, replication,
+//! failover) and `security` (TLS, firewall probes, monitoring rounds: typed facts, worded in
+//! `render::facts`).
 
 mod balancers;
 mod binlog;
@@ -35,7 +57,7 @@ pub(crate) use requests::{ReqRef, Request};
 use super::balancer::{update_pool, Choice};
 use super::command::{Command, CommandKind, NodeClass};
 use super::metrics::{jain_fairness, FailCause, Metrics, Ring};
-use super::node::{Link, NodeId};
+use super::node::NodeId;
 use super::rng::{exponential_from, lognormal_from, mix64, uniform};
 use super::time::{from_ms, from_s, SimTime, MAX_DURATION_US, US_PER_S};
 use super::trace::{NodeEvent, Subject, Trace, TraceKind};
@@ -811,7 +833,7 @@ impl Sim {
 
     #[inline]
     pub(crate) fn is_cut(&self, a: NodeId, b: NodeId) -> bool {
-        !self.edge.cut_links.is_empty() && self.edge.cut_links.contains(&Link::new(a, b))
+        self.edge.is_cut(a, b)
     }
 
     /// Move a request onto a link; it reaches the far end after `delay`.
@@ -1281,12 +1303,7 @@ impl Sim {
     }
 
     fn set_busy(&mut self, i: usize, delta: i32) {
-        let now = self.kernel.now;
-        let w = &mut self.farm.servers[i];
-        // Through i64 (a duration is far below 2^63): one instruction instead of several.
-        w.busy_area_us += w.busy as f64 * (now - w.busy_since) as i64 as f64;
-        w.busy_since = now;
-        w.busy = (w.busy as i32 + delta).max(0) as u32;
+        self.farm.set_busy(i, delta, self.kernel.now);
     }
 
     fn start_app(&mut self, r: ReqRef, i: usize) {
@@ -1408,19 +1425,7 @@ impl Sim {
 
     /// Fraction of time each server's workers were busy since the statistics started.
     pub fn utilization(&self) -> Vec<f64> {
-        let elapsed = self.kernel.now.saturating_sub(self.kernel.stats_since) as f64;
-        self.farm
-            .servers
-            .iter()
-            .map(|w| {
-                let area = w.busy_area_us + w.busy as f64 * (self.kernel.now - w.busy_since) as f64;
-                if elapsed <= 0.0 {
-                    0.0
-                } else {
-                    area / (elapsed * w.spec.workers.max(1) as f64)
-                }
-            })
-            .collect()
+        self.farm.utilization(self.kernel.now, self.kernel.stats_since)
     }
 
     /// Jain's fairness index of utilization over the servers that take balanced traffic.
