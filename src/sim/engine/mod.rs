@@ -910,8 +910,13 @@ impl Sim {
         let r = self.requests.alloc(request);
         self.metrics.on_arrival(measured, write);
         self.trace.record(self.kernel.now, id, TraceKind::Arrive { client, write });
+        self.resolve_then_send(r, id, client);
+    }
 
-        // The client resolves www.foobar.com unless its cached answer is still fresh.
+    /// The client resolves www.foobar.com unless its cached answer is still fresh, then sends
+    /// the request to the balancer.
+    #[inline]
+    fn resolve_then_send(&mut self, r: ReqRef, id: u64, client: u32) {
         let c = client as usize;
         if c < self.clients.dns_expiry.len() && self.kernel.now >= self.clients.dns_expiry[c] {
             if !self.edge.dns_alive || self.is_cut(NodeId::Clients, NodeId::Dns) {
@@ -1466,6 +1471,12 @@ impl Sim {
         if queued != self.balancers.lb_queued {
             return Err(format!("{queued} requests queued but the balancer counts {}", self.balancers.lb_queued));
         }
+        self.check_farm_invariants()?;
+        self.check_replication_invariants()
+    }
+
+    /// Workers and connections: each server's counters match the requests it holds.
+    fn check_farm_invariants(&self) -> Result<(), String> {
         for (i, (w, c)) in self.farm.servers.iter().zip(&self.balancers.candidates).enumerate() {
             if w.busy > w.spec.workers {
                 return Err(format!("web{} has {} busy workers of {}", i + 1, w.busy, w.spec.workers));
@@ -1490,6 +1501,12 @@ impl Sim {
                 return Err(format!("web{}: {working} requests in service but {} workers busy", i + 1, w.busy));
             }
         }
+        Ok(())
+    }
+
+    /// Replicas never pass the primary; two writable primaries or two VRRP masters only
+    /// while a split brain is counted.
+    fn check_replication_invariants(&self) -> Result<(), String> {
         if let Some(primary) = self.db.nodes.get(self.db.primary) {
             for (n, d) in self.db.nodes.iter().enumerate() {
                 let follows = matches!(self.db_role(n), database::DbRole::Replica | database::DbRole::Promoting);
