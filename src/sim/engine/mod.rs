@@ -26,8 +26,9 @@
 //!
 //! Modules: `kernel`, `requests`, `clients`, `balancers`, `farm`, `database` (+ `binlog`),
 //! `edge` and `monitoring` define the parts; `timer` the cancellation types (`Timer`,
-//! `Generation`, `Stopwatch`). The handlers that cross parts are `impl Sim` blocks: this file
-//! (the request's path), `ha` (health checks, backups, slowstart, the VRRP pair), `faults`
+//! `Generation`, `Stopwatch`). Handlers are `impl Sim` blocks next to the part they mostly
+//! serve (`clients`, `balancers`, `farm` hold the request's path there); this file keeps the
+//! event loop, the links between parts (`travel`, replies, failures) and the invariants; `ha` (health checks, backups, slowstart, the VRRP pair), `faults`
 //! (kill/restore/slow, cut/heal links, random failures), `database` (queries, replication,
 //! failover) and `security` (TLS, firewall probes, monitoring rounds: typed facts, worded in
 //! `render::facts`).
@@ -49,20 +50,16 @@ mod timer;
 #[cfg(test)]
 mod tests;
 
+use balancers::new_candidate;
 use balancers::LbState;
-use balancers::{new_candidate, WEIGHT_SCALE};
-use farm::new_web_state;
 pub(crate) use requests::{ReqRef, Request};
 
-use super::balancer::{update_pool, Choice};
 use super::command::{Command, CommandKind, NodeClass};
-use super::metrics::{jain_fairness, FailCause, Metrics, Ring};
+use super::metrics::{FailCause, Metrics, Ring};
 use super::node::NodeId;
-use super::rng::{exponential_from, lognormal_from, mix64, uniform};
-use super::time::{from_ms, from_s, SimTime, MAX_DURATION_US, US_PER_S};
+use super::time::{from_s, SimTime, US_PER_S};
 use super::trace::{NodeEvent, Subject, Trace, TraceKind};
-use crate::scenario::{Algorithm, Distribution, PairMode, Scenario, WebServer};
-use rand::RngCore;
+use crate::scenario::{PairMode, Scenario};
 use serde::Serialize;
 
 pub use binlog::BINLOG_TIMES_CAPACITY;
@@ -488,103 +485,6 @@ impl Sim {
         debug_assert!(handled, "no part handles {what:?}");
     }
 
-    /// Commands on the clients' traffic and the driver's clock (the latter change nothing here).
-    fn traffic_command(&mut self, what: &CommandKind) -> bool {
-        match *what {
-            CommandKind::SetArrivalRate { per_s } => {
-                self.scenario.traffic.arrival_rate_per_s = per_s;
-                self.schedule_next_arrival();
-            }
-            CommandKind::SetWriteRatio { ratio } => self.scenario.traffic.write_ratio = ratio,
-            CommandKind::Pause | CommandKind::Resume | CommandKind::SetSpeed { .. } => {}
-            _ => return false,
-        }
-        true
-    }
-
-    /// Commands on the balancer's settings.
-    fn balancer_command(&mut self, what: &CommandKind) -> bool {
-        match *what {
-            CommandKind::SetAlgorithm { algorithm } => {
-                self.scenario.balancer.algorithm = algorithm;
-                self.refresh_candidates();
-            }
-            CommandKind::SetRandomDraws { draws } => self.scenario.balancer.random_draws = draws,
-            CommandKind::SetMaxqueue { maxqueue } => self.scenario.balancer.maxqueue = maxqueue,
-            CommandKind::SetTimeoutQueue { ms } => {
-                self.scenario.balancer.timeout_queue_ms = ms;
-                // A shorter timeout may already be due; the pending check firing early is harmless.
-                self.balancers.queue_timer.disarm();
-                self.expire_queued();
-            }
-            CommandKind::SetAllBackups { on } => {
-                self.scenario.balancer.allbackups = on;
-                self.refresh_candidates();
-                self.serve_all_queues();
-            }
-            CommandKind::SetRetries { retries } => self.scenario.balancer.retries = retries,
-            CommandKind::SetRedispatch { on } => self.scenario.balancer.redispatch = on,
-            _ => return false,
-        }
-        true
-    }
-
-    /// Commands on the web servers' settings (each through [`Sim::edit_server`]).
-    fn farm_command(&mut self, what: &CommandKind) -> bool {
-        match *what {
-            CommandKind::SetWeight { server, weight } => {
-                let i = server as usize;
-                self.farm.servers[i].weight = weight;
-                self.edit_server(i, |spec| spec.weight = weight);
-                self.refresh_candidates();
-            }
-            CommandKind::SetServerCount { count } => self.set_server_count(count as usize),
-            CommandKind::SetMaxconn { maxconn } => {
-                for i in 0..self.farm.servers.len() {
-                    self.edit_server(i, |spec| spec.maxconn = maxconn);
-                }
-            }
-            CommandKind::SetBackup { server, backup } => {
-                self.edit_server(server as usize, |spec| spec.backup = backup);
-                self.refresh_candidates();
-            }
-            _ => return false,
-        }
-        self.serve_all_queues();
-        true
-    }
-
-    /// Change server `i`'s settings everywhere they are held: the farm's copy (what the server
-    /// does), the scenario's (what the design says: export, replay) and the balancer's copy of
-    /// `maxconn` (read on every dispatch). Weights in force and pools follow on the next
-    /// `refresh_candidates`.
-    fn edit_server(&mut self, i: usize, change: impl Fn(&mut WebServer)) {
-        if let (Some(w), Some(c)) = (self.farm.servers.get_mut(i), self.balancers.candidates.get_mut(i)) {
-            change(&mut w.spec);
-            c.maxconn = w.spec.maxconn;
-        }
-        if let Some(spec) = self.scenario.web.servers.get_mut(i) {
-            change(spec);
-        }
-    }
-
-    /// Grow the farm (new servers copy the last one's settings) or shrink it (removed servers
-    /// finish what they hold, then idle).
-    fn set_server_count(&mut self, count: usize) {
-        while self.farm.servers.len() < count {
-            let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
-            self.farm.servers.push(new_web_state(template.clone()));
-            self.balancers.candidates.push(new_candidate(&template));
-            self.schedule_first_check(self.farm.servers.len() - 1);
-        }
-        for (i, w) in self.farm.servers.iter_mut().enumerate() {
-            w.active = i < count;
-        }
-        let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
-        self.scenario.web.servers.resize(count, template);
-        self.refresh_candidates();
-    }
-
     /// Faults: nodes killed, stopped, restored or slowed, links cut or healed, random failures.
     fn fault_command(&mut self, what: &CommandKind) -> bool {
         match *what {
@@ -642,59 +542,6 @@ impl Sim {
             _ => return false,
         }
         true
-    }
-
-    /// Push each server's weight in force, usability and pool membership to the balancer.
-    pub(crate) fn refresh_candidates(&mut self) {
-        let static_rr = self.scenario.balancer.algorithm == Algorithm::StaticRr;
-        let slowstart = from_ms(self.scenario.balancer.slowstart_ms);
-        let now = self.kernel.now;
-        let mut ramp_until = 0;
-        for (w, c) in self.farm.servers.iter().zip(self.balancers.candidates.iter_mut()) {
-            // static-rr: weights are fixed at start; a runtime weight can only drain (0) or restore.
-            let mut weight = WEIGHT_SCALE * if static_rr && w.weight > 0 { w.start_weight } else { w.weight };
-            // slowstart: a server back UP ramps from ~0 to its full weight.
-            if slowstart > 0 && w.up_since > 0 && now < w.up_since + slowstart && weight > 0 {
-                let elapsed = now - w.up_since;
-                weight = ((weight as u64 * elapsed).div_ceil(slowstart) as u32).max(1);
-                ramp_until = ramp_until.max(w.up_since + slowstart);
-            }
-            c.weight = weight;
-            c.usable = w.active && w.health.is_up();
-            c.backup = w.spec.backup;
-        }
-        self.balancers.ramp_until = ramp_until;
-        update_pool(&mut self.balancers.candidates, self.scenario.balancer.allbackups);
-    }
-
-    fn current_arrival_rate(&self) -> f64 {
-        let t = &self.scenario.traffic;
-        let multiplier = if self.clients.burst_on { t.burst.multiplier } else { 1.0 };
-        t.arrival_rate_per_s * multiplier
-    }
-
-    /// Draw the next arrival from now at the current rate. Poisson arrivals are memoryless, so
-    /// redrawing when the rate changes is exact; the new one replaces the pending one.
-    fn schedule_next_arrival(&mut self) {
-        self.schedule_arrival_after(self.kernel.now as f64);
-    }
-
-    /// Draw the next arrival a gap after `base_us`, kept in fractional microseconds: the clock
-    /// rounds each arrival to its microsecond, but the gaps add up exactly, so a rate above one
-    /// per microsecond still gives rate × time arrivals (several share a microsecond).
-    fn schedule_arrival_after(&mut self, base_us: f64) {
-        let rate = self.current_arrival_rate();
-        if rate <= 0.0 {
-            self.kernel.queue.cancel_single();
-            return;
-        }
-        let gap_us = exponential_from(uniform(&mut self.kernel.rngs.arrivals), US_PER_S as f64 / rate);
-        let exact_us = (base_us + gap_us).min(MAX_DURATION_US as f64);
-        self.clients.arrival_exact_us = exact_us;
-        // Rounded to the nearest microsecond, never before now (`base_us` may be up to half a
-        // microsecond behind the clock).
-        let at = ((exact_us + 0.5) as SimTime).max(self.kernel.now);
-        self.kernel.queue.schedule_single(at, Ev::Arrival);
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -820,17 +667,6 @@ impl Sim {
         }
     }
 
-    #[inline(never)]
-    fn on_burst_edge(&mut self) {
-        let b = self.scenario.traffic.burst.clone();
-        self.clients.burst_on = !self.clients.burst_on && b.enabled;
-        let next = if self.clients.burst_on { b.duration_s } else { (b.period_s - b.duration_s).max(0.0) };
-        if b.enabled {
-            self.kernel.queue.push(self.kernel.now + from_s(next).max(1), Ev::BurstEdge);
-        }
-        self.schedule_next_arrival();
-    }
-
     #[inline]
     pub(crate) fn is_cut(&self, a: NodeId, b: NodeId) -> bool {
         self.edge.is_cut(a, b)
@@ -860,115 +696,6 @@ impl Sim {
 
     fn client_latency(&self) -> SimTime {
         self.kernel.client_latency_us
-    }
-
-    fn on_arrival(&mut self) {
-        let clients = self.scenario.traffic.clients.max(1);
-        let rng = &mut self.kernel.rngs.arrivals;
-        // A fixed number of draws per arrival keeps the traffic identical across designs. Two
-        // 64-bit words carry four 32-bit uniforms: client, read/write, and the request's work
-        // on the web server and on the database.
-        let (a, b) = (rng.next_u64(), rng.next_u64());
-        let client = ((unit32(a >> 32) * clients as f64) as u32).min(clients - 1);
-        let write = unit32(a) < self.scenario.traffic.write_ratio;
-        // The same draw, so the traffic is unchanged: a write is read back with this share.
-        let read_back_below = self.scenario.traffic.write_ratio * self.scenario.traffic.read_own_write_ratio;
-        let read_back =
-            if write && unit32(a) < read_back_below { database::ReadBack::Wanted } else { database::ReadBack::No };
-        let web_u = unit32(b >> 32);
-        let db_u = unit32(b);
-        self.schedule_arrival_after(self.clients.arrival_exact_us);
-
-        let measured = self.kernel.now >= self.kernel.warmup_end;
-        let id = self.requests.take_id();
-        if self.requests.live >= MAX_LIVE_REQUESTS {
-            self.refuse_beyond_model_limit(id, client, write, measured);
-            return;
-        }
-        let request = Request {
-            generation: 0,
-            id,
-            client,
-            write,
-            measured,
-            arrived_at: self.kernel.now,
-            web_u,
-            db_u,
-            lb: 0,
-            at_lb: false,
-            server: None,
-            db: 0,
-            attempts: 0,
-            excluded: None,
-            stage: Stage::Free,
-            hop: (NodeId::Clients, NodeId::Clients),
-            hop_start: self.kernel.now,
-            hop_end: self.kernel.now,
-            fail: None,
-            read_back,
-        };
-        let r = self.requests.alloc(request);
-        self.metrics.on_arrival(measured, write);
-        self.trace.record(self.kernel.now, id, TraceKind::Arrive { client, write });
-        self.resolve_then_send(r, id, client);
-    }
-
-    /// The client resolves www.foobar.com unless its cached answer is still fresh, then sends
-    /// the request to the balancer.
-    #[inline]
-    fn resolve_then_send(&mut self, r: ReqRef, id: u64, client: u32) {
-        let c = client as usize;
-        if c < self.clients.dns_expiry.len() && self.kernel.now >= self.clients.dns_expiry[c] {
-            if !self.edge.dns_alive || self.is_cut(NodeId::Clients, NodeId::Dns) {
-                self.fail_now(r, FailCause::DnsFailure);
-                return;
-            }
-            let net = &self.scenario.network;
-            let lookup = from_ms(net.dns_lookup_ms);
-            self.clients.dns_expiry[c] = self.kernel.now + lookup + from_s(net.dns_ttl_s);
-            if !self.clients.client_lb.is_empty() {
-                self.clients.client_lb[c] = self.resolve_balancer(client);
-            }
-            if lookup > 0 {
-                self.trace.record(self.kernel.now, id, TraceKind::DnsLookup);
-                self.travel(r, Stage::Dns, NodeId::Clients, NodeId::Dns, lookup, Ev::DnsDone(r));
-                return;
-            }
-        }
-        self.send_to_lb(r);
-    }
-
-    /// An arrival the model does not simulate (it holds `MAX_LIVE_REQUESTS`): counted as
-    /// arrived and failed at once, with no request slot, so memory stays bounded.
-    fn refuse_beyond_model_limit(&mut self, id: u64, client: u32, write: bool, measured: bool) {
-        self.metrics.on_arrival(measured, write);
-        self.metrics.on_fail(measured, FailCause::ModelLimit, write);
-        self.trace.record(self.kernel.now, id, TraceKind::Arrive { client, write });
-        self.trace.record(self.kernel.now, id, TraceKind::Fail { cause: FailCause::ModelLimit, lb: None });
-    }
-
-    /// Active-active pair: the DNS answer a client gets, among the balancers alive now (the
-    /// DNS service is assumed to check its targets; the client keeps the answer for the TTL).
-    fn resolve_balancer(&mut self, client: u32) -> u8 {
-        self.clients.dns_lookups += 1;
-        let alive: Vec<u8> =
-            (0..self.balancers.lbs.len() as u8).filter(|&k| self.balancers.lbs[k as usize].alive).collect();
-        if alive.is_empty() {
-            return 0;
-        }
-        alive[(mix64(((client as u64) << 32) ^ self.clients.dns_lookups) % alive.len() as u64) as usize]
-    }
-
-    /// The balancer a client's packets reach now: the single one, the floating IP's owner, or
-    /// the one its DNS answer names.
-    fn entry_balancer(&self, client: u32) -> Option<u8> {
-        if self.balancers.lbs.len() == 1 {
-            return Some(0);
-        }
-        match self.scenario.balancer.pair_mode {
-            PairMode::Vrrp => self.vip_owner(),
-            PairMode::Dns => self.clients.client_lb.get(client as usize).copied(),
-        }
     }
 
     fn send_to_lb(&mut self, r: ReqRef) {
@@ -1010,115 +737,6 @@ impl Sim {
         }
     }
 
-    /// The balancer's decision for a request that has just reached it (or is redispatched).
-    fn dispatch(&mut self, r: ReqRef) {
-        if self.kernel.now < self.balancers.ramp_until {
-            self.refresh_candidates();
-        }
-        let (client, avoid) = (self.requests.get(r).client, self.requests.get(r).excluded.map(usize::from));
-        let b = &self.scenario.balancer;
-        let choice = self.balancers.selector.choose(
-            b.algorithm,
-            b.random_draws,
-            &mut self.balancers.candidates,
-            client,
-            avoid,
-            &mut self.kernel.rngs.routing,
-        );
-        match choice {
-            Choice::Server(i) => self.send_to_server(r, i),
-            Choice::WaitFor(i) => self.enqueue(r, Some(i)),
-            Choice::Queue => self.enqueue(r, None),
-            Choice::NoServer => self.fail_at_lb(r, FailCause::NoServer),
-        }
-    }
-
-    fn enqueue(&mut self, r: ReqRef, server: Option<usize>) {
-        if self.balancers.lb_queued >= queue_bound(self.scenario.balancer.maxqueue) {
-            self.fail_at_lb(r, FailCause::QueueFull);
-            return;
-        }
-        let now = self.kernel.now;
-        let id = self.requests.get(r).id;
-        let lb = self.requests.get(r).lb;
-        {
-            let q = self.requests.get_mut(r);
-            q.stage = Stage::Queued;
-            q.server = server.map(|i| i as u16);
-            q.hop = (NodeId::Lb(lb), NodeId::Lb(lb));
-            q.hop_start = now;
-        }
-        self.balancers.lb_queued += 1;
-        match server {
-            Some(i) => {
-                self.farm.servers[i].own_queue.push_back(r);
-                self.balancers.candidates[i].queued += 1;
-            }
-            None => self.balancers.lb_queue.push_back(r),
-        }
-        self.trace.record(now, id, TraceKind::Queued { lb });
-        self.arm_queue_timer();
-    }
-
-    /// The oldest live request waiting in any balancer queue, and when it was queued.
-    fn oldest_queued(&mut self) -> Option<(ReqRef, SimTime)> {
-        let mut oldest: Option<(ReqRef, SimTime)> = None;
-        for i in 0..self.farm.servers.len() {
-            self.drop_stale_heads(i);
-            if let Some(&r) = self.farm.servers[i].own_queue.front() {
-                let t = self.requests.get(r).hop_start;
-                if oldest.is_none_or(|(_, o)| t < o) {
-                    oldest = Some((r, t));
-                }
-            }
-        }
-        if let Some(&r) = self.balancers.lb_queue.front() {
-            let t = self.requests.get(r).hop_start;
-            if oldest.is_none_or(|(_, o)| t < o) {
-                oldest = Some((r, t));
-            }
-        }
-        oldest
-    }
-
-    /// Make sure a timer will fire when the oldest queued request reaches `timeout queue`.
-    fn arm_queue_timer(&mut self) {
-        let timeout = from_ms(self.scenario.balancer.timeout_queue_ms);
-        if self.balancers.queue_timer.is_armed() || timeout == 0 || self.balancers.lb_queued == 0 {
-            return;
-        }
-        if let Some((_, since)) = self.oldest_queued() {
-            self.balancers.queue_timer.arm();
-            self.kernel.queue.push((since + timeout).max(self.kernel.now), Ev::QueueTimer);
-        }
-    }
-
-    /// Answer 503 to every queued request that has waited `timeout queue`, then re-arm.
-    #[inline(never)]
-    fn expire_queued(&mut self) {
-        let timeout = from_ms(self.scenario.balancer.timeout_queue_ms);
-        if timeout == 0 {
-            return;
-        }
-        while let Some((r, since)) = self.oldest_queued() {
-            if since + timeout > self.kernel.now {
-                break;
-            }
-            self.unqueue(r);
-            self.fail_at_lb(r, FailCause::QueueTimeout);
-        }
-        self.arm_queue_timer();
-    }
-
-    /// Take a request out of the balancer's queue bookkeeping (its deque entry goes stale).
-    fn unqueue(&mut self, r: ReqRef) {
-        self.balancers.lb_queued -= 1;
-        if let Some(i) = self.requests.get(r).server {
-            self.balancers.candidates[i as usize].queued -= 1;
-        }
-        self.requests.get_mut(r).stage = Stage::Free; // transitional; callers set the next stage
-    }
-
     fn send_to_server(&mut self, r: ReqRef, i: usize) {
         self.balancers.candidates[i].conns += 1;
         let (id, lb) = (self.requests.get(r).id, self.requests.get(r).lb);
@@ -1126,60 +744,6 @@ impl Sim {
         self.trace.record(self.kernel.now, id, TraceKind::Dispatch { lb, to: NodeId::Web(i as u16) });
         let lan = self.lan();
         self.travel(r, Stage::ToWeb, NodeId::Lb(lb), NodeId::Web(i as u16), lan, Ev::ReachWeb(r));
-    }
-
-    /// A connection slot on server `i` opened: serve the oldest request waiting for it, either
-    /// in its own queue or in the shared queue (HAProxy's process_srv_queue).
-    fn serve_queue(&mut self, i: usize) {
-        loop {
-            let c = &self.balancers.candidates[i];
-            if !c.has_slot() || !c.usable {
-                return;
-            }
-            self.drop_stale_heads(i);
-            let own = self.farm.servers[i].own_queue.front().copied();
-            let c = &self.balancers.candidates[i];
-            // The shared queue is served by servers that take balanced traffic (the selector's
-            // eligibility: usable and a free slot were checked above).
-            let shared = if c.eligible() { self.balancers.lb_queue.front().copied() } else { None };
-            let pick = match (own, shared) {
-                (Some(a), Some(b)) => {
-                    if self.requests.get(a).hop_start <= self.requests.get(b).hop_start {
-                        self.farm.servers[i].own_queue.pop_front()
-                    } else {
-                        self.balancers.lb_queue.pop_front()
-                    }
-                }
-                (Some(_), None) => self.farm.servers[i].own_queue.pop_front(),
-                (None, Some(_)) => self.balancers.lb_queue.pop_front(),
-                (None, None) => None,
-            };
-            let Some(r) = pick else { return };
-            self.unqueue(r);
-            self.send_to_server(r, i);
-        }
-    }
-
-    fn serve_all_queues(&mut self) {
-        for i in 0..self.farm.servers.len() {
-            self.serve_queue(i);
-        }
-    }
-
-    /// Queue entries whose request timed out are removed lazily, here.
-    fn drop_stale_heads(&mut self, i: usize) {
-        while let Some(&r) = self.farm.servers[i].own_queue.front() {
-            if self.requests.is_at(r, Stage::Queued) {
-                break;
-            }
-            self.farm.servers[i].own_queue.pop_front();
-        }
-        while let Some(&r) = self.balancers.lb_queue.front() {
-            if self.requests.is_at(r, Stage::Queued) {
-                break;
-            }
-            self.balancers.lb_queue.pop_front();
-        }
     }
 
     /// The balancer answers with an error itself; the answer travels back to the client.
@@ -1199,169 +763,6 @@ impl Sim {
         self.requests.get_mut(r).fail = Some(cause);
         self.requests.get_mut(r).stage = Stage::ToClient;
         self.on_reply_at_client(r);
-    }
-
-    fn on_reach_web(&mut self, r: ReqRef) {
-        let i = self.requests.server_of(r);
-        let lb = self.requests.get(r).lb;
-        let w = &self.farm.servers[i];
-        let backlog_full = w.busy >= w.spec.workers && w.waiting.len() as u32 >= backlog_bound(w.spec.backlog);
-        if !w.alive || backlog_full || self.is_cut(NodeId::Lb(lb), NodeId::Web(i as u16)) {
-            // Connection refused (reset): the balancer learns it one hop later.
-            let lan = self.lan();
-            self.travel(r, Stage::Refused, NodeId::Web(i as u16), NodeId::Lb(lb), lan, Ev::ConnectFailed(r));
-            return;
-        }
-        if self.farm.servers[i].busy < self.farm.servers[i].spec.workers {
-            self.start_app(r, i);
-        } else {
-            self.requests.get_mut(r).stage = Stage::WebWait;
-            self.farm.servers[i].waiting.push_back(r);
-        }
-    }
-
-    /// HAProxy 2.6 `retries` and `option redispatch` (back_handle_st_cer and
-    /// stream_choose_redispatch): after `retries` retries the request gets a 503. Before
-    /// that, with `option redispatch` the retry is balanced again, avoiding the server that
-    /// refused, when that server is no longer plainly UP, when this is the last retry, or
-    /// when the algorithm is not a hash and more than one active server is up (no
-    /// persistence to keep); otherwise the same server is retried, even once marked DOWN.
-    /// The one-second turn-around is waited only before retrying the same server or when at
-    /// most one active server is up.
-    #[inline(never)]
-    fn on_connect_failed(&mut self, r: ReqRef) {
-        let i = self.requests.server_of(r);
-        self.balancers.candidates[i].conns -= 1;
-        self.serve_queue(i);
-        let lb = self.requests.get(r).lb as usize;
-        if !self.balancers.lbs[lb].alive {
-            self.fail_now(r, FailCause::LbDown);
-            return;
-        }
-        let failures = self.requests.get(r).attempts as u32 + 1;
-        self.requests.get_mut(r).attempts = failures.min(255) as u8;
-        let retries = self.scenario.balancer.retries;
-        if failures > retries {
-            self.fail_at_lb(r, FailCause::ConnectFailed);
-            return;
-        }
-        let active_up = self.balancers.candidates.iter().filter(|c| c.is_active_up()).count();
-        if self.should_redispatch(i, failures, active_up) {
-            self.requests.get_mut(r).excluded = Some(i as u16);
-            if active_up > 1 {
-                self.dispatch(r);
-                return;
-            }
-            // Balanced again after the turn-around: `server` None marks the retry as a redispatch.
-            self.requests.get_mut(r).server = None;
-        }
-        self.wait_turn_around(r, lb);
-    }
-
-    /// stream_choose_redispatch's test, `failures` being the retry about to be made.
-    fn should_redispatch(&self, i: usize, failures: u32, active_up: usize) -> bool {
-        let b = &self.scenario.balancer;
-        if !b.redispatch {
-            return false;
-        }
-        // HAProxy's cur_state < SRV_ST_RUNNING: marked DOWN, or still ramping in (slowstart).
-        let w = &self.farm.servers[i];
-        let slowstart = from_ms(b.slowstart_ms);
-        let ramping = slowstart > 0 && w.up_since > 0 && self.kernel.now < w.up_since + slowstart;
-        let not_running = !w.active || !w.health.is_up() || ramping;
-        let last_retry = failures == b.retries;
-        let no_persistence = b.algorithm != Algorithm::Source && active_up > 1;
-        not_running || last_retry || no_persistence
-    }
-
-    /// HAProxy's turn-around state (SC_ST_TAR): one second (min(1 s, `timeout connect`)).
-    fn wait_turn_around(&mut self, r: ReqRef, lb: usize) {
-        let now = self.kernel.now;
-        let q = self.requests.get_mut(r);
-        q.stage = Stage::RetryWait;
-        q.hop = (NodeId::Lb(lb as u8), NodeId::Lb(lb as u8));
-        q.hop_start = now;
-        self.kernel.queue.push(now + US_PER_S, Ev::Retry(r));
-    }
-
-    /// After the turn-around: balance again (a redispatch), or retry the same server.
-    #[inline(never)]
-    fn on_retry(&mut self, r: ReqRef) {
-        let Some(server) = self.requests.get(r).server else {
-            self.dispatch(r);
-            return;
-        };
-        let i = server as usize;
-        if !self.farm.servers[i].active {
-            // Removed from the farm meanwhile (a model-only case): the balancer picks another.
-            self.requests.get_mut(r).excluded = Some(server);
-            self.dispatch(r);
-            return;
-        }
-        // The stream stays assigned to its server, whatever the checks now say of it.
-        let c = &self.balancers.candidates[i];
-        if c.usable && !c.has_slot() {
-            self.enqueue(r, Some(i));
-        } else {
-            self.send_to_server(r, i);
-        }
-    }
-
-    fn set_busy(&mut self, i: usize, delta: i32) {
-        self.farm.set_busy(i, delta, self.kernel.now);
-    }
-
-    fn start_app(&mut self, r: ReqRef, i: usize) {
-        self.set_busy(i, 1);
-        let (id, u) = (self.requests.get(r).id, self.requests.get(r).web_u);
-        let w = &self.farm.servers[i];
-        let spec = &w.spec;
-        let ms = match spec.service_distribution {
-            Distribution::Exponential => exponential_from(u, spec.service_time_ms),
-            Distribution::Constant => spec.service_time_ms,
-            Distribution::Lognormal => lognormal_from(u, spec.service_time_ms, spec.service_time_cv),
-        } * w.slow;
-        self.trace.record(self.kernel.now, id, TraceKind::Start(NodeId::Web(i as u16)));
-        let now = self.kernel.now;
-        let q = self.requests.get_mut(r);
-        q.stage = Stage::App;
-        q.hop = (NodeId::Web(i as u16), NodeId::Web(i as u16));
-        q.hop_start = now;
-        self.kernel.queue.push(now + from_ms(ms), Ev::AppDone(r));
-    }
-
-    /// Start the next request waiting at server `i`, skipping any that left meanwhile.
-    fn start_next_waiting(&mut self, i: usize) {
-        while let Some(next) = self.farm.servers[i].waiting.pop_front() {
-            if self.requests.is_at(next, Stage::WebWait) {
-                self.start_app(next, i);
-                return;
-            }
-        }
-    }
-
-    fn on_app_done(&mut self, r: ReqRef) {
-        let i = self.requests.server_of(r);
-        if self.db.nodes.is_empty() {
-            self.finish_at_web(r, i);
-            return;
-        }
-        let write = self.requests.get(r).write;
-        let node = self.database_for(write, i);
-        let id = self.requests.get(r).id;
-        self.requests.get_mut(r).db = node as u8;
-        self.trace.record(self.kernel.now, id, TraceKind::Query(NodeId::Db(node as u8)));
-        let lan = self.lan();
-        self.travel(r, Stage::ToDb, NodeId::Web(i as u16), NodeId::Db(node as u8), lan, Ev::ReachDb(r));
-    }
-
-    /// The application has its answer (or an error): the worker is free, the response goes back.
-    fn finish_at_web(&mut self, r: ReqRef, i: usize) {
-        self.set_busy(i, -1);
-        self.start_next_waiting(i);
-        let lb = self.requests.get(r).lb;
-        let lan = self.lan();
-        self.travel(r, Stage::ToLbReply, NodeId::Web(i as u16), NodeId::Lb(lb), lan, Ev::ReplyAtLb(r));
     }
 
     fn on_reply_at_lb(&mut self, r: ReqRef) {
@@ -1433,20 +834,6 @@ impl Sim {
         self.farm.utilization(self.kernel.now, self.kernel.stats_since)
     }
 
-    /// Jain's fairness index of utilization over the servers that take balanced traffic.
-    pub fn fairness_jain(&self) -> f64 {
-        let util = self.utilization();
-        let loads: Vec<f64> = self
-            .farm
-            .servers
-            .iter()
-            .zip(util)
-            .filter(|(w, _)| w.active && w.weight > 0 && !w.spec.backup)
-            .map(|(_, u)| u)
-            .collect();
-        jain_fairness(&loads)
-    }
-
     /// Check the model's invariants; tests call this after every step.
     pub fn check_invariants(&self) -> Result<(), String> {
         let live = self.requests.slots.iter().filter(|q| q.stage != Stage::Free).count() as u64;
@@ -1473,35 +860,6 @@ impl Sim {
         }
         self.check_farm_invariants()?;
         self.check_replication_invariants()
-    }
-
-    /// Workers and connections: each server's counters match the requests it holds.
-    fn check_farm_invariants(&self) -> Result<(), String> {
-        for (i, (w, c)) in self.farm.servers.iter().zip(&self.balancers.candidates).enumerate() {
-            if w.busy > w.spec.workers {
-                return Err(format!("web{} has {} busy workers of {}", i + 1, w.busy, w.spec.workers));
-            }
-            let holding =
-                self.requests.slots.iter().filter(|q| q.server == Some(i as u16) && q.stage.holds_connection()).count()
-                    as u32;
-            if holding != c.conns {
-                return Err(format!(
-                    "web{}: {holding} requests hold a connection but the balancer counts {}",
-                    i + 1,
-                    c.conns
-                ));
-            }
-            if c.maxconn > 0 && c.conns > c.maxconn {
-                return Err(format!("web{} has {} connections over maxconn {}", i + 1, c.conns, c.maxconn));
-            }
-            let working =
-                self.requests.slots.iter().filter(|q| q.server == Some(i as u16) && q.stage == Stage::App).count()
-                    as u32;
-            if w.alive && working > w.busy {
-                return Err(format!("web{}: {working} requests in service but {} workers busy", i + 1, w.busy));
-            }
-        }
-        Ok(())
     }
 
     /// Replicas never pass the primary; two writable primaries or two VRRP masters only
@@ -1533,11 +891,6 @@ impl Sim {
             return Err("two VRRP masters while their link is up and no split brain is counted".into());
         }
         Ok(())
-    }
-
-    /// Connections waiting for a worker on web server `i` (bounded by its backlog).
-    pub fn web_waiting(&self, i: usize) -> u32 {
-        self.farm.servers.get(i).map_or(0, |w| w.waiting.len() as u32)
     }
 
     pub(crate) fn db_waiting(&self, n: usize) -> u32 {

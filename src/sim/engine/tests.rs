@@ -4,6 +4,7 @@
 use super::timer::Timer;
 use super::*;
 use crate::scenario::{preset, Failover};
+use crate::sim::time::from_ms;
 
 fn quiet(mut s: Scenario) -> Sim {
     // No traffic of its own: the test makes every request.
