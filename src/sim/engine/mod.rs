@@ -27,11 +27,11 @@
 //! Modules: `kernel`, `requests`, `clients`, `balancers`, `farm`, `database` (+ `binlog`),
 //! `edge` and `monitoring` define the parts; `timer` the cancellation types (`Timer`,
 //! `Generation`, `Stopwatch`). Handlers are `impl Sim` blocks next to the part they mostly
-//! serve (`clients`, `balancers`, `farm` hold the request's path there); this file keeps the
-//! event loop, the links between parts (`travel`, replies, failures) and the invariants; `ha` (health checks, backups, slowstart, the VRRP pair), `faults`
-//! (kill/restore/slow, cut/heal links, random failures), `database` (queries, replication,
-//! failover) and `security` (TLS, firewall probes, monitoring rounds: typed facts, worded in
-//! `render::facts`).
+//! serve (`clients`, `balancers`, `farm`, `database`, `edge`, `monitoring`); `ha` holds health
+//! checks, backups, slowstart and the VRRP pair, `faults` kill/restore/slow, cut/heal and random
+//! failures, and `security` the typed facts (alerts, the sniffed request, probes) that
+//! `render::facts` words. This file keeps the event loop, the links between parts (`travel`,
+//! replies, failures), the commands and the invariants.
 
 mod balancers;
 mod binlog;
