@@ -2,9 +2,10 @@
 //! handshake cost), the firewall, and monitoring.
 #![cfg(not(target_arch = "wasm32"))]
 
+use infrasim::render::facts::sniffed_text;
 use infrasim::scenario::{preset, ReadFrom, Replication, Scenario};
 use infrasim::sim::time::from_s;
-use infrasim::sim::{Command, CommandKind, NodeId, Report, Sim, TraceConfig};
+use infrasim::sim::{AlertKind, Command, CommandKind, NodeId, Report, Sim, TraceConfig};
 
 fn sim(s: Scenario) -> Sim {
     Sim::new(s, TraceConfig { enabled: false, capacity: 1 })
@@ -20,12 +21,14 @@ fn without_https_a_sniffer_reads_requests_and_with_it_only_ciphertext() {
     m.run_until(from_s(5.0), u64::MAX);
     let plain = m.view(0).sniffer.unwrap();
     assert!(!plain.encrypted);
-    assert!(plain.text.contains("Cookie: session="), "{}", plain.text);
+    let text = sniffed_text(&plain);
+    assert!(text.contains("Cookie: session="), "{text}");
     now(&mut m, CommandKind::SetHttps { on: true });
     m.run_until(from_s(10.0), u64::MAX);
     let sealed = m.view(0).sniffer.unwrap();
     assert!(sealed.encrypted);
-    assert!(!sealed.text.contains("Cookie") && sealed.text.starts_with("TLS"), "{}", sealed.text);
+    let text = sniffed_text(&sealed);
+    assert!(!text.contains("Cookie") && text.starts_with("TLS"), "{text}");
     let stats = m.security_stats();
     assert!(stats.plaintext_requests > 300 && stats.encrypted_requests > 300, "{stats:?}");
     assert!(stats.tls_handshakes > 0);
@@ -93,8 +96,11 @@ fn monitoring_alerts_on_failures_and_lag_and_is_blind_when_off() {
         let view = m.view(0).monitor;
         if enabled {
             assert_eq!(view.known_down, vec![NodeId::Web(1)]);
-            assert!(view.alerts.iter().any(|a| a.contains("web2 is down")), "{:?}", view.alerts);
-            assert!(view.alerts.iter().any(|a| a.contains("db2 replication lag")), "{:?}", view.alerts);
+            let raised =
+                |node: NodeId, kind: fn(AlertKind) -> bool| view.alerts.iter().any(|a| a.node == node && kind(a.kind));
+            assert!(raised(NodeId::Web(1), |k| k == AlertKind::Down), "{:?}", view.alerts);
+            let lagging = |k| matches!(k, AlertKind::Lagging { .. } | AlertKind::LagUnknown);
+            assert!(raised(NodeId::Db(1), lagging), "{:?}", view.alerts);
         } else {
             assert!(view.known_down.is_empty() && view.alerts.is_empty());
             assert_eq!(m.alerts_total(), 0);

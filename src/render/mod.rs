@@ -2,6 +2,7 @@
 //! (colours) are pure and tested natively; `canvas` draws a `View` onto a 2D canvas and exists
 //! only in the browser build.
 
+pub mod facts;
 pub mod format;
 pub mod layout;
 pub mod theme;

@@ -28,12 +28,19 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    fn has_slot(&self) -> bool {
+    /// Below `maxconn` (0 = unlimited).
+    pub fn has_slot(&self) -> bool {
         self.maxconn == 0 || self.conns < self.maxconn
     }
 
-    fn eligible(&self) -> bool {
+    /// May take a balanced request now: usable, in the pool, with weight and a free slot.
+    pub fn eligible(&self) -> bool {
         self.usable && self.in_pool && self.weight > 0 && self.has_slot()
+    }
+
+    /// An active (not backup) server that is up with weight: what makes backups stand by.
+    pub fn is_active_up(&self) -> bool {
+        !self.backup && self.usable && self.weight > 0
     }
 
     /// `a` is less loaded than `b`: compare (conns + queued) / weight without division.
@@ -85,19 +92,17 @@ impl Selector {
             Algorithm::Roundrobin | Algorithm::StaticRr | Algorithm::Source => None,
             _ => avoid.filter(|&i| i < servers.len() && servers[i].eligible()),
         };
-        if let Some(i) = hidden {
-            servers[i].in_pool = false;
-        }
         let choice = match algorithm {
             Algorithm::Roundrobin | Algorithm::StaticRr => smooth_round_robin(servers, avoid),
-            Algorithm::Leastconn => self.least_connections(servers),
-            Algorithm::First => servers.iter().position(Candidate::eligible).map_or(Choice::Queue, Choice::Server),
+            Algorithm::Leastconn => self.least_connections(servers, hidden),
+            Algorithm::First => (0..servers.len())
+                .position(|i| eligible_unless(servers, i, hidden))
+                .map_or(Choice::Queue, Choice::Server),
             Algorithm::Source => source_hash(servers, client),
-            Algorithm::Random => random_draws_least_loaded(servers, random_draws, rng),
+            Algorithm::Random => random_draws_least_loaded(servers, random_draws, rng, hidden),
         };
         match hidden {
             Some(i) => {
-                servers[i].in_pool = true;
                 // Nobody else can take it now: the avoided server is taken after all.
                 if choice == Choice::Queue {
                     Choice::Server(i)
@@ -109,13 +114,13 @@ impl Selector {
         }
     }
 
-    fn least_connections(&mut self, servers: &[Candidate]) -> Choice {
+    fn least_connections(&mut self, servers: &[Candidate], hidden: Option<usize>) -> Choice {
         let n = servers.len();
         let mut best: Option<usize> = None;
         // Walk from the rotating start so the first of the least-loaded ties is the next in turn.
         for k in 0..n {
             let i = (self.lc_next + k) % n;
-            if !servers[i].eligible() {
+            if !eligible_unless(servers, i, hidden) {
                 continue;
             }
             match best {
@@ -131,6 +136,11 @@ impl Selector {
             None => Choice::Queue,
         }
     }
+}
+
+/// Server `i` may take the request, unless it is the one being avoided (`hidden`).
+fn eligible_unless(servers: &[Candidate], i: usize, hidden: Option<usize>) -> bool {
+    servers[i].eligible() && hidden != Some(i)
 }
 
 /// Nginx-style smooth weighted round robin (what HAProxy's roundrobin converges to): each
@@ -190,8 +200,9 @@ fn source_hash(servers: &[Candidate], client: u32) -> Choice {
 
 /// `balance random(<draws>)`: draw servers at random in proportion to weight, keep the least
 /// loaded. Draws are independent (with replacement), as in the power-of-d-choices analysis.
-fn random_draws_least_loaded(servers: &[Candidate], draws: u32, rng: &mut ChaCha8Rng) -> Choice {
-    let total: u64 = servers.iter().filter(|s| s.eligible()).map(|s| s.weight as u64).sum();
+fn random_draws_least_loaded(servers: &[Candidate], draws: u32, rng: &mut ChaCha8Rng, hidden: Option<usize>) -> Choice {
+    let total: u64 =
+        (0..servers.len()).filter(|&i| eligible_unless(servers, i, hidden)).map(|i| servers[i].weight as u64).sum();
     if total == 0 {
         return Choice::Queue;
     }
@@ -200,7 +211,7 @@ fn random_draws_least_loaded(servers: &[Candidate], draws: u32, rng: &mut ChaCha
         let mut slot = (uniform(rng) * total as f64) as u64;
         let mut pick = None;
         for (i, s) in servers.iter().enumerate() {
-            if !s.eligible() {
+            if !eligible_unless(servers, i, hidden) {
                 continue;
             }
             if slot < s.weight as u64 {
@@ -221,7 +232,7 @@ fn random_draws_least_loaded(servers: &[Candidate], draws: u32, rng: &mut ChaCha
 /// Decide which servers form the pool: every usable active server with weight; if there is
 /// none, the backups (the first usable one only, unless `allbackups`).
 pub fn update_pool(servers: &mut [Candidate], allbackups: bool) {
-    let any_active = servers.iter().any(|s| !s.backup && s.usable && s.weight > 0);
+    let any_active = servers.iter().any(Candidate::is_active_up);
     let mut first_backup_taken = false;
     for s in servers.iter_mut() {
         s.in_pool = if any_active {
@@ -253,5 +264,22 @@ mod tests {
         assert_eq!(s.iter().map(|x| x.in_pool).collect::<Vec<_>>(), vec![false, true, false]);
         update_pool(&mut s, true);
         assert_eq!(s.iter().map(|x| x.in_pool).collect::<Vec<_>>(), vec![false, true, true]);
+    }
+
+    #[test]
+    fn choosing_around_an_avoided_server_leaves_the_pool_untouched() {
+        use rand::SeedableRng;
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut selector = Selector::default();
+        for algorithm in [Algorithm::Leastconn, Algorithm::First, Algorithm::Random] {
+            let mut s = vec![c(false, true), c(false, true)];
+            let choice = selector.choose(algorithm, 2, &mut s, 0, Some(0), &mut rng);
+            assert_eq!(choice, Choice::Server(1), "{algorithm:?} steers away from the avoided server");
+            assert!(s.iter().all(|x| x.in_pool), "{algorithm:?} changed the pool");
+            s[1].conns = 1;
+            s[1].maxconn = 1;
+            let choice = selector.choose(algorithm, 2, &mut s, 0, Some(0), &mut rng);
+            assert_eq!(choice, Choice::Server(0), "{algorithm:?}: nobody else can take it, so the avoided one does");
+        }
     }
 }

@@ -121,9 +121,10 @@ impl Sim {
     /// subset is drawn (every k-th request by id), so each drawn request moves smoothly.
     pub fn view(&self, max_particles: usize) -> View {
         let now = self.now();
-        let travelling = self.live().filter(|q| q.stage.travelling()).count();
+        let travelling = self.requests.live().filter(|q| q.stage.travelling()).count();
         let stride = if max_particles == 0 { u64::MAX } else { travelling.div_ceil(max_particles).max(1) as u64 };
         let particles = self
+            .requests
             .live()
             .filter(|q| q.stage.travelling() && q.id % stride == 0)
             .take(max_particles)
@@ -148,9 +149,10 @@ impl Sim {
             })
             .collect();
         let web = self
-            .web
+            .farm
+            .servers
             .iter()
-            .zip(&self.candidates)
+            .zip(&self.balancers.candidates)
             .enumerate()
             .map(|(i, (w, c))| WebView {
                 id: NodeId::Web(i as u16),
@@ -173,11 +175,12 @@ impl Sim {
             .collect();
         let db = self
             .db
+            .nodes
             .iter()
             .enumerate()
             .map(|(n, d)| DbView {
                 id: NodeId::Db(n as u8),
-                primary: n == self.primary,
+                primary: n == self.db.primary,
                 busy: d.busy,
                 workers: self.scenario().db.workers,
                 waiting: self.db_waiting(n),
@@ -191,9 +194,10 @@ impl Sim {
             })
             .collect();
         let s = self.scenario();
-        let pair_dns = self.lbs.len() > 1 && s.balancer.pair_mode == crate::scenario::PairMode::Dns;
+        let pair_dns = self.balancers.lbs.len() > 1 && s.balancer.pair_mode == crate::scenario::PairMode::Dns;
         let owner = self.vip_owner();
         let lbs = self
+            .balancers
             .lbs
             .iter()
             .enumerate()
@@ -210,7 +214,7 @@ impl Sim {
             algorithm: s.balancer.algorithm,
             arrival_rate_per_s: s.traffic.arrival_rate_per_s,
             write_ratio: s.traffic.write_ratio,
-            balancer_queue: self.lb_queued,
+            balancer_queue: self.balancers.lb_queued,
             maxqueue: super::engine::queue_bound(s.balancer.maxqueue),
             web,
             db,
@@ -218,8 +222,8 @@ impl Sim {
             travelling,
             lbs,
             lb_pair_dns: pair_dns,
-            dns_alive: self.dns_alive,
-            cut_links: self.cut_links.iter().copied().collect(),
+            dns_alive: self.edge.dns_alive,
+            cut_links: self.edge.cut_links.iter().copied().collect(),
             split_brain: self.in_split_brain(),
             https: s.security.https,
             firewall: s.security.firewall,
@@ -228,5 +232,30 @@ impl Sim {
             probes: self.probe_particles(),
             monitor: self.monitor_view(),
         }
+    }
+}
+
+impl Sim {
+    /// Probes in flight, for drawing: from the internet to their target, or to the edge (the
+    /// balancer's side) where the firewall drops them.
+    fn probe_particles(&self) -> Vec<Particle> {
+        let now = self.now();
+        self.recent_probes()
+            .filter(|p| now < p.arrives_at)
+            .enumerate()
+            .map(|(k, p)| {
+                let span = (p.arrives_at - p.sent_at).max(1);
+                let progress = ((now - p.sent_at) as f64 / span as f64).min(1.0) as f32;
+                let to = if p.blocked { NodeId::Lb(0) } else { p.target };
+                Particle {
+                    request: k as u64,
+                    from: NodeId::Clients,
+                    to,
+                    progress,
+                    kind: ParticleKind::Error,
+                    reply: false,
+                }
+            })
+            .collect()
     }
 }

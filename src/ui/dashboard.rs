@@ -5,7 +5,7 @@
 use super::actions::design_nodes;
 use super::snapshot::{cause_words, Snapshot, CHART_SECONDS};
 use super::Panel;
-use crate::render::format;
+use crate::render::{facts, format};
 use crate::sim::metrics::FailCause;
 use crate::sim::CommandKind;
 use yew::prelude::*;
@@ -174,7 +174,7 @@ pub fn dashboard(props: &Panel) -> Html {
                         <p class="hint">{ "No alerts. Agents report every few seconds: a node that dies shows up here after the next report." }</p>
                     } else {
                         <ol class="alert-list">
-                            { for w.alerts.iter().rev().take(8).map(|a| html! { <li>{ a.clone() }</li> }) }
+                            { for w.alerts.iter().rev().take(8).map(|a| html! { <li>{ facts::alert_line(a) }</li> }) }
                         </ol>
                     }
                 </div>

@@ -2,7 +2,7 @@
 //! sniffer on the public link reads, and a firewall at the edge, with the outside probes it stops.
 
 use super::Panel;
-use crate::render::format;
+use crate::render::{facts, format};
 use crate::sim::CommandKind;
 use yew::prelude::*;
 
@@ -14,7 +14,7 @@ pub fn security_panel(props: &Panel) -> Html {
         Some(line) => html! {
             <p class={classes!("sniffer", if line.encrypted { "encrypted" } else { "plain" })}>
                 <span class="visually-hidden">{ if line.encrypted { "Ciphertext: " } else { "Plaintext: " } }</span>
-                <code>{ line.text.clone() }</code>
+                <code>{ facts::sniffed_text(line) }</code>
             </p>
         },
     };

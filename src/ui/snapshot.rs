@@ -10,7 +10,7 @@ use crate::sim::metrics::{FailCause, Sample};
 use crate::sim::node::Link;
 use crate::sim::trace::{TraceEvent, TraceKind};
 use crate::sim::view::{DbView, LbView, WebView};
-use crate::sim::{Command, Driver, NodeId, SecurityStats, SimTime, SnifferLine};
+use crate::sim::{Alert, Command, Driver, NodeId, SecurityStats, SimTime, SnifferLine};
 
 /// Newest trace lines kept for the event log.
 pub const LOG_LINES: usize = 50;
@@ -65,7 +65,7 @@ pub struct Watch {
     pub probes_reached: u64,
     pub probes_blocked: u64,
     pub known_down: Vec<NodeId>,
-    pub alerts: Vec<String>,
+    pub alerts: Vec<Alert>,
     pub lag_alert_ms: f64,
 }
 

@@ -89,7 +89,7 @@ struct FrameState {
 
 /// Outside probes cross the internet in a few simulated milliseconds, too fast to see. Each
 /// one the model counts is replayed here as an arrow that takes [`PROBE_SHOW_MS`] of wall time,
-/// aimed at the same target the model picked (it takes the web servers and databases in turn).
+/// aimed at the target the model recorded for it.
 #[derive(Default)]
 struct ProbeTrails {
     counted: Option<u64>,
@@ -102,19 +102,12 @@ const PROBES_SHOWN: usize = 12;
 
 impl ProbeTrails {
     fn update(&mut self, sim: &crate::sim::Sim, now: f64) {
-        let stats = sim.security_stats();
-        let total = stats.probes_reached + stats.probes_blocked;
+        // Probes sent so far: the newest recorded one's sequence number plus one.
+        let total = sim.recent_probes().next_back().map_or(0, |p| p.seq + 1);
         let seen = self.counted.unwrap_or(total);
-        if total > seen {
-            let view = sim.view(0);
-            let mut targets: Vec<NodeId> = view.web.iter().filter(|w| w.active).map(|w| w.id).collect();
-            targets.extend(view.db.iter().map(|d| d.id));
-            let blocked = sim.scenario().security.firewall;
-            for i in seen.max(total.saturating_sub(PROBES_SHOWN as u64))..total {
-                if let Some(t) = targets.get((i % targets.len().max(1) as u64) as usize) {
-                    self.live.push((*t, blocked, now));
-                }
-            }
+        let first = seen.max(total.saturating_sub(PROBES_SHOWN as u64));
+        for p in sim.recent_probes().filter(|p| p.seq >= first) {
+            self.live.push((p.target, p.blocked, now));
         }
         self.counted = Some(total);
         self.live.retain(|(_, _, start)| now - start < PROBE_SHOW_MS * 1.3);

@@ -1,12 +1,12 @@
 //! Failure injection: kill, restore and slow nodes, cut and heal links, random failures with
 //! exponential times between failures and to repair.
 
-use super::{Ev, ReqRef, Sim, Stage};
+use super::{Ev, Sim, Stage};
 use crate::scenario::FailureRate;
 use crate::sim::command::NodeClass;
 use crate::sim::metrics::FailCause;
 use crate::sim::node::{Link, NodeId};
-use crate::sim::rng::{exponential_from, uniform, Stream};
+use crate::sim::rng::exponential_from;
 use crate::sim::time::from_s;
 use crate::sim::trace::{NodeEvent, Subject};
 
@@ -15,21 +15,11 @@ impl Sim {
     pub fn is_alive(&self, node: NodeId) -> bool {
         match node {
             NodeId::Clients => true,
-            NodeId::Dns => self.dns_alive,
-            NodeId::Lb(k) => self.lbs.get(k as usize).is_some_and(|l| l.alive),
-            NodeId::Web(i) => self.web.get(i as usize).is_some_and(|w| w.alive),
-            NodeId::Db(n) => self.db.get(n as usize).is_some_and(|d| d.alive),
+            NodeId::Dns => self.edge.dns_alive,
+            NodeId::Lb(k) => self.balancers.lbs.get(k as usize).is_some_and(|l| l.alive),
+            NodeId::Web(i) => self.farm.servers.get(i as usize).is_some_and(|w| w.alive),
+            NodeId::Db(n) => self.db.nodes.get(n as usize).is_some_and(|d| d.alive),
         }
-    }
-
-    /// Requests of the model that match, as handles (for failing them in bulk).
-    fn requests_where(&self, mut keep: impl FnMut(&super::Request) -> bool) -> Vec<ReqRef> {
-        self.requests
-            .iter()
-            .enumerate()
-            .filter(|(_, q)| q.stage != Stage::Free && keep(q))
-            .map(|(idx, q)| ReqRef { idx: idx as u32, generation: q.generation })
-            .collect()
     }
 
     pub(super) fn kill(&mut self, node: NodeId) {
@@ -39,9 +29,9 @@ impl Sim {
         self.note(Subject::Node(node), NodeEvent::Killed);
         match node {
             NodeId::Clients => {}
-            NodeId::Dns => self.dns_alive = false,
+            NodeId::Dns => self.edge.dns_alive = false,
             NodeId::Lb(k) => {
-                self.lbs[k as usize].alive = false;
+                self.balancers.lbs[k as usize].alive = false;
                 self.balancer_died(k as usize);
             }
             NodeId::Web(i) => self.web_died(i as usize),
@@ -58,7 +48,7 @@ impl Sim {
         }
         self.send_priority_zero(k as usize);
         self.note(Subject::Node(node), NodeEvent::Stopped);
-        self.lbs[k as usize].alive = false;
+        self.balancers.lbs[k as usize].alive = false;
         self.balancer_died(k as usize);
     }
 
@@ -66,12 +56,12 @@ impl Sim {
     /// the balancer keeps sending to it until health checks mark it DOWN.
     fn web_died(&mut self, i: usize) {
         self.set_busy(i, 0);
-        let w = &mut self.web[i];
+        let w = &mut self.farm.servers[i];
         w.alive = false;
         w.busy = 0;
         w.waiting.clear();
         let server = Some(i as u16);
-        let lost = self.requests_where(|q| {
+        let lost = self.requests.where_(|q| {
             q.server == server
                 && matches!(
                     q.stage,
@@ -79,9 +69,9 @@ impl Sim {
                 )
         });
         for r in lost {
-            self.candidates[i].conns -= 1;
-            let lb = self.req(r).lb;
-            if !self.lbs[lb as usize].alive {
+            self.balancers.candidates[i].conns -= 1;
+            let lb = self.requests.get(r).lb;
+            if !self.balancers.lbs[lb as usize].alive {
                 self.fail_now(r, FailCause::LbDown);
             } else {
                 self.fail_at_lb(r, FailCause::ServerDied);
@@ -92,26 +82,24 @@ impl Sim {
 
     /// A database node crashed: its queries fail (the application answers 500).
     fn db_died(&mut self, n: usize) {
-        if n == self.primary {
+        if n == self.db.primary {
             self.primary_crashed();
         }
-        if self.second_primary == Some(n) {
-            self.second_primary = None;
-            if let Some(since) = self.db_split_since.take() {
-                self.db_split_us += self.now - since;
-            }
+        if self.db.second_primary == Some(n) {
+            self.db.second_primary = None;
+            self.db.split_brain.stop(self.kernel.now);
         }
-        let d = &mut self.db[n];
+        let d = &mut self.db.nodes[n];
         d.alive = false;
-        d.epoch += 1;
+        d.epoch.bump();
         d.busy = 0;
         d.waiting.clear();
         d.applying = false;
-        let lost = self.requests_where(|q| q.db as usize == n && matches!(q.stage, Stage::DbWait | Stage::Db));
+        let lost = self.requests.where_(|q| q.db as usize == n && matches!(q.stage, Stage::DbWait | Stage::Db));
         let lan = self.lan();
         for r in lost {
-            let i = self.server_of(r) as u16;
-            self.req_mut(r).fail = Some(FailCause::DbDown);
+            let i = self.requests.server_of(r) as u16;
+            self.requests.get_mut(r).fail = Some(FailCause::DbDown);
             self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i), lan, Ev::DbReplyAtWeb(r));
         }
     }
@@ -123,21 +111,21 @@ impl Sim {
         self.note(Subject::Node(node), NodeEvent::Restored);
         match node {
             NodeId::Clients => {}
-            NodeId::Dns => self.dns_alive = true,
+            NodeId::Dns => self.edge.dns_alive = true,
             NodeId::Lb(k) => {
-                self.lbs[k as usize].alive = true;
+                self.balancers.lbs[k as usize].alive = true;
                 self.balancer_restored(k as usize);
             }
             NodeId::Web(i) => {
-                let w = &mut self.web[i as usize];
+                let w = &mut self.farm.servers[i as usize];
                 w.alive = true;
                 w.slow = 1.0;
-                w.busy_since = self.now;
+                w.busy_since = self.kernel.now;
             }
             NodeId::Db(n) => {
                 let n = n as usize;
-                self.db[n].alive = true;
-                self.db[n].slow = 1.0;
+                self.db.nodes[n].alive = true;
+                self.db.nodes[n].slow = 1.0;
                 self.db_returns(n);
             }
         }
@@ -145,10 +133,10 @@ impl Sim {
 
     /// A replica that missed binlog events (it was down or cut off) fetches them again.
     pub(super) fn catch_up(&mut self, n: usize) {
-        let p = self.primary;
-        if n != p && n < self.db.len() && self.is_replica(n) {
-            let position = self.db[p].received;
-            if position > self.db[n].received {
+        let p = self.db.primary;
+        if n != p && n < self.db.nodes.len() && self.is_replica(n) {
+            let position = self.db.nodes[p].received;
+            if position > self.db.nodes[n].received {
                 self.ship_binlog(n, position);
             }
         }
@@ -156,8 +144,8 @@ impl Sim {
 
     pub(super) fn slow(&mut self, node: NodeId, factor: f64) {
         match node {
-            NodeId::Web(i) => self.web[i as usize].slow = factor,
-            NodeId::Db(n) => self.db[n as usize].slow = factor,
+            NodeId::Web(i) => self.farm.servers[i as usize].slow = factor,
+            NodeId::Db(n) => self.db.nodes[n as usize].slow = factor,
             _ => return,
         }
         let event = if factor > 1.0 { NodeEvent::Slowed } else { NodeEvent::NormalSpeed };
@@ -165,7 +153,7 @@ impl Sim {
     }
 
     pub(super) fn cut(&mut self, link: Link) {
-        if self.cut_links.insert(link) {
+        if self.edge.cut_links.insert(link) {
             self.note(Subject::Link(link), NodeEvent::LinkCut);
             if let (NodeId::Clients, NodeId::Lb(k)) = (link.0, link.1) {
                 self.uplink_changed(k as usize);
@@ -174,7 +162,7 @@ impl Sim {
     }
 
     pub(super) fn heal(&mut self, link: Link) {
-        if !self.cut_links.remove(&link) {
+        if !self.edge.cut_links.remove(&link) {
             return;
         }
         self.note(Subject::Link(link), NodeEvent::LinkHealed);
@@ -211,11 +199,12 @@ impl Sim {
     /// Every node of a class, in id order.
     pub fn nodes_of(&self, class: NodeClass) -> Vec<NodeId> {
         match class {
-            NodeClass::Lb => (0..self.lbs.len() as u8).map(NodeId::Lb).collect(),
-            NodeClass::Web => {
-                (0..self.web.len() as u16).filter(|&i| self.web[i as usize].active).map(NodeId::Web).collect()
-            }
-            NodeClass::Db => (0..self.db.len() as u8).map(NodeId::Db).collect(),
+            NodeClass::Lb => (0..self.balancers.lbs.len() as u8).map(NodeId::Lb).collect(),
+            NodeClass::Web => (0..self.farm.servers.len() as u16)
+                .filter(|&i| self.farm.servers[i as usize].active)
+                .map(NodeId::Web)
+                .collect(),
+            NodeClass::Db => (0..self.db.nodes.len() as u8).map(NodeId::Db).collect(),
             NodeClass::Dns => vec![NodeId::Dns],
         }
     }
@@ -236,29 +225,19 @@ impl Sim {
         if mtbf <= 0.0 {
             return;
         }
-        let after = exponential_from(self.failure_draw(node), mtbf);
-        let generation = self.failure_generation[class as usize];
-        self.queue.push(self.now + from_s(after).max(1), Ev::RandomFailure { node, generation });
-    }
-
-    /// The next uniform number of `node`'s own failure stream (other nodes do not shift it).
-    fn failure_draw(&mut self, node: NodeId) -> f64 {
-        let rngs = &self.rngs;
-        let rng = self.failure_rngs.entry(node).or_insert_with(|| rngs.node_stream(Stream::NodeFailures, node));
-        uniform(rng)
+        let after = exponential_from(self.kernel.failure_draw(node), mtbf);
+        let generation = self.kernel.failure_generation[class as usize].token();
+        self.kernel.queue.push(self.kernel.now + from_s(after).max(1), Ev::RandomFailure { node, generation });
     }
 
     #[inline(never)]
-    pub(super) fn on_random_failure(&mut self, node: NodeId, generation: u32) {
+    pub(super) fn on_random_failure(&mut self, node: NodeId) {
         let Some(class) = NodeClass::of(node) else { return };
-        if generation != self.failure_generation[class as usize] {
-            return;
-        }
         if self.is_alive(node) {
             self.kill(node);
             let mttr = self.failure_rate(class).mttr_s;
-            let after = exponential_from(self.failure_draw(node), mttr);
-            self.queue.push(self.now + from_s(after).max(1), Ev::RandomRepair { node });
+            let after = exponential_from(self.kernel.failure_draw(node), mttr);
+            self.kernel.queue.push(self.kernel.now + from_s(after).max(1), Ev::RandomRepair { node });
         } else {
             // Already down by hand: try again later.
             self.schedule_failure_of(node);

@@ -46,28 +46,29 @@ impl Sim {
     /// phase comes from the server's own stream, so adding a server shifts no other's checks.
     pub(super) fn schedule_first_check(&mut self, i: usize) {
         let inter = from_ms(self.scenario.balancer.health.inter_ms).max(1);
-        let mut rng = self.rngs.node_stream(Stream::NodeHealthPhase, NodeId::Web(i as u16));
+        let mut rng = self.kernel.rngs.node_stream(Stream::NodeHealthPhase, NodeId::Web(i as u16));
         let phase = (uniform(&mut rng) * inter as f64) as SimTime;
-        self.queue.push(self.now + phase.max(1), Ev::HealthCheck { server: i as u16 });
+        self.kernel.queue.push(self.kernel.now + phase.max(1), Ev::HealthCheck { server: i as u16 });
     }
 
     /// One health check of server `i` from the balancers.
     #[inline(never)]
     pub(super) fn on_health_check(&mut self, i: usize) {
-        if i >= self.web.len() {
+        if i >= self.farm.servers.len() {
             return;
         }
         let web = NodeId::Web(i as u16);
-        if !self.lbs.iter().any(|l| l.alive) {
+        if !self.balancers.lbs.iter().any(|l| l.alive) {
             // A dead HAProxy runs no checks: what it believed is frozen, not turned into DOWN.
-            self.schedule_next_check(i, self.web[i].health);
+            self.schedule_next_check(i, self.farm.servers[i].health);
             return;
         }
-        let reachable = (0..self.lbs.len()).any(|k| self.lbs[k].alive && !self.is_cut(NodeId::Lb(k as u8), web));
-        let ok = self.web[i].alive && reachable;
+        let reachable = (0..self.balancers.lbs.len())
+            .any(|k| self.balancers.lbs[k].alive && !self.is_cut(NodeId::Lb(k as u8), web));
+        let ok = self.farm.servers[i].alive && reachable;
         let h = self.scenario.balancer.health.clone();
         let (rise, fall) = (h.rise.max(1) as u8, h.fall.max(1) as u8);
-        let before = self.web[i].health;
+        let before = self.farm.servers[i].health;
         let after = match (before, ok) {
             (HealthState::Starting, true) => HealthState::Up,
             (HealthState::Starting, false) => HealthState::Down,
@@ -84,13 +85,13 @@ impl Sim {
             (HealthState::Rising(n), true) if n + 1 >= rise => HealthState::Up,
             (HealthState::Rising(n), true) => HealthState::Rising(n + 1),
         };
-        self.web[i].health = after;
+        self.farm.servers[i].health = after;
         if before.is_up() && !after.is_up() {
             self.note(Subject::Node(web), NodeEvent::MarkedDown);
             self.refresh_candidates();
             self.redispatch_own_queue(i);
         } else if !before.is_up() && after.is_up() {
-            self.web[i].up_since = self.now;
+            self.farm.servers[i].up_since = self.kernel.now;
             self.note(Subject::Node(web), NodeEvent::MarkedUp);
             self.refresh_candidates();
             self.serve_all_queues();
@@ -108,16 +109,16 @@ impl Sim {
             HealthState::Down => pick(h.downinter_ms),
             HealthState::Starting | HealthState::Suspect(_) | HealthState::Rising(_) => pick(h.fastinter_ms),
         };
-        self.queue.push(self.now + from_ms(next_ms).max(1), Ev::HealthCheck { server: i as u16 });
+        self.kernel.queue.push(self.kernel.now + from_ms(next_ms).max(1), Ev::HealthCheck { server: i as u16 });
     }
 
     /// Every server back to the state a freshly started HAProxy gives it.
     fn restart_health_checks(&mut self) {
-        for i in 0..self.web.len() {
-            let before = self.web[i].health;
-            self.web[i].health = HealthState::default();
-            if !before.is_up() && self.web[i].health.is_up() {
-                self.web[i].up_since = self.now;
+        for i in 0..self.farm.servers.len() {
+            let before = self.farm.servers[i].health;
+            self.farm.servers[i].health = HealthState::default();
+            if !before.is_up() && self.farm.servers[i].health.is_up() {
+                self.farm.servers[i].up_since = self.kernel.now;
                 self.note(Subject::Node(NodeId::Web(i as u16)), NodeEvent::MarkedUp);
             }
         }
@@ -126,9 +127,9 @@ impl Sim {
 
     /// A server marked DOWN: requests waiting for it specifically are balanced again.
     fn redispatch_own_queue(&mut self, i: usize) {
-        let waiting: Vec<_> = self.web[i].own_queue.drain(..).collect();
+        let waiting: Vec<_> = self.farm.servers[i].own_queue.drain(..).collect();
         for r in waiting {
-            if self.valid(r) && self.req(r).stage == Stage::Queued {
+            if self.requests.is_at(r, Stage::Queued) {
                 self.unqueue(r);
                 self.dispatch(r);
             }
@@ -137,22 +138,22 @@ impl Sim {
 
     /// A pair starts with the higher-priority balancer as master (lb1 on a tie).
     pub(super) fn start_balancers(&mut self) {
-        if self.lbs.len() == 1 || self.scenario.balancer.pair_mode == PairMode::Dns {
+        if self.balancers.lbs.len() == 1 || self.scenario.balancer.pair_mode == PairMode::Dns {
             // A lone balancer, or two active ones behind DNS: no VRRP, each simply serves.
-            for lb in &mut self.lbs {
+            for lb in &mut self.balancers.lbs {
                 lb.role = VrrpRole::Master;
             }
             return;
         }
-        let first = if self.lbs[1].priority > self.lbs[0].priority { 1 } else { 0 };
-        self.lbs[first].role = VrrpRole::Master;
-        self.lbs[1 - first].role = VrrpRole::Backup;
+        let first = if self.balancers.lbs[1].priority > self.balancers.lbs[0].priority { 1 } else { 0 };
+        self.balancers.lbs[first].role = VrrpRole::Master;
+        self.balancers.lbs[1 - first].role = VrrpRole::Backup;
         self.reset_master_down_timer(1 - first);
         self.send_advert(first);
     }
 
     fn vrrp_active(&self) -> bool {
-        self.lbs.len() == 2 && self.scenario.balancer.pair_mode == PairMode::Vrrp
+        self.balancers.lbs.len() == 2 && self.scenario.balancer.pair_mode == PairMode::Vrrp
     }
 
     /// The interval keepalived uses (version 2 rounds to whole seconds).
@@ -163,7 +164,7 @@ impl Sim {
     /// keepalived's skew time (`VRRP_TIMER_SKEW`): version 2 (256 − priority)/256 seconds,
     /// version 3 (256 − priority)/256 × advert_int, computed in centiseconds as keepalived does.
     pub fn skew_time(&self, lb: usize) -> SimTime {
-        let weight = 256 - self.lbs[lb].priority.min(255) as u64;
+        let weight = 256 - self.balancers.lbs[lb].priority.min(255) as u64;
         if self.scenario.vrrp.version == 3 {
             weight * (self.advert_interval() / 10_000) * 625 / 16
         } else {
@@ -177,15 +178,14 @@ impl Sim {
     }
 
     pub(super) fn reset_master_down_timer(&mut self, lb: usize) {
-        self.lbs[lb].timer_generation += 1;
-        let at = self.now + self.master_down_interval(lb);
-        self.queue.push(at, Ev::VrrpTimer { lb: lb as u8, generation: self.lbs[lb].timer_generation });
+        let generation = self.balancers.lbs[lb].master_down.arm();
+        let at = self.kernel.now + self.master_down_interval(lb);
+        self.kernel.queue.push(at, Ev::VrrpTimer { lb: lb as u8, generation });
     }
 
     /// The master advertises now (and every advert_int while it stays master).
     fn send_advert(&mut self, lb: usize) {
-        self.lbs[lb].advert_generation += 1;
-        let generation = self.lbs[lb].advert_generation;
+        let generation = self.balancers.lbs[lb].advert.arm();
         self.on_vrrp_advert(lb, generation);
     }
 
@@ -194,14 +194,14 @@ impl Sim {
         if !self.vrrp_active() || lb >= 2 {
             return;
         }
-        let me = &self.lbs[lb];
-        if generation != me.advert_generation || !me.alive || me.role != VrrpRole::Master || self.uplink_down(lb) {
+        let me = &self.balancers.lbs[lb];
+        if !me.alive || me.role != VrrpRole::Master || self.uplink_down(lb) {
             return;
         }
         let other = 1 - lb;
-        if self.lbs[other].alive && !self.is_cut(NodeId::Lb(0), NodeId::Lb(1)) {
-            let (mine, theirs) = (self.lbs[lb].priority, self.lbs[other].priority);
-            match self.lbs[other].role {
+        if self.balancers.lbs[other].alive && !self.is_cut(NodeId::Lb(0), NodeId::Lb(1)) {
+            let (mine, theirs) = (self.balancers.lbs[lb].priority, self.balancers.lbs[other].priority);
+            match self.balancers.lbs[other].role {
                 VrrpRole::Backup => self.backup_heard(other, mine),
                 VrrpRole::Master => {
                     // Two masters hear each other: the higher priority (then lb2, the higher
@@ -216,8 +216,8 @@ impl Sim {
                 }
             }
         }
-        let next = self.now + self.advert_interval();
-        self.queue.push(next, Ev::VrrpAdvert { lb: lb as u8, generation });
+        let next = self.kernel.now + self.advert_interval();
+        self.kernel.queue.push(next, Ev::VrrpAdvert { lb: lb as u8, generation });
     }
 
     /// A backup hears the master's advert (keepalived `vrrp_state_backup`): it accepts a master
@@ -226,22 +226,22 @@ impl Sim {
     /// lets its timer run out and takes over.
     fn backup_heard(&mut self, lb: usize, master_priority: u32) {
         let delay = from_s(self.scenario.vrrp.preempt_delay_s.max(0.0));
-        let mine = self.lbs[lb].priority;
-        let delaying = delay > 0 && self.lbs[lb].preempt_until.is_none_or(|t| t > self.now);
+        let mine = self.balancers.lbs[lb].priority;
+        let delaying = delay > 0 && self.balancers.lbs[lb].preempt_until.is_none_or(|t| t > self.kernel.now);
         if !self.scenario.vrrp.preempt || master_priority >= mine || delaying {
             self.reset_master_down_timer(lb);
             if delay > 0 && master_priority >= mine {
-                self.lbs[lb].preempt_until = None;
-            } else if delay > 0 && self.lbs[lb].preempt_until.is_none() {
-                self.lbs[lb].preempt_until = Some(self.now + delay);
+                self.balancers.lbs[lb].preempt_until = None;
+            } else if delay > 0 && self.balancers.lbs[lb].preempt_until.is_none() {
+                self.balancers.lbs[lb].preempt_until = Some(self.kernel.now + delay);
             }
         }
     }
 
     /// A master hears a higher-priority master and becomes backup.
     fn step_down(&mut self, lb: usize) {
-        self.lbs[lb].role = VrrpRole::Backup;
-        self.lbs[lb].advert_generation += 1;
+        self.balancers.lbs[lb].role = VrrpRole::Backup;
+        self.balancers.lbs[lb].advert.cancel();
         self.note(Subject::Node(NodeId::Lb(lb as u8)), NodeEvent::BecameBackup);
         self.reset_master_down_timer(lb);
         self.update_split_brain();
@@ -250,35 +250,35 @@ impl Sim {
     /// keepalived stopped gracefully (SIGTERM): a master sends a priority-0 advert, so a backup
     /// that hears it takes over after its skew time only, not the full master-down interval.
     pub(super) fn send_priority_zero(&mut self, lb: usize) {
-        if !self.vrrp_active() || lb >= 2 || self.lbs[lb].role != VrrpRole::Master || self.uplink_down(lb) {
+        if !self.vrrp_active() || lb >= 2 || self.balancers.lbs[lb].role != VrrpRole::Master || self.uplink_down(lb) {
             return;
         }
         let other = 1 - lb;
-        let o = &self.lbs[other];
+        let o = &self.balancers.lbs[other];
         if !o.alive || o.role != VrrpRole::Backup || self.is_cut(NodeId::Lb(0), NodeId::Lb(1)) {
             return;
         }
-        self.lbs[other].timer_generation += 1;
-        let at = self.now + self.skew_time(other);
-        self.queue.push(at, Ev::VrrpTimer { lb: other as u8, generation: self.lbs[other].timer_generation });
+        let generation = self.balancers.lbs[other].master_down.arm();
+        let at = self.kernel.now + self.skew_time(other);
+        self.kernel.queue.push(at, Ev::VrrpTimer { lb: other as u8, generation });
     }
 
     #[inline(never)]
-    pub(super) fn on_vrrp_timer(&mut self, lb: usize, generation: u32) {
+    pub(super) fn on_vrrp_timer(&mut self, lb: usize) {
         if !self.vrrp_active() || lb >= 2 {
             return;
         }
-        let me = &self.lbs[lb];
-        if generation != me.timer_generation || !me.alive || me.role != VrrpRole::Backup || self.uplink_down(lb) {
+        let me = &self.balancers.lbs[lb];
+        if !me.alive || me.role != VrrpRole::Backup || self.uplink_down(lb) {
             return;
         }
         self.become_master(lb);
     }
 
     fn become_master(&mut self, lb: usize) {
-        self.lbs[lb].role = VrrpRole::Master;
-        self.lbs[lb].preempt_until = None;
-        self.lbs[lb].master_since = self.now;
+        self.balancers.lbs[lb].role = VrrpRole::Master;
+        self.balancers.lbs[lb].preempt_until = None;
+        self.balancers.lbs[lb].master_since = self.kernel.now;
         self.note(Subject::Node(NodeId::Lb(lb as u8)), NodeEvent::BecameMaster);
         // Advertise first: a reachable lower-priority master steps down at once, so only a
         // real partition leaves two masters.
@@ -289,7 +289,8 @@ impl Sim {
     /// Who holds the floating IP: the live master that announced itself last (its gratuitous
     /// ARP is the one switches remember). None while nobody does.
     pub fn vip_owner(&self) -> Option<u8> {
-        self.lbs
+        self.balancers
+            .lbs
             .iter()
             .enumerate()
             .filter(|(k, l)| l.alive && l.role == VrrpRole::Master && !self.uplink_down(*k))
@@ -306,13 +307,13 @@ impl Sim {
     /// A balancer's client-side link was cut (FAULT: give up the floating IP) or healed
     /// (listen again as backup, so preemption can bring it back).
     pub(super) fn uplink_changed(&mut self, lb: usize) {
-        if !self.vrrp_active() || lb >= 2 || !self.lbs[lb].alive {
+        if !self.vrrp_active() || lb >= 2 || !self.balancers.lbs[lb].alive {
             return;
         }
         if self.uplink_down(lb) {
-            if self.lbs[lb].role == VrrpRole::Master {
-                self.lbs[lb].role = VrrpRole::Backup;
-                self.lbs[lb].advert_generation += 1;
+            if self.balancers.lbs[lb].role == VrrpRole::Master {
+                self.balancers.lbs[lb].role = VrrpRole::Backup;
+                self.balancers.lbs[lb].advert.cancel();
                 self.note(Subject::Node(NodeId::Lb(lb as u8)), NodeEvent::BecameBackup);
                 self.update_split_brain();
             }
@@ -323,7 +324,7 @@ impl Sim {
 
     /// Both balancers are master right now.
     pub fn in_split_brain(&self) -> bool {
-        self.split_brain_since.is_some()
+        self.balancers.split_brain.is_running()
     }
 
     /// Track split brain: both balancers master at once.
@@ -331,15 +332,14 @@ impl Sim {
         if !self.vrrp_active() {
             return;
         }
-        let masters = self.lbs.iter().filter(|l| l.alive && l.role == VrrpRole::Master).count();
-        match (masters > 1, self.split_brain_since) {
-            (true, None) => {
-                self.split_brain_since = Some(self.now);
+        let masters = self.balancers.lbs.iter().filter(|l| l.alive && l.role == VrrpRole::Master).count();
+        match (masters > 1, self.balancers.split_brain.is_running()) {
+            (true, false) => {
+                self.balancers.split_brain.start(self.kernel.now);
                 self.note(Subject::Node(NodeId::Lb(0)), NodeEvent::SplitBrainStart);
             }
-            (false, Some(since)) => {
-                self.split_brain_us += self.now - since;
-                self.split_brain_since = None;
+            (false, true) => {
+                self.balancers.split_brain.stop(self.kernel.now);
                 self.note(Subject::Node(NodeId::Lb(0)), NodeEvent::SplitBrainEnd);
             }
             _ => {}
@@ -348,15 +348,10 @@ impl Sim {
 
     /// A balancer died: what it held is lost.
     pub(super) fn balancer_died(&mut self, lb: usize) {
-        let queued: Vec<super::ReqRef> = self
-            .requests
-            .iter()
-            .enumerate()
-            .filter(|(_, q)| matches!(q.stage, Stage::Queued | Stage::RetryWait) && q.lb as usize == lb)
-            .map(|(idx, q)| super::ReqRef { idx: idx as u32, generation: q.generation })
-            .collect();
+        let queued =
+            self.requests.where_(|q| matches!(q.stage, Stage::Queued | Stage::RetryWait) && q.lb as usize == lb);
         for r in queued {
-            if self.req(r).stage == Stage::Queued {
+            if self.requests.get(r).stage == Stage::Queued {
                 self.unqueue(r);
             }
             self.fail_now(r, FailCause::LbDown);
@@ -368,15 +363,15 @@ impl Sim {
     /// balancer was running, the HAProxy process starts fresh: without a server-state file it
     /// knows nothing of the servers and starts them in their initial state.
     pub(super) fn balancer_restored(&mut self, lb: usize) {
-        if self.lbs.iter().enumerate().all(|(k, l)| k == lb || !l.alive) {
+        if self.balancers.lbs.iter().enumerate().all(|(k, l)| k == lb || !l.alive) {
             self.restart_health_checks();
         }
         if self.vrrp_active() {
-            self.lbs[lb].role = VrrpRole::Backup;
-            self.lbs[lb].preempt_until = None;
+            self.balancers.lbs[lb].role = VrrpRole::Backup;
+            self.balancers.lbs[lb].preempt_until = None;
             self.reset_master_down_timer(lb);
         } else {
-            self.lbs[lb].role = VrrpRole::Master;
+            self.balancers.lbs[lb].role = VrrpRole::Master;
         }
     }
 }

@@ -7,43 +7,69 @@
 //! or the primary, write to the primary) → worker free → response through the balancer
 //! (connection slot free) → client.
 //!
-//! Child modules: `ha` (health checks, backups, slowstart, the VRRP pair) and `faults`
-//! (kill/restore/slow, cut/heal links, random failures).
+//! ## Parts
+//! `Sim` holds one part per responsibility; each owns its state (and the methods that need
+//! only that state), and the event loop borrows them as a handler needs:
+//!
+//! ```text
+//!                    ┌──────── kernel: now, event heap, rng streams, commands ────────┐
+//!                    │   Sim::step → handle(ev): drops stale events (timer tokens,    │
+//!                    │   generations, request stages), then calls one handler         │
+//!                    └───────┬───────────┬──────────────┬───────────────┬─────────────┘
+//!   clients ──▶ edge ──▶ balancers ──▶ farm ──▶ db (cluster)        monitoring
+//!   (DNS cache,  (DNS,     (candidates,  (servers,  (nodes, primary,   (known down,
+//!    TLS session, cut links, queue+timer, workers,  binlog, semisync,  alerts)
+//!    last write)  sniffer,   VRRP pair,   health)    failover)
+//!                 probes)    split brain)
+//!   requests: the request table every stage reads and writes (alloc, free, valid, is_at)
+//! ```
+//!
+//! Modules: `kernel`, `requests`, `clients`, `balancers`, `farm`, `database` (+ `binlog`),
+//! `edge` and `monitoring` define the parts; `timer` the cancellation types (`Timer`,
+//! `Generation`, `Stopwatch`). Handlers are `impl Sim` blocks next to the part they mostly
+//! serve (`clients`, `balancers`, `farm`, `database`, `edge`, `monitoring`); `ha` holds health
+//! checks, backups, slowstart and the VRRP pair, `faults` kill/restore/slow, cut/heal and random
+//! failures, and `security` the typed facts (alerts, the sniffed request, probes) that
+//! `render::facts` words. This file keeps the event loop, the links between parts (`travel`,
+//! replies, failures), the commands and the invariants.
 
+mod balancers;
 mod binlog;
+mod clients;
 mod database;
+mod edge;
+mod farm;
 mod faults;
 mod ha;
+mod kernel;
+mod monitoring;
+mod requests;
 mod security;
+mod timer;
 
-use super::balancer::{update_pool, Candidate, Choice, Selector};
+#[cfg(test)]
+mod tests;
+
+use balancers::new_candidate;
+use balancers::LbState;
+pub(crate) use requests::{ReqRef, Request};
+
 use super::command::{Command, CommandKind, NodeClass};
-use super::metrics::{jain_fairness, FailCause, Metrics, Ring};
-use super::node::{Link, NodeId};
-use super::queue::EventQueue;
-use super::rng::{exponential_from, lognormal_from, mix64, uniform, Rngs};
-use super::time::{from_ms, from_s, SimTime, MAX_DURATION_US, US_PER_S};
+use super::metrics::{FailCause, Metrics, Ring};
+use super::node::NodeId;
+use super::time::{from_s, SimTime, US_PER_S};
 use super::trace::{NodeEvent, Subject, Trace, TraceKind};
-use crate::scenario::{Algorithm, Distribution, PairMode, Scenario, WebServer};
-use rand::RngCore;
+use crate::scenario::{PairMode, Scenario};
 use serde::Serialize;
-use std::collections::{BTreeSet, VecDeque};
 
 pub use binlog::BINLOG_TIMES_CAPACITY;
 pub use database::{DbRole, ReportedLag, LAG_WHEN_NULL_MS, REBUILD_POSITIONS_PER_S, REBUILD_SETUP_MS};
 pub use ha::{HealthState, VrrpRole};
-pub use security::{MonitorView, SecurityStats, SnifferLine};
-
-/// A handle on a request slot; `generation` detects a slot reused since the event was made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct ReqRef {
-    idx: u32,
-    generation: u32,
-}
+pub use security::{Alert, AlertKind, MonitorView, OutsideProbe, SecurityStats, SnifferLine};
 
 #[rustfmt::skip]
 #[derive(Clone, Copy, Debug)]
-enum Ev {
+pub(crate) enum Ev {
     /// The next client request (the queue's single event: rescheduling replaces it).
     Arrival,
     /// A traffic burst starts or ends.
@@ -72,7 +98,7 @@ enum Ev {
     /// A replica's semi-sync acknowledgement reaches the primary.
     SemiSyncAck { generation: u32, position: u64 },
     /// Check the oldest write waiting for a semi-sync ack against the timeout.
-    SemiSyncTimer,
+    SemiSyncTimer { token: u32 },
     /// The failover manager checks the primary.
     FailoverCheck { generation: u32 },
     /// A client's TLS handshake with the balancer is done.
@@ -159,88 +185,6 @@ impl Stage {
     }
 }
 
-#[derive(Clone, Debug)]
-pub(crate) struct Request {
-    generation: u32,
-    pub(crate) id: u64,
-    pub(crate) client: u32,
-    pub(crate) write: bool,
-    measured: bool,
-    arrived_at: SimTime,
-    /// Uniform numbers fixed at arrival: the request's intrinsic work, so two designs fed the
-    /// same traffic see the same job sizes (common random numbers).
-    web_u: f64,
-    db_u: f64,
-    /// The balancer that has the request (meaningful once `at_lb`).
-    lb: u8,
-    /// Whether the request was sent to a balancer (`lb`), so a failure is filed under it.
-    at_lb: bool,
-    pub(crate) server: Option<u16>,
-    db: u8,
-    /// Connection attempts that failed so far (for `retries`).
-    attempts: u8,
-    /// A server to avoid when redispatching.
-    excluded: Option<u16>,
-    pub(crate) stage: Stage,
-    pub(crate) hop: (NodeId, NodeId),
-    pub(crate) hop_start: SimTime,
-    pub(crate) hop_end: SimTime,
-    pub(crate) fail: Option<FailCause>,
-    read_back: database::ReadBack,
-}
-
-pub(crate) struct WebState {
-    pub(crate) spec: WebServer,
-    /// Weight at start: `static-rr` keeps it (runtime weights only drain or restore).
-    start_weight: u32,
-    /// Runtime weight as set by the operator.
-    pub(crate) weight: u32,
-    /// Within the configured server count.
-    pub(crate) active: bool,
-    /// The machine is running.
-    pub(crate) alive: bool,
-    /// Service times are multiplied by this (1 = normal).
-    pub(crate) slow: f64,
-    pub(crate) health: HealthState,
-    /// When the server was last marked UP (slowstart ramps from here).
-    up_since: SimTime,
-    pub(crate) busy: u32,
-    waiting: VecDeque<ReqRef>,
-    /// Requests queued in the balancer for this server only (hash persistence).
-    own_queue: VecDeque<ReqRef>,
-    pub(crate) completed: u64,
-    busy_area_us: f64,
-    busy_since: SimTime,
-}
-
-pub(crate) struct DbState {
-    pub(crate) alive: bool,
-    pub(crate) slow: f64,
-    /// Bumped when the node is killed, so events of its previous life are ignored.
-    epoch: u32,
-    pub(crate) busy: u32,
-    waiting: VecDeque<ReqRef>,
-    /// Highest binlog position received (the primary: its own position).
-    pub(crate) received: u64,
-    /// Highest binlog position applied.
-    pub(crate) applied: u64,
-    applying: bool,
-    pub(crate) queries: u64,
-}
-
-pub(crate) struct LbState {
-    pub(crate) alive: bool,
-    pub(crate) role: VrrpRole,
-    pub(crate) priority: u32,
-    /// When it last became master (the newest gratuitous ARP wins the floating IP).
-    pub(crate) master_since: SimTime,
-    timer_generation: u32,
-    advert_generation: u32,
-    /// keepalived `preempt_time`: until when a returning higher-priority backup still accepts
-    /// a lower-priority master (set by the first such advert while `preempt_delay_s` > 0).
-    preempt_until: Option<SimTime>,
-}
-
 /// Database results for the batch runner and the dashboard.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct DbStats {
@@ -315,98 +259,17 @@ pub struct Sim {
     scenario: Scenario,
     /// The scenario the run started from, before any command: a run is this + seed + log.
     initial_scenario: Scenario,
-    now: SimTime,
-    queue: EventQueue<Ev>,
-    rngs: Rngs,
-    /// Each node's own random-failure stream, made when the node first needs one.
-    failure_rngs: std::collections::BTreeMap<NodeId, rand_chacha::ChaCha8Rng>,
-    requests: Vec<Request>,
-    free_slots: Vec<u32>,
-    next_request_id: u64,
-    live_requests: u64,
-    pub(crate) web: Vec<WebState>,
-    pub(crate) candidates: Vec<Candidate>,
-    selector: Selector,
-    /// The balancer's shared queue (oldest first); entries may be stale after a timeout.
-    lb_queue: VecDeque<ReqRef>,
-    /// Requests really waiting in the balancer (shared queue + per-server queues).
-    pub(crate) lb_queued: u32,
-    queue_timer_armed: bool,
-    /// Until when some server's weight is still ramping up (slowstart).
-    ramp_until: SimTime,
-    pub(crate) lbs: Vec<LbState>,
-    pub(crate) dns_alive: bool,
-    pub(crate) cut_links: BTreeSet<Link>,
-    /// Active-active pair: the balancer each client's DNS answer points to.
-    client_lb: Vec<u8>,
-    dns_lookups: u64,
-    pub(crate) db: Vec<DbState>,
-    pub(crate) primary: usize,
-    /// Highest binlog position that departed toward each node.
-    shipped: Vec<u64>,
-    /// Writes committed and waiting for a semi-sync ack, in position order.
-    semisync_waiting: VecDeque<(u64, ReqRef)>,
-    semisync_timer_armed: bool,
-    /// Highest position a replica has acknowledged.
-    semisync_acked: u64,
-    semisync_fallen_back: bool,
-    /// The replica being promoted by the failover manager.
-    promoting: Option<usize>,
-    detect_misses: u32,
-    /// Old primaries shut out after a failover.
-    fenced: Vec<bool>,
-    /// An old primary replaced without fencing (it comes back writable).
-    unfenced_old_primary: Option<usize>,
-    /// That old primary, back and writable: a second primary.
-    second_primary: Option<usize>,
-    db_split_since: Option<SimTime>,
-    db_split_us: SimTime,
-    /// Binlog positions of writes that were waiting for semi-sync when the primary crashed.
-    unacknowledged_at_crash: Vec<u64>,
-    /// Bumped when the primary crashes or is replaced: events from before are stale.
-    binlog_generation: u32,
-    /// The generation at the last promotion: binlog events from older primaries are ignored.
-    promotion_generation: u32,
-    /// Commit time of binlog positions not yet applied everywhere (bounded, see `binlog`).
-    binlog_times: binlog::BinlogTimes,
-    replica_turn: usize,
-    client_last_write: Vec<u64>,
-    dns_expiry: Vec<SimTime>,
-    failure_generation: [u32; 4],
-    burst_on: bool,
-    /// The pending arrival's exact time, fractional microseconds (the queue holds it rounded).
-    arrival_exact_us: f64,
-    warmup_end: SimTime,
-    stats_since: SimTime,
+    pub(crate) kernel: kernel::Kernel,
+    pub(crate) requests: requests::Requests,
+    pub(crate) clients: clients::Clients,
+    pub(crate) balancers: balancers::Balancers,
+    pub(crate) farm: farm::Farm,
+    pub(crate) db: database::Cluster,
+    pub(crate) edge: edge::Edge,
+    pub(crate) monitoring: monitoring::Monitoring,
     pub metrics: Metrics,
     pub trace: Trace,
     pub timeline: Ring<TimelineEntry>,
-    /// HTTPS: until when each client's TLS session lasts.
-    tls_expiry: Vec<SimTime>,
-    security: SecurityStats,
-    /// The latest request on the public link: (id, client, write, encrypted).
-    last_public: Option<(u64, u32, bool, bool)>,
-    probe_generation: u32,
-    probes_sent: u64,
-    probes: Vec<security::Probe>,
-    monitor_generation: u32,
-    known_down: Vec<NodeId>,
-    lag_alerted: Vec<usize>,
-    alerts: Vec<String>,
-    alerts_total: u64,
-    /// Failover checks (stale unless their generation is current).
-    failover_generation: u32,
-    /// Network delays in simulated time, converted once (they are read on every hop).
-    lan_us: SimTime,
-    client_latency_us: SimTime,
-    commands: Vec<Command>,
-    events_processed: u64,
-    db_stats: DbStats,
-    divergence: database::Divergence,
-    lag_samples: u64,
-    lag_sum_ms: f64,
-    split_brain_since: Option<SimTime>,
-    split_brain_us: SimTime,
 }
 
 /// Where the trace goes: the page keeps the newest lines, tests keep everything.
@@ -427,120 +290,35 @@ impl Sim {
     /// range are clamped rather than trusted, so a bad scenario cannot panic the model.
     pub fn new(scenario: Scenario, trace: TraceConfig) -> Sim {
         let clients = scenario.traffic.clients.max(1) as usize;
-        let web: Vec<WebState> = scenario.web.servers.iter().map(|s| new_web_state(s.clone())).collect();
-        let candidates = scenario.web.servers.iter().map(new_candidate).collect();
         let db_nodes =
             if scenario.db.enabled { 1 + scenario.db.replicas.min(crate::scenario::MAX_REPLICAS) as usize } else { 0 };
         let lb_count = if scenario.balancer.pair { 2 } else { 1 };
         let priorities = [scenario.vrrp.priority_lb1, scenario.vrrp.priority_lb2];
-        let warmup_end = from_s(scenario.warmup_s);
         let mut sim = Sim {
-            now: 0,
-            queue: EventQueue::new(),
-            rngs: Rngs::new(scenario.seed),
-            failure_rngs: Default::default(),
-            requests: Vec::new(),
-            free_slots: Vec::new(),
-            next_request_id: 1,
-            live_requests: 0,
-            web,
-            candidates,
-            selector: Selector::default(),
-            lb_queue: VecDeque::new(),
-            lb_queued: 0,
-            queue_timer_armed: false,
-            ramp_until: 0,
-            lbs: (0..lb_count)
-                .map(|k| LbState {
-                    alive: true,
-                    role: VrrpRole::Backup,
-                    priority: priorities[k].clamp(1, 255),
-                    master_since: 0,
-                    timer_generation: 0,
-                    advert_generation: 0,
-                    preempt_until: None,
-                })
-                .collect(),
-            dns_alive: true,
-            cut_links: BTreeSet::new(),
-            client_lb: vec![0; if lb_count > 1 { clients } else { 0 }],
-            dns_lookups: 0,
-            db: (0..db_nodes)
-                .map(|_| DbState {
-                    alive: true,
-                    slow: 1.0,
-                    epoch: 0,
-                    busy: 0,
-                    waiting: VecDeque::new(),
-                    received: 0,
-                    applied: 0,
-                    applying: false,
-                    queries: 0,
-                })
-                .collect(),
-            primary: 0,
-            shipped: vec![0; db_nodes],
-            semisync_waiting: VecDeque::new(),
-            semisync_timer_armed: false,
-            semisync_acked: 0,
-            semisync_fallen_back: false,
-            promoting: None,
-            detect_misses: 0,
-            fenced: vec![false; db_nodes],
-            unfenced_old_primary: None,
-            second_primary: None,
-            db_split_since: None,
-            db_split_us: 0,
-            unacknowledged_at_crash: Vec::new(),
-            binlog_generation: 0,
-            promotion_generation: 0,
-            binlog_times: binlog::BinlogTimes::default(),
-            replica_turn: 0,
-            client_last_write: vec![0; if scenario.db.enabled { clients } else { 0 }],
-            dns_expiry: vec![0; clients],
-            failure_generation: [0; 4],
-            burst_on: false,
-            arrival_exact_us: 0.0,
-            warmup_end,
-            stats_since: 0,
+            kernel: kernel::Kernel::new(&scenario),
+            requests: requests::Requests::new(),
+            clients: clients::Clients::new(clients, lb_count, scenario.db.enabled),
+            balancers: balancers::Balancers::new(&scenario.web.servers, &priorities[..lb_count]),
+            farm: farm::Farm::new(&scenario.web.servers),
+            db: database::Cluster::new(db_nodes),
+            edge: edge::Edge::new(),
+            monitoring: monitoring::Monitoring::default(),
             metrics: Metrics::new(),
             trace: Trace::new(trace.enabled, trace.capacity),
             timeline: Ring::new(TIMELINE_CAPACITY),
-            tls_expiry: vec![0; clients],
-            security: SecurityStats::default(),
-            last_public: None,
-            probe_generation: 0,
-            probes_sent: 0,
-            probes: Vec::new(),
-            monitor_generation: 0,
-            known_down: Vec::new(),
-            lag_alerted: Vec::new(),
-            alerts: Vec::new(),
-            alerts_total: 0,
-            failover_generation: 0,
-            lan_us: from_ms(scenario.network.lan_latency_ms),
-            client_latency_us: from_ms(scenario.network.client_latency_ms),
-            commands: Vec::new(),
-            events_processed: 0,
-            db_stats: DbStats::default(),
-            divergence: database::Divergence::new(db_nodes),
-            lag_samples: 0,
-            lag_sum_ms: 0.0,
-            split_brain_since: None,
-            split_brain_us: 0,
             initial_scenario: scenario.clone(),
             scenario,
         };
         sim.refresh_candidates();
         sim.schedule_next_arrival();
-        sim.queue.push(US_PER_S, Ev::Sample);
-        if warmup_end > 0 {
-            sim.queue.push(warmup_end, Ev::WarmupEnd);
+        sim.kernel.queue.push(US_PER_S, Ev::Sample);
+        if sim.kernel.warmup_end > 0 {
+            sim.kernel.queue.push(sim.kernel.warmup_end, Ev::WarmupEnd);
         }
         if sim.scenario.traffic.burst.enabled {
-            sim.queue.push(from_s(sim.scenario.traffic.burst.period_s), Ev::BurstEdge);
+            sim.kernel.queue.push(from_s(sim.scenario.traffic.burst.period_s), Ev::BurstEdge);
         }
-        for i in 0..sim.web.len() {
+        for i in 0..sim.farm.servers.len() {
             sim.schedule_first_check(i);
         }
         sim.start_balancers();
@@ -554,7 +332,7 @@ impl Sim {
     }
 
     pub fn now(&self) -> SimTime {
-        self.now
+        self.kernel.now
     }
 
     /// The scenario as it stands now, commands included.
@@ -568,43 +346,43 @@ impl Sim {
     }
 
     pub fn events_processed(&self) -> u64 {
-        self.events_processed
+        self.kernel.events_processed
     }
 
     pub fn commands(&self) -> &[Command] {
-        &self.commands
+        &self.kernel.commands
     }
 
     /// Requests alive in the model (arrived, not yet answered).
     pub fn live_requests(&self) -> u64 {
-        self.live_requests
+        self.requests.live
     }
 
     pub fn db_stats(&self) -> DbStats {
-        let mut s = self.db_stats.clone();
-        s.replication_lag_ms_mean = if self.lag_samples == 0 { 0.0 } else { self.lag_sum_ms / self.lag_samples as f64 };
+        let mut s = self.db.stats.clone();
+        s.replication_lag_ms_mean =
+            if self.db.lag_samples == 0 { 0.0 } else { self.db.lag_sum_ms / self.db.lag_samples as f64 };
         s.split_brain_s = self.db_split_brain_s();
-        s.binlog_times_thinned = self.binlog_times.thinned();
+        s.binlog_times_thinned = self.db.binlog_times.thinned();
         s
     }
 
     /// Seconds during which both balancers held the floating IP.
     pub fn split_brain_s(&self) -> f64 {
-        let open = self.split_brain_since.map_or(0, |since| self.now - since);
-        (self.split_brain_us + open) as f64 / US_PER_S as f64
+        self.balancers.split_brain.seconds(self.kernel.now)
     }
 
     /// Number of servers in the farm now (the server-count command may have changed it).
     pub fn active_servers(&self) -> usize {
-        self.web.iter().filter(|w| w.active).count()
+        self.farm.servers.iter().filter(|w| w.active).count()
     }
 
     /// Process the next event. Returns false when there is none.
     pub fn step(&mut self) -> bool {
-        let Some((at, ev)) = self.queue.pop() else { return false };
-        debug_assert!(at >= self.now, "time went backwards");
-        self.now = at;
-        self.events_processed += 1;
+        let Some((at, ev)) = self.kernel.queue.pop() else { return false };
+        debug_assert!(at >= self.kernel.now, "time went backwards");
+        self.kernel.now = at;
+        self.kernel.events_processed += 1;
         self.handle(ev);
         true
     }
@@ -613,7 +391,7 @@ impl Sim {
     /// Returns true when `until` was reached (the clock then reads `until`).
     pub fn run_until(&mut self, until: SimTime, max_events: u64) -> bool {
         let mut done = 0;
-        while let Some(t) = self.queue.peek_time() {
+        while let Some(t) = self.kernel.queue.peek_time() {
             if t > until {
                 break;
             }
@@ -623,23 +401,23 @@ impl Sim {
             self.step();
             done += 1;
         }
-        self.now = self.now.max(until);
+        self.kernel.now = self.kernel.now.max(until);
         true
     }
 
     /// Apply a command now (or at its time, if later). Bad values are refused with a message
     /// and change nothing.
     pub fn apply(&mut self, mut command: Command) -> Result<(), String> {
-        command.what.check(self.web.len())?;
+        command.what.check(self.farm.servers.len())?;
         self.check_targets(&command.what)?;
-        command.at_us = command.at_us.max(self.now);
-        let index = self.commands.len() as u32;
+        command.at_us = command.at_us.max(self.kernel.now);
+        let index = self.kernel.commands.len() as u32;
         let at = command.at_us;
-        self.commands.push(command);
-        if at == self.now {
+        self.kernel.commands.push(command);
+        if at == self.kernel.now {
             self.execute_command(index);
         } else {
-            self.queue.push(at, Ev::Command(index));
+            self.kernel.queue.push(at, Ev::Command(index));
         }
         Ok(())
     }
@@ -650,9 +428,9 @@ impl Sim {
             let ok = match node {
                 NodeId::Clients => false,
                 NodeId::Dns => true,
-                NodeId::Lb(k) => (k as usize) < self.lbs.len(),
-                NodeId::Web(i) => (i as usize) < self.web.len(),
-                NodeId::Db(n) => (n as usize) < self.db.len(),
+                NodeId::Lb(k) => (k as usize) < self.balancers.lbs.len(),
+                NodeId::Web(i) => (i as usize) < self.farm.servers.len(),
+                NodeId::Db(n) => (n as usize) < self.db.nodes.len(),
             };
             if ok {
                 Ok(())
@@ -696,87 +474,44 @@ impl Sim {
 
     #[inline(never)]
     fn execute_command(&mut self, index: u32) {
-        let what = self.commands[index as usize].what.clone();
-        self.trace.record(self.now, 0, TraceKind::Command(index));
-        match what {
-            CommandKind::SetArrivalRate { per_s } => {
-                self.scenario.traffic.arrival_rate_per_s = per_s;
-                self.schedule_next_arrival();
-            }
-            CommandKind::SetWriteRatio { ratio } => self.scenario.traffic.write_ratio = ratio,
-            CommandKind::SetAlgorithm { algorithm } => {
-                self.scenario.balancer.algorithm = algorithm;
-                self.refresh_candidates();
-            }
-            CommandKind::SetRandomDraws { draws } => self.scenario.balancer.random_draws = draws,
-            CommandKind::SetWeight { server, weight } => {
-                let i = server as usize;
-                self.web[i].weight = weight;
-                if let Some(spec) = self.scenario.web.servers.get_mut(i) {
-                    spec.weight = weight;
-                }
-                self.refresh_candidates();
-                self.serve_all_queues();
-            }
-            CommandKind::SetServerCount { count } => {
-                let count = count as usize;
-                while self.web.len() < count {
-                    let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
-                    self.web.push(new_web_state(template.clone()));
-                    self.candidates.push(new_candidate(&template));
-                    self.schedule_first_check(self.web.len() - 1);
-                }
-                for (i, w) in self.web.iter_mut().enumerate() {
-                    w.active = i < count;
-                }
-                let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
-                self.scenario.web.servers.resize(count, template);
-                self.refresh_candidates();
-                self.serve_all_queues();
-            }
-            CommandKind::SetMaxconn { maxconn } => {
-                for (w, c) in self.web.iter_mut().zip(self.candidates.iter_mut()) {
-                    w.spec.maxconn = maxconn;
-                    c.maxconn = maxconn;
-                }
-                for s in &mut self.scenario.web.servers {
-                    s.maxconn = maxconn;
-                }
-                self.serve_all_queues();
-            }
-            CommandKind::SetMaxqueue { maxqueue } => self.scenario.balancer.maxqueue = maxqueue,
-            CommandKind::SetTimeoutQueue { ms } => {
-                self.scenario.balancer.timeout_queue_ms = ms;
-                // A shorter timeout may already be due; a stale timer firing early is harmless.
-                self.queue_timer_armed = false;
-                self.expire_queued();
-            }
-            CommandKind::Pause | CommandKind::Resume | CommandKind::SetSpeed { .. } => {}
+        let what = self.kernel.commands[index as usize].what.clone();
+        self.trace.record(self.kernel.now, 0, TraceKind::Command(index));
+        let handled = self.traffic_command(&what)
+            || self.balancer_command(&what)
+            || self.farm_command(&what)
+            || self.fault_command(&what)
+            || self.database_command(&what)
+            || self.edge_command(&what);
+        debug_assert!(handled, "no part handles {what:?}");
+    }
+
+    /// Faults: nodes killed, stopped, restored or slowed, links cut or healed, random failures.
+    fn fault_command(&mut self, what: &CommandKind) -> bool {
+        match *what {
             CommandKind::Kill { node } => self.kill(node),
             CommandKind::Stop { node } => self.stop(node),
             CommandKind::Restore { node } => self.restore(node),
             CommandKind::Slow { node, factor } => self.slow(node, factor),
             CommandKind::Cut { link } => self.cut(link),
             CommandKind::Heal { link } => self.heal(link),
-            CommandKind::SetBackup { server, backup } => {
-                let i = server as usize;
-                self.web[i].spec.backup = backup;
-                if let Some(spec) = self.scenario.web.servers.get_mut(i) {
-                    spec.backup = backup;
-                }
-                self.refresh_candidates();
-                self.serve_all_queues();
+            CommandKind::SetFailureRate { class, mtbf_s, mttr_s } => {
+                let rate = self.failure_rate_mut(class);
+                rate.mtbf_s = mtbf_s;
+                rate.mttr_s = mttr_s;
+                self.kernel.failure_generation[class as usize].bump();
+                self.schedule_random_failures(class);
             }
-            CommandKind::SetAllBackups { on } => {
-                self.scenario.balancer.allbackups = on;
-                self.refresh_candidates();
-                self.serve_all_queues();
-            }
-            CommandKind::SetRetries { retries } => self.scenario.balancer.retries = retries,
-            CommandKind::SetRedispatch { on } => self.scenario.balancer.redispatch = on,
+            _ => return false,
+        }
+        true
+    }
+
+    /// Commands on the database cluster.
+    fn database_command(&mut self, what: &CommandKind) -> bool {
+        match *what {
             CommandKind::SetReplication { mode } => {
                 self.scenario.db.replication = mode;
-                self.semisync_fallen_back = false;
+                self.db.semisync_fallen_back = false;
                 if mode == crate::scenario::Replication::Async {
                     self.release_all_waiting_writes();
                 }
@@ -790,79 +525,28 @@ impl Sim {
             CommandKind::SetFencing { on } => self.scenario.db.fencing = on,
             CommandKind::Rebuild { node: NodeId::Db(n) } => self.rebuild(n as usize),
             CommandKind::Rebuild { .. } => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// Commands on the edge (TLS, firewall) and on monitoring.
+    fn edge_command(&mut self, what: &CommandKind) -> bool {
+        match *what {
             CommandKind::SetHttps { on } => self.scenario.security.https = on,
             CommandKind::SetFirewall { on } => self.scenario.security.firewall = on,
             CommandKind::SetMonitoring { on } => {
                 self.scenario.monitoring.enabled = on;
                 self.schedule_monitoring();
             }
-            CommandKind::SetFailureRate { class, mtbf_s, mttr_s } => {
-                let rate = self.failure_rate_mut(class);
-                rate.mtbf_s = mtbf_s;
-                rate.mttr_s = mttr_s;
-                self.failure_generation[class as usize] += 1;
-                self.schedule_random_failures(class);
-            }
+            _ => return false,
         }
-    }
-
-    /// Push each server's weight in force, usability and pool membership to the balancer.
-    pub(crate) fn refresh_candidates(&mut self) {
-        let static_rr = self.scenario.balancer.algorithm == Algorithm::StaticRr;
-        let slowstart = from_ms(self.scenario.balancer.slowstart_ms);
-        let now = self.now;
-        let mut ramp_until = 0;
-        for (w, c) in self.web.iter().zip(self.candidates.iter_mut()) {
-            // static-rr: weights are fixed at start; a runtime weight can only drain (0) or restore.
-            let mut weight = WEIGHT_SCALE * if static_rr && w.weight > 0 { w.start_weight } else { w.weight };
-            // slowstart: a server back UP ramps from ~0 to its full weight.
-            if slowstart > 0 && w.up_since > 0 && now < w.up_since + slowstart && weight > 0 {
-                let elapsed = now - w.up_since;
-                weight = ((weight as u64 * elapsed).div_ceil(slowstart) as u32).max(1);
-                ramp_until = ramp_until.max(w.up_since + slowstart);
-            }
-            c.weight = weight;
-            c.usable = w.active && w.health.is_up();
-            c.backup = w.spec.backup;
-        }
-        self.ramp_until = ramp_until;
-        update_pool(&mut self.candidates, self.scenario.balancer.allbackups);
-    }
-
-    fn current_arrival_rate(&self) -> f64 {
-        let t = &self.scenario.traffic;
-        let multiplier = if self.burst_on { t.burst.multiplier } else { 1.0 };
-        t.arrival_rate_per_s * multiplier
-    }
-
-    /// Draw the next arrival from now at the current rate. Poisson arrivals are memoryless, so
-    /// redrawing when the rate changes is exact; the new one replaces the pending one.
-    fn schedule_next_arrival(&mut self) {
-        self.schedule_arrival_after(self.now as f64);
-    }
-
-    /// Draw the next arrival a gap after `base_us`, kept in fractional microseconds: the clock
-    /// rounds each arrival to its microsecond, but the gaps add up exactly, so a rate above one
-    /// per microsecond still gives rate × time arrivals (several share a microsecond).
-    fn schedule_arrival_after(&mut self, base_us: f64) {
-        let rate = self.current_arrival_rate();
-        if rate <= 0.0 {
-            self.queue.cancel_single();
-            return;
-        }
-        let gap_us = exponential_from(uniform(&mut self.rngs.arrivals), US_PER_S as f64 / rate);
-        let exact_us = (base_us + gap_us).min(MAX_DURATION_US as f64);
-        self.arrival_exact_us = exact_us;
-        // Rounded to the nearest microsecond, never before now (`base_us` may be up to half a
-        // microsecond behind the clock).
-        let at = ((exact_us + 0.5) as SimTime).max(self.now);
-        self.queue.schedule_single(at, Ev::Arrival);
+        true
     }
 
     fn handle(&mut self, ev: Ev) {
         // Request events are acted on only while the request is where the event expects it:
         // a request diverted meanwhile (failed, retried) simply ignores its stale events.
-        let at = |stage: Stage, r: ReqRef, sim: &Sim| sim.valid(r) && sim.req(r).stage == stage;
         match ev {
             Ev::Arrival => self.on_arrival(),
             Ev::BurstEdge => self.on_burst_edge(),
@@ -874,42 +558,58 @@ impl Sim {
             | Ev::DbReplyAtWeb(_)
             | Ev::ReplyAtLb(_)
             | Ev::ReplyAtClient(_) => self.arrive(ev),
-            Ev::Retry(r) if at(Stage::RetryWait, r, self) => self.on_retry(r),
-            Ev::AppDone(r) if at(Stage::App, r, self) => self.on_app_done(r),
-            Ev::DbDone { r, node, epoch } => self.on_db_done(r, node as usize, epoch),
+            Ev::Retry(r) if self.requests.is_at(r, Stage::RetryWait) => self.on_retry(r),
+            Ev::AppDone(r) if self.requests.is_at(r, Stage::App) => self.on_app_done(r),
+            Ev::DbDone { r, node, epoch } if self.db_epoch_is(node, epoch) => self.on_db_done(r, node as usize),
             Ev::QueueTimer => {
-                self.queue_timer_armed = false;
+                // Every queue check is acted on, even one made before `timeout queue` changed:
+                // an early check expires only what is due.
+                self.balancers.queue_timer.disarm();
                 self.expire_queued();
             }
-            Ev::BinlogDepart { replica, generation, position } => {
+            Ev::BinlogDepart { replica, generation, position } if self.db.binlog_generation.is_current(generation) => {
                 self.on_binlog_depart(replica as usize, generation, position)
             }
-            Ev::BinlogArrive { replica, generation, position } => {
+            // Events shipped before a crash still arrive (they left in time); events from a
+            // primary that a promotion has replaced do not count.
+            Ev::BinlogArrive { replica, generation, position } if generation >= self.db.promotion_generation => {
                 self.on_binlog_arrive(replica as usize, generation, position)
             }
-            Ev::SemiSyncAck { generation, position } => self.on_semisync_ack(generation, position),
-            Ev::SemiSyncTimer => self.on_semisync_timer(),
-            Ev::FailoverCheck { generation } if generation == self.failover_generation => self.on_failover_check(),
-            Ev::HandshakeDone(r) if at(Stage::Handshake, r, self) => self.dispatch(r),
-            Ev::Probe { generation } => self.on_probe(generation),
-            Ev::MonitorCheck { generation } => self.on_monitor_check(generation),
+            Ev::SemiSyncAck { generation, position } if self.db.binlog_generation.is_current(generation) => {
+                self.on_semisync_ack(position)
+            }
+            Ev::SemiSyncTimer { token } if self.db.semisync_timer.is_current(token) => self.on_semisync_timer(),
+            Ev::FailoverCheck { generation } if self.db.failover_timer.is_current(generation) => {
+                self.on_failover_check()
+            }
+            Ev::HandshakeDone(r) if self.requests.is_at(r, Stage::Handshake) => self.dispatch(r),
+            Ev::Probe { generation } if self.edge.probe_timer.is_current(generation) => self.on_probe(),
+            Ev::MonitorCheck { generation } if self.monitoring.timer.is_current(generation) => self.on_monitor_check(),
             Ev::ApplyDone { replica, epoch } if self.db_epoch_is(replica, epoch) => {
                 self.on_apply_done(replica as usize)
             }
-            Ev::RebuildDone { node, epoch } => self.on_rebuild_done(node as usize, epoch),
+            Ev::RebuildDone { node, epoch } if self.db_epoch_is(node, epoch) => {
+                self.on_rebuild_done(node as usize, epoch)
+            }
             Ev::HealthCheck { server } => self.on_health_check(server as usize),
-            Ev::VrrpAdvert { lb, generation } => self.on_vrrp_advert(lb as usize, generation),
-            Ev::VrrpTimer { lb, generation } => self.on_vrrp_timer(lb as usize, generation),
-            Ev::RandomFailure { node, generation } => self.on_random_failure(node, generation),
+            Ev::VrrpAdvert { lb, generation } if self.lb_timer_is(lb, generation, |l| l.advert) => {
+                self.on_vrrp_advert(lb as usize, generation)
+            }
+            Ev::VrrpTimer { lb, generation } if self.lb_timer_is(lb, generation, |l| l.master_down) => {
+                self.on_vrrp_timer(lb as usize)
+            }
+            Ev::RandomFailure { node, generation } if self.failure_rate_is(node, generation) => {
+                self.on_random_failure(node)
+            }
             Ev::RandomRepair { node } => self.on_random_repair(node),
             Ev::Sample => self.on_sample(),
             Ev::WarmupEnd => {
-                for w in &mut self.web {
+                for w in &mut self.farm.servers {
                     w.busy_area_us = 0.0;
-                    w.busy_since = self.now;
+                    w.busy_since = self.kernel.now;
                     w.completed = 0;
                 }
-                self.stats_since = self.now;
+                self.kernel.stats_since = self.kernel.now;
             }
             Ev::Command(index) => self.execute_command(index),
             // A request event whose request has moved on.
@@ -919,7 +619,17 @@ impl Sim {
 
     /// An event of database node `n` from its current life (not from before a crash).
     fn db_epoch_is(&self, n: u8, epoch: u32) -> bool {
-        self.db.get(n as usize).is_some_and(|d| d.epoch == epoch)
+        self.db.nodes.get(n as usize).is_some_and(|d| d.epoch.is_current(epoch))
+    }
+
+    /// An event of one of balancer `lb`'s VRRP timers that is still the one it waits for.
+    fn lb_timer_is(&self, lb: u8, token: u32, timer: impl Fn(&LbState) -> timer::Timer) -> bool {
+        self.balancers.lbs.get(lb as usize).is_some_and(|l| timer(l).is_current(token))
+    }
+
+    /// A random failure drawn under the failure rate in force now (not one changed since).
+    fn failure_rate_is(&self, node: NodeId, generation: u32) -> bool {
+        NodeClass::of(node).is_some_and(|class| self.kernel.failure_generation[class as usize].is_current(generation))
     }
 
     /// A request reaches the far end of a link (the events `travel` schedules), if it is still
@@ -936,7 +646,7 @@ impl Sim {
         else {
             return;
         };
-        if self.valid(r) && link_event_matches(self.req(r).stage, ev) {
+        if self.requests.valid(r) && link_event_matches(self.requests.get(r).stage, ev) {
             self.reach(ev);
         }
     }
@@ -957,42 +667,15 @@ impl Sim {
         }
     }
 
-    #[inline(never)]
-    fn on_burst_edge(&mut self) {
-        let b = self.scenario.traffic.burst.clone();
-        self.burst_on = !self.burst_on && b.enabled;
-        let next = if self.burst_on { b.duration_s } else { (b.period_s - b.duration_s).max(0.0) };
-        if b.enabled {
-            self.queue.push(self.now + from_s(next).max(1), Ev::BurstEdge);
-        }
-        self.schedule_next_arrival();
-    }
-
-    fn valid(&self, r: ReqRef) -> bool {
-        self.requests.get(r.idx as usize).is_some_and(|q| q.generation == r.generation && q.stage != Stage::Free)
-    }
-
-    fn req(&self, r: ReqRef) -> &Request {
-        &self.requests[r.idx as usize]
-    }
-
-    fn req_mut(&mut self, r: ReqRef) -> &mut Request {
-        &mut self.requests[r.idx as usize]
-    }
-
-    fn server_of(&self, r: ReqRef) -> usize {
-        self.req(r).server.map_or(0, |s| s as usize)
-    }
-
     #[inline]
     pub(crate) fn is_cut(&self, a: NodeId, b: NodeId) -> bool {
-        !self.cut_links.is_empty() && self.cut_links.contains(&Link::new(a, b))
+        self.edge.is_cut(a, b)
     }
 
     /// Move a request onto a link; it reaches the far end after `delay`.
     fn travel(&mut self, r: ReqRef, stage: Stage, from: NodeId, to: NodeId, delay: SimTime, arrive: Ev) {
-        let now = self.now;
-        let q = self.req_mut(r);
+        let now = self.kernel.now;
+        let q = self.requests.get_mut(r);
         q.stage = stage;
         q.hop = (from, to);
         q.hop_start = now;
@@ -1003,136 +686,20 @@ impl Sim {
             // round trip (the common case in queue-lab, and most of the benchmark's cost).
             self.reach(arrive);
         } else {
-            self.queue.push(now + delay, arrive);
+            self.kernel.queue.push(now + delay, arrive);
         }
     }
 
     fn lan(&self) -> SimTime {
-        self.lan_us
+        self.kernel.lan_us
     }
 
     fn client_latency(&self) -> SimTime {
-        self.client_latency_us
-    }
-
-    fn on_arrival(&mut self) {
-        let clients = self.scenario.traffic.clients.max(1);
-        let rng = &mut self.rngs.arrivals;
-        // A fixed number of draws per arrival keeps the traffic identical across designs. Two
-        // 64-bit words carry four 32-bit uniforms: client, read/write, and the request's work
-        // on the web server and on the database.
-        let (a, b) = (rng.next_u64(), rng.next_u64());
-        let client = ((unit32(a >> 32) * clients as f64) as u32).min(clients - 1);
-        let write = unit32(a) < self.scenario.traffic.write_ratio;
-        // The same draw, so the traffic is unchanged: a write is read back with this share.
-        let read_back_below = self.scenario.traffic.write_ratio * self.scenario.traffic.read_own_write_ratio;
-        let read_back =
-            if write && unit32(a) < read_back_below { database::ReadBack::Wanted } else { database::ReadBack::No };
-        let web_u = unit32(b >> 32);
-        let db_u = unit32(b);
-        self.schedule_arrival_after(self.arrival_exact_us);
-
-        let measured = self.now >= self.warmup_end;
-        let id = self.next_request_id;
-        self.next_request_id += 1;
-        if self.live_requests >= MAX_LIVE_REQUESTS {
-            self.refuse_beyond_model_limit(id, client, write, measured);
-            return;
-        }
-        let request = Request {
-            generation: 0,
-            id,
-            client,
-            write,
-            measured,
-            arrived_at: self.now,
-            web_u,
-            db_u,
-            lb: 0,
-            at_lb: false,
-            server: None,
-            db: 0,
-            attempts: 0,
-            excluded: None,
-            stage: Stage::Free,
-            hop: (NodeId::Clients, NodeId::Clients),
-            hop_start: self.now,
-            hop_end: self.now,
-            fail: None,
-            read_back,
-        };
-        let r = match self.free_slots.pop() {
-            Some(idx) => {
-                let slot = &mut self.requests[idx as usize];
-                let generation = slot.generation.wrapping_add(1);
-                *slot = Request { generation, ..request };
-                ReqRef { idx, generation }
-            }
-            None => {
-                self.requests.push(request);
-                ReqRef { idx: (self.requests.len() - 1) as u32, generation: 0 }
-            }
-        };
-        self.live_requests += 1;
-        self.metrics.on_arrival(measured, write);
-        self.trace.record(self.now, id, TraceKind::Arrive { client, write });
-
-        // The client resolves www.foobar.com unless its cached answer is still fresh.
-        let c = client as usize;
-        if c < self.dns_expiry.len() && self.now >= self.dns_expiry[c] {
-            if !self.dns_alive || self.is_cut(NodeId::Clients, NodeId::Dns) {
-                self.fail_now(r, FailCause::DnsFailure);
-                return;
-            }
-            let net = &self.scenario.network;
-            let lookup = from_ms(net.dns_lookup_ms);
-            self.dns_expiry[c] = self.now + lookup + from_s(net.dns_ttl_s);
-            if !self.client_lb.is_empty() {
-                self.client_lb[c] = self.resolve_balancer(client);
-            }
-            if lookup > 0 {
-                self.trace.record(self.now, id, TraceKind::DnsLookup);
-                self.travel(r, Stage::Dns, NodeId::Clients, NodeId::Dns, lookup, Ev::DnsDone(r));
-                return;
-            }
-        }
-        self.send_to_lb(r);
-    }
-
-    /// An arrival the model does not simulate (it holds `MAX_LIVE_REQUESTS`): counted as
-    /// arrived and failed at once, with no request slot, so memory stays bounded.
-    fn refuse_beyond_model_limit(&mut self, id: u64, client: u32, write: bool, measured: bool) {
-        self.metrics.on_arrival(measured, write);
-        self.metrics.on_fail(measured, FailCause::ModelLimit, write);
-        self.trace.record(self.now, id, TraceKind::Arrive { client, write });
-        self.trace.record(self.now, id, TraceKind::Fail { cause: FailCause::ModelLimit, lb: None });
-    }
-
-    /// Active-active pair: the DNS answer a client gets, among the balancers alive now (the
-    /// DNS service is assumed to check its targets; the client keeps the answer for the TTL).
-    fn resolve_balancer(&mut self, client: u32) -> u8 {
-        self.dns_lookups += 1;
-        let alive: Vec<u8> = (0..self.lbs.len() as u8).filter(|&k| self.lbs[k as usize].alive).collect();
-        if alive.is_empty() {
-            return 0;
-        }
-        alive[(mix64(((client as u64) << 32) ^ self.dns_lookups) % alive.len() as u64) as usize]
-    }
-
-    /// The balancer a client's packets reach now: the single one, the floating IP's owner, or
-    /// the one its DNS answer names.
-    fn entry_balancer(&self, client: u32) -> Option<u8> {
-        if self.lbs.len() == 1 {
-            return Some(0);
-        }
-        match self.scenario.balancer.pair_mode {
-            PairMode::Vrrp => self.vip_owner(),
-            PairMode::Dns => self.client_lb.get(client as usize).copied(),
-        }
+        self.kernel.client_latency_us
     }
 
     fn send_to_lb(&mut self, r: ReqRef) {
-        let client = self.req(r).client;
+        let client = self.requests.get(r).client;
         let Some(lb) = self.entry_balancer(client) else {
             self.fail_now(r, FailCause::LbDown);
             return;
@@ -1141,16 +708,16 @@ impl Sim {
             self.fail_now(r, FailCause::Unreachable);
             return;
         }
-        self.req_mut(r).lb = lb;
-        self.req_mut(r).at_lb = true;
+        self.requests.get_mut(r).lb = lb;
+        self.requests.get_mut(r).at_lb = true;
         self.crossed_public_link(r);
         let delay = self.client_latency();
         self.travel(r, Stage::ToLb, NodeId::Clients, NodeId::Lb(lb), delay, Ev::ReachLb(r));
     }
 
     fn on_reach_lb(&mut self, r: ReqRef) {
-        let mut lb = self.req(r).lb;
-        if self.lbs.len() > 1 && self.scenario.balancer.pair_mode == PairMode::Vrrp {
+        let mut lb = self.requests.get(r).lb;
+        if self.balancers.lbs.len() > 1 && self.scenario.balancer.pair_mode == PairMode::Vrrp {
             // The packet goes to whoever holds the floating IP when it arrives.
             match self.vip_owner() {
                 Some(owner) => lb = owner,
@@ -1160,190 +727,29 @@ impl Sim {
                 }
             }
         }
-        if !self.lbs[lb as usize].alive {
+        if !self.balancers.lbs[lb as usize].alive {
             self.fail_now(r, FailCause::LbDown);
             return;
         }
-        self.req_mut(r).lb = lb;
+        self.requests.get_mut(r).lb = lb;
         if !self.needs_handshake(r) {
             self.dispatch(r);
         }
     }
 
-    /// The balancer's decision for a request that has just reached it (or is redispatched).
-    fn dispatch(&mut self, r: ReqRef) {
-        if self.now < self.ramp_until {
-            self.refresh_candidates();
-        }
-        let (client, avoid) = (self.req(r).client, self.req(r).excluded.map(usize::from));
-        let b = &self.scenario.balancer;
-        let choice = self.selector.choose(
-            b.algorithm,
-            b.random_draws,
-            &mut self.candidates,
-            client,
-            avoid,
-            &mut self.rngs.routing,
-        );
-        match choice {
-            Choice::Server(i) => self.send_to_server(r, i),
-            Choice::WaitFor(i) => self.enqueue(r, Some(i)),
-            Choice::Queue => self.enqueue(r, None),
-            Choice::NoServer => self.fail_at_lb(r, FailCause::NoServer),
-        }
-    }
-
-    fn enqueue(&mut self, r: ReqRef, server: Option<usize>) {
-        if self.lb_queued >= queue_bound(self.scenario.balancer.maxqueue) {
-            self.fail_at_lb(r, FailCause::QueueFull);
-            return;
-        }
-        let now = self.now;
-        let id = self.req(r).id;
-        let lb = self.req(r).lb;
-        {
-            let q = self.req_mut(r);
-            q.stage = Stage::Queued;
-            q.server = server.map(|i| i as u16);
-            q.hop = (NodeId::Lb(lb), NodeId::Lb(lb));
-            q.hop_start = now;
-        }
-        self.lb_queued += 1;
-        match server {
-            Some(i) => {
-                self.web[i].own_queue.push_back(r);
-                self.candidates[i].queued += 1;
-            }
-            None => self.lb_queue.push_back(r),
-        }
-        self.trace.record(now, id, TraceKind::Queued { lb });
-        self.arm_queue_timer();
-    }
-
-    /// The oldest live request waiting in any balancer queue, and when it was queued.
-    fn oldest_queued(&mut self) -> Option<(ReqRef, SimTime)> {
-        let mut oldest: Option<(ReqRef, SimTime)> = None;
-        for i in 0..self.web.len() {
-            self.drop_stale_heads(i);
-            if let Some(&r) = self.web[i].own_queue.front() {
-                let t = self.req(r).hop_start;
-                if oldest.is_none_or(|(_, o)| t < o) {
-                    oldest = Some((r, t));
-                }
-            }
-        }
-        if let Some(&r) = self.lb_queue.front() {
-            let t = self.req(r).hop_start;
-            if oldest.is_none_or(|(_, o)| t < o) {
-                oldest = Some((r, t));
-            }
-        }
-        oldest
-    }
-
-    /// Make sure a timer will fire when the oldest queued request reaches `timeout queue`.
-    fn arm_queue_timer(&mut self) {
-        let timeout = from_ms(self.scenario.balancer.timeout_queue_ms);
-        if self.queue_timer_armed || timeout == 0 || self.lb_queued == 0 {
-            return;
-        }
-        if let Some((_, since)) = self.oldest_queued() {
-            self.queue_timer_armed = true;
-            self.queue.push((since + timeout).max(self.now), Ev::QueueTimer);
-        }
-    }
-
-    /// Answer 503 to every queued request that has waited `timeout queue`, then re-arm.
-    #[inline(never)]
-    fn expire_queued(&mut self) {
-        let timeout = from_ms(self.scenario.balancer.timeout_queue_ms);
-        if timeout == 0 {
-            return;
-        }
-        while let Some((r, since)) = self.oldest_queued() {
-            if since + timeout > self.now {
-                break;
-            }
-            self.unqueue(r);
-            self.fail_at_lb(r, FailCause::QueueTimeout);
-        }
-        self.arm_queue_timer();
-    }
-
-    /// Take a request out of the balancer's queue bookkeeping (its deque entry goes stale).
-    fn unqueue(&mut self, r: ReqRef) {
-        self.lb_queued -= 1;
-        if let Some(i) = self.req(r).server {
-            self.candidates[i as usize].queued -= 1;
-        }
-        self.req_mut(r).stage = Stage::Free; // transitional; callers set the next stage
-    }
-
     fn send_to_server(&mut self, r: ReqRef, i: usize) {
-        self.candidates[i].conns += 1;
-        let (id, lb) = (self.req(r).id, self.req(r).lb);
-        self.req_mut(r).server = Some(i as u16);
-        self.trace.record(self.now, id, TraceKind::Dispatch { lb, to: NodeId::Web(i as u16) });
+        self.balancers.candidates[i].conns += 1;
+        let (id, lb) = (self.requests.get(r).id, self.requests.get(r).lb);
+        self.requests.get_mut(r).server = Some(i as u16);
+        self.trace.record(self.kernel.now, id, TraceKind::Dispatch { lb, to: NodeId::Web(i as u16) });
         let lan = self.lan();
         self.travel(r, Stage::ToWeb, NodeId::Lb(lb), NodeId::Web(i as u16), lan, Ev::ReachWeb(r));
     }
 
-    /// A connection slot on server `i` opened: serve the oldest request waiting for it, either
-    /// in its own queue or in the shared queue (HAProxy's process_srv_queue).
-    fn serve_queue(&mut self, i: usize) {
-        loop {
-            let c = &self.candidates[i];
-            if !(c.maxconn == 0 || c.conns < c.maxconn) || !c.usable {
-                return;
-            }
-            self.drop_stale_heads(i);
-            let own = self.web[i].own_queue.front().copied();
-            let c = &self.candidates[i];
-            let shared = if c.in_pool && c.weight > 0 { self.lb_queue.front().copied() } else { None };
-            let pick = match (own, shared) {
-                (Some(a), Some(b)) => {
-                    if self.req(a).hop_start <= self.req(b).hop_start {
-                        self.web[i].own_queue.pop_front()
-                    } else {
-                        self.lb_queue.pop_front()
-                    }
-                }
-                (Some(_), None) => self.web[i].own_queue.pop_front(),
-                (None, Some(_)) => self.lb_queue.pop_front(),
-                (None, None) => None,
-            };
-            let Some(r) = pick else { return };
-            self.unqueue(r);
-            self.send_to_server(r, i);
-        }
-    }
-
-    fn serve_all_queues(&mut self) {
-        for i in 0..self.web.len() {
-            self.serve_queue(i);
-        }
-    }
-
-    /// Queue entries whose request timed out are removed lazily, here.
-    fn drop_stale_heads(&mut self, i: usize) {
-        while let Some(&r) = self.web[i].own_queue.front() {
-            if self.valid(r) && self.req(r).stage == Stage::Queued {
-                break;
-            }
-            self.web[i].own_queue.pop_front();
-        }
-        while let Some(&r) = self.lb_queue.front() {
-            if self.valid(r) && self.req(r).stage == Stage::Queued {
-                break;
-            }
-            self.lb_queue.pop_front();
-        }
-    }
-
     /// The balancer answers with an error itself; the answer travels back to the client.
     fn fail_at_lb(&mut self, r: ReqRef, cause: FailCause) {
-        let lb = self.req(r).lb;
-        self.req_mut(r).fail = Some(cause);
+        let lb = self.requests.get(r).lb;
+        self.requests.get_mut(r).fail = Some(cause);
         if self.is_cut(NodeId::Clients, NodeId::Lb(lb)) {
             self.fail_now(r, FailCause::Unreachable);
             return;
@@ -1354,185 +760,17 @@ impl Sim {
 
     /// The request ends here with no answer reaching the client (counted at once).
     fn fail_now(&mut self, r: ReqRef, cause: FailCause) {
-        self.req_mut(r).fail = Some(cause);
-        self.req_mut(r).stage = Stage::ToClient;
+        self.requests.get_mut(r).fail = Some(cause);
+        self.requests.get_mut(r).stage = Stage::ToClient;
         self.on_reply_at_client(r);
     }
 
-    fn on_reach_web(&mut self, r: ReqRef) {
-        let i = self.server_of(r);
-        let lb = self.req(r).lb;
-        let w = &self.web[i];
-        let backlog_full = w.busy >= w.spec.workers && w.waiting.len() as u32 >= backlog_bound(w.spec.backlog);
-        if !w.alive || backlog_full || self.is_cut(NodeId::Lb(lb), NodeId::Web(i as u16)) {
-            // Connection refused (reset): the balancer learns it one hop later.
-            let lan = self.lan();
-            self.travel(r, Stage::Refused, NodeId::Web(i as u16), NodeId::Lb(lb), lan, Ev::ConnectFailed(r));
-            return;
-        }
-        if self.web[i].busy < self.web[i].spec.workers {
-            self.start_app(r, i);
-        } else {
-            self.req_mut(r).stage = Stage::WebWait;
-            self.web[i].waiting.push_back(r);
-        }
-    }
-
-    /// HAProxy 2.6 `retries` and `option redispatch` (back_handle_st_cer and
-    /// stream_choose_redispatch): after `retries` retries the request gets a 503. Before
-    /// that, with `option redispatch` the retry is balanced again, avoiding the server that
-    /// refused, when that server is no longer plainly UP, when this is the last retry, or
-    /// when the algorithm is not a hash and more than one active server is up (no
-    /// persistence to keep); otherwise the same server is retried, even once marked DOWN.
-    /// The one-second turn-around is waited only before retrying the same server or when at
-    /// most one active server is up.
-    #[inline(never)]
-    fn on_connect_failed(&mut self, r: ReqRef) {
-        let i = self.server_of(r);
-        self.candidates[i].conns -= 1;
-        self.serve_queue(i);
-        let lb = self.req(r).lb as usize;
-        if !self.lbs[lb].alive {
-            self.fail_now(r, FailCause::LbDown);
-            return;
-        }
-        let failures = self.req(r).attempts as u32 + 1;
-        self.req_mut(r).attempts = failures.min(255) as u8;
-        let retries = self.scenario.balancer.retries;
-        if failures > retries {
-            self.fail_at_lb(r, FailCause::ConnectFailed);
-            return;
-        }
-        let active_up = self.candidates.iter().filter(|c| !c.backup && c.usable && c.weight > 0).count();
-        if self.should_redispatch(i, failures, active_up) {
-            self.req_mut(r).excluded = Some(i as u16);
-            if active_up > 1 {
-                self.dispatch(r);
-                return;
-            }
-            // Balanced again after the turn-around: `server` None marks the retry as a redispatch.
-            self.req_mut(r).server = None;
-        }
-        self.wait_turn_around(r, lb);
-    }
-
-    /// stream_choose_redispatch's test, `failures` being the retry about to be made.
-    fn should_redispatch(&self, i: usize, failures: u32, active_up: usize) -> bool {
-        let b = &self.scenario.balancer;
-        if !b.redispatch {
-            return false;
-        }
-        // HAProxy's cur_state < SRV_ST_RUNNING: marked DOWN, or still ramping in (slowstart).
-        let w = &self.web[i];
-        let slowstart = from_ms(b.slowstart_ms);
-        let ramping = slowstart > 0 && w.up_since > 0 && self.now < w.up_since + slowstart;
-        let not_running = !w.active || !w.health.is_up() || ramping;
-        let last_retry = failures == b.retries;
-        let no_persistence = b.algorithm != Algorithm::Source && active_up > 1;
-        not_running || last_retry || no_persistence
-    }
-
-    /// HAProxy's turn-around state (SC_ST_TAR): one second (min(1 s, `timeout connect`)).
-    fn wait_turn_around(&mut self, r: ReqRef, lb: usize) {
-        let now = self.now;
-        let q = self.req_mut(r);
-        q.stage = Stage::RetryWait;
-        q.hop = (NodeId::Lb(lb as u8), NodeId::Lb(lb as u8));
-        q.hop_start = now;
-        self.queue.push(now + US_PER_S, Ev::Retry(r));
-    }
-
-    /// After the turn-around: balance again (a redispatch), or retry the same server.
-    #[inline(never)]
-    fn on_retry(&mut self, r: ReqRef) {
-        let Some(server) = self.req(r).server else {
-            self.dispatch(r);
-            return;
-        };
-        let i = server as usize;
-        if !self.web[i].active {
-            // Removed from the farm meanwhile (a model-only case): the balancer picks another.
-            self.req_mut(r).excluded = Some(server);
-            self.dispatch(r);
-            return;
-        }
-        // The stream stays assigned to its server, whatever the checks now say of it.
-        let c = &self.candidates[i];
-        if c.usable && c.maxconn != 0 && c.conns >= c.maxconn {
-            self.enqueue(r, Some(i));
-        } else {
-            self.send_to_server(r, i);
-        }
-    }
-
-    fn set_busy(&mut self, i: usize, delta: i32) {
-        let now = self.now;
-        let w = &mut self.web[i];
-        // Through i64 (a duration is far below 2^63): one instruction instead of several.
-        w.busy_area_us += w.busy as f64 * (now - w.busy_since) as i64 as f64;
-        w.busy_since = now;
-        w.busy = (w.busy as i32 + delta).max(0) as u32;
-    }
-
-    fn start_app(&mut self, r: ReqRef, i: usize) {
-        self.set_busy(i, 1);
-        let (id, u) = (self.req(r).id, self.req(r).web_u);
-        let w = &self.web[i];
-        let spec = &w.spec;
-        let ms = match spec.service_distribution {
-            Distribution::Exponential => exponential_from(u, spec.service_time_ms),
-            Distribution::Constant => spec.service_time_ms,
-            Distribution::Lognormal => lognormal_from(u, spec.service_time_ms, spec.service_time_cv),
-        } * w.slow;
-        self.trace.record(self.now, id, TraceKind::Start(NodeId::Web(i as u16)));
-        let now = self.now;
-        let q = self.req_mut(r);
-        q.stage = Stage::App;
-        q.hop = (NodeId::Web(i as u16), NodeId::Web(i as u16));
-        q.hop_start = now;
-        self.queue.push(now + from_ms(ms), Ev::AppDone(r));
-    }
-
-    /// Start the next request waiting at server `i`, skipping any that left meanwhile.
-    fn start_next_waiting(&mut self, i: usize) {
-        while let Some(next) = self.web[i].waiting.pop_front() {
-            if self.valid(next) && self.req(next).stage == Stage::WebWait {
-                self.start_app(next, i);
-                return;
-            }
-        }
-    }
-
-    fn on_app_done(&mut self, r: ReqRef) {
-        let i = self.server_of(r);
-        if self.db.is_empty() {
-            self.finish_at_web(r, i);
-            return;
-        }
-        let write = self.req(r).write;
-        let node = self.database_for(write, i);
-        let id = self.req(r).id;
-        self.req_mut(r).db = node as u8;
-        self.trace.record(self.now, id, TraceKind::Query(NodeId::Db(node as u8)));
-        let lan = self.lan();
-        self.travel(r, Stage::ToDb, NodeId::Web(i as u16), NodeId::Db(node as u8), lan, Ev::ReachDb(r));
-    }
-
-    /// The application has its answer (or an error): the worker is free, the response goes back.
-    fn finish_at_web(&mut self, r: ReqRef, i: usize) {
-        self.set_busy(i, -1);
-        self.start_next_waiting(i);
-        let lb = self.req(r).lb;
-        let lan = self.lan();
-        self.travel(r, Stage::ToLbReply, NodeId::Web(i as u16), NodeId::Lb(lb), lan, Ev::ReplyAtLb(r));
-    }
-
     fn on_reply_at_lb(&mut self, r: ReqRef) {
-        let i = self.server_of(r);
-        self.candidates[i].conns -= 1;
+        let i = self.requests.server_of(r);
+        self.balancers.candidates[i].conns -= 1;
         self.serve_queue(i);
-        let lb = self.req(r).lb;
-        if !self.lbs[lb as usize].alive {
+        let lb = self.requests.get(r).lb;
+        if !self.balancers.lbs[lb as usize].alive {
             self.fail_now(r, FailCause::LbDown);
             return;
         }
@@ -1541,92 +779,66 @@ impl Sim {
             return;
         }
         let back = self.client_latency();
-        let stage = if self.req(r).fail.is_some() { Stage::ErrorToClient } else { Stage::ToClient };
+        let stage = if self.requests.get(r).fail.is_some() { Stage::ErrorToClient } else { Stage::ToClient };
         self.travel(r, stage, NodeId::Lb(lb), NodeId::Clients, back, Ev::ReplyAtClient(r));
     }
 
     fn on_reply_at_client(&mut self, r: ReqRef) {
         let (id, measured, arrived_at, fail, server, write, lb) = {
-            let q = self.req(r);
+            let q = self.requests.get(r);
             (q.id, q.measured, q.arrived_at, q.fail, q.server, q.write, q.at_lb.then_some(q.lb))
         };
         match fail {
             Some(cause) => {
                 self.metrics.on_fail(measured, cause, write);
-                self.trace.record(self.now, id, TraceKind::Fail { cause, lb });
+                self.trace.record(self.kernel.now, id, TraceKind::Fail { cause, lb });
             }
             None => {
-                let latency = self.now - arrived_at;
+                let latency = self.kernel.now - arrived_at;
                 self.metrics.on_complete(measured, latency, write);
                 if let Some(i) = server {
                     if measured {
-                        self.web[i as usize].completed += 1;
+                        self.farm.servers[i as usize].completed += 1;
                     }
                 }
-                self.trace.record(self.now, id, TraceKind::Complete { latency });
+                self.trace.record(self.kernel.now, id, TraceKind::Complete { latency });
             }
         }
-        self.req_mut(r).stage = Stage::Free;
-        self.free_slots.push(r.idx);
-        self.live_requests -= 1;
+        self.requests.free(r);
     }
 
     #[inline(never)]
     fn on_sample(&mut self) {
-        let conns = self.candidates.iter().map(|c| c.conns).collect();
+        let conns = self.balancers.candidates.iter().map(|c| c.conns).collect();
         let (lag, unknown) = self.monitored_lag();
         if unknown {
-            self.db_stats.replication_lag_unknown_s += 1.0;
+            self.db.stats.replication_lag_unknown_s += 1.0;
         }
-        if self.db.len() > 1 {
-            self.db_stats.replication_lag_ms_max = self.db_stats.replication_lag_ms_max.max(lag);
-            self.lag_sum_ms += lag;
-            self.lag_samples += 1;
+        if self.db.nodes.len() > 1 {
+            self.db.stats.replication_lag_ms_max = self.db.stats.replication_lag_ms_max.max(lag);
+            self.db.lag_sum_ms += lag;
+            self.db.lag_samples += 1;
         }
-        self.metrics.close_second(self.now, self.live_requests as u32, self.lb_queued, conns, lag);
-        self.queue.push(self.now + US_PER_S, Ev::Sample);
+        self.metrics.close_second(self.kernel.now, self.requests.live as u32, self.balancers.lb_queued, conns, lag);
+        self.kernel.queue.push(self.kernel.now + US_PER_S, Ev::Sample);
     }
 
     /// Record a state change on the timeline and in the trace.
     pub(crate) fn note(&mut self, subject: Subject, event: NodeEvent) {
-        self.timeline.push(TimelineEntry { at: self.now, subject, event });
-        self.trace.record(self.now, 0, TraceKind::State(subject, event));
+        self.timeline.push(TimelineEntry { at: self.kernel.now, subject, event });
+        self.trace.record(self.kernel.now, 0, TraceKind::State(subject, event));
     }
 
     /// Fraction of time each server's workers were busy since the statistics started.
     pub fn utilization(&self) -> Vec<f64> {
-        let elapsed = self.now.saturating_sub(self.stats_since) as f64;
-        self.web
-            .iter()
-            .map(|w| {
-                let area = w.busy_area_us + w.busy as f64 * (self.now - w.busy_since) as f64;
-                if elapsed <= 0.0 {
-                    0.0
-                } else {
-                    area / (elapsed * w.spec.workers.max(1) as f64)
-                }
-            })
-            .collect()
-    }
-
-    /// Jain's fairness index of utilization over the servers that take balanced traffic.
-    pub fn fairness_jain(&self) -> f64 {
-        let util = self.utilization();
-        let loads: Vec<f64> = self
-            .web
-            .iter()
-            .zip(util)
-            .filter(|(w, _)| w.active && w.weight > 0 && !w.spec.backup)
-            .map(|(_, u)| u)
-            .collect();
-        jain_fairness(&loads)
+        self.farm.utilization(self.kernel.now, self.kernel.stats_since)
     }
 
     /// Check the model's invariants; tests call this after every step.
     pub fn check_invariants(&self) -> Result<(), String> {
-        let live = self.requests.iter().filter(|q| q.stage != Stage::Free).count() as u64;
-        if live != self.live_requests {
-            return Err(format!("{live} live request slots but {} counted", self.live_requests));
+        let live = self.requests.slots.iter().filter(|q| q.stage != Stage::Free).count() as u64;
+        if live != self.requests.live {
+            return Err(format!("{live} live request slots but {} counted", self.requests.live));
         }
         let all = &self.metrics.all;
         if all.arrived != all.completed + all.failed() + live {
@@ -1638,39 +850,23 @@ impl Sim {
             ));
         }
         let m = &self.metrics.measured;
-        let live_measured = self.requests.iter().filter(|q| q.stage != Stage::Free && q.measured).count() as u64;
+        let live_measured = self.requests.slots.iter().filter(|q| q.stage != Stage::Free && q.measured).count() as u64;
         if m.arrived != m.completed + m.failed() + live_measured {
             return Err("conservation broken for measured requests".into());
         }
-        let queued = self.requests.iter().filter(|q| q.stage == Stage::Queued).count() as u32;
-        if queued != self.lb_queued {
-            return Err(format!("{queued} requests queued but the balancer counts {}", self.lb_queued));
+        let queued = self.requests.slots.iter().filter(|q| q.stage == Stage::Queued).count() as u32;
+        if queued != self.balancers.lb_queued {
+            return Err(format!("{queued} requests queued but the balancer counts {}", self.balancers.lb_queued));
         }
-        for (i, (w, c)) in self.web.iter().zip(&self.candidates).enumerate() {
-            if w.busy > w.spec.workers {
-                return Err(format!("web{} has {} busy workers of {}", i + 1, w.busy, w.spec.workers));
-            }
-            let holding =
-                self.requests.iter().filter(|q| q.server == Some(i as u16) && q.stage.holds_connection()).count()
-                    as u32;
-            if holding != c.conns {
-                return Err(format!(
-                    "web{}: {holding} requests hold a connection but the balancer counts {}",
-                    i + 1,
-                    c.conns
-                ));
-            }
-            if c.maxconn > 0 && c.conns > c.maxconn {
-                return Err(format!("web{} has {} connections over maxconn {}", i + 1, c.conns, c.maxconn));
-            }
-            let working =
-                self.requests.iter().filter(|q| q.server == Some(i as u16) && q.stage == Stage::App).count() as u32;
-            if w.alive && working > w.busy {
-                return Err(format!("web{}: {working} requests in service but {} workers busy", i + 1, w.busy));
-            }
-        }
-        if let Some(primary) = self.db.get(self.primary) {
-            for (n, d) in self.db.iter().enumerate() {
+        self.check_farm_invariants()?;
+        self.check_replication_invariants()
+    }
+
+    /// Replicas never pass the primary; two writable primaries or two VRRP masters only
+    /// while a split brain is counted.
+    fn check_replication_invariants(&self) -> Result<(), String> {
+        if let Some(primary) = self.db.nodes.get(self.db.primary) {
+            for (n, d) in self.db.nodes.iter().enumerate() {
                 let follows = matches!(self.db_role(n), database::DbRole::Replica | database::DbRole::Promoting);
                 if follows && (d.applied > d.received || d.received > primary.received) {
                     return Err(format!(
@@ -1683,32 +879,22 @@ impl Sim {
                 }
             }
         }
-        if self.second_primary.is_some() && (self.scenario.db.fencing || self.db_split_since.is_none()) {
+        if self.db.second_primary.is_some() && (self.scenario.db.fencing || !self.db.split_brain.is_running()) {
             return Err("a second writable primary that is neither allowed (fencing off) nor counted".into());
         }
-        let masters = self.lbs.iter().filter(|l| l.alive && l.role == VrrpRole::Master).count();
+        let masters = self.balancers.lbs.iter().filter(|l| l.alive && l.role == VrrpRole::Master).count();
         if self.scenario.balancer.pair_mode == PairMode::Vrrp
             && masters > 1
             && !self.is_cut(NodeId::Lb(0), NodeId::Lb(1))
-            && self.split_brain_since.is_none()
+            && !self.balancers.split_brain.is_running()
         {
             return Err("two VRRP masters while their link is up and no split brain is counted".into());
         }
         Ok(())
     }
 
-    /// Connections waiting for a worker on web server `i` (bounded by its backlog).
-    pub fn web_waiting(&self, i: usize) -> u32 {
-        self.web.get(i).map_or(0, |w| w.waiting.len() as u32)
-    }
-
     pub(crate) fn db_waiting(&self, n: usize) -> u32 {
-        self.db.get(n).map_or(0, |d| d.waiting.len() as u32)
-    }
-
-    /// Iterate requests in flight (for drawing).
-    pub(crate) fn live(&self) -> impl Iterator<Item = &Request> {
-        self.requests.iter().filter(|q| q.stage != Stage::Free)
+        self.db.nodes.get(n).map_or(0, |d| d.waiting.len() as u32)
     }
 }
 
@@ -1731,42 +917,6 @@ fn link_event_matches(stage: Stage, ev: Ev) -> bool {
             | (Stage::ToLbReply, Ev::ReplyAtLb(_))
             | (Stage::ToClient | Stage::ErrorToClient, Ev::ReplyAtClient(_))
     )
-}
-
-fn new_web_state(spec: WebServer) -> WebState {
-    WebState {
-        start_weight: spec.weight,
-        weight: spec.weight,
-        active: true,
-        alive: true,
-        slow: 1.0,
-        health: HealthState::default(),
-        up_since: 0,
-        busy: 0,
-        waiting: VecDeque::new(),
-        own_queue: VecDeque::new(),
-        completed: 0,
-        busy_area_us: 0.0,
-        busy_since: 0,
-        spec,
-    }
-}
-
-/// HAProxy scales weights internally by 16 (BE_WEIGHT_SCALE) so that a weight of 1 can still
-/// ramp up gradually under slowstart; only ratios matter to the algorithms.
-const WEIGHT_SCALE: u32 = 16;
-
-fn new_candidate(spec: &WebServer) -> Candidate {
-    Candidate {
-        weight: spec.weight * WEIGHT_SCALE,
-        conns: 0,
-        queued: 0,
-        maxconn: spec.maxconn,
-        usable: true,
-        in_pool: !spec.backup,
-        backup: spec.backup,
-        rr_current: 0,
-    }
 }
 
 #[cfg(test)]
