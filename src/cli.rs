@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 use infrasim::export::cli as export_cli;
 use infrasim::scenario::parse_fault;
-use infrasim::scenario::{self, apply_setting, preset, preset_names, setting_docs, Scenario, PRESETS};
+use infrasim::scenario::{self, apply_setting, preset, preset_names, setting_docs, Scenario, PRESETS, PRESET_ALIASES};
 use infrasim::sim::time::from_s;
 use infrasim::sim::SimTime;
 use infrasim::sim::{Report, Sim, TraceConfig};
@@ -87,13 +87,21 @@ enum Cmd {
     },
     /// List the presets.
     Presets,
-    /// Print a preset's full scenario JSON, or with --keys every settable key with its value.
+    /// Print a scenario's full JSON (a preset, or a scenario file, with any --set applied); with
+    /// --keys every settable key with its value; with --machines its machines.
     Show {
-        #[arg(long, default_value = "three-server")]
-        preset: String,
-        /// Document every `--set` key: value in this preset, unit, allowed values, meaning.
-        #[arg(long)]
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Document every `--set` key: value in this scenario, unit, allowed values, meaning.
+        #[arg(long, conflicts_with = "machines")]
         keys: bool,
+        /// List the machines: each with its cores and the components it runs, the ones no
+        /// machine names included (each on a machine of its own).
+        #[arg(long)]
+        machines: bool,
+        /// With --machines: print them as JSON.
+        #[arg(long, requires = "machines")]
+        json: bool,
     },
     /// Measure simulated requests per wall-clock second (M/M/2, λ = 150/s, μ = 100/s).
     Bench {
@@ -142,7 +150,7 @@ pub fn main() -> i32 {
     };
     run_with_stdout(|out| match cli.command {
         Cmd::Presets => presets(out),
-        Cmd::Show { preset, keys } => show(&preset, keys, out),
+        Cmd::Show { scenario, keys, machines, json } => show(&scenario, ShowWhat { keys, machines, json }, out),
         Cmd::Run { scenario, faults, duration_s, json, trace } => {
             run(&scenario, &faults, duration_s, RunOutput { json, trace }, out)
         }
@@ -192,20 +200,48 @@ fn presets(out: &mut dyn Write) -> Outcome {
     for p in PRESETS {
         writeln!(out, "{:<24} {}", p.name, p.summary)?;
     }
+    for (old, now) in PRESET_ALIASES {
+        writeln!(out, "{old:<24} the old name of {now}, still accepted")?;
+    }
     Ok(0)
 }
 
-fn show(preset: &str, keys: bool, out: &mut dyn Write) -> Outcome {
-    let s = match load_preset(preset) {
+/// What `show` prints: the scenario JSON unless one of these says otherwise.
+struct ShowWhat {
+    keys: bool,
+    machines: bool,
+    json: bool,
+}
+
+fn show(args: &ScenarioArgs, what: ShowWhat, out: &mut dyn Write) -> Outcome {
+    let s = match load_scenario(args) {
         Ok(s) => s,
-        Err(e) => return Ok(fail(e)),
+        Err(code) => return Ok(code),
     };
-    if keys {
+    if what.keys {
         print_keys(&s, out)?;
+    } else if what.machines && what.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&s.placement()).unwrap_or_default())?;
+    } else if what.machines {
+        print_machines(&s, out)?;
     } else {
         writeln!(out, "{}", s.to_json_pretty())?;
     }
     Ok(0)
+}
+
+/// One line per machine: its id, its cores, and each component with the program it is.
+fn print_machines(s: &Scenario, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{:<20} {:<10} runs", "machine", "cores")?;
+    for m in s.placement() {
+        let cores = match m.cores {
+            scenario::Cores::Count(n) => n.to_string(),
+            scenario::Cores::Dedicated => "dedicated".into(),
+        };
+        let runs: Vec<String> = m.components.iter().map(|c| format!("{c} ({})", c.kind.program())).collect();
+        writeln!(out, "{:<20} {:<10} {}", m.id, cores, runs.join(", "))?;
+    }
+    Ok(())
 }
 
 /// What `run` prints besides its result: the JSON or the summary, and the trace.

@@ -130,7 +130,10 @@ fn scenario_input_is_bounded_in_size_and_in_problems_reported() {
 }
 
 /// The JSON path(s) a key's value lives at in a scenario.
-fn json_paths(key: &str, servers: usize) -> Vec<Vec<String>> {
+fn json_paths(key: &str, servers: usize, machines: usize) -> Vec<Vec<String>> {
+    if key == "machines.cores" {
+        return (0..machines).map(|i| vec!["machines".into(), i.to_string(), "cores".into()]).collect();
+    }
     let server_field = match key {
         "balancer.maxconn" => Some("maxconn"),
         "web.weights" => Some("weight"),
@@ -147,7 +150,7 @@ fn json_paths(key: &str, servers: usize) -> Vec<Vec<String>> {
 /// The scenario `base` with the value at `key` written straight into its JSON (no `--set`).
 fn with_raw_value(base: &Scenario, key: &str, value: Value) -> Result<Scenario, Vec<infrasim::scenario::Problem>> {
     let mut json = serde_json::to_value(base).unwrap();
-    for path in json_paths(key, base.web.servers.len()) {
+    for path in json_paths(key, base.web.servers.len(), base.machines.len()) {
         let mut cur = &mut json;
         for part in &path {
             cur = match part.parse::<usize>() {
@@ -163,7 +166,8 @@ fn with_raw_value(base: &Scenario, key: &str, value: Value) -> Result<Scenario, 
 /// The error paths `validate()` may report a key under.
 fn reported_at(problems: &[infrasim::scenario::Problem], key: &str) -> bool {
     let field = if key == "web.weights" { "weight" } else { key.rsplit('.').next().unwrap() };
-    problems.iter().any(|p| p.path == key || (p.path.starts_with("web.servers[") && p.path.ends_with(field)))
+    let per_item = |p: &str| p.starts_with("web.servers[") || (key == "machines.cores" && p.starts_with("machines["));
+    problems.iter().any(|p| p.path == key || (per_item(&p.path) && p.path.ends_with(field)))
 }
 
 /// The next f64 above `v` (v ≥ 0; `f64::next_up` needs a newer Rust than the crate's minimum).
@@ -405,7 +409,8 @@ fn links_saved_by_earlier_versions_still_open_the_same_design() {
     ];
     for query in saved {
         let state = decode(query).unwrap_or_else(|e| panic!("{query}: {e:?}"));
-        let mut expected = preset(&state.preset).unwrap();
+        // A v=1 link names the presets as they were then: one machine per node.
+        let mut expected = infrasim::scenario::preset_v1(&state.preset).unwrap();
         if query.contains("db.replicas=2") {
             expected.db.replicas = 2;
             expected.balancer.pair = true;

@@ -412,6 +412,69 @@ const fn web_backup() -> Setting {
     }
 }
 
+/// The listed machines as text (`server1:2:web1/app1/db1,…`), or `none`.
+const fn machines_list() -> Setting {
+    Setting {
+        key: "machines",
+        unit: "",
+        allowed: Allowed::List,
+        note: "comma list of ID:CORES:COMPONENT/COMPONENT…, or none (one machine per component)",
+        meaning: "the machines and what each runs, e.g. server1:2:web1/app1/db1 (unnamed components get a machine of their own)",
+        get: |s| Some(super::machines::list_text(&s.machines)),
+        set: |_, s, v| {
+            s.machines = super::machines::parse_list(v)?;
+            Ok(())
+        },
+        // Ids and components: `machines::check`, from `validate()`; cores: `machines.cores`.
+        check: |_, _, _| {},
+    }
+}
+
+/// What `machines.cores` reads while no machine is listed.
+const AUTO_CORES: &str = "auto";
+
+/// Every listed machine's cores; on a design that lists none, the one-per-component machines
+/// are written out first.
+const fn machines_cores() -> Setting {
+    Setting {
+        key: "machines.cores",
+        unit: "cores",
+        allowed: whole(1, super::machines::MAX_CORES as u64),
+        note: "auto = no machine listed: one per component, each with the cores its work needs",
+        meaning: "CPU cores of every machine (on a design without machines, first lists one machine per component)",
+        get: |s| {
+            let first = s.machines.first().map(|m| m.cores);
+            match first {
+                None => Some(AUTO_CORES.into()),
+                Some(n) => s.machines.iter().all(|m| m.cores == n).then(|| n.to_string()),
+            }
+        },
+        set: |row, s, v| {
+            if v.trim() == AUTO_CORES {
+                return match s.machines.is_empty() {
+                    true => Ok(()),
+                    false => Err(format!(
+                        "'{AUTO_CORES}' means no machine is listed, but {} are: give a number from 1 to {}, or set machines=none",
+                        s.machines.len(),
+                        super::machines::MAX_CORES
+                    )),
+                };
+            }
+            let cores = u32::read(v, row)?;
+            if s.machines.is_empty() {
+                s.machines = super::machines::listed_from_placement(s, cores);
+            }
+            s.machines.iter_mut().for_each(|m| m.cores = cores);
+            Ok(())
+        },
+        check: |row, s, out| {
+            for (i, m) in s.machines.iter().enumerate() {
+                row.report(format!("machines[{i}].cores"), m.cores.check(row), out);
+            }
+        },
+    }
+}
+
 /// Every setting, in the order `show --keys` lists them.
 pub fn settings() -> &'static [Setting] {
     SETTINGS
@@ -472,6 +535,7 @@ static SETTINGS: &[Setting] = &[
         field!("balancer.health.downinter_ms", "ms", num(0.0, HOUR_MS), "0 = inter", "time between checks of a DOWN server", balancer.health.downinter_ms),
         field!("balancer.health.rise", "checks", whole(1, 100), "", "consecutive passed checks that mark a server UP", balancer.health.rise),
         field!("balancer.health.fall", "checks", whole(1, 100), "", "consecutive failed checks that mark a server DOWN", balancer.health.fall),
+        field!("balancer.enabled", "", SWITCH, "", "an HAProxy in front of the web servers (false: DNS points at web1; one server, no pair)", balancer.enabled),
         field!("balancer.pair", "", SWITCH, "", "two balancers (lb1, lb2) instead of one", balancer.pair),
         field!("balancer.pair_mode", "", Allowed::Choice(|| names(&PairMode::ALL, PairMode::name)), "", "a floating IP held by the VRRP master, or two DNS records (active-active)", balancer.pair_mode),
         field!("vrrp.advert_int_ms", "ms", num(10.0, 255_000.0), "", "interval of the VRRP master's advertisements (version 2 rounds it to whole seconds, at least 1 s)", vrrp.advert_int_ms),
@@ -498,6 +562,9 @@ static SETTINGS: &[Setting] = &[
         field!("monitoring.enabled", "", SWITCH, "", "a monitoring system watches every node and alerts", monitoring.enabled),
         field!("monitoring.check_interval_ms", "ms", num(100.0, HOUR_MS), "", "how often monitoring agents report", monitoring.check_interval_ms),
         field!("monitoring.lag_alert_ms", "ms", num(0.0, HOUR_MS), "", "alert when a replica lags more than this", monitoring.lag_alert_ms),
+        // Last: a design's machines name its components, so they follow every count.
+        machines_list(),
+        machines_cores(),
 ];
 
 /// The row of `key`.

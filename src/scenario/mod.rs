@@ -7,7 +7,9 @@
 mod faults;
 pub(crate) mod json;
 mod keys;
+pub mod machines;
 mod presets;
+pub mod presets_v1;
 pub mod url;
 
 pub use faults::parse_fault;
@@ -15,7 +17,9 @@ pub use keys::{
     apply_setting, check_value, field_limits, setting, setting_docs, setting_value, settings, Allowed, FieldLimits,
     Setting, SettingDoc, SettingError,
 };
-pub use presets::{benchmark_mm2, preset, preset_names, PRESETS};
+pub use machines::{components, placement, ComponentId, ComponentKind, Cores, Machine, PlacedMachine};
+pub use presets::{benchmark_mm2, canonical_preset_name, preset, preset_names, Preset, PRESETS, PRESET_ALIASES};
+pub use presets_v1::{preset_names_v1, preset_v1, PRESETS_V1};
 
 use json::{fill_leaf, fill_struct, named_from_json, Fill};
 
@@ -47,6 +51,10 @@ pub struct Scenario {
     pub failures: Failures,
     pub security: Security,
     pub monitoring: Monitoring,
+    /// The machines and the components each runs; a component no machine names gets a machine
+    /// of its own (see [`placement`]). Empty: one machine per node, as before machines existed.
+    #[serde(default)]
+    pub machines: Vec<Machine>,
 }
 
 impl Default for Scenario {
@@ -65,6 +73,7 @@ impl Default for Scenario {
             failures: Failures::default(),
             security: Security::default(),
             monitoring: Monitoring::default(),
+            machines: Vec::new(),
         }
     }
 }
@@ -177,6 +186,9 @@ impl Algorithm {
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Balancer {
+    /// An HAProxy in front of the web servers. False only for the one-server design: DNS then
+    /// points at web1, so there must be one web server and no pair.
+    pub enabled: bool,
     /// How the balancer picks a web server.
     pub algorithm: Algorithm,
     /// With `random`: how many servers are drawn (2 = power of two choices).
@@ -206,6 +218,7 @@ pub struct Balancer {
 impl Default for Balancer {
     fn default() -> Self {
         Balancer {
+            enabled: true,
             algorithm: Algorithm::Roundrobin,
             random_draws: 2,
             maxqueue: 0,
@@ -703,6 +716,7 @@ impl Scenario {
     pub fn same_nodes(&self, other: &Scenario) -> bool {
         let db_nodes = |s: &Scenario| if s.db.enabled { 1 + s.db.replicas } else { 0 };
         self.balancer.pair == other.balancer.pair
+            && self.balancer.enabled == other.balancer.enabled
             && self.web.servers.len() == other.web.servers.len()
             && db_nodes(self) == db_nodes(other)
     }
@@ -732,8 +746,32 @@ impl Scenario {
                 "reads go to a replica but db.replicas is 0: add a replica or read from the primary".into(),
             );
         }
+        self.check_balancer_enabled(&mut problems);
+        machines::check(self, &mut problems);
         keys::check_scenario(self, &mut problems);
         problems
+    }
+
+    /// Without a balancer DNS points at web1: one web server, and nothing to pair.
+    fn check_balancer_enabled(&self, problems: &mut Vec<Problem>) {
+        if self.balancer.enabled {
+            return;
+        }
+        let servers = self.web.servers.len();
+        if servers != 1 {
+            problems.push(Problem {
+                path: "balancer.enabled".into(),
+                message: format!(
+                    "false (no HAProxy: DNS points at web1) needs exactly one web server; web.servers has {servers}"
+                ),
+            });
+        }
+        if self.balancer.pair {
+            problems.push(Problem {
+                path: "balancer.enabled".into(),
+                message: "false (no HAProxy) with balancer.pair true: there is no balancer to pair".into(),
+            });
+        }
     }
 
     /// Parse a scenario from JSON text, reporting every problem with its path: syntax errors,
@@ -772,6 +810,12 @@ impl Scenario {
         serde_json::to_value(self).and_then(|v| serde_json::to_string_pretty(&v)).unwrap_or_default()
     }
 
+    /// Where every component runs: the listed machines, then one of its own for each component
+    /// no machine names (see [`machines::placement`]).
+    pub fn placement(&self) -> Vec<PlacedMachine> {
+        machines::placement(self)
+    }
+
     /// The node id of web server `index` (0-based): web1, web2, …
     pub fn web_id(index: usize) -> String {
         format!("web{}", index + 1)
@@ -793,12 +837,14 @@ fill_struct!(Scenario {
     vrrp,
     failures,
     security,
-    monitoring
+    monitoring,
+    machines
 });
 fill_struct!(Traffic { arrival_rate_per_s, write_ratio, read_own_write_ratio, clients, burst });
 fill_struct!(Burst { enabled, period_s, duration_s, multiplier });
 fill_struct!(Network { client_latency_ms, lan_latency_ms, dns_lookup_ms, dns_ttl_s });
 fill_struct!(Balancer {
+    enabled,
     algorithm,
     random_draws,
     maxqueue,
@@ -818,6 +864,7 @@ fill_struct!(Failures { lb, web, db, dns });
 fill_struct!(Security { https, tls_handshake_cpu_ms, tls_session_s, firewall, probe_rate_per_s });
 fill_struct!(Monitoring { enabled, check_interval_ms, lag_alert_ms });
 fill_struct!(WebTier { servers });
+fill_struct!(Machine { id, cores, runs });
 fill_struct!(WebServer {
     weight,
     maxconn,
@@ -869,5 +916,55 @@ impl Fill for Vec<WebServer> {
                 server
             })
             .collect();
+    }
+}
+
+impl Fill for Vec<Machine> {
+    /// A list of machines; one that is not an object becomes an empty machine (reported), so
+    /// the indices of the others keep their meaning.
+    fn fill(&mut self, v: &serde_json::Value, path: &str, problems: &mut Vec<Problem>) {
+        let Some(items) = v.as_array() else {
+            return json::problem(problems, path, format!("expected a list of machines, found {}", json::kind_of(v)));
+        };
+        if items.len() > machines::MAX_MACHINES {
+            let message = format!("{} machines: allowed at most {}", items.len(), machines::MAX_MACHINES);
+            return json::problem(problems, path, message);
+        }
+        *self = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let mut machine = Machine { id: String::new(), cores: 1, runs: Vec::new() };
+                machine.fill(item, &format!("{path}[{i}]"), problems);
+                machine
+            })
+            .collect();
+    }
+}
+
+impl Fill for Vec<String> {
+    /// A list of component ids.
+    fn fill(&mut self, v: &serde_json::Value, path: &str, problems: &mut Vec<Problem>) {
+        let Some(items) = v.as_array() else {
+            return json::problem(
+                problems,
+                path,
+                format!("expected a list of component ids, found {}", json::kind_of(v)),
+            );
+        };
+        if items.len() > machines::MAX_COMPONENTS {
+            let message = format!("{} components: a design has at most {}", items.len(), machines::MAX_COMPONENTS);
+            return json::problem(problems, path, message);
+        }
+        *self = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str() {
+                Some(text) => self.push(text.to_string()),
+                None => {
+                    let message = format!("expected a component id such as web1, found {}", json::kind_of(item));
+                    json::problem(problems, &format!("{path}[{i}]"), message);
+                }
+            }
+        }
     }
 }

@@ -1,42 +1,30 @@
-//! Named starting points. Each is a function of the default scenario, so a new field with a
-//! default reaches every preset without editing it.
+//! Named starting points: the course's four designs (`simple-web-stack`, `three-server`,
+//! `secured-monitored`, `scale-up`) with their machines, and the labs. Each is a function of
+//! the default scenario, so a new field with a default reaches every preset without editing it.
+//!
+//! Link format 1 named presets before machines existed; those live, frozen, in
+//! [`super::presets_v1`].
 
-use super::{Algorithm, Scenario, WebServer};
+use super::{Algorithm, Machine, Scenario, WebServer};
 
 /// A named scenario with a one-line summary for `infrasim presets` and the page's picker.
 pub struct Preset {
     pub name: &'static str,
     pub summary: &'static str,
-    build: fn() -> Scenario,
+    pub(super) build: fn() -> Scenario,
 }
 
+/// In the page's order: the default first, then the course's designs, then the labs.
 pub static PRESETS: &[Preset] = &[
     Preset {
         name: "three-server",
-        summary: "The course design: DNS, one HAProxy (round robin), two web servers, MySQL primary + replica",
+        summary: "The course design: HAProxy on balancer1; server1 and server2 each run Nginx, the application and MySQL (primary, replica)",
         build: three_server,
     },
     Preset {
-        name: "three-server-leastconn",
-        summary: "The same design with least-connections balancing",
-        build: || {
-            let mut s = three_server();
-            s.name = "three-server-leastconn".into();
-            s.balancer.algorithm = Algorithm::Leastconn;
-            s
-        },
-    },
-    Preset {
-        name: "single-server",
-        summary: "The design before this one: one web server and one database, nothing redundant",
-        build: || {
-            let mut s = three_server();
-            s.name = "single-server".into();
-            s.web.servers.truncate(1);
-            s.db.replicas = 0;
-            s.db.read_from = super::ReadFrom::Primary;
-            s
-        },
+        name: "simple-web-stack",
+        summary: "One machine (2 cores) running Nginx, the application and MySQL; no balancer, nothing redundant",
+        build: simple_web_stack,
     },
     Preset {
         name: "secured-monitored",
@@ -47,6 +35,21 @@ pub static PRESETS: &[Preset] = &[
             s.security.https = true;
             s.security.firewall = true;
             s.monitoring.enabled = true;
+            s
+        },
+    },
+    Preset {
+        name: "scale-up",
+        summary: "A VRRP cluster of two HAProxy machines, and Nginx, the application and MySQL each on machines of their own",
+        build: scale_up,
+    },
+    Preset {
+        name: "three-server-leastconn",
+        summary: "The same design with least-connections balancing",
+        build: || {
+            let mut s = three_server();
+            s.name = "three-server-leastconn".into();
+            s.balancer.algorithm = Algorithm::Leastconn;
             s
         },
     },
@@ -62,13 +65,66 @@ pub static PRESETS: &[Preset] = &[
     },
 ];
 
-fn three_server() -> Scenario {
-    Scenario::default()
+/// Old preset names still accepted (`--preset`, `v=2` links), each with the preset it now
+/// means. Not listed as presets of their own: `infrasim presets` names them beside the preset.
+pub static PRESET_ALIASES: &[(&str, &str)] = &[("single-server", "simple-web-stack")];
+
+/// A listed machine.
+fn machine(id: &str, cores: u32, runs: &[&str]) -> Machine {
+    Machine { id: id.into(), cores, runs: runs.iter().map(|r| r.to_string()).collect() }
 }
 
+/// The one-server design: everything on one 2-core machine, DNS pointing straight at it.
+fn simple_web_stack() -> Scenario {
+    let mut s = Scenario { name: "simple-web-stack".into(), ..Scenario::default() };
+    s.balancer.enabled = false;
+    s.web.servers.truncate(1);
+    s.db.replicas = 0;
+    s.db.read_from = super::ReadFrom::Primary;
+    s.machines = vec![machine("server1", 2, &["web1", "app1", "db1"])];
+    s
+}
+
+/// The course's three servers: the balancer's machine, and two servers each carrying Nginx,
+/// the application and MySQL (the primary on server1, the replica on server2).
+fn three_server() -> Scenario {
+    let machines = vec![
+        machine("balancer1", 2, &["lb1"]),
+        machine("server1", 2, &["web1", "app1", "db1"]),
+        machine("server2", 2, &["web2", "app2", "db2"]),
+    ];
+    Scenario { machines, ..Scenario::default() }
+}
+
+/// Cores of every `scale-up` machine: one machine size for the whole fleet, as a cloud
+/// deployment picks one instance type. Four is the application server's worker pool
+/// (`web.servers[i].workers`), so the application never waits for a core; HAProxy and Nginx are
+/// event-driven and use little CPU; MySQL runs 8 queries at once but each lasts milliseconds,
+/// so at the course's load it rarely has more than four running.
+const SCALE_UP_CORES: u32 = 4;
+
+/// The course's "scale up": a second HAProxy forms a VRRP cluster with the first, and the web
+/// server, application server and database each get machines of their own.
+fn scale_up() -> Scenario {
+    let mut s = Scenario { name: "scale-up".into(), ..Scenario::default() };
+    s.balancer.pair = true;
+    let tier = |id: &str, runs: &[&str]| machine(id, SCALE_UP_CORES, runs);
+    s.machines = vec![
+        tier("balancer1", &["lb1", "keepalived1"]),
+        tier("balancer2", &["lb2", "keepalived2"]),
+        tier("web-server1", &["web1"]),
+        tier("web-server2", &["web2"]),
+        tier("app-server1", &["app1"]),
+        tier("app-server2", &["app2"]),
+        tier("db-server1", &["db1"]),
+        tier("db-server2", &["db2"]),
+    ];
+    s
+}
+
+/// One machine per node (none listed), as before machines existed.
 fn high_availability() -> Scenario {
-    let mut s = three_server();
-    s.name = "high-availability".into();
+    let mut s = Scenario { name: "high-availability".into(), ..Scenario::default() };
     s.balancer.pair = true;
     s.web.servers.push(WebServer::default());
     s.db.replicas = 2;
@@ -81,6 +137,8 @@ fn high_availability() -> Scenario {
     s
 }
 
+/// Textbook queueing: one component per machine with its own cores (none listed), no
+/// network delay, so the formulas hold.
 fn queue_lab() -> Scenario {
     let mut s = Scenario { name: "queue-lab".into(), ..Scenario::default() };
     s.traffic.arrival_rate_per_s = 150.0;
@@ -96,13 +154,19 @@ fn queue_lab() -> Scenario {
     s
 }
 
-/// Names of every preset, in display order.
+/// Names of every preset, in display order (aliases left out).
 pub fn preset_names() -> Vec<&'static str> {
     PRESETS.iter().map(|p| p.name).collect()
 }
 
-/// The scenario of a preset by name.
+/// The preset `name` means now: itself, or the preset an old name stands for.
+pub fn canonical_preset_name(name: &str) -> &str {
+    PRESET_ALIASES.iter().find(|(old, _)| *old == name).map_or(name, |(_, now)| now)
+}
+
+/// The scenario of a preset by name (an old name gives the preset it now stands for).
 pub fn preset(name: &str) -> Option<Scenario> {
+    let name = canonical_preset_name(name);
     PRESETS.iter().find(|p| p.name == name).map(|p| (p.build)())
 }
 

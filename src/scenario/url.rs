@@ -2,8 +2,13 @@
 //!
 //! A run is seed + scenario + command log (design rule 5), so a link can carry all of it:
 //!
-//! - `v=1`: the URL format; a link from a newer infrasim is refused rather than misread.
+//! - `v=2`: the URL format; a link from a newer infrasim is refused rather than misread. A
+//!   `v=1` link (made before machines) names the presets as they were then
+//!   ([`super::presets_v1`]), and every parameter reads as it did.
 //! - `preset=NAME`: the starting point (default `three-server`).
+//! - `machines=…` (a setting like any other): the machines as `ID:CORES:COMPONENT/…` or
+//!   `none` (one machine per component).
+//! - `name=…`: the scenario's name, when it differs from the preset's.
 //! - `key=value` for every setting that differs from the preset, with the keys of the flat
 //!   settings table (`traffic.arrival_rate_per_s=250`, `balancer.algorithm=leastconn`), so a
 //!   teacher can read and edit a link by hand.
@@ -16,12 +21,14 @@
 //! Decoding never panics and reports every problem with its path (the parameter name, or a
 //! field path inside `scenario`/`cmds`).
 
-use super::{apply_setting, preset, setting_docs, setting_value, Problem, Scenario, PRESETS};
+use super::{apply_setting, preset, preset_names_v1, preset_v1, setting_docs, setting_value, Problem, Scenario};
 use crate::sim::{Command, CommandKind};
 use serde_json::Value;
 
-/// The URL format this build writes and reads.
-pub const URL_VERSION: u32 = 1;
+/// The URL format this build writes; it reads this and every earlier one. Format 2 came with
+/// machines: `preset=three-server` in a format-1 link is the design before machines (one
+/// machine per node), in format 2 the course's co-located three servers.
+pub const URL_VERSION: u32 = 2;
 /// The preset a link without `preset=` starts from.
 pub const DEFAULT_PRESET: &str = "three-server";
 /// Longest link query read, in characters. The largest legitimate link (128 different servers
@@ -137,8 +144,8 @@ pub fn encode(state: &UrlState) -> String {
     out.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect::<Vec<_>>().join("&")
 }
 
-/// `key=value` settings that turn preset `base_name` into `scenario` (seed aside), or `None`
-/// when some difference has no key. Verified by applying them: what is returned reproduces the
+/// `key=value` settings (and `name=`) that turn preset `base_name` into `scenario` (seed
+/// aside), or `None` when some difference has no key. Verified by applying them: what is returned reproduces the
 /// scenario exactly.
 fn readable_settings(base_name: &str, scenario: &Scenario) -> Option<Vec<(String, String)>> {
     let mut cur = preset(base_name)?;
@@ -161,6 +168,10 @@ fn readable_settings(base_name: &str, scenario: &Scenario) -> Option<Vec<(String
         if have.as_ref() != Some(&want) {
             set(&mut cur, doc.key, want, &mut out)?;
         }
+    }
+    if cur.name != scenario.name {
+        cur.name = scenario.name.clone();
+        out.push(("name".into(), scenario.name.clone()));
     }
     cur.seed = scenario.seed;
     (cur == *scenario).then_some(out)
@@ -188,6 +199,34 @@ pub fn decode(query: &str) -> Result<UrlState, Vec<Problem>> {
 /// [`decode`] of a query of bounded length.
 fn decode_params(query: &str) -> Result<UrlState, Vec<Problem>> {
     let mut problems = Vec::new();
+    let params = split_params(query, &mut problems);
+    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    check_param_names(&params, &mut problems);
+    let format = read_format(get("v"), &mut problems);
+    let mut state = UrlState { scenario: preset_of_format(format, DEFAULT_PRESET), ..UrlState::default() };
+    let preset_ok = read_preset(&mut state, get("preset"), format, &mut problems);
+    if let Some(text) = get("scenario") {
+        read_scenario_param(&mut state, text, &mut problems);
+    }
+    apply_setting_params(&mut state.scenario, &params, &mut problems);
+    read_run_params(&mut state, &get, &mut problems);
+    if let Some(name) = get("name") {
+        state.scenario.name = name.to_string();
+    }
+    if preset_ok && problems.is_empty() {
+        problems.extend(state.scenario.validate());
+    }
+    check_time_after_commands(&state, &mut problems);
+    if problems.is_empty() {
+        check_replay_work(&state)?;
+        Ok(state)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The `key=value` pairs of a query, percent-decoded, each name once.
+fn split_params(query: &str, problems: &mut Vec<Problem>) -> Vec<(String, String)> {
     let mut params: Vec<(String, String)> = Vec::new();
     for (i, part) in query.split('&').enumerate() {
         if part.is_empty() {
@@ -214,71 +253,108 @@ fn decode_params(query: &str) -> Result<UrlState, Vec<Problem>> {
         }
         params.push((key, value));
     }
-    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let keys: Vec<&'static str> = setting_docs().iter().map(|d| d.key).collect();
-    for (k, _) in &params {
-        if !PARAMS.contains(&k.as_str()) && !keys.contains(&k.as_str()) {
-            problems.push(problem(
-                k,
-                format!("unknown parameter; allowed: {} or a setting key such as traffic.arrival_rate_per_s", {
-                    PARAMS.join(", ")
-                }),
-            ));
-        }
-    }
+    params
+}
 
-    if let Some(v) = get("v") {
-        match v.trim().parse::<u32>() {
-            Ok(n) if n > URL_VERSION => problems.push(problem(
-                "v",
-                format!("this link was made by a newer infrasim (format {n}); this one reads format {URL_VERSION}"),
-            )),
-            Ok(0) => problems.push(problem("v", "format 0 does not exist: use 1")),
-            Ok(_) => {}
-            Err(_) => problems.push(problem("v", format!("'{v}' is not a whole number; allowed {URL_VERSION}"))),
-        }
-    }
+/// Whether `key` is a setting of the table.
+fn is_setting(key: &str) -> bool {
+    super::setting(key).is_some()
+}
 
-    let mut state = UrlState::default();
-    let mut preset_ok = true;
-    if let Some(name) = get("preset") {
-        match preset(name.trim()) {
-            Some(s) => {
-                state.preset = name.trim().to_string();
-                state.scenario = s;
-            }
-            None => {
-                preset_ok = false;
-                let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
-                problems.push(problem("preset", format!("no preset '{name}'; allowed: {}", names.join(", "))));
-            }
+/// A problem for every parameter that is neither a link parameter nor a setting key.
+fn check_param_names(params: &[(String, String)], problems: &mut Vec<Problem>) {
+    for (k, _) in params {
+        if !PARAMS.contains(&k.as_str()) && !is_setting(k) {
+            let message = format!(
+                "unknown parameter; allowed: {} or a setting key such as traffic.arrival_rate_per_s",
+                PARAMS.join(", ")
+            );
+            problems.push(problem(k, message));
         }
     }
-    if let Some(text) = get("scenario") {
-        match base64url_decode(text) {
-            Err(e) => problems.push(problem("scenario", e)),
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Err(_) => problems.push(problem("scenario", "the decoded scenario is not UTF-8 text")),
-                Ok(json) => match Scenario::from_json(&json) {
-                    Ok(s) => state.scenario = s,
-                    Err(found) => problems.extend(found.into_iter().map(|p| Problem {
-                        path: if p.path == "(file)" { "scenario".into() } else { format!("scenario.{}", p.path) },
-                        message: p.message,
-                    })),
-                },
-            },
+}
+
+/// The link format of `v=` (absent: this build's); a newer or impossible one is a problem.
+fn read_format(v: Option<&str>, problems: &mut Vec<Problem>) -> u32 {
+    let Some(v) = v else { return URL_VERSION };
+    match v.trim().parse::<u32>() {
+        Ok(n) if n > URL_VERSION => problems.push(problem(
+            "v",
+            format!("this link was made by a newer infrasim (format {n}); this one reads formats 1 to {URL_VERSION}"),
+        )),
+        Ok(0) => problems.push(problem("v", format!("format 0 does not exist: use {URL_VERSION}"))),
+        Ok(n) => return n,
+        Err(_) => problems.push(problem("v", format!("'{v}' is not a whole number; allowed 1 to {URL_VERSION}"))),
+    }
+    URL_VERSION
+}
+
+/// The presets a link of `format` names: format 1 meant the designs before machines.
+fn preset_of_format(format: u32, name: &str) -> Scenario {
+    let found = if format == 1 { preset_v1(name) } else { preset(name) };
+    found.unwrap_or_default()
+}
+
+/// Start `state` from `preset=NAME` as the link's format means it; false when there is no
+/// such preset (then the scenario is not validated: every setting would be reported against
+/// the wrong design).
+fn read_preset(state: &mut UrlState, name: Option<&str>, format: u32, problems: &mut Vec<Problem>) -> bool {
+    let Some(name) = name else { return true };
+    let name = name.trim();
+    let found = if format == 1 { preset_v1(name) } else { preset(name) };
+    match found {
+        Some(s) => {
+            state.preset = name.to_string();
+            state.scenario = s;
+            true
+        }
+        None => {
+            let names = if format == 1 { preset_names_v1() } else { super::preset_names() };
+            problems.push(problem("preset", format!("no preset '{name}'; allowed: {}", names.join(", "))));
+            false
         }
     }
-    // Settings in the order given, except that the server count comes first (weights and
-    // backups name servers by number).
-    let mut settings: Vec<&(String, String)> =
-        params.iter().filter(|(k, _)| keys.contains(&k.as_str()) && k != "seed").collect();
-    settings.sort_by_key(|(k, _)| k != "web.count");
+}
+
+/// `scenario=`: the whole scenario as base64url JSON, replacing the preset.
+fn read_scenario_param(state: &mut UrlState, text: &str, problems: &mut Vec<Problem>) {
+    let json = match base64url_decode(text).map(String::from_utf8) {
+        Err(e) => return problems.push(problem("scenario", e)),
+        Ok(Err(_)) => return problems.push(problem("scenario", "the decoded scenario is not UTF-8 text")),
+        Ok(Ok(json)) => json,
+    };
+    match Scenario::from_json(&json) {
+        Ok(s) => state.scenario = s,
+        Err(found) => problems.extend(found.into_iter().map(|p| Problem {
+            path: if p.path == "(file)" { "scenario".into() } else { format!("scenario.{}", p.path) },
+            message: p.message,
+        })),
+    }
+}
+
+/// When a setting is applied: the server count first (weights and backups name servers by
+/// number), the machines last (they name components of every count), the rest as given.
+fn setting_order(key: &str) -> u8 {
+    match key {
+        "web.count" => 0,
+        "machines" | "machines.cores" => 2,
+        _ => 1,
+    }
+}
+
+/// Apply every setting parameter to the scenario, in [`setting_order`].
+fn apply_setting_params(scenario: &mut Scenario, params: &[(String, String)], problems: &mut Vec<Problem>) {
+    let mut settings: Vec<&(String, String)> = params.iter().filter(|(k, _)| is_setting(k) && k != "seed").collect();
+    settings.sort_by_key(|(k, _)| setting_order(k));
     for (k, v) in settings {
-        if let Err(e) = apply_setting(&mut state.scenario, k, v) {
+        if let Err(e) = apply_setting(scenario, k, v) {
             problems.push(problem(k, e.message));
         }
     }
+}
+
+/// `seed`, `speed`, `step`, `embed`, `t` and `cmds`.
+fn read_run_params<'a>(state: &mut UrlState, get: &dyn Fn(&str) -> Option<&'a str>, problems: &mut Vec<Problem>) {
     if let Some(v) = get("seed") {
         match v.trim().parse::<u64>() {
             Ok(seed) => state.scenario.seed = seed,
@@ -316,12 +392,10 @@ fn decode_params(query: &str) -> Result<UrlState, Vec<Problem>> {
             Err(found) => problems.extend(found),
         }
     }
-    if let Some(name) = get("name") {
-        state.scenario.name = name.to_string();
-    }
-    if preset_ok && problems.is_empty() {
-        problems.extend(state.scenario.validate());
-    }
+}
+
+/// A link's time may not come before its last command.
+fn check_time_after_commands(state: &UrlState, problems: &mut Vec<Problem>) {
     if let (Some(at), Some(last)) = (state.at_us, state.commands.last()) {
         if last.at_us > at {
             problems.push(problem(
@@ -330,12 +404,14 @@ fn decode_params(query: &str) -> Result<UrlState, Vec<Problem>> {
             ));
         }
     }
-    if problems.is_empty() {
-        check_replay_work(&state)?;
-        Ok(state)
-    } else {
-        Err(problems)
-    }
+}
+
+/// The link format of a query (`v=`, 1 or later), so the page can say that a link was made by
+/// an earlier version; a query without `v=` is this build's format.
+pub fn link_format(query: &str) -> u32 {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let v = query.split('&').find_map(|part| part.strip_prefix("v="));
+    v.and_then(|v| v.trim().parse().ok()).unwrap_or(URL_VERSION)
 }
 
 /// Refuse a link whose run would take too long to rebuild: about how many requests arrive
@@ -462,11 +538,12 @@ pub fn base64url_decode(text: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Percent-encode everything but unreserved characters and `,` (readable lists).
+/// Percent-encode everything but unreserved characters and `,`, `:` and `/` (readable lists
+/// and machines; a query may carry `:` and `/` as they are, RFC 3986 §3.4).
 pub fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b',') {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b',' | b':' | b'/') {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));

@@ -3,6 +3,7 @@
 
 pub mod balancer;
 pub mod command;
+pub mod cpu;
 pub mod driver;
 mod engine;
 pub mod metrics;
@@ -14,6 +15,7 @@ pub mod rng;
 pub mod spof;
 pub mod time;
 pub mod trace;
+pub mod upstream;
 pub mod view;
 
 pub use command::{Command, CommandKind};
