@@ -23,17 +23,35 @@ pub fn parse_fault(text: &str) -> Result<Command, String> {
         NodeId::parse(target)
             .ok_or_else(|| format!("'{target}' is not a node; nodes are lb1, lb2, web1..webN, db1..dbN, dns"))
     };
+    // A target that is no node names a machine (`server1`); whether the design has it is
+    // checked when the command is applied.
+    let machine =
+        || match NodeId::parse(target) {
+            Some(_) => None,
+            None => Some(crate::sim::command::machine_id(target.to_string()).map_err(|problem| {
+                format!("'{target}' is neither a node (lb1, web1, db1, dns) nor a machine: {problem}")
+            })),
+        };
     let link = || Link::parse(target).ok_or_else(|| format!("'{target}' is not a link; write two nodes like lb1-lb2"));
     let what = match action {
-        "kill" => CommandKind::Kill { node: node()? },
+        "kill" => match machine() {
+            Some(m) => CommandKind::KillMachine { machine: m? },
+            None => CommandKind::Kill { node: node()? },
+        },
         "stop" => CommandKind::Stop { node: node()? },
-        "restore" => CommandKind::Restore { node: node()? },
+        "restore" => match machine() {
+            Some(m) => CommandKind::RestoreMachine { machine: m? },
+            None => CommandKind::Restore { node: node()? },
+        },
         "rebuild" => CommandKind::Rebuild { node: node()? },
         "cut" => CommandKind::Cut { link: link()? },
         "heal" => CommandKind::Heal { link: link()? },
         a if a.starts_with("slow=") => {
             let factor: f64 = a[5..].parse().map_err(|_| format!("'{a}': write slow=FACTOR, e.g. slow=4"))?;
-            CommandKind::Slow { node: node()?, factor }
+            match machine() {
+                Some(m) => CommandKind::SlowMachine { machine: m?, factor },
+                None => CommandKind::Slow { node: node()?, factor },
+            }
         }
         other => {
             return Err(format!(
