@@ -28,8 +28,10 @@ fn designs() -> Vec<Scenario> {
         &[("balancer.health.inter_ms", "1000"), ("balancer.health.fall", "2"), ("balancer.health.rise", "5")],
         &[("web.count", "3"), ("web.weights", "3,0,1"), ("balancer.maxconn", "7"), ("balancer.algorithm", "source")],
     ];
+    // Balancer settings need a balancer: the variants start from the designs that have one.
+    let balanced: Vec<Scenario> = out.iter().filter(|s| s.balancer.enabled).cloned().collect();
     for (i, sets) in variants.iter().enumerate() {
-        let mut s = preset(preset_names()[i % preset_names().len()]).unwrap();
+        let mut s = balanced[i % balanced.len()].clone();
         for (k, v) in *sets {
             apply_setting(&mut s, k, v).unwrap_or_else(|e| panic!("{k}={v}: {e}"));
         }
@@ -43,7 +45,8 @@ fn designs() -> Vec<Scenario> {
 #[test]
 fn importing_the_exported_haproxy_cfg_gives_back_the_same_balancer_for_every_design() {
     let base = Scenario::default();
-    for s in designs() {
+    // A design without HAProxy (DNS points at web1) has no haproxy.cfg to read back.
+    for s in designs().into_iter().filter(|s| s.balancer.enabled) {
         let files = config_files(&s);
         let imported = import_haproxy(file(&files, "haproxy.cfg"), &base)
             .unwrap_or_else(|e| panic!("{}: {e}\n{}", s.name, file(&files, "haproxy.cfg")));

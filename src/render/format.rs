@@ -2,6 +2,7 @@
 //! wording and the slider arithmetic are tested natively.
 
 use crate::scenario::Algorithm;
+use crate::sim::metrics::FailCause;
 use crate::sim::view::{DbView, WebView};
 use crate::sim::SimTime;
 
@@ -25,6 +26,24 @@ pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 
 
 /// Most servers the page's server-count slider offers.
 pub const MAX_SERVERS_UI: u16 = 32;
+
+/// A failure cause in a word or two, for the dashboard and the figures. Every cause is
+/// spelt out, so a new cause does not compile until it has its words.
+pub fn cause_words(cause: FailCause) -> String {
+    match cause {
+        FailCause::QueueFull => "queue full",
+        FailCause::QueueTimeout => "queue timeout",
+        FailCause::NoServer => "no server",
+        FailCause::ConnectFailed => "refused",
+        FailCause::ServerDied => "server died",
+        FailCause::DbDown => "db down",
+        FailCause::LbDown => "lb down",
+        FailCause::DnsFailure => "DNS failed",
+        FailCause::Unreachable => "unreachable",
+        FailCause::ModelLimit => "beyond the model's limit",
+    }
+    .into()
+}
 
 /// Round to three significant digits (a slider value should read as a plain number).
 fn three_digits(v: f64) -> f64 {
@@ -356,6 +375,33 @@ pub fn utilisation(busy: u32, workers: u32) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use super::cause_words;
+    use crate::sim::metrics::FailCause;
+
+    /// The words the page showed when they were derived from `FailCause::name()`: its own
+    /// name, spaced, except for the causes with words of their own.
+    #[test]
+    fn every_cause_keeps_the_words_the_page_showed() {
+        let own = [
+            (FailCause::QueueFull, "queue full"),
+            (FailCause::QueueTimeout, "queue timeout"),
+            (FailCause::NoServer, "no server"),
+            (FailCause::ConnectFailed, "refused"),
+            (FailCause::DnsFailure, "DNS failed"),
+            (FailCause::ModelLimit, "beyond the model's limit"),
+        ];
+        for cause in FailCause::ALL {
+            let expected = own
+                .iter()
+                .find(|(c, _)| *c == cause)
+                .map_or_else(|| cause.name().replace('_', " "), |(_, w)| w.to_string());
+            assert_eq!(cause_words(cause), expected, "{cause:?}");
+        }
+        let mut all: Vec<String> = FailCause::ALL.iter().map(|c| cause_words(*c)).collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), FailCause::ALL.len(), "two causes share words: {all:?}");
+    }
 
     /// index.html shows the introduction before the app runs; it must say what the app says.
     #[test]

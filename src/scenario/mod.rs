@@ -4,6 +4,7 @@
 //! every problem with its field path; the batch runner, the URL loader and the JSON importer all
 //! go through it before anything reaches `Sim::new`.
 
+pub mod edit;
 mod faults;
 pub(crate) mod json;
 mod keys;

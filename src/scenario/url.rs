@@ -43,7 +43,8 @@ pub const MAX_LINK_REPLAY_REQUESTS: f64 = 10_000_000.0;
 /// Everything a link carries.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UrlState {
-    /// The preset the scenario starts from (a name in `PRESETS`).
+    /// The preset the scenario starts from: a name in `PRESETS` or an old name of one
+    /// (`PRESET_ALIASES`); from a `v=1` link, a name in `PRESETS_V1`, whose design it then has.
     pub preset: String,
     /// The scenario as the run started (before any command), seed included.
     pub scenario: Scenario,

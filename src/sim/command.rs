@@ -3,6 +3,7 @@
 
 use super::node::{Link, NodeId};
 use super::time::SimTime;
+use super::trace::Subject;
 use crate::scenario::json::{named_from_json, FromJson};
 use crate::scenario::{Algorithm, Failover, ReadFrom, Replication};
 use serde::Serialize;
@@ -168,6 +169,29 @@ fn setting_checks(what: &CommandKind) -> Vec<(&'static str, f64)> {
 }
 
 impl CommandKind {
+    /// The node or link this command is aimed at (a server's weight or backup flag is aimed at
+    /// that server), `None` for a command about the whole design or the clock. The page files
+    /// a command under it in the event log, and the model checks that it exists.
+    pub fn subject(&self) -> Option<Subject> {
+        match *self {
+            CommandKind::Kill { node }
+            | CommandKind::Stop { node }
+            | CommandKind::Restore { node }
+            | CommandKind::Rebuild { node }
+            | CommandKind::Slow { node, .. } => Some(Subject::Node(node)),
+            CommandKind::Cut { link } | CommandKind::Heal { link } => Some(Subject::Link(link)),
+            CommandKind::SetWeight { server, .. } | CommandKind::SetBackup { server, .. } => {
+                Some(Subject::Node(NodeId::Web(server)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether this command is aimed at `node` or at one of its links.
+    pub fn concerns(&self, node: NodeId) -> bool {
+        self.subject().is_some_and(|s| s.involves(node))
+    }
+
     /// Reject absurd values before they reach the model: the settings table's ranges, the
     /// same ones `--set` and `validate()` use.
     pub fn check(&self, server_limit: usize) -> Result<(), String> {
@@ -330,6 +354,20 @@ impl Command {
 mod tests {
     use super::*;
     use crate::scenario::{Algorithm, Failover, ReadFrom, Replication};
+
+    #[test]
+    fn a_command_names_what_it_is_aimed_at() {
+        let (lb1, web2) = (NodeId::Lb(0), NodeId::Web(1));
+        let link = Link::new(lb1, web2);
+        assert_eq!(CommandKind::Stop { node: lb1 }.subject(), Some(Subject::Node(lb1)));
+        assert_eq!(CommandKind::Slow { node: web2, factor: 2.0 }.subject(), Some(Subject::Node(web2)));
+        assert_eq!(CommandKind::Heal { link }.subject(), Some(Subject::Link(link)));
+        assert_eq!(CommandKind::SetBackup { server: 1, backup: true }.subject(), Some(Subject::Node(web2)));
+        assert_eq!(CommandKind::SetHttps { on: true }.subject(), None);
+        assert!(CommandKind::Cut { link }.concerns(lb1) && CommandKind::Cut { link }.concerns(web2));
+        assert!(!CommandKind::Kill { node: web2 }.concerns(lb1));
+        assert!(!CommandKind::SetServerCount { count: 2 }.concerns(web2));
+    }
 
     #[test]
     fn every_command_reads_back_as_it_serialises() {

@@ -4,6 +4,7 @@
 pub mod balancer;
 pub mod command;
 pub mod cpu;
+pub mod design;
 pub mod driver;
 mod engine;
 pub mod metrics;

@@ -238,12 +238,8 @@ fn plan(scenario: &Scenario) -> (Scenario, Vec<NodeId>, Vec<Link>) {
     let mut base = scenario.clone();
     base.failures = Default::default();
     base.warmup_s = 0.0;
-    let probe = Sim::new(base.clone(), TraceConfig { enabled: false, capacity: 1 });
-    let mut nodes = vec![NodeId::Dns];
-    for class in [NodeClass::Lb, NodeClass::Web, NodeClass::Db] {
-        nodes.extend(probe.nodes_of(class));
-    }
-    let links = design_links(&probe, &base);
+    let nodes = super::design::nodes(&base);
+    let links = super::design::links(&base);
     (base, nodes, links)
 }
 
@@ -338,36 +334,6 @@ pub fn estimate_availability(nodes: &[(NodeId, Effect, f64)], write_ratio: f64) 
     }
     let w = write_ratio.clamp(0.0, 1.0);
     (1.0 - w) * all_ok + w * all_ok_for_writes
-}
-
-/// Every link the design uses.
-fn design_links(sim: &Sim, s: &Scenario) -> Vec<Link> {
-    let lbs = sim.nodes_of(NodeClass::Lb);
-    let webs = sim.nodes_of(NodeClass::Web);
-    let dbs = sim.nodes_of(NodeClass::Db);
-    let mut links = vec![Link::new(NodeId::Clients, NodeId::Dns)];
-    for &lb in &lbs {
-        links.push(Link::new(NodeId::Clients, lb));
-    }
-    if lbs.len() == 2 {
-        links.push(Link::new(lbs[0], lbs[1]));
-    }
-    for &lb in &lbs {
-        for &w in &webs {
-            links.push(Link::new(lb, w));
-        }
-    }
-    for &w in &webs {
-        for &d in &dbs {
-            links.push(Link::new(w, d));
-        }
-    }
-    if s.db.enabled {
-        for &d in dbs.iter().skip(1) {
-            links.push(Link::new(NodeId::Db(0), d));
-        }
-    }
-    links
 }
 
 /// A model of `base` with `failure` applied at [`FAIL_AT_S`].

@@ -1,6 +1,7 @@
 //! The event trace: one compact record per model event, formatted to one line only when read.
 //! The same lines feed the page's event log and the golden-trace tests.
 
+use super::command::Command;
 use super::engine::Sim;
 use super::metrics::FailCause;
 use super::node::{Link, NodeId};
@@ -38,6 +39,16 @@ pub enum TraceKind {
 pub enum Subject {
     Node(NodeId),
     Link(Link),
+}
+
+impl Subject {
+    /// Whether this is `node`, or a link with `node` at one end.
+    pub fn involves(self, node: NodeId) -> bool {
+        match self {
+            Subject::Node(n) => n == node,
+            Subject::Link(l) => l.0 == node || l.1 == node,
+        }
+    }
 }
 
 impl fmt::Display for Subject {
@@ -153,14 +164,26 @@ impl TraceEvent {
     /// Whether the event names `node` as where it happened: the balancer that dispatched,
     /// queued or had a failed request (not always lb1: lb2 serves after a failover), the server
     /// picked, a worker, a query, a state change of the node or of one of its links. Commands
-    /// are not resolved here (the page looks them up in its command log).
+    /// are resolved by [`TraceEvent::concerns`], which has the command log.
     pub fn concerns_node(&self, node: NodeId) -> bool {
         match self.kind {
             TraceKind::Dispatch { lb, to } => to == node || NodeId::Lb(lb) == node,
             TraceKind::Queued { lb } | TraceKind::Fail { lb: Some(lb), .. } => NodeId::Lb(lb) == node,
-            TraceKind::Start(n) | TraceKind::Query(n) | TraceKind::State(Subject::Node(n), _) => n == node,
-            TraceKind::State(Subject::Link(l), _) => l.0 == node || l.1 == node,
+            TraceKind::Start(n) | TraceKind::Query(n) => n == node,
+            TraceKind::State(subject, _) => subject.involves(node),
             _ => false,
+        }
+    }
+
+    /// Whether the event concerns `node`: [`TraceEvent::concerns_node`], and for a command the
+    /// node or link it was aimed at ([`CommandKind::subject`], looked up in `commands`, the
+    /// model's command log). The page's event log filters by this.
+    ///
+    /// [`CommandKind::subject`]: super::command::CommandKind::subject
+    pub fn concerns(&self, node: NodeId, commands: &[Command]) -> bool {
+        match self.kind {
+            TraceKind::Command(i) => commands.get(i as usize).is_some_and(|c| c.what.concerns(node)),
+            _ => self.concerns_node(node),
         }
     }
 
@@ -269,5 +292,39 @@ pub fn run_streaming<E>(
         if reached {
             return Ok(true);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::CommandKind;
+
+    #[test]
+    fn a_command_concerns_the_node_or_link_it_was_aimed_at() {
+        let (lb1, web2, db1) = (NodeId::Lb(0), NodeId::Web(1), NodeId::Db(0));
+        let commands: Vec<Command> = [
+            CommandKind::Kill { node: web2 },
+            CommandKind::Cut { link: Link::new(lb1, web2) },
+            CommandKind::SetWeight { server: 1, weight: 3 },
+            CommandKind::SetArrivalRate { per_s: 10.0 },
+        ]
+        .into_iter()
+        .map(|what| Command { at_us: 0, what })
+        .collect();
+        let event = |i: u32| TraceEvent { at: 0, request: 0, kind: TraceKind::Command(i) };
+        let about = |node: NodeId| (0..5).filter(|&i| event(i).concerns(node, &commands)).collect::<Vec<_>>();
+        assert_eq!(about(web2), [0, 1, 2]);
+        assert_eq!(about(lb1), [1]);
+        assert_eq!(about(db1), Vec::<u32>::new());
+        // Other events answer as concerns_node does, whatever the command log.
+        let queued = TraceEvent { at: 0, request: 1, kind: TraceKind::Queued { lb: 0 } };
+        assert!(queued.concerns(lb1, &[]) && !queued.concerns(web2, &commands));
+        let cut = TraceEvent {
+            at: 0,
+            request: 0,
+            kind: TraceKind::State(Subject::Link(Link::new(web2, db1)), NodeEvent::LinkCut),
+        };
+        assert!(cut.concerns(web2, &[]) && cut.concerns(db1, &[]) && !cut.concerns(lb1, &[]));
     }
 }

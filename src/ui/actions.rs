@@ -16,35 +16,10 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use yew::prelude::*;
 
-/// Every node of the running design, in the page's order.
+/// Every node of the running design, in the page's order (the model's list, see
+/// [`crate::sim::design::nodes`]).
 pub fn design_nodes(snap: &Snapshot) -> Vec<NodeId> {
-    let mut nodes = vec![NodeId::Dns];
-    nodes.extend(snap.lbs.iter().map(|l| l.id));
-    if snap.lbs.is_empty() {
-        nodes.push(NodeId::Lb(0));
-    }
-    nodes.extend(snap.servers.iter().map(|w| w.id));
-    nodes.extend(snap.db.iter().map(|d| d.id));
-    nodes
-}
-
-/// Every link of the running design.
-pub fn design_links(snap: &Snapshot) -> Vec<Link> {
-    let lbs: Vec<NodeId> =
-        if snap.lbs.is_empty() { vec![NodeId::Lb(0)] } else { snap.lbs.iter().map(|l| l.id).collect() };
-    let mut links = vec![Link::new(NodeId::Clients, NodeId::Dns)];
-    links.extend(lbs.iter().map(|&lb| Link::new(NodeId::Clients, lb)));
-    if lbs.len() == 2 {
-        links.push(Link::new(lbs[0], lbs[1]));
-    }
-    for &lb in &lbs {
-        links.extend(snap.servers.iter().map(|w| Link::new(lb, w.id)));
-    }
-    for w in &snap.servers {
-        links.extend(snap.db.iter().map(|d| Link::new(w.id, d.id)));
-    }
-    links.extend(snap.db.iter().skip(1).map(|d| Link::new(NodeId::Db(0), d.id)));
-    links
+    snap.design_nodes.clone()
 }
 
 /// The state of a node in words, for the action panel.
@@ -85,72 +60,13 @@ pub fn node_actions(props: &Panel) -> Html {
             on_result.emit(Ok(()));
         })
     };
-    let send = |kind: CommandKind| {
-        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
-        Callback::from(move |_: MouseEvent| on_result.emit(shared.send(kind.clone())))
-    };
     let body = match selected {
         None => html! {
             <p class="hint">{ "Click or tap a node on the drawing, or pick one here, to stop it, bring it back or slow it down." }</p>
         },
-        Some(id) => {
-            let (state, alive, slow) = node_state(snap, id);
-            let slowable = matches!(id, NodeId::Web(_) | NodeId::Db(_));
-            let web = snap.servers.iter().find(|w| w.id == id);
-            // A diverged node (or a second primary) gets back only by being re-cloned.
-            let rebuildable = match id {
-                NodeId::Db(n) => snap.db.get(n as usize).is_some_and(|d| {
-                    d.alive && matches!(d.role, crate::sim::DbRole::Diverged | crate::sim::DbRole::SecondPrimary)
-                }),
-                _ => false,
-            };
-            html! {
-                <>
-                    <p class="node-state"><strong>{ id.to_string() }</strong>{ format!(": {state}") }</p>
-                    <div class="buttons">
-                        if alive {
-                            <button type="button" class="danger" onclick={send(CommandKind::Kill { node: id })}>
-                                { format!("Stop {id}") }
-                            </button>
-                            if matches!(id, NodeId::Lb(_)) {
-                                // keepalived's graceful stop: a priority-0 advert hands the IP over at once.
-                                <button type="button" onclick={send(CommandKind::Stop { node: id })}>
-                                    { format!("Planned stop of {id}") }
-                                </button>
-                            }
-                        } else {
-                            <button type="button" onclick={send(CommandKind::Restore { node: id })}>
-                                { format!("Restore {id}") }
-                            </button>
-                        }
-                        if slowable {
-                            if slow > 1.0 + 1e-9 {
-                                <button type="button" onclick={send(CommandKind::Slow { node: id, factor: 1.0 })}>
-                                    { "Normal speed" }
-                                </button>
-                            } else {
-                                <button type="button" onclick={send(CommandKind::Slow { node: id, factor: 4.0 })}>
-                                    { "Slow down ×4" }
-                                </button>
-                            }
-                        }
-                        if rebuildable {
-                            <button type="button" onclick={send(CommandKind::Rebuild { node: id })}>
-                                { format!("Rebuild {id} from the primary") }
-                            </button>
-                        }
-                        if let (Some(w), NodeId::Web(i)) = (web, id) {
-                            <button type="button" aria-pressed={w.backup.to_string()}
-                                onclick={send(CommandKind::SetBackup { server: i, backup: !w.backup })}>
-                                { if w.backup { "Make active" } else { "Make backup (standby)" } }
-                            </button>
-                        }
-                    </div>
-                </>
-            }
-        }
+        Some(id) => picked_node(props, id),
     };
-    let links = design_links(snap);
+    let links = snap.design_links.clone();
     html! {
         <section class="card node-actions" aria-labelledby="node-title">
             <h2 id="node-title">{ "Break something" }</h2>
@@ -173,6 +89,69 @@ pub fn node_actions(props: &Panel) -> Html {
             <LinkActions shared={props.shared.clone()} snap={props.snap.clone()} on_result={props.on_result.clone()}
                 {links} />
         </section>
+    }
+}
+
+/// What the picked node is doing and the buttons that act on it.
+fn picked_node(props: &Panel, id: NodeId) -> Html {
+    let snap = &props.snap;
+    let send = |kind: CommandKind| {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |_: MouseEvent| on_result.emit(shared.send(kind.clone())))
+    };
+    let (state, alive, slow) = node_state(snap, id);
+    let slowable = matches!(id, NodeId::Web(_) | NodeId::Db(_));
+    let web = snap.servers.iter().find(|w| w.id == id);
+    // A diverged node (or a second primary) gets back only by being re-cloned.
+    let rebuildable = match id {
+        NodeId::Db(n) => snap.db.get(n as usize).is_some_and(|d| {
+            d.alive && matches!(d.role, crate::sim::DbRole::Diverged | crate::sim::DbRole::SecondPrimary)
+        }),
+        _ => false,
+    };
+    html! {
+        <>
+            <p class="node-state"><strong>{ id.to_string() }</strong>{ format!(": {state}") }</p>
+            <div class="buttons">
+                if alive {
+                    <button type="button" class="danger" onclick={send(CommandKind::Kill { node: id })}>
+                        { format!("Stop {id}") }
+                    </button>
+                    if matches!(id, NodeId::Lb(_)) {
+                        // keepalived's graceful stop: a priority-0 advert hands the IP over at once.
+                        <button type="button" onclick={send(CommandKind::Stop { node: id })}>
+                            { format!("Planned stop of {id}") }
+                        </button>
+                    }
+                } else {
+                    <button type="button" onclick={send(CommandKind::Restore { node: id })}>
+                        { format!("Restore {id}") }
+                    </button>
+                }
+                if slowable {
+                    if slow > 1.0 + 1e-9 {
+                        <button type="button" onclick={send(CommandKind::Slow { node: id, factor: 1.0 })}>
+                            { "Normal speed" }
+                        </button>
+                    } else {
+                        <button type="button" onclick={send(CommandKind::Slow { node: id, factor: 4.0 })}>
+                            { "Slow down ×4" }
+                        </button>
+                    }
+                }
+                if rebuildable {
+                    <button type="button" onclick={send(CommandKind::Rebuild { node: id })}>
+                        { format!("Rebuild {id} from the primary") }
+                    </button>
+                }
+                if let (Some(w), NodeId::Web(i)) = (web, id) {
+                    <button type="button" aria-pressed={w.backup.to_string()}
+                        onclick={send(CommandKind::SetBackup { server: i, backup: !w.backup })}>
+                        { if w.backup { "Make active" } else { "Make backup (standby)" } }
+                    </button>
+                }
+            </div>
+        </>
     }
 }
 
@@ -462,17 +441,6 @@ fn spof_panel(props: &SpofProps) -> Html {
             view.set(SpofView::Idle);
         })
     };
-    let row = |e: &SpofEntry| {
-        let (word, class) = format::spof_effect(e.effect);
-        html! {
-            <tr>
-                <th scope="row">{ e.target.clone() }</th>
-                <td><span class={classes!("tag", class)}>{ word }</span></td>
-                <td class="num">{ format!("{:.1} %", e.success_ratio * 100.0) }</td>
-                <td class="num">{ format::ms(e.latency_p99_ms) }</td>
-            </tr>
-        }
-    };
     let running = matches!(*view, SpofView::Checking { .. });
     let status = match &*view {
         SpofView::Checking { done, total, target } => Some(format!("Checking {target}… ({} of {total})", done + 1)),
@@ -501,42 +469,62 @@ fn spof_panel(props: &SpofProps) -> Html {
                 <p class="spof-progress" role="status" aria-live="polite">{ status }</p>
             }
             if let SpofView::Done(r) = &*view {
-                <div class="spof-result" role="status">
-                    if let Some(words) = format::spof_no_verdict(&r.insufficient_traffic) {
-                        <p class="spof-summary">{ words }</p>
-                    }
-                    <p class="spof-summary">
-                        if r.single_points_of_failure.is_empty() && r.insufficient_traffic.is_empty() {
-                            { "No single failure takes the site down or blocks writes." }
-                        } else if !r.single_points_of_failure.is_empty() {
-                            <strong>{ format!("{} single point{} of failure: ", r.single_points_of_failure.len(),
-                                if r.single_points_of_failure.len() == 1 { "" } else { "s" }) }</strong>
-                            { r.single_points_of_failure.join(", ") }
-                        }
-                    </p>
-                    <p class="hint">
-                        { if r.failure_rates_set {
-                            format!("Availability estimate from the random-failure settings: {:.3} %.", r.availability_estimate * 100.0)
-                        } else {
-                            "Set random failure rates above to get an availability estimate.".to_string()
-                        } }
-                    </p>
-                    <div class="table-scroll short">
-                        <table>
-                            <thead><tr>
-                                <th scope="col">{ "Failure" }</th>
-                                <th scope="col">{ "Effect" }</th>
-                                <th scope="col" class="num">{ "Answered" }</th>
-                                <th scope="col" class="num">{ "p99" }</th>
-                            </tr></thead>
-                            <tbody>
-                                { for r.nodes.iter().map(row) }
-                                { for r.links.iter().map(row) }
-                            </tbody>
-                        </table>
-                    </div>
-                </div>
+                { spof_result(r) }
             }
         </div>
+    }
+}
+
+/// The analysis's report: the verdict, the availability estimate and a row per failure.
+fn spof_result(r: &SpofReport) -> Html {
+    html! {
+        <div class="spof-result" role="status">
+            if let Some(words) = format::spof_no_verdict(&r.insufficient_traffic) {
+                <p class="spof-summary">{ words }</p>
+            }
+            <p class="spof-summary">
+                if r.single_points_of_failure.is_empty() && r.insufficient_traffic.is_empty() {
+                    { "No single failure takes the site down or blocks writes." }
+                } else if !r.single_points_of_failure.is_empty() {
+                    <strong>{ format!("{} single point{} of failure: ", r.single_points_of_failure.len(),
+                        if r.single_points_of_failure.len() == 1 { "" } else { "s" }) }</strong>
+                    { r.single_points_of_failure.join(", ") }
+                }
+            </p>
+            <p class="hint">
+                { if r.failure_rates_set {
+                    format!("Availability estimate from the random-failure settings: {:.3} %.", r.availability_estimate * 100.0)
+                } else {
+                    "Set random failure rates above to get an availability estimate.".to_string()
+                } }
+            </p>
+            <div class="table-scroll short">
+                <table>
+                    <thead><tr>
+                        <th scope="col">{ "Failure" }</th>
+                        <th scope="col">{ "Effect" }</th>
+                        <th scope="col" class="num">{ "Answered" }</th>
+                        <th scope="col" class="num">{ "p99" }</th>
+                    </tr></thead>
+                    <tbody>
+                        { for r.nodes.iter().map(spof_row) }
+                        { for r.links.iter().map(spof_row) }
+                    </tbody>
+                </table>
+            </div>
+        </div>
+    }
+}
+
+/// One failure of the report and what users saw.
+fn spof_row(e: &SpofEntry) -> Html {
+    let (word, class) = format::spof_effect(e.effect);
+    html! {
+        <tr>
+            <th scope="row">{ e.target.clone() }</th>
+            <td><span class={classes!("tag", class)}>{ word }</span></td>
+            <td class="num">{ format!("{:.1} %", e.success_ratio * 100.0) }</td>
+            <td class="num">{ format::ms(e.latency_p99_ms) }</td>
+        </tr>
     }
 }

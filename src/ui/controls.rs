@@ -71,51 +71,33 @@ fn use_draft(
     ((*draft).clone().unwrap_or(model_text), oninput, onchange, onblur)
 }
 
+/// The knobs panel: the clock and the run, the traffic, the balancing and the farm.
 pub fn controls(props: &Panel) -> Html {
+    html! {
+        <section class="controls" aria-labelledby="controls-title">
+            <h2 id="controls-title">{ "Controls" }</h2>
+            { transport(props) }
+            { traffic(props) }
+            { balancing(props) }
+        </section>
+    }
+}
+
+/// A callback that turns an event's value into a command with `parse` and sends it.
+fn command(props: &Panel, parse: fn(&str) -> Result<CommandKind, String>) -> Callback<Event> {
+    let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+    Callback::from(move |e: Event| {
+        let result = match event_value(&e) {
+            Some(text) => parse(&text).and_then(|kind| shared.send(kind)),
+            None => Err("could not read the control's value".into()),
+        };
+        on_result.emit(result);
+    })
+}
+
+/// Play or pause, step one event, start again, the seed and the speed.
+fn transport(props: &Panel) -> Html {
     let snap = &props.snap;
-    // Build a callback that turns an event's value into a command.
-    let command = |parse: fn(&str) -> Result<CommandKind, String>| {
-        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
-        Callback::from(move |e: Event| {
-            let result = match event_value(&e) {
-                Some(text) => parse(&text).and_then(|kind| shared.send(kind)),
-                None => Err("could not read the control's value".into()),
-            };
-            on_result.emit(result);
-        })
-    };
-    let on_rate = command(|t| {
-        let position: u32 = t.trim().parse().map_err(|_| format!("'{t}' is not a slider position"))?;
-        Ok(CommandKind::SetArrivalRate { per_s: format::rate_from_slider(position) })
-    });
-    let on_writes = command(|t| {
-        let pct: f64 = t.trim().parse().map_err(|_| format!("'{t}' is not a percentage"))?;
-        Ok(CommandKind::SetWriteRatio { ratio: pct / 100.0 })
-    });
-    let on_speed = command(|t| {
-        let factor: f64 = t.trim().parse().map_err(|_| format!("'{t}' is not a speed"))?;
-        Ok(CommandKind::SetSpeed { factor })
-    });
-    let on_algorithm = command(|t| {
-        Algorithm::parse(t)
-            .map(|algorithm| CommandKind::SetAlgorithm { algorithm })
-            .ok_or_else(|| format!("unknown algorithm '{t}'"))
-    });
-    let on_servers = command(|t| {
-        let count: u16 = t.trim().parse().map_err(|_| format!("'{t}' is not a number of servers"))?;
-        Ok(CommandKind::SetServerCount { count })
-    });
-    let on_draws = {
-        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
-        Callback::from(move |text: String| {
-            let result = text
-                .trim()
-                .parse::<u32>()
-                .map_err(|_| format!("draws must be a whole number from 1 to 8, not '{text}'"))
-                .and_then(|draws| shared.send(CommandKind::SetRandomDraws { draws }));
-            on_result.emit(result);
-        })
-    };
     let on_play = {
         let (shared, on_result, paused) = (props.shared.clone(), props.on_result.clone(), snap.paused);
         Callback::from(move |_: MouseEvent| {
@@ -126,67 +108,85 @@ pub fn controls(props: &Panel) -> Html {
         let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
         Callback::from(move |_: MouseEvent| on_result.emit(shared.step()))
     };
-
-    let on_reset = {
-        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
-        Callback::from(move |_: MouseEvent| {
-            let result = match shared.scenario() {
-                Some(s) => shared.restart(s),
-                None => Err("the model is busy; try again".into()),
-            };
-            on_result.emit(result);
-        })
-    };
-    let on_seed = {
-        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
-        Callback::from(move |text: String| {
-            let result =
-                text.trim().parse::<u64>().map_err(|_| format!("a seed is a whole number, not '{text}'")).and_then(
-                    |seed| {
-                        let mut s = shared.scenario().ok_or("the model is busy; try again")?;
-                        s.seed = seed;
-                        shared.restart(s)
-                    },
-                );
-            on_result.emit(result);
-        })
-    };
-    let rate_position = format::slider_from_rate(snap.rate_per_s);
-    let rate_text = format!("{} requests/s", format::rate(snap.rate_per_s));
-    let writes_pct = (snap.write_ratio * 100.0).round();
-    let server_count = snap.servers.len();
+    let on_speed = command(props, |t| {
+        let factor: f64 = t.trim().parse().map_err(|_| format!("'{t}' is not a speed"))?;
+        Ok(CommandKind::SetSpeed { factor })
+    });
     let speed_index = format::SPEEDS
         .iter()
         .enumerate()
         .min_by(|a, b| (a.1 - snap.speed).abs().total_cmp(&(b.1 - snap.speed).abs()))
         .map_or(3, |(i, _)| i);
     let (play_icon, play_label) = if snap.paused { ("▶", "Play") } else { ("❚❚", "Pause") };
-
     html! {
-        <section class="controls" aria-labelledby="controls-title">
-            <h2 id="controls-title">{ "Controls" }</h2>
-            <div class="transport">
-                <button type="button" class="play" onclick={on_play} aria-keyshortcuts="Space"
-                    title="Play or pause (Space)">
-                    <span aria-hidden="true" class="icon">{ play_icon }</span>{ play_label }
-                </button>
-                <button type="button" class="step" onclick={on_step} aria-keyshortcuts="." title="Pause and process one event (.)">
-                    <span aria-hidden="true" class="icon">{ "⇥" }</span>{ "Step" }
-                </button>
-                <button type="button" onclick={on_reset} title="Start the run again from time 0 with the current settings">
-                    <span aria-hidden="true" class="icon">{ "↺" }</span>{ "Reset" }
-                </button>
-                <SeedField seed={snap.seed} on_commit={on_seed} />
-                <label class="inline">
-                    <span>{ "Speed" }</span>
-                    <select name="speed" onchange={on_speed}>
-                        { for format::SPEEDS.iter().enumerate().map(|(i, s)| html! {
-                            <option value={s.to_string()} selected={i == speed_index}>{ format::speed(*s) }</option>
-                        }) }
-                    </select>
-                </label>
-            </div>
+        <div class="transport">
+            <button type="button" class="play" onclick={on_play} aria-keyshortcuts="Space"
+                title="Play or pause (Space)">
+                <span aria-hidden="true" class="icon">{ play_icon }</span>{ play_label }
+            </button>
+            <button type="button" class="step" onclick={on_step} aria-keyshortcuts="." title="Pause and process one event (.)">
+                <span aria-hidden="true" class="icon">{ "⇥" }</span>{ "Step" }
+            </button>
+            <button type="button" onclick={on_reset(props)} title="Start the run again from time 0 with the current settings">
+                <span aria-hidden="true" class="icon">{ "↺" }</span>{ "Reset" }
+            </button>
+            <SeedField seed={snap.seed} on_commit={on_seed(props)} />
+            <label class="inline">
+                <span>{ "Speed" }</span>
+                <select name="speed" onchange={on_speed}>
+                    { for format::SPEEDS.iter().enumerate().map(|(i, s)| html! {
+                        <option value={s.to_string()} selected={i == speed_index}>{ format::speed(*s) }</option>
+                    }) }
+                </select>
+            </label>
+        </div>
+    }
+}
 
+/// Start the run again from time 0 with the settings as they are now.
+fn on_reset(props: &Panel) -> Callback<MouseEvent> {
+    let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+    Callback::from(move |_: MouseEvent| {
+        let result = match shared.scenario() {
+            Some(s) => shared.restart(s),
+            None => Err("the model is busy; try again".into()),
+        };
+        on_result.emit(result);
+    })
+}
+
+/// Restart with the typed seed (a whole number, or a message naming what was typed).
+fn on_seed(props: &Panel) -> Callback<String> {
+    let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+    Callback::from(move |text: String| {
+        let result =
+            text.trim().parse::<u64>().map_err(|_| format!("a seed is a whole number, not '{text}'")).and_then(
+                |seed| {
+                    let mut s = shared.scenario().ok_or("the model is busy; try again")?;
+                    s.seed = seed;
+                    shared.restart(s)
+                },
+            );
+        on_result.emit(result);
+    })
+}
+
+/// The traffic and write-share sliders.
+fn traffic(props: &Panel) -> Html {
+    let snap = &props.snap;
+    let on_rate = command(props, |t| {
+        let position: u32 = t.trim().parse().map_err(|_| format!("'{t}' is not a slider position"))?;
+        Ok(CommandKind::SetArrivalRate { per_s: format::rate_from_slider(position) })
+    });
+    let on_writes = command(props, |t| {
+        let pct: f64 = t.trim().parse().map_err(|_| format!("'{t}' is not a percentage"))?;
+        Ok(CommandKind::SetWriteRatio { ratio: pct / 100.0 })
+    });
+    let rate_position = format::slider_from_rate(snap.rate_per_s);
+    let rate_text = format!("{} requests/s", format::rate(snap.rate_per_s));
+    let writes_pct = (snap.write_ratio * 100.0).round();
+    html! {
+        <>
             <label class="field">
                 <span class="name">{ "Traffic" }</span>
                 <output class="value">{ &rate_text }</output>
@@ -203,7 +203,36 @@ pub fn controls(props: &Panel) -> Html {
                     aria-valuetext={format!("{writes_pct:.0} percent of requests are writes")}
                     oninput={on_writes.reform(Event::from)} />
             </label>
+        </>
+    }
+}
 
+/// The balancing algorithm (with random's draws) and the number of web servers.
+fn balancing(props: &Panel) -> Html {
+    let snap = &props.snap;
+    let on_algorithm = command(props, |t| {
+        Algorithm::parse(t)
+            .map(|algorithm| CommandKind::SetAlgorithm { algorithm })
+            .ok_or_else(|| format!("unknown algorithm '{t}'"))
+    });
+    let on_servers = command(props, |t| {
+        let count: u16 = t.trim().parse().map_err(|_| format!("'{t}' is not a number of servers"))?;
+        Ok(CommandKind::SetServerCount { count })
+    });
+    let on_draws = {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |text: String| {
+            let result = text
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| format!("draws must be a whole number from 1 to 8, not '{text}'"))
+                .and_then(|draws| shared.send(CommandKind::SetRandomDraws { draws }));
+            on_result.emit(result);
+        })
+    };
+    let server_count = snap.servers.len();
+    html! {
+        <>
             <label class="field">
                 <span class="name">{ "Balancing algorithm" }</span>
                 <select name="algorithm" onchange={on_algorithm}>
@@ -227,7 +256,7 @@ pub fn controls(props: &Panel) -> Html {
                     aria-valuetext={format!("{server_count} web servers")}
                     oninput={on_servers.reform(Event::from)} />
             </label>
-        </section>
+        </>
     }
 }
 

@@ -56,11 +56,7 @@ pub fn db_panel(props: &Panel) -> Html {
         Callback::from(move |e: Event| {
             let result = match (event_value(&e).and_then(|t| t.parse::<u32>().ok()), shared.scenario()) {
                 (Some(n), Some(mut s)) => {
-                    s.db.replicas = n;
-                    if n == 0 && s.db.read_from == ReadFrom::Replica {
-                        // Reads have nowhere else to go.
-                        s.db.read_from = ReadFrom::Primary;
-                    }
+                    crate::scenario::edit::set_db_replicas(&mut s, n);
                     shared.restart(s)
                 }
                 _ => Err("could not read the number of replicas".into()),

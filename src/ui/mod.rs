@@ -28,7 +28,6 @@ pub use topology::FrameStats;
 
 use crate::render::format;
 use crate::scenario::{preset, Scenario};
-use crate::sim::command::NodeClass;
 use crate::sim::{CommandKind, Driver, NodeId, Sim, TraceConfig};
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
@@ -143,15 +142,8 @@ pub fn app(props: &AppProps) -> Html {
     let refresh = use_force_update();
     let error = use_state(|| None::<String>);
     let show_particles = use_state(|| props.shared.show_particles.get());
-
     // Figures refresh at ~10 Hz; the canvas animates on its own every frame.
-    {
-        let refresh = refresh.clone();
-        use_effect_with((), move |_| {
-            let timer = Interval::new(REFRESH_MS, move || refresh.force_update());
-            move || drop(timer)
-        });
-    }
+    use_refresh_every(REFRESH_MS, refresh.clone());
     let on_result = {
         let (error, refresh) = (error.clone(), refresh.clone());
         Callback::from(move |result: Result<(), String>| {
@@ -162,42 +154,7 @@ pub fn app(props: &AppProps) -> Html {
             refresh.force_update();
         })
     };
-    // Space plays and pauses and "." steps, unless the focus is somewhere the key means
-    // something else.
-    {
-        let (shared, on_result) = (props.shared.clone(), on_result.clone());
-        use_effect_with((), move |_| {
-            let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
-                EventListener::new(&doc, "keydown", move |e| {
-                    let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else { return };
-                    let key = e.key();
-                    if !(key == " " || key == ".") || e.ctrl_key() || e.alt_key() || e.meta_key() {
-                        return;
-                    }
-                    if space_belongs_to_target(e.target()) {
-                        return;
-                    }
-                    e.prevent_default();
-                    if key == "." {
-                        // "." steps one event, like a video player's frame step.
-                        on_result.emit(shared.step());
-                    } else if !e.repeat() {
-                        on_result.emit(shared.toggle_pause());
-                    }
-                })
-            });
-            move || drop(listener)
-        });
-    }
-    let on_particles = {
-        let (shared, show_particles) = (props.shared.clone(), show_particles.clone());
-        Callback::from(move |e: Event| {
-            if let Some(input) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
-                shared.show_particles.set(input.checked());
-                show_particles.set(input.checked());
-            }
-        })
-    };
+    use_play_keys(props.shared.clone(), on_result.clone());
 
     let snap = match props.shared.driver.try_borrow() {
         Ok(driver) => Rc::new(Snapshot::take(
@@ -208,21 +165,9 @@ pub fn app(props: &AppProps) -> Html {
         )),
         Err(_) => return html! { <p>{ "Loading…" }</p> },
     };
-    let canvas_label = canvas_description(&snap);
-    let on_select = {
-        let refresh = refresh.clone();
-        Callback::from(move |_: Option<NodeId>| refresh.force_update())
-    };
-    let drawn = snap.travelling.min(props.shared.max_particles);
-    let panel = Panel { shared: props.shared.clone(), snap: snap.clone(), on_result };
-    let f = snap.frame;
-    let frame_text = format!(
-        "frame {:.1} ms · {:.0} fps · {} events/frame{}",
-        f.work_ms,
-        f.fps,
-        format::count(f.events),
-        if f.kept_up { "" } else { " · model slower than real time" }
-    );
+    let on_select = Callback::from(move |_: Option<NodeId>| refresh.force_update());
+    let stage = stage(&props.shared, &snap, on_select, show_particles);
+    let panel = Panel { shared: props.shared.clone(), snap, on_result };
 
     html! {
         <div class="app">
@@ -236,31 +181,7 @@ pub fn app(props: &AppProps) -> Html {
                 <p class="command-error" role="alert">{ message }</p>
             }
             <main class="layout">
-                <section class="stage" aria-label="Simulation">
-                    { panels::figures(&snap) }
-                    <div class="canvas-wrap">
-                        <Topology shared={props.shared.clone()} label={AttrValue::from(canvas_label)} {on_select} />
-                    </div>
-                    <div class="canvas-caption">
-                        <p class="legend">
-                            <span class="key read" aria-hidden="true">{ "●" }</span>{ " read " }
-                            <span class="key write" aria-hidden="true">{ "◆" }</span>{ " write " }
-                            <span class="key error" aria-hidden="true">{ "✕" }</span>{ " error " }
-                            <span class="key reply" aria-hidden="true">{ "○" }</span>{ " hollow: response " }
-                            <span class="key repl" aria-hidden="true">{ "┄" }</span>{ " replication " }
-                            <span class="key probe" aria-hidden="true">{ "➤" }</span>{ " outside probe · " }
-                            { "dashed grey box: standby · dashed red: down · click a node to act on it" }
-                        </p>
-                        <p class="status">
-                            { format!("{} of {} requests in transit drawn · ", format::count(drawn as u64), format::count(snap.travelling as u64)) }
-                            <span class="frame">{ frame_text }</span>
-                        </p>
-                        <label class="inline">
-                            <input type="checkbox" checked={*show_particles} onchange={on_particles} />
-                            { "Show requests moving" }
-                        </label>
-                    </div>
-                </section>
+                { stage }
                 <aside class="panel">
                     // Lesson card (issue 7).
                     { course::lesson_card(&props.shared) }
@@ -278,6 +199,106 @@ pub fn app(props: &AppProps) -> Html {
             </main>
             // Side by side, save/load, embed snippet (issue 7).
             { course::course_lower(&props.shared) }
+        </div>
+    }
+}
+
+/// Re-render every `period_ms` while the page is mounted.
+#[hook]
+fn use_refresh_every(period_ms: u32, refresh: UseForceUpdateHandle) {
+    use_effect_with((), move |_| {
+        let timer = Interval::new(period_ms, move || refresh.force_update());
+        move || drop(timer)
+    });
+}
+
+/// Space plays and pauses and "." steps, unless the focus is somewhere the key means
+/// something else.
+#[hook]
+fn use_play_keys(shared: Shared, on_result: Callback<Result<(), String>>) {
+    use_effect_with((), move |_| {
+        let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
+            EventListener::new(&doc, "keydown", move |e| {
+                let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else { return };
+                let key = e.key();
+                if !(key == " " || key == ".") || e.ctrl_key() || e.alt_key() || e.meta_key() {
+                    return;
+                }
+                if space_belongs_to_target(e.target()) {
+                    return;
+                }
+                e.prevent_default();
+                if key == "." {
+                    // "." steps one event, like a video player's frame step.
+                    on_result.emit(shared.step());
+                } else if !e.repeat() {
+                    on_result.emit(shared.toggle_pause());
+                }
+            })
+        });
+        move || drop(listener)
+    });
+}
+
+/// The simulation: the headline figures, the canvas and its caption.
+fn stage(
+    shared: &Shared,
+    snap: &Snapshot,
+    on_select: Callback<Option<NodeId>>,
+    show_particles: UseStateHandle<bool>,
+) -> Html {
+    let canvas_label = canvas_description(snap);
+    html! {
+        <section class="stage" aria-label="Simulation">
+            { panels::figures(snap) }
+            <div class="canvas-wrap">
+                <Topology shared={shared.clone()} label={AttrValue::from(canvas_label)} {on_select} />
+            </div>
+            { canvas_caption(shared, snap, show_particles) }
+        </section>
+    }
+}
+
+/// Under the canvas: the legend, what is drawn and how fast, and the particles switch.
+fn canvas_caption(shared: &Shared, snap: &Snapshot, show_particles: UseStateHandle<bool>) -> Html {
+    let drawn = snap.travelling.min(shared.max_particles);
+    let f = snap.frame;
+    let frame_text = format!(
+        "frame {:.1} ms · {:.0} fps · {} events/frame{}",
+        f.work_ms,
+        f.fps,
+        format::count(f.events),
+        if f.kept_up { "" } else { " · model slower than real time" }
+    );
+    let shown = *show_particles;
+    let on_particles = {
+        let shared = shared.clone();
+        Callback::from(move |e: Event| {
+            if let Some(input) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                shared.show_particles.set(input.checked());
+                show_particles.set(input.checked());
+            }
+        })
+    };
+    html! {
+        <div class="canvas-caption">
+            <p class="legend">
+                <span class="key read" aria-hidden="true">{ "●" }</span>{ " read " }
+                <span class="key write" aria-hidden="true">{ "◆" }</span>{ " write " }
+                <span class="key error" aria-hidden="true">{ "✕" }</span>{ " error " }
+                <span class="key reply" aria-hidden="true">{ "○" }</span>{ " hollow: response " }
+                <span class="key repl" aria-hidden="true">{ "┄" }</span>{ " replication " }
+                <span class="key probe" aria-hidden="true">{ "➤" }</span>{ " outside probe · " }
+                { "dashed grey box: standby · dashed red: down · click a node to act on it" }
+            </p>
+            <p class="status">
+                { format!("{} of {} requests in transit drawn · ", format::count(drawn as u64), format::count(snap.travelling as u64)) }
+                <span class="frame">{ frame_text }</span>
+            </p>
+            <label class="inline">
+                <input type="checkbox" checked={shown} onchange={on_particles} />
+                { "Show requests moving" }
+            </label>
         </div>
     }
 }
@@ -324,12 +345,9 @@ fn space_belongs_to_target(target: Option<web_sys::EventTarget>) -> bool {
 /// Model events kept for the event log.
 const TRACE_CAPACITY: usize = 2_000;
 
-/// Whether a node is part of the running design.
+/// Whether a node is part of the running design (the clients always are).
 fn exists(sim: &Sim, id: NodeId) -> bool {
-    match NodeClass::of(id) {
-        Some(class) => sim.nodes_of(class).contains(&id),
-        None => true,
-    }
+    id == NodeId::Clients || crate::sim::design::nodes(sim.scenario()).contains(&id)
 }
 
 /// Does the user ask for less motion?

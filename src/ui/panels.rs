@@ -2,7 +2,7 @@
 //! event log. All render from a [`Snapshot`].
 
 use super::controls::NumberField;
-use super::snapshot::{cause_words, Snapshot};
+use super::snapshot::Snapshot;
 use super::Panel;
 use crate::render::format;
 use crate::sim::CommandKind;
@@ -16,7 +16,7 @@ pub fn figures(s: &Snapshot) -> Html {
     } else {
         s.failed_by_cause
             .iter()
-            .map(|(c, n)| format!("{} {}", format::compact(*n), cause_words(*c)))
+            .map(|(c, n)| format!("{} {}", format::compact(*n), format::cause_words(*c)))
             .collect::<Vec<_>>()
             .join(" · ")
     };

@@ -2,7 +2,10 @@
 //! components get plain props and never hold a borrow of the model while rendering.
 
 use super::topology::FrameStats;
+// The words moved to render::format; still reachable here for the panels that import them so.
+pub use crate::render::format::cause_words;
 use crate::scenario::{Algorithm, Failover, Failures, PairMode, ReadFrom, Replication};
+use crate::sim::design;
 use crate::sim::metrics::{FailCause, Sample};
 use crate::sim::node::Link;
 use crate::sim::trace::{TraceEvent, TraceKind};
@@ -129,6 +132,10 @@ pub struct Snapshot {
     pub series: Vec<Sample>,
     /// The node picked on the canvas or in the selector.
     pub selected: Option<NodeId>,
+    /// Every node of the running design, in the page's order ([`design::nodes`]).
+    pub design_nodes: Vec<NodeId>,
+    /// Every link of the running design, in the page's order ([`design::links`]).
+    pub design_links: Vec<Link>,
 }
 
 impl Snapshot {
@@ -170,7 +177,7 @@ impl Snapshot {
                 .trace
                 .events()
                 .rev()
-                .filter(|e| log_filter.is_none_or(|n| concerns(e, n, sim.commands())))
+                .filter(|e| log_filter.is_none_or(|n| e.concerns(n, sim.commands())))
                 .take(LOG_LINES)
                 .map(|e| log_line(e, sim.commands()))
                 .collect(),
@@ -222,42 +229,9 @@ impl Snapshot {
             },
             series: sim.metrics.series.iter().skip(skip).cloned().collect(),
             selected,
+            design_nodes: design::nodes(sc),
+            design_links: design::links(sc),
         }
-    }
-}
-
-/// A failure cause in a word or two (the model's own name, spaced, for causes added later).
-pub fn cause_words(cause: FailCause) -> String {
-    match cause.name() {
-        "queue_full" => "queue full".into(),
-        "queue_timeout" => "queue timeout".into(),
-        "no_server" => "no server".into(),
-        "connect_failed" => "refused".into(),
-        "dns_failure" => "DNS failed".into(),
-        "model_limit" => "beyond the model's limit".into(),
-        other => other.replace('_', " "),
-    }
-}
-
-/// Whether a trace event names `node` (see [`TraceEvent::concerns_node`]; the balancer that had
-/// a failed request, not always lb1), or is a command aimed at it.
-fn concerns(e: &TraceEvent, node: NodeId, commands: &[Command]) -> bool {
-    match e.kind {
-        TraceKind::Command(i) => commands.get(i as usize).is_some_and(|c| match &c.what {
-            crate::sim::CommandKind::Kill { node: n }
-            | crate::sim::CommandKind::Stop { node: n }
-            | crate::sim::CommandKind::Restore { node: n }
-            | crate::sim::CommandKind::Rebuild { node: n }
-            | crate::sim::CommandKind::Slow { node: n, .. } => *n == node,
-            crate::sim::CommandKind::Cut { link } | crate::sim::CommandKind::Heal { link } => {
-                link.0 == node || link.1 == node
-            }
-            crate::sim::CommandKind::SetWeight { server, .. } | crate::sim::CommandKind::SetBackup { server, .. } => {
-                node == NodeId::Web(*server)
-            }
-            _ => false,
-        }),
-        _ => e.concerns_node(node),
     }
 }
 

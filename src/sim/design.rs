@@ -1,0 +1,151 @@
+//! The design's nodes and links, from the scenario: the one place that says which nodes a
+//! design has and how they are wired, in the order the page lists them and the
+//! single-point-of-failure analysis fails them.
+//!
+//! ```text
+//!  clients ──▶ dns
+//!  clients ──▶ lb1 ── lb2            (the pair's link when there are two balancers)
+//!  lb* ──▶ web1 … webN                (every balancer to every web server)
+//!  web* ──▶ db1 … dbM                 (every web server to every database node)
+//!  db1 ──▶ db2 … dbM                  (the initial primary to each replica)
+//! ```
+//!
+//! The scenario is the running model's (`Sim::scenario`), live changes included: the
+//! server-count command resizes `web.servers`, and the balancer pair and the replicas change
+//! only by a restart, so these lists are always the model's own.
+
+use super::node::{Link, NodeId};
+use crate::scenario::{Scenario, MAX_REPLICAS};
+
+/// The balancers: `lb1`, and `lb2` when the scenario asks for a pair.
+fn balancers(s: &Scenario) -> impl Iterator<Item = NodeId> + Clone {
+    let count: u8 = if s.balancer.pair { 2 } else { 1 };
+    (0..count).map(NodeId::Lb)
+}
+
+/// The web servers in the farm, in order.
+fn web_servers(s: &Scenario) -> impl Iterator<Item = NodeId> + Clone {
+    (0..s.web.servers.len() as u16).map(NodeId::Web)
+}
+
+/// The database nodes: the primary and its replicas (clamped as the model clamps them), none
+/// when the scenario has no database.
+fn databases(s: &Scenario) -> impl Iterator<Item = NodeId> + Clone {
+    let count = if s.db.enabled { 1 + s.db.replicas.min(MAX_REPLICAS) as u8 } else { 0 };
+    (0..count).map(NodeId::Db)
+}
+
+/// Every node of the design that can fail, in the page's order: dns, the balancers, the web
+/// servers, the database nodes (the clients are not a node of the design).
+pub fn nodes(s: &Scenario) -> Vec<NodeId> {
+    let mut nodes = vec![NodeId::Dns];
+    nodes.extend(balancers(s));
+    nodes.extend(web_servers(s));
+    nodes.extend(databases(s));
+    nodes
+}
+
+/// Every link of the design, in the page's order: clients to dns, clients to each balancer,
+/// the pair's link, each balancer to each web server, each web server to each database node,
+/// and the initial primary to each replica.
+pub fn links(s: &Scenario) -> Vec<Link> {
+    let lbs: Vec<NodeId> = balancers(s).collect();
+    let mut links = vec![Link::new(NodeId::Clients, NodeId::Dns)];
+    links.extend(lbs.iter().map(|&lb| Link::new(NodeId::Clients, lb)));
+    if let [lb1, lb2] = lbs[..] {
+        links.push(Link::new(lb1, lb2));
+    }
+    for &lb in &lbs {
+        links.extend(web_servers(s).map(|w| Link::new(lb, w)));
+    }
+    for w in web_servers(s) {
+        links.extend(databases(s).map(|d| Link::new(w, d)));
+    }
+    links.extend(databases(s).skip(1).map(|d| Link::new(NodeId::Db(0), d)));
+    links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{preset, preset_names};
+    use crate::sim::command::is_design_link;
+    use crate::sim::{Command, CommandKind, Sim, TraceConfig, View};
+
+    fn model(s: &Scenario) -> Sim {
+        Sim::new(s.clone(), TraceConfig { enabled: false, capacity: 1 })
+    }
+
+    /// The nodes as the running model's view has them (the farm's active servers only).
+    fn nodes_in_view(view: &View) -> Vec<NodeId> {
+        let mut nodes = vec![NodeId::Dns];
+        nodes.extend(view.lbs.iter().map(|l| l.id));
+        nodes.extend(view.web.iter().filter(|w| w.active).map(|w| w.id));
+        nodes.extend(view.db.iter().map(|d| d.id));
+        nodes
+    }
+
+    #[test]
+    fn every_preset_lists_the_nodes_its_model_has() {
+        for name in preset_names() {
+            let s = preset(name).expect("preset");
+            assert_eq!(nodes(&s), nodes_in_view(&model(&s).view(0)), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_course_design_in_order() {
+        let s = preset("three-server").expect("preset");
+        let names = |v: Vec<String>| v.join(" ");
+        assert_eq!(names(nodes(&s).iter().map(|n| n.to_string()).collect()), "dns lb1 web1 web2 db1 db2");
+        assert_eq!(
+            names(links(&s).iter().map(|l| l.to_string()).collect()),
+            "clients-dns clients-lb1 lb1-web1 lb1-web2 web1-db1 web1-db2 web2-db1 web2-db2 db1-db2"
+        );
+    }
+
+    #[test]
+    fn every_link_of_every_preset_joins_two_of_its_nodes_and_is_a_design_link() {
+        for name in preset_names() {
+            let s = preset(name).expect("preset");
+            let nodes = nodes(&s);
+            let links = links(&s);
+            for link in &links {
+                assert!(is_design_link(*link), "{name}: {link}");
+                let known = |n: NodeId| n == NodeId::Clients || nodes.contains(&n);
+                assert!(known(link.0) && known(link.1), "{name}: {link}");
+            }
+            let mut distinct = links.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(distinct.len(), links.len(), "{name}: a link listed twice");
+            // Each link can be cut in the model it belongs to.
+            let mut sim = model(&s);
+            for &link in &links {
+                sim.apply(Command { at_us: 0, what: CommandKind::Cut { link } }).expect("cut");
+            }
+        }
+    }
+
+    #[test]
+    fn a_pair_and_no_database_change_the_lists() {
+        let mut s = preset("three-server").expect("preset");
+        s.balancer.pair = true;
+        s.db.enabled = false;
+        assert_eq!(nodes(&s), nodes_in_view(&model(&s).view(0)));
+        let links = links(&s);
+        assert!(links.contains(&Link::new(NodeId::Lb(0), NodeId::Lb(1))));
+        assert!(links.iter().all(|l| !matches!(l.1, NodeId::Db(_))), "{links:?}");
+    }
+
+    #[test]
+    fn the_server_count_command_changes_the_running_scenario_and_so_the_lists() {
+        let s = preset("three-server").expect("preset");
+        let mut sim = model(&s);
+        sim.apply(Command { at_us: 0, what: CommandKind::SetServerCount { count: 5 } }).expect("grow");
+        assert_eq!(nodes(sim.scenario()), nodes_in_view(&sim.view(0)));
+        sim.apply(Command { at_us: 0, what: CommandKind::SetServerCount { count: 1 } }).expect("shrink");
+        assert_eq!(nodes(sim.scenario()), nodes_in_view(&sim.view(0)));
+        assert!(links(sim.scenario()).iter().all(|l| l.1 != NodeId::Web(1) && l.0 != NodeId::Web(1)));
+    }
+}
