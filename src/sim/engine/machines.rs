@@ -35,6 +35,15 @@ pub(crate) struct MachineState {
     pub(crate) timer: Timer,
 }
 
+// Machine indices are `u8` with `u8::MAX` meaning none: listed machines plus one derived machine
+// per node at most stay below it.
+const MOST_MACHINES: usize = crate::scenario::machines::MAX_MACHINES
+    + 2
+    + crate::scenario::MAX_WEB_SERVERS
+    + 1
+    + crate::scenario::MAX_REPLICAS as usize;
+const _: () = assert!(MOST_MACHINES < u8::MAX as usize);
+
 #[derive(Default)]
 pub(crate) struct Machines {
     pub(crate) list: Vec<MachineState>,
@@ -58,6 +67,11 @@ impl Machines {
                 };
                 if !nodes.contains(&node) {
                     nodes.push(node);
+                }
+                // A web server's CPU work is its application's time: it runs where `appI` runs
+                // (a machine of its own in `scale-up`), whichever machine Nginx is on.
+                if c.kind == ComponentKind::Web {
+                    continue;
                 }
                 let slot = match node {
                     NodeId::Lb(k) => (&mut m.lb_machine, k as usize),
@@ -95,9 +109,9 @@ impl Machines {
         self.list.iter().position(|m| m.id == id)
     }
 
-    /// Whether the machine that runs `node` is up (a node on no machine: yes).
+    /// Whether every machine that runs part of `node` is up (a node on no machine: yes).
     pub(crate) fn hosts_alive(&self, node: NodeId) -> bool {
-        self.of(node).is_none_or(|m| self.list[m].alive)
+        self.list.iter().filter(|m| m.nodes.contains(&node)).all(|m| m.alive)
     }
 }
 
