@@ -124,6 +124,25 @@ fn every_preset_matches_its_golden_report() {
     }
 }
 
+/// Today's presets, machines and all (their files were written when machines came in), with a
+/// whole machine failing and coming back in each design that lists machines.
+#[test]
+fn every_current_preset_matches_its_golden_report() {
+    for name in infrasim::scenario::preset_names() {
+        let mut s = infrasim::scenario::preset(name).unwrap_or_else(|| panic!("preset {name}"));
+        s.seed = 4242;
+        s.warmup_s = 2.0;
+        let faults: Vec<(f64, CommandKind)> = match s.machines.get(1) {
+            Some(m) => vec![
+                (10.0, CommandKind::KillMachine { machine: m.id.clone() }),
+                (25.0, CommandKind::RestoreMachine { machine: m.id.clone() }),
+            ],
+            None => Vec::new(),
+        };
+        check(&format!("current_{name}"), s, &faults);
+    }
+}
+
 /// A web server killed and restored, slowed, and the farm reshaped by commands.
 #[test]
 fn web_faults_and_commands_match_golden() {

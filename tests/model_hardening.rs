@@ -250,8 +250,8 @@ fn spof_without_traffic_gives_no_verdict() {
     s.traffic.arrival_rate_per_s = 0.0;
     let r = spof::analyse(&s);
     assert!(r.single_points_of_failure.is_empty());
-    assert!(r.nodes.iter().chain(&r.links).all(|e| e.effect == Effect::InsufficientTraffic));
-    assert_eq!(r.insufficient_traffic.len(), r.nodes.len() + r.links.len());
+    assert!(r.nodes.iter().chain(&r.links).chain(&r.machines).all(|e| e.effect == Effect::InsufficientTraffic));
+    assert_eq!(r.insufficient_traffic.len(), r.nodes.len() + r.links.len() + r.machines.len());
     assert!(r.insufficient_traffic.contains(&"lb1".to_string()));
     let words = infrasim::render::format::spof_no_verdict(&r.insufficient_traffic).unwrap();
     assert!(words.contains("Too little traffic") && words.contains("lb1"), "{words}");

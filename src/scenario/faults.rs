@@ -20,20 +20,40 @@ pub fn parse_fault(text: &str) -> Result<Command, String> {
         return Err(format!("'{time}' is not a time; write 30s or 1500ms"));
     }
     let node = || {
-        NodeId::parse(target)
-            .ok_or_else(|| format!("'{target}' is not a node; nodes are lb1, lb2, web1..webN, db1..dbN, dns"))
+        NodeId::parse(target).ok_or_else(|| {
+            format!(
+                "'{target}' is not a node; nodes are lb1, lb2, web1..webN, db1..dbN, dns (or name a machine: server1)"
+            )
+        })
+    };
+    // A target that is no node but could be a machine's id names a machine (`server1`);
+    // whether the design has it is checked when the command is applied. Anything else gets
+    // the node message (`web+1` is a mistyped node, not a machine).
+    let machine = || match NodeId::parse(target) {
+        Some(_) => None,
+        None if looks_like_a_node(target) => None,
+        None => crate::sim::command::machine_id(target.to_string()).ok(),
     };
     let link = || Link::parse(target).ok_or_else(|| format!("'{target}' is not a link; write two nodes like lb1-lb2"));
     let what = match action {
-        "kill" => CommandKind::Kill { node: node()? },
+        "kill" => match machine() {
+            Some(machine) => CommandKind::KillMachine { machine },
+            None => CommandKind::Kill { node: node()? },
+        },
         "stop" => CommandKind::Stop { node: node()? },
-        "restore" => CommandKind::Restore { node: node()? },
+        "restore" => match machine() {
+            Some(machine) => CommandKind::RestoreMachine { machine },
+            None => CommandKind::Restore { node: node()? },
+        },
         "rebuild" => CommandKind::Rebuild { node: node()? },
         "cut" => CommandKind::Cut { link: link()? },
         "heal" => CommandKind::Heal { link: link()? },
         a if a.starts_with("slow=") => {
             let factor: f64 = a[5..].parse().map_err(|_| format!("'{a}': write slow=FACTOR, e.g. slow=4"))?;
-            CommandKind::Slow { node: node()?, factor }
+            match machine() {
+                Some(machine) => CommandKind::SlowMachine { machine, factor },
+                None => CommandKind::Slow { node: node()?, factor },
+            }
         }
         other => {
             return Err(format!(
@@ -42,4 +62,14 @@ pub fn parse_fault(text: &str) -> Result<Command, String> {
         }
     };
     Ok(Command { at_us: from_s(seconds), what })
+}
+
+/// A node's kind followed by digits (`web01`, `db0`, `app2`): a mistyped or absent node, never
+/// meant as a machine's id.
+fn looks_like_a_node(text: &str) -> bool {
+    let digits_at = text.find(|c: char| c.is_ascii_digit()).unwrap_or(text.len());
+    let (letters, digits) = text.split_at(digits_at);
+    !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && crate::scenario::machines::ComponentKind::ALL.iter().any(|k| k.prefix() == letters)
 }

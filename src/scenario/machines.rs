@@ -311,7 +311,7 @@ fn shown_text(text: &str) -> String {
 }
 
 /// Why `id` cannot name a machine, or `None`.
-fn id_problem(id: &str) -> Option<String> {
+pub fn id_problem(id: &str) -> Option<String> {
     let chars = id.chars().count();
     if id.is_empty() {
         return Some("the machine id is empty; give a name such as server1".into());

@@ -44,6 +44,12 @@ pub enum CommandKind {
     Stop { node: NodeId },
     /// A killed node comes back (empty-handed: what it was doing is lost).
     Restore { node: NodeId },
+    /// A whole machine crashes: every component it runs goes down at once.
+    KillMachine { machine: String },
+    /// A crashed machine boots again and starts everything it runs.
+    RestoreMachine { machine: String },
+    /// Everything on a machine works `factor` times slower.
+    SlowMachine { machine: String, factor: f64 },
     /// A node works `factor` times slower (1 = normal speed).
     Slow { node: NodeId, factor: f64 },
     /// Cut a network link (a partition): nothing crosses it.
@@ -208,7 +214,9 @@ impl CommandKind {
         };
         match *self {
             CommandKind::SetSpeed { factor } => finite_in(factor, SPEED_RANGE, "speed"),
-            CommandKind::Slow { factor, .. } => finite_in(factor, SLOW_RANGE, "slow-down factor"),
+            CommandKind::Slow { factor, .. } | CommandKind::SlowMachine { factor, .. } => {
+                finite_in(factor, SLOW_RANGE, "slow-down factor")
+            }
             CommandKind::SetWeight { server, .. } | CommandKind::SetBackup { server, .. } => server_exists(server),
             CommandKind::Cut { link } | CommandKind::Heal { link } if !is_design_link(link) => {
                 Err(format!("{link} is not a link of this design; links join clients to dns and the balancers, balancers to each other and to web servers, web servers to databases, and databases to each other"))
@@ -234,10 +242,19 @@ impl FromJson for Link {
     }
 }
 
+/// A machine's id as a command carries it: checked like the scenario's (`server1`), so a
+/// hostile link cannot smuggle in a long or odd string.
+pub fn machine_id(text: String) -> Result<String, String> {
+    match crate::scenario::machines::id_problem(&text) {
+        None => Ok(text),
+        Some(problem) => Err(problem),
+    }
+}
+
 /// Every command's name in JSON, for the message about an unknown one.
 const COMMAND_NAMES: &str = "set_arrival_rate, set_write_ratio, set_algorithm, set_random_draws, set_weight, \
-set_server_count, set_maxconn, set_maxqueue, set_timeout_queue, pause, resume, set_speed, kill, stop, restore, slow, cut, \
-heal, set_backup, set_all_backups, set_retries, set_redispatch, set_failure_rate, set_replication, set_read_from, \
+set_server_count, set_maxconn, set_maxqueue, set_timeout_queue, pause, resume, set_speed, kill, stop, restore, \
+kill_machine, restore_machine, slow_machine, slow, cut, heal, set_backup, set_all_backups, set_retries, set_redispatch, set_failure_rate, set_replication, set_read_from, \
 set_failover, set_apply_rate, set_fencing, rebuild, set_https, set_firewall, set_monitoring";
 
 /// The fields of one command in JSON (`{"set_weight":{"server":0,"weight":3}}`).
@@ -295,6 +312,9 @@ impl CommandKind {
             "kill" => Kill { node: f.get("node")? },
             "stop" => Stop { node: f.get("node")? },
             "restore" => Restore { node: f.get("node")? },
+            "kill_machine" => KillMachine { machine: machine_id(f.get("machine")?)? },
+            "restore_machine" => RestoreMachine { machine: machine_id(f.get("machine")?)? },
+            "slow_machine" => SlowMachine { machine: machine_id(f.get("machine")?)?, factor: f.get("factor")? },
             "slow" => Slow { node: f.get("node")?, factor: f.get("factor")? },
             "cut" => Cut { link: f.get("link")? },
             "heal" => Heal { link: f.get("link")? },

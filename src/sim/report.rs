@@ -20,6 +20,9 @@ pub struct Report {
     /// Jain's index of server utilization (1 = perfectly even).
     pub fairness_jain: f64,
     pub by_server: Vec<ServerReport>,
+    /// The machines the scenario lists (absent when it lists none: one dedicated box per node).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub machines: Vec<MachineReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub db: Option<DbStats>,
     /// Fraction of measured requests that succeeded (completed / answered); `None` (JSON
@@ -78,6 +81,17 @@ pub struct ServerReport {
     pub utilization: f64,
 }
 
+#[derive(Clone, Debug, Serialize)]
+pub struct MachineReport {
+    pub id: String,
+    pub cores: u32,
+    /// The components it runs (`web1`, `app1`, `db1`).
+    pub runs: Vec<String>,
+    /// Busy share of its cores over the whole run, warm-up included (0 to 1).
+    pub cpu_utilization: f64,
+    pub alive: bool,
+}
+
 impl Report {
     /// Statistics over requests that arrived after the warm-up.
     pub fn from_sim(sim: &Sim) -> Report {
@@ -125,6 +139,7 @@ impl Report {
                     utilization: u,
                 })
                 .collect(),
+            machines: machine_reports(sim),
             db: if s.db.enabled { Some(sim.db_stats()) } else { None },
             availability: availability(m.completed, m.failed()),
             availability_unknown: (m.completed + m.failed() == 0)
@@ -141,6 +156,25 @@ impl Report {
             events: sim.events_processed(),
         }
     }
+}
+
+/// The listed machines with their CPU load; derived (dedicated) machines are left out.
+fn machine_reports(sim: &Sim) -> Vec<MachineReport> {
+    let placed = crate::scenario::machines::placement(sim.scenario());
+    placed
+        .into_iter()
+        .zip(sim.machine_states())
+        .filter_map(|(p, (alive, utilization))| match p.cores {
+            crate::scenario::machines::Cores::Count(cores) => Some(MachineReport {
+                id: p.id,
+                cores,
+                runs: p.components.iter().map(ToString::to_string).collect(),
+                cpu_utilization: utilization.unwrap_or(0.0),
+                alive,
+            }),
+            crate::scenario::machines::Cores::Dedicated => None,
+        })
+        .collect()
 }
 
 /// Completed over answered; none when nothing was answered.

@@ -56,6 +56,10 @@ pub struct SpofReport {
     pub baseline: SpofEntry,
     pub nodes: Vec<SpofEntry>,
     pub links: Vec<SpofEntry>,
+    /// Each machine the scenario lists, failed whole (absent when it lists none: then every
+    /// node is a machine of its own and `nodes` says it all).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub machines: Vec<SpofEntry>,
     /// Targets whose failure takes the site down or blocks writes.
     pub single_points_of_failure: Vec<String>,
     /// Targets that got no verdict: too few requests answered (`MIN_ANSWERED_FOR_VERDICT`).
@@ -95,10 +99,13 @@ pub struct SpofAnalysis {
     base: Scenario,
     nodes: Vec<NodeId>,
     links: Vec<Link>,
+    /// The listed machines, failed whole after the links.
+    machines: Vec<String>,
     /// Measured first: the other measurements are classified against it.
     baseline: Option<SpofEntry>,
     node_entries: Vec<SpofEntry>,
     link_entries: Vec<SpofEntry>,
+    machine_entries: Vec<SpofEntry>,
     /// The measurement under way when stepping in slices ([`SpofAnalysis::step_events`]).
     current: Option<Measuring>,
 }
@@ -118,13 +125,16 @@ impl SpofAnalysis {
     /// Plan the measurements (cheap: nothing is simulated yet).
     pub fn new(scenario: &Scenario) -> Self {
         let (base, nodes, links) = plan(scenario);
+        let machines = listed_machines(&base);
         SpofAnalysis {
             scenario: scenario.clone(),
             base,
             node_entries: Vec::with_capacity(nodes.len()),
             link_entries: Vec::with_capacity(links.len()),
+            machine_entries: Vec::with_capacity(machines.len()),
             nodes,
             links,
+            machines,
             baseline: None,
             current: None,
         }
@@ -172,10 +182,12 @@ impl SpofAnalysis {
             (None, BASELINE_TARGET.to_string())
         } else if let Some(&node) = self.nodes.get(self.node_entries.len()) {
             (Some(CommandKind::Kill { node }), node.to_string())
-        } else {
-            // remaining() > 0, so a link is left.
-            let link = self.links[self.link_entries.len()];
+        } else if let Some(&link) = self.links.get(self.link_entries.len()) {
             (Some(CommandKind::Cut { link }), link.to_string())
+        } else {
+            // remaining() > 0, so a machine is left.
+            let machine = self.machines[self.machine_entries.len()].clone();
+            (Some(CommandKind::KillMachine { machine: machine.clone() }), machine)
         };
         Measuring { sim: start(&self.base, failure), target, before: None }
     }
@@ -187,7 +199,10 @@ impl SpofAnalysis {
             Some(baseline) if self.node_entries.len() < self.nodes.len() => {
                 self.node_entries.push(classify(e, baseline))
             }
-            Some(baseline) => self.link_entries.push(classify(e, baseline)),
+            Some(baseline) if self.link_entries.len() < self.links.len() => {
+                self.link_entries.push(classify(e, baseline))
+            }
+            Some(baseline) => self.machine_entries.push(classify(e, baseline)),
         }
     }
 
@@ -199,11 +214,14 @@ impl SpofAnalysis {
     }
 
     fn done(&self) -> usize {
-        usize::from(self.baseline.is_some()) + self.node_entries.len() + self.link_entries.len()
+        usize::from(self.baseline.is_some())
+            + self.node_entries.len()
+            + self.link_entries.len()
+            + self.machine_entries.len()
     }
 
     fn total(&self) -> usize {
-        1 + self.nodes.len() + self.links.len()
+        1 + self.nodes.len() + self.links.len() + self.machines.len()
     }
 
     fn remaining(&self) -> usize {
@@ -217,8 +235,10 @@ impl SpofAnalysis {
             Some("normal operation".to_string())
         } else if let Some(node) = self.nodes.get(self.node_entries.len()) {
             Some(node.to_string())
+        } else if let Some(link) = self.links.get(self.link_entries.len()) {
+            Some(link.to_string())
         } else {
-            self.links.get(self.link_entries.len()).map(|link| link.to_string())
+            self.machines.get(self.machine_entries.len()).cloned()
         };
         (self.done(), self.total(), next)
     }
@@ -229,7 +249,9 @@ impl SpofAnalysis {
         // Always measured by now (the first step); a neutral baseline rather than a panic if not.
         let baseline =
             self.baseline.unwrap_or_else(|| entry(&start(&self.base, None), &Counters::default(), BASELINE_TARGET));
-        assemble(&self.scenario, &self.nodes, baseline, self.node_entries, self.link_entries)
+        let mut report = assemble(&self.scenario, &self.nodes, baseline, self.node_entries, self.link_entries);
+        add_machines(&mut report, self.machine_entries);
+        report
     }
 }
 
@@ -241,6 +263,28 @@ fn plan(scenario: &Scenario) -> (Scenario, Vec<NodeId>, Vec<Link>) {
     let nodes = super::design::nodes(&base);
     let links = super::design::links(&base);
     (base, nodes, links)
+}
+
+/// The machines a scenario lists, by id (derived one-node machines are the nodes themselves).
+fn listed_machines(scenario: &Scenario) -> Vec<String> {
+    crate::scenario::machines::placement(scenario)
+        .into_iter()
+        .filter(|m| matches!(m.cores, crate::scenario::machines::Cores::Count(_)))
+        .map(|m| m.id)
+        .collect()
+}
+
+/// Machines failed whole join the report: their single points of failure and the ones without
+/// a verdict are listed after the nodes' and links'.
+fn add_machines(report: &mut SpofReport, entries: Vec<SpofEntry>) {
+    for e in &entries {
+        match e.effect {
+            Effect::SiteDown | Effect::WritesBlocked => report.single_points_of_failure.push(e.target.clone()),
+            Effect::InsufficientTraffic => report.insufficient_traffic.push(e.target.clone()),
+            Effect::Degraded | Effect::None => {}
+        }
+    }
+    report.machines = entries;
 }
 
 /// The report from the classified measurements: the single points of failure and the
@@ -280,6 +324,7 @@ fn assemble(
         baseline,
         nodes: node_entries,
         links: link_entries,
+        machines: Vec::new(),
         single_points_of_failure: spofs,
         insufficient_traffic: no_verdict,
         availability_estimate: estimate_availability(&failing, scenario.traffic.write_ratio),
@@ -435,7 +480,16 @@ mod tests {
             .iter()
             .map(|&l| classify(measure(&base, Some(CommandKind::Cut { link: l }), &l.to_string()), &baseline))
             .collect();
-        assemble(scenario, &nodes, baseline, node_entries, link_entries)
+        let machine_entries: Vec<SpofEntry> = listed_machines(&base)
+            .into_iter()
+            .map(|m| {
+                let failure = CommandKind::KillMachine { machine: m.clone() };
+                classify(measure(&base, Some(failure), &m), &baseline)
+            })
+            .collect();
+        let mut report = assemble(scenario, &nodes, baseline, node_entries, link_entries);
+        add_machines(&mut report, machine_entries);
+        report
     }
 
     /// Step by hand, checking the progress the page shows along the way.
@@ -492,17 +546,22 @@ mod tests {
     }
 
     #[test]
-    fn the_course_design_is_checked_in_sixteen_steps_naming_each_target() {
+    fn the_course_design_is_checked_in_nineteen_steps_naming_each_target() {
         let mut analysis = SpofAnalysis::new(&preset("three-server").expect("preset"));
         let mut names = Vec::new();
         while let (_, _, Some(next)) = analysis.progress() {
             names.push(next);
             analysis.step();
         }
-        assert_eq!(names.len(), 16, "{names:?}");
+        // The baseline, 6 nodes, 9 links, then the 3 machines each failed whole.
+        assert_eq!(names.len(), 19, "{names:?}");
         assert_eq!(&names[..3], ["normal operation", "dns", "lb1"]);
-        assert_eq!(names.last().map(String::as_str), Some("db1-db2"));
+        assert_eq!(names[15], "db1-db2");
+        assert_eq!(&names[16..], ["balancer1", "server1", "server2"]);
         let report = analysis.finish();
-        assert_eq!(report.single_points_of_failure, ["lb1", "db1", "db2", "clients-lb1"]);
+        assert_eq!(
+            report.single_points_of_failure,
+            ["lb1", "db1", "db2", "clients-lb1", "balancer1", "server1", "server2"]
+        );
     }
 }

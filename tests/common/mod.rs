@@ -66,8 +66,9 @@ pub fn when(sim: &Sim, node: NodeId, event: NodeEvent) -> Vec<SimTime> {
 }
 
 /// Enough web capacity that the database is what the test is about.
+/// The v1 design (a box per node): replication is measured without CPU shared on a machine.
 pub fn db_lab(seed: u64, rate: f64, write_ratio: f64) -> Scenario {
-    let mut s = preset("three-server").unwrap();
+    let mut s = infrasim::scenario::preset_v1("three-server").unwrap();
     s.seed = seed;
     s.traffic.arrival_rate_per_s = rate;
     s.traffic.write_ratio = write_ratio;

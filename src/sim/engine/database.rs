@@ -290,7 +290,7 @@ impl Sim {
         q.stage = Stage::Db;
         q.hop = (NodeId::Db(n as u8), NodeId::Db(n as u8));
         q.hop_start = now;
-        self.kernel.queue.push(now + from_ms(ms), Ev::DbDone { r, node: n as u8, epoch });
+        self.run_work(NodeId::Db(n as u8), from_ms(ms), Ev::DbDone { r, node: n as u8, epoch });
     }
 
     #[inline(never)]
@@ -542,7 +542,7 @@ impl Sim {
         self.db.nodes[n].applying = true;
         let per_event = from_s(self.db.nodes[n].slow / self.scenario.db.apply_rate_per_s.max(1e-3)).max(1);
         let epoch = self.db.nodes[n].epoch.token();
-        self.kernel.queue.push(self.kernel.now + per_event, Ev::ApplyDone { replica: n as u8, epoch });
+        self.run_work(NodeId::Db(n as u8), per_event, Ev::ApplyDone { replica: n as u8, epoch });
     }
 
     #[inline(never)]

@@ -192,7 +192,7 @@ impl Sim {
         q.stage = Stage::App;
         q.hop = (NodeId::Web(i as u16), NodeId::Web(i as u16));
         q.hop_start = now;
-        self.kernel.queue.push(now + from_ms(ms), Ev::AppDone(r));
+        self.run_work(NodeId::Web(i as u16), from_ms(ms), Ev::AppDone(r));
     }
 
     /// Start the next request waiting at server `i`, skipping any that left meanwhile.

@@ -69,6 +69,10 @@ impl Sim {
                 )
         });
         for r in lost {
+            if self.requests.is_at(r, Stage::App) {
+                // Its machine's other work gets the cores back.
+                self.cancel_work(NodeId::Web(i as u16), Ev::AppDone(r));
+            }
             self.balancers.candidates[i].conns -= 1;
             let lb = self.requests.get(r).lb;
             if !self.balancers.lbs[lb as usize].alive {
@@ -89,6 +93,10 @@ impl Sim {
             self.db.second_primary = None;
             self.db.split_brain.stop(self.kernel.now);
         }
+        let (epoch, applying) = (self.db.nodes[n].epoch.token(), self.db.nodes[n].applying);
+        if applying {
+            self.cancel_work(NodeId::Db(n as u8), Ev::ApplyDone { replica: n as u8, epoch });
+        }
         let d = &mut self.db.nodes[n];
         d.alive = false;
         d.epoch.bump();
@@ -98,6 +106,9 @@ impl Sim {
         let lost = self.requests.where_(|q| q.db as usize == n && matches!(q.stage, Stage::DbWait | Stage::Db));
         let lan = self.lan();
         for r in lost {
+            if self.requests.is_at(r, Stage::Db) {
+                self.cancel_work(NodeId::Db(n as u8), Ev::DbDone { r, node: n as u8, epoch });
+            }
             let i = self.requests.server_of(r) as u16;
             self.requests.get_mut(r).fail = Some(FailCause::DbDown);
             self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i), lan, Ev::DbReplyAtWeb(r));
@@ -105,7 +116,9 @@ impl Sim {
     }
 
     pub(super) fn restore(&mut self, node: NodeId) {
-        if self.is_alive(node) {
+        // A component starts only on a running machine (a random repair of a component
+        // whose machine is down waits for the machine).
+        if self.is_alive(node) || !self.machines.hosts_alive(node) {
             return;
         }
         self.note(Subject::Node(node), NodeEvent::Restored);

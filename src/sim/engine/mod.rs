@@ -42,6 +42,7 @@ mod farm;
 mod faults;
 mod ha;
 mod kernel;
+mod machines;
 mod monitoring;
 mod requests;
 mod security;
@@ -68,7 +69,8 @@ pub use ha::{HealthState, VrrpRole};
 pub use security::{Alert, AlertKind, MonitorView, OutsideProbe, SecurityStats, SnifferLine};
 
 #[rustfmt::skip]
-#[derive(Clone, Copy, Debug)]
+// Ordered so a machine's CPU can keep the event that ends a piece of work as its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Ev {
     /// The next client request (the queue's single event: rescheduling replaces it).
     Arrival,
@@ -120,6 +122,8 @@ pub(crate) enum Ev {
     WarmupEnd,
     /// A command scheduled for later (index into the command log).
     Command(u32),
+    /// A machine's next piece of CPU work is done (stale unless `token` is its timer's).
+    CpuDone { machine: u8, token: u32 },
 }
 
 /// Where a request is; the travelling stages are drawn as moving particles.
@@ -267,6 +271,7 @@ pub struct Sim {
     pub(crate) db: database::Cluster,
     pub(crate) edge: edge::Edge,
     pub(crate) monitoring: monitoring::Monitoring,
+    pub(crate) machines: machines::Machines,
     pub metrics: Metrics,
     pub trace: Trace,
     pub timeline: Ring<TimelineEntry>,
@@ -303,6 +308,7 @@ impl Sim {
             db: database::Cluster::new(db_nodes),
             edge: edge::Edge::new(),
             monitoring: monitoring::Monitoring::default(),
+            machines: machines::Machines::new(&scenario),
             metrics: Metrics::new(),
             trace: Trace::new(trace.enabled, trace.capacity),
             timeline: Ring::new(TIMELINE_CAPACITY),
@@ -438,7 +444,22 @@ impl Sim {
                 Err(format!("{node} is not part of this design"))
             }
         };
+        let machine_exists = |id: &str| match self.machines.find(id) {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "this design has no machine '{id}'; its machines are {}",
+                self.machines.list.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+        };
         match *what {
+            CommandKind::KillMachine { ref machine } | CommandKind::SlowMachine { ref machine, .. } => {
+                machine_exists(machine)
+            }
+            CommandKind::RestoreMachine { ref machine } => machine_exists(machine),
+            CommandKind::Restore { node } if !self.machines.hosts_alive(node) => Err(format!(
+                "{node} cannot start while its machine {} is down; restore the machine",
+                self.machines.of(node).map_or("", |m| self.machines.list[m].id.as_str())
+            )),
             CommandKind::Kill { node } | CommandKind::Restore { node } => exists(node),
             CommandKind::Stop { node } => {
                 exists(node)?;
@@ -491,6 +512,9 @@ impl Sim {
             CommandKind::Kill { node } => self.kill(node),
             CommandKind::Stop { node } => self.stop(node),
             CommandKind::Restore { node } => self.restore(node),
+            CommandKind::KillMachine { ref machine } => self.kill_machine(self.machine_named(machine)),
+            CommandKind::RestoreMachine { ref machine } => self.restore_machine(self.machine_named(machine)),
+            CommandKind::SlowMachine { ref machine, factor } => self.slow_machine(self.machine_named(machine), factor),
             CommandKind::Slow { node, factor } => self.slow(node, factor),
             CommandKind::Cut { link } => self.cut(link),
             CommandKind::Heal { link } => self.heal(link),
@@ -612,6 +636,9 @@ impl Sim {
                 self.kernel.stats_since = self.kernel.now;
             }
             Ev::Command(index) => self.execute_command(index),
+            Ev::CpuDone { machine, token } if self.machine_timer_is(machine, token) => {
+                self.on_cpu_done(machine as usize)
+            }
             // A request event whose request has moved on.
             _ => {}
         }
@@ -625,6 +652,10 @@ impl Sim {
     /// An event of one of balancer `lb`'s VRRP timers that is still the one it waits for.
     fn lb_timer_is(&self, lb: u8, token: u32, timer: impl Fn(&LbState) -> timer::Timer) -> bool {
         self.balancers.lbs.get(lb as usize).is_some_and(|l| timer(l).is_current(token))
+    }
+
+    fn machine_timer_is(&self, machine: u8, token: u32) -> bool {
+        self.machines.list.get(machine as usize).is_some_and(|m| m.timer.is_current(token))
     }
 
     /// A random failure drawn under the failure rate in force now (not one changed since).

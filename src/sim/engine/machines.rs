@@ -1,0 +1,232 @@
+//! Machines: which nodes of the model run on which machine, whether the machine is up, and the
+//! CPU work of everything it runs, shared among its cores (processor sharing, `sim::cpu`).
+//!
+//! ```text
+//!   server1 (2 cores) ── web1 (Nginx + application) ──┐ application time ┐
+//!                     └─ db1 (MySQL)  ────────────────┘ queries, applies  ┴─▶ Cpu<Ev> ─▶ CpuDone
+//! ```
+//! Every piece of CPU work (an application's service time, a query, a binlog apply) goes
+//! through [`Sim::run_work`] with the event that ends it. On a machine no scenario listed (one
+//! per node, as before machines existed) the event is scheduled directly, `work_us` later; on a
+//! listed machine its `Cpu` holds the event until the work is done at the shared rate, and one
+//! `CpuDone` timer per machine wakes the engine for the next finish. While no more pieces of
+//! work run than there are cores, that is the same microsecond as a direct schedule.
+//!
+//! Worker pools (application threads, database connections) stay concurrency limits on top:
+//! a piece of work waits for a worker first, then shares the cores.
+
+use super::timer::Timer;
+use super::{Ev, Sim};
+use crate::scenario::machines::{placement, ComponentKind, Cores};
+use crate::scenario::Scenario;
+use crate::sim::cpu::Cpu;
+use crate::sim::node::NodeId;
+use crate::sim::time::SimTime;
+
+pub(crate) struct MachineState {
+    pub(crate) id: String,
+    /// The model's nodes it runs, in placement order (an application server and keepalived
+    /// are part of their web server's and balancer's node).
+    pub(crate) nodes: Vec<NodeId>,
+    /// `None` for a machine no scenario listed: its work never waits for a core.
+    pub(crate) cpu: Option<Cpu<Ev>>,
+    pub(crate) alive: bool,
+    /// The next `CpuDone` of this machine.
+    pub(crate) timer: Timer,
+}
+
+// Machine indices are `u8` with `u8::MAX` meaning none: listed machines plus one derived machine
+// per node at most stay below it.
+const MOST_MACHINES: usize = crate::scenario::machines::MAX_MACHINES
+    + 2
+    + crate::scenario::MAX_WEB_SERVERS
+    + 1
+    + crate::scenario::MAX_REPLICAS as usize;
+const _: () = assert!(MOST_MACHINES < u8::MAX as usize);
+
+#[derive(Default)]
+pub(crate) struct Machines {
+    pub(crate) list: Vec<MachineState>,
+    /// The machine of each node, by node index (a server added later runs on its own machine).
+    lb_machine: Vec<u8>,
+    web_machine: Vec<u8>,
+    db_machine: Vec<u8>,
+}
+
+impl Machines {
+    pub(crate) fn new(s: &Scenario) -> Machines {
+        let mut m = Machines::default();
+        for placed in placement(s) {
+            let index = m.list.len() as u8;
+            let mut nodes: Vec<NodeId> = Vec::new();
+            for c in &placed.components {
+                let node = match c.kind {
+                    ComponentKind::Lb | ComponentKind::Keepalived => NodeId::Lb(c.index as u8),
+                    ComponentKind::Web | ComponentKind::App => NodeId::Web(c.index as u16),
+                    ComponentKind::Db => NodeId::Db(c.index as u8),
+                };
+                if !nodes.contains(&node) {
+                    nodes.push(node);
+                }
+                // A web server's CPU work is its application's time: it runs where `appI` runs
+                // (a machine of its own in `scale-up`), whichever machine Nginx is on.
+                if c.kind == ComponentKind::Web {
+                    continue;
+                }
+                let slot = match node {
+                    NodeId::Lb(k) => (&mut m.lb_machine, k as usize),
+                    NodeId::Web(i) => (&mut m.web_machine, i as usize),
+                    NodeId::Db(n) => (&mut m.db_machine, n as usize),
+                    _ => continue,
+                };
+                if slot.0.len() <= slot.1 {
+                    slot.0.resize(slot.1 + 1, u8::MAX);
+                }
+                slot.0[slot.1] = index;
+            }
+            let cpu = match placed.cores {
+                Cores::Count(cores) => Cpu::new(cores).ok(),
+                Cores::Dedicated => None,
+            };
+            m.list.push(MachineState { id: placed.id, nodes, cpu, alive: true, timer: Timer::default() });
+        }
+        m
+    }
+
+    /// The machine that runs `node`, if any (a web server added by a command runs on its own).
+    pub(crate) fn of(&self, node: NodeId) -> Option<usize> {
+        let at = match node {
+            NodeId::Lb(k) => self.lb_machine.get(k as usize),
+            NodeId::Web(i) => self.web_machine.get(i as usize),
+            NodeId::Db(n) => self.db_machine.get(n as usize),
+            _ => None,
+        };
+        at.copied().filter(|&m| m != u8::MAX).map(usize::from)
+    }
+
+    /// The machine called `id`.
+    pub(crate) fn find(&self, id: &str) -> Option<usize> {
+        self.list.iter().position(|m| m.id == id)
+    }
+
+    /// Whether every machine that runs part of `node` is up (a node on no machine: yes).
+    pub(crate) fn hosts_alive(&self, node: NodeId) -> bool {
+        self.list.iter().filter(|m| m.nodes.contains(&node)).all(|m| m.alive)
+    }
+}
+
+impl Sim {
+    /// Start `work_us` of CPU work on `node`'s machine; `done` is delivered when it is done
+    /// (at once `work_us` later if the machine never makes work wait for a core).
+    pub(super) fn run_work(&mut self, node: NodeId, work_us: SimTime, done: Ev) {
+        let now = self.kernel.now;
+        let Some(m) = self.machines.of(node) else {
+            self.kernel.queue.push(now + work_us, done);
+            return;
+        };
+        let Some(cpu) = self.machines.list[m].cpu.as_mut() else {
+            self.kernel.queue.push(now + work_us, done);
+            return;
+        };
+        if cpu.add(now, work_us, done).is_err() {
+            // Beyond the CPU's job bound (above the model's bound on live requests, so only a
+            // duplicate could land here): run it unshared rather than lose the request.
+            self.kernel.queue.push(now + work_us, done);
+            return;
+        }
+        self.arm_cpu(m);
+    }
+
+    /// Work that no longer matters (its component died): it stops taking a share of the cores.
+    pub(super) fn cancel_work(&mut self, node: NodeId, done: Ev) {
+        let now = self.kernel.now;
+        let Some(m) = self.machines.of(node) else { return };
+        if let Some(cpu) = self.machines.list[m].cpu.as_mut() {
+            if cpu.remove(now, done) {
+                self.arm_cpu(m);
+            }
+        }
+    }
+
+    /// The index of the machine called `id` (commands are checked first, so it exists).
+    pub(super) fn machine_named(&self, id: &str) -> usize {
+        self.machines.find(id).unwrap_or(usize::MAX)
+    }
+
+    /// Schedule the machine's next finish (earlier `CpuDone`s become stale).
+    fn arm_cpu(&mut self, m: usize) {
+        let now = self.kernel.now;
+        let machine = &mut self.machines.list[m];
+        let Some(next) = machine.cpu.as_ref().and_then(|c| c.next_completion(now)) else {
+            machine.timer.cancel();
+            return;
+        };
+        let token = machine.timer.arm();
+        self.kernel.queue.push(next.0.max(now), Ev::CpuDone { machine: m as u8, token });
+    }
+
+    /// A machine's next piece of work is done: deliver every event whose work is finished.
+    pub(super) fn on_cpu_done(&mut self, m: usize) {
+        let now = self.kernel.now;
+        self.machines.list[m].timer.disarm();
+        while let Some(done) = self.machines.list[m].cpu.as_mut().and_then(|c| c.complete(now)) {
+            self.handle(done);
+        }
+        self.arm_cpu(m);
+    }
+
+    /// The whole machine crashes: everything it runs goes down and its work is lost.
+    pub(super) fn kill_machine(&mut self, m: usize) {
+        if self.machines.list.get(m).is_none_or(|machine| !machine.alive) {
+            return;
+        }
+        for node in self.machines.list[m].nodes.clone() {
+            self.kill(node);
+        }
+        let machine = &mut self.machines.list[m];
+        machine.alive = false;
+        machine.timer.cancel();
+        if let Some(cpu) = machine.cpu.as_mut() {
+            *cpu = Cpu::new(cpu.cores()).expect("a running CPU has at least one core");
+        }
+    }
+
+    /// The machine boots again: everything it runs starts (empty-handed).
+    pub(super) fn restore_machine(&mut self, m: usize) {
+        if self.machines.list.get(m).is_none_or(|machine| machine.alive) {
+            return;
+        }
+        self.machines.list[m].alive = true;
+        for node in self.machines.list[m].nodes.clone() {
+            self.restore(node);
+        }
+    }
+
+    /// Everything on the machine works `factor` times slower.
+    pub(super) fn slow_machine(&mut self, m: usize, factor: f64) {
+        let Some(machine) = self.machines.list.get(m) else { return };
+        for node in machine.nodes.clone() {
+            if matches!(node, NodeId::Web(_) | NodeId::Db(_)) {
+                self.slow(node, factor);
+            }
+        }
+    }
+
+    /// Each machine, in placement order: whether it is up, and the busy share of its cores
+    /// since the start (0 to 1; `None` for a machine no scenario listed, whose cores are not
+    /// counted).
+    pub fn machine_states(&self) -> Vec<(bool, Option<f64>)> {
+        let now = self.kernel.now;
+        self.machines
+            .list
+            .iter()
+            .map(|m| {
+                let share = m.cpu.as_ref().map(|c| match now {
+                    0 => 0.0,
+                    _ => c.busy_core_us(now) as f64 / (c.cores() as f64 * now as f64),
+                });
+                (m.alive, share)
+            })
+            .collect()
+    }
+}
