@@ -509,6 +509,7 @@ fn spof_result(r: &SpofReport) -> Html {
                     <tbody>
                         { for r.nodes.iter().map(spof_row) }
                         { for r.links.iter().map(spof_row) }
+                        { for r.machines.iter().map(spof_row) }
                     </tbody>
                 </table>
             </div>
