@@ -47,6 +47,9 @@ const _: () = assert!(MOST_MACHINES < u8::MAX as usize);
 #[derive(Default)]
 pub(crate) struct Machines {
     pub(crate) list: Vec<MachineState>,
+    /// Whether any machine shares cores (a listed one): if not, work is scheduled directly
+    /// without looking a machine up (the hot path of every scenario that lists none).
+    shares_cores: bool,
     /// The machine of each node, by node index (a server added later runs on its own machine).
     lb_machine: Vec<u8>,
     web_machine: Vec<u8>,
@@ -88,6 +91,7 @@ impl Machines {
                 Cores::Count(cores) => Cpu::new(cores).ok(),
                 Cores::Dedicated => None,
             };
+            m.shares_cores |= cpu.is_some();
             m.list.push(MachineState { id: placed.id, nodes, cpu, alive: true, timer: Timer::default() });
         }
         m
@@ -118,8 +122,13 @@ impl Machines {
 impl Sim {
     /// Start `work_us` of CPU work on `node`'s machine; `done` is delivered when it is done
     /// (at once `work_us` later if the machine never makes work wait for a core).
+    #[inline]
     pub(super) fn run_work(&mut self, node: NodeId, work_us: SimTime, done: Ev) {
         let now = self.kernel.now;
+        if !self.machines.shares_cores {
+            self.kernel.queue.push(now + work_us, done);
+            return;
+        }
         let Some(m) = self.machines.of(node) else {
             self.kernel.queue.push(now + work_us, done);
             return;
@@ -169,8 +178,10 @@ impl Sim {
     pub(super) fn on_cpu_done(&mut self, m: usize) {
         let now = self.kernel.now;
         self.machines.list[m].timer.disarm();
+        // Through the queue, at this microsecond, rather than by calling `handle` from here:
+        // `handle` then never calls itself and stays inlined in the event loop.
         while let Some(done) = self.machines.list[m].cpu.as_mut().and_then(|c| c.complete(now)) {
-            self.handle(done);
+            self.kernel.queue.push(now, done);
         }
         self.arm_cpu(m);
     }
