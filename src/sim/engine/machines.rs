@@ -29,7 +29,11 @@ pub(crate) struct MachineState {
     /// are part of their web server's and balancer's node).
     pub(crate) nodes: Vec<NodeId>,
     /// `None` for a machine no scenario listed: its work never waits for a core.
-    pub(crate) cpu: Option<Cpu<Ev>>,
+    pub(crate) cpu: Option<Cpu<u32>>,
+    /// The event that ends each piece of work on `cpu`, by the slot that names it there (a
+    /// small integer key keeps the CPU's ordered maps cheap; `None`: a free slot).
+    work: Vec<Option<Ev>>,
+    free_work: Vec<u32>,
     pub(crate) alive: bool,
     /// The next `CpuDone` of this machine.
     pub(crate) timer: Timer,
@@ -92,7 +96,15 @@ impl Machines {
                 Cores::Dedicated => None,
             };
             m.shares_cores |= cpu.is_some();
-            m.list.push(MachineState { id: placed.id, nodes, cpu, alive: true, timer: Timer::default() });
+            m.list.push(MachineState {
+                id: placed.id,
+                nodes,
+                cpu,
+                work: Vec::new(),
+                free_work: Vec::new(),
+                alive: true,
+                timer: Timer::default(),
+            });
         }
         m
     }
@@ -133,15 +145,22 @@ impl Sim {
             self.kernel.queue.push(now + work_us, done);
             return;
         };
-        let Some(cpu) = self.machines.list[m].cpu.as_mut() else {
+        let machine = &mut self.machines.list[m];
+        let Some(cpu) = machine.cpu.as_mut() else {
             self.kernel.queue.push(now + work_us, done);
             return;
         };
-        if cpu.add(now, work_us, done).is_err() {
-            // Beyond the CPU's job bound (above the model's bound on live requests, so only a
-            // duplicate could land here): run it unshared rather than lose the request.
+        let slot = machine.free_work.pop().unwrap_or(machine.work.len() as u32);
+        if cpu.add(now, work_us, slot).is_err() {
+            // Beyond the CPU's job bound (above the model's bound on live requests, so it
+            // cannot happen): run it unshared rather than lose the request.
+            machine.free_work.push(slot);
             self.kernel.queue.push(now + work_us, done);
             return;
+        }
+        match machine.work.get_mut(slot as usize) {
+            Some(entry) => *entry = Some(done),
+            None => machine.work.push(Some(done)),
         }
         self.arm_cpu(m);
     }
@@ -150,11 +169,14 @@ impl Sim {
     pub(super) fn cancel_work(&mut self, node: NodeId, done: Ev) {
         let now = self.kernel.now;
         let Some(m) = self.machines.of(node) else { return };
-        if let Some(cpu) = self.machines.list[m].cpu.as_mut() {
-            if cpu.remove(now, done) {
-                self.arm_cpu(m);
-            }
+        let machine = &mut self.machines.list[m];
+        let Some(slot) = machine.work.iter().position(|w| *w == Some(done)) else { return };
+        if let Some(cpu) = machine.cpu.as_mut() {
+            cpu.remove(now, slot as u32);
         }
+        machine.work[slot] = None;
+        machine.free_work.push(slot as u32);
+        self.arm_cpu(m);
     }
 
     /// The index of the machine called `id` (commands are checked first, so it exists).
@@ -180,8 +202,12 @@ impl Sim {
         self.machines.list[m].timer.disarm();
         // Through the queue, at this microsecond, rather than by calling `handle` from here:
         // `handle` then never calls itself and stays inlined in the event loop.
-        while let Some(done) = self.machines.list[m].cpu.as_mut().and_then(|c| c.complete(now)) {
-            self.kernel.queue.push(now, done);
+        let machine = &mut self.machines.list[m];
+        while let Some(slot) = machine.cpu.as_mut().and_then(|c| c.complete(now)) {
+            if let Some(done) = machine.work.get_mut(slot as usize).and_then(Option::take) {
+                machine.free_work.push(slot);
+                self.kernel.queue.push(now, done);
+            }
         }
         self.arm_cpu(m);
     }
@@ -197,6 +223,8 @@ impl Sim {
         let machine = &mut self.machines.list[m];
         machine.alive = false;
         machine.timer.cancel();
+        machine.work.clear();
+        machine.free_work.clear();
         if let Some(cpu) = machine.cpu.as_mut() {
             *cpu = Cpu::new(cpu.cores()).expect("a running CPU has at least one core");
         }

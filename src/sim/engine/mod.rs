@@ -69,8 +69,8 @@ pub use ha::{HealthState, VrrpRole};
 pub use security::{Alert, AlertKind, MonitorView, OutsideProbe, SecurityStats, SnifferLine};
 
 #[rustfmt::skip]
-// Ordered so a machine's CPU can keep the event that ends a piece of work as its key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+// Comparable so a machine can find the piece of work a dying component leaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ev {
     /// The next client request (the queue's single event: rescheduling replaces it).
     Arrival,

@@ -8,7 +8,7 @@ use crate::sim::node::NodeId;
 use crate::sim::time::SimTime;
 
 /// A handle on a request slot; `generation` detects a slot reused since the event was made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ReqRef {
     pub(crate) idx: u32,
     pub(crate) generation: u32,
