@@ -5,7 +5,7 @@
 //! same for all jobs, the state is kept in *virtual time* `V(t) = ∫ r dt`: a job added when the
 //! virtual time is `V_s` with `w` µs of work finishes when `V` reaches its tag `V_s + w`. The
 //! next completion is the smallest tag, at wall time `now + (tag − V) / r`. Every operation is
-//! O(log n) (two ordered maps), never a pass over the jobs.
+//! O(log n) (a binary heap and a table by slot), never a pass over the jobs.
 //!
 //! # Arithmetic and rounding
 //! Virtual time is an integer in fixed point, `2^-32` µs per unit (`u128`), not an `f64`: the
@@ -30,8 +30,10 @@
 //! machine can hold all of them); work is capped at [`MAX_DURATION_US`]. With these bounds no
 //! intermediate product overflows `u128` (largest: remaining work 2^83 units × n 2^20).
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
+use std::marker::PhantomData;
 
 use super::time::{from_ms, SimTime, MAX_DURATION_US};
 
@@ -76,25 +78,31 @@ impl fmt::Display for CpuError {
 
 impl std::error::Error for CpuError {}
 
-/// The cores of one machine and the jobs on them. `K` names a job (a request slot, a job id):
-/// small, `Copy`, ordered (looked up in a `BTreeMap`: deterministic, no hashing).
+/// The cores of one machine and the jobs on them. `K` names a job by a small slot number
+/// (`u32`, dense from 0, below [`MAX_JOBS_PER_CPU`]): the engine reuses freed slots, so the
+/// table of jobs by slot stays as small as the most jobs run at once. A binary heap orders the
+/// jobs by finish tag (smaller code than an ordered map, which matters for the page's
+/// download); a cancelled job leaves its heap entry behind, dropped when it reaches the top.
 #[derive(Clone, Debug)]
-pub struct Cpu<K: Copy + Ord> {
+pub struct Cpu<K: Copy + Into<u32> + From<u32> = u32> {
     cores: u32,
     /// Virtual time at `last`, in 2^-32 µs.
     virtual_time: u128,
     last: SimTime,
-    /// Jobs by (finish tag, insertion number): the first is the next to finish; equal tags
-    /// finish in insertion order.
-    by_tag: BTreeMap<(u128, u64), K>,
-    /// The same jobs by key, for cancelling one.
-    by_key: BTreeMap<K, (u128, u64)>,
+    /// Jobs by (finish tag, insertion number, slot), smallest first: equal tags finish in
+    /// insertion order. May hold entries of cancelled jobs (never at the top).
+    by_tag: BinaryHeap<Reverse<(u128, u64, u32)>>,
+    /// Each slot's running job as (tag, insertion number); `None`: free.
+    by_key: Vec<Option<(u128, u64)>>,
+    /// Jobs running now (`by_tag` may be longer).
+    jobs: usize,
     inserted: u64,
     /// Busy core·µs up to `last`: ∫ min(n, c) dt.
     busy_core_us: u128,
+    key: PhantomData<K>,
 }
 
-impl<K: Copy + Ord> Cpu<K> {
+impl<K: Copy + Into<u32> + From<u32>> Cpu<K> {
     /// An idle machine with `cores` cores at time 0.
     pub fn new(cores: u32) -> Result<Cpu<K>, CpuError> {
         check_cores(cores)?;
@@ -102,10 +110,12 @@ impl<K: Copy + Ord> Cpu<K> {
             cores,
             virtual_time: 0,
             last: 0,
-            by_tag: BTreeMap::new(),
-            by_key: BTreeMap::new(),
+            by_tag: BinaryHeap::new(),
+            by_key: Vec::new(),
+            jobs: 0,
             inserted: 0,
             busy_core_us: 0,
+            key: PhantomData,
         })
     }
 
@@ -115,63 +125,86 @@ impl<K: Copy + Ord> Cpu<K> {
 
     /// Jobs on the machine now (running or sharing a core).
     pub fn running(&self) -> usize {
-        self.by_tag.len()
+        self.jobs
     }
 
     pub fn is_running(&self, key: K) -> bool {
-        self.by_key.contains_key(&key)
+        self.by_key.get(key.into() as usize).is_some_and(Option::is_some)
     }
 
     /// Start a job of `work_us` µs of one core's work at `now`.
     pub fn add(&mut self, now: SimTime, work_us: SimTime, key: K) -> Result<(), CpuError> {
-        if self.by_key.contains_key(&key) {
+        let slot = key.into();
+        if self.is_running(key) {
             return Err(CpuError::DuplicateKey);
         }
-        if self.by_tag.len() >= MAX_JOBS_PER_CPU {
+        if self.jobs >= MAX_JOBS_PER_CPU || slot as usize >= MAX_JOBS_PER_CPU {
             return Err(CpuError::TooManyJobs { limit: MAX_JOBS_PER_CPU });
         }
         self.advance(now);
         let tag = self.virtual_time + u128::from(work_us.min(MAX_DURATION_US)) * ONE_US;
         let id = (tag, self.inserted);
         self.inserted += 1;
-        self.by_tag.insert(id, key);
-        self.by_key.insert(key, id);
+        if self.by_key.len() <= slot as usize {
+            self.by_key.resize(slot as usize + 1, None);
+        }
+        self.by_key[slot as usize] = Some(id);
+        self.by_tag.push(Reverse((id.0, id.1, slot)));
+        self.jobs += 1;
         Ok(())
     }
 
     /// Cancel a job (its machine died, its request timed out). Returns whether it was running.
     pub fn remove(&mut self, now: SimTime, key: K) -> bool {
         self.advance(now);
-        match self.by_key.remove(&key) {
-            Some(id) => {
-                self.by_tag.remove(&id);
+        match self.by_key.get_mut(key.into() as usize).and_then(Option::take) {
+            Some(_) => {
+                self.jobs -= 1;
+                self.drop_cancelled();
                 true
             }
             None => false,
         }
     }
 
+    /// Pop heap entries of cancelled jobs off the top, so the top is a running job; and when
+    /// cancelled entries outnumber running jobs, rebuild the heap (its size stays bounded).
+    fn drop_cancelled(&mut self) {
+        while let Some(&Reverse((tag, seq, slot))) = self.by_tag.peek() {
+            if self.by_key.get(slot as usize).copied().flatten() == Some((tag, seq)) {
+                break;
+            }
+            self.by_tag.pop();
+        }
+        if self.by_tag.len() > 2 * self.jobs + 64 {
+            let by_key = &self.by_key;
+            self.by_tag.retain(|&Reverse((tag, seq, slot))| by_key[slot as usize] == Some((tag, seq)));
+        }
+    }
+
     /// The next job to finish and the whole µs at which it does, if nothing changes meanwhile.
     /// Any `add`, `remove`, `set_cores` or `complete` changes it: ask again after each one.
     pub fn next_completion(&self, now: SimTime) -> Option<(SimTime, K)> {
-        let (&(tag, _), &key) = self.by_tag.first_key_value()?;
+        let &Reverse((tag, _, slot)) = self.by_tag.peek()?;
         let now = now.max(self.last);
         let remaining = tag.saturating_sub(self.virtual_time_at(now));
         let wall_us = self.wall_us_for(remaining);
-        Some((now.saturating_add(wall_us), key))
+        Some((now.saturating_add(wall_us), K::from(slot)))
     }
 
     /// Take the next finished job at `now`, if one is finished (its tag reached). Call until
     /// `None`: jobs with equal tags finish together, in the order they were added.
     pub fn complete(&mut self, now: SimTime) -> Option<K> {
         self.advance(now);
-        let (&(tag, _), _) = self.by_tag.first_key_value()?;
+        let &Reverse((tag, _, slot)) = self.by_tag.peek()?;
         if tag > self.virtual_time + DONE_SLACK {
             return None;
         }
-        let (_, key) = self.by_tag.pop_first()?;
-        self.by_key.remove(&key);
-        Some(key)
+        self.by_tag.pop();
+        self.by_key[slot as usize] = None;
+        self.jobs -= 1;
+        self.drop_cancelled();
+        Some(K::from(slot))
     }
 
     /// Change the number of cores at `now` (a bigger machine, `--set machines.cores=N`): work
@@ -190,7 +223,7 @@ impl<K: Copy + Ord> Cpu<K> {
     }
 
     fn busy_cores(&self) -> u128 {
-        (self.by_tag.len() as u128).min(u128::from(self.cores))
+        (self.jobs as u128).min(u128::from(self.cores))
     }
 
     /// Bring the virtual time and the busy time to `now` (earlier times are taken as `last`:
@@ -206,7 +239,7 @@ impl<K: Copy + Ord> Cpu<K> {
 
     fn virtual_time_at(&self, now: SimTime) -> u128 {
         let dt = u128::from(now.saturating_sub(self.last));
-        let (n, c) = (self.by_tag.len() as u128, u128::from(self.cores));
+        let (n, c) = (self.jobs as u128, u128::from(self.cores));
         if n <= c {
             self.virtual_time + dt * ONE_US
         } else {
@@ -218,7 +251,7 @@ impl<K: Copy + Ord> Cpu<K> {
     /// first µs at which the job is done (`ceil`), so `complete` then finds it finished.
     fn wall_us_for(&self, remaining: u128) -> SimTime {
         let remaining = remaining.saturating_sub(DONE_SLACK);
-        let (n, c) = (self.by_tag.len() as u128, u128::from(self.cores));
+        let (n, c) = (self.jobs as u128, u128::from(self.cores));
         let units = if n <= c { remaining } else { (remaining * n).div_ceil(c) };
         SimTime::try_from(units.div_ceil(ONE_US)).unwrap_or(SimTime::MAX)
     }
