@@ -3,6 +3,10 @@
 //! machine per node. New links are format 2 and carry machines.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::infrasim;
+
 use infrasim::scenario::url::{base64url_decode, decode, encode, link_format, percent_decode, UrlState};
 use infrasim::scenario::{
     apply_setting, components, preset, preset_names_v1, preset_v1, setting_docs, setting_value, ComponentKind, Cores,
@@ -193,15 +197,6 @@ fn leaves(v: &Value, at: String) -> Vec<(String, Value)> {
 
 fn pointer<'a>(v: &'a Value, at: &str) -> Option<&'a Value> {
     v.pointer(at)
-}
-
-fn infrasim(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_infrasim")).args(args).output().expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 #[test]

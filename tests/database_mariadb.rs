@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::infrasim;
+
 use common::{at, db_lab, sim, when};
 use infrasim::scenario::{Failover, ReadFrom, Replication};
 use infrasim::sim::time::{from_s, to_s};
@@ -297,15 +299,6 @@ fn reading_your_own_write_from_a_replica_is_stale_until_it_has_applied_it() {
     assert!((share - 0.5).abs() < 0.05, "read back {share} of writes");
     // Off by default: nothing is read back.
     assert_eq!(read_own_writes(ReadFrom::Replica, 2.0, 400.0, 0.0).1, 0);
-}
-
-fn infrasim(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_infrasim")).args(args).output().expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 #[test]

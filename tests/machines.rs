@@ -2,6 +2,10 @@
 //! and the derived ones), the course's presets, validation with field paths, and the settings.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::infrasim;
+
 use infrasim::scenario::{
     apply_setting, components, preset, preset_names, setting_value, ComponentId, ComponentKind, Cores, Machine,
     PlacedMachine, Scenario,
@@ -265,15 +269,6 @@ fn the_machines_setting_reads_what_it_writes() {
     }
     let many: Vec<String> = (0..65).map(|i| format!("m{i}:1:")).collect();
     assert!(apply_setting(&mut s, "machines", &many.join(",")).unwrap_err().message.contains("at most 64"));
-}
-
-fn infrasim(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_infrasim")).args(args).output().expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 #[test]

@@ -78,3 +78,13 @@ pub fn db_lab(seed: u64, rate: f64, write_ratio: f64) -> Scenario {
     s.db.write_time_ms = 1.0;
     s
 }
+
+/// Run the batch runner with `args`: (exit code, stdout, stderr).
+pub fn infrasim(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_infrasim")).args(args).output().expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
