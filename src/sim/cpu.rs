@@ -526,4 +526,19 @@ mod tests {
         assert!(err.to_string().contains("1048576"));
         assert_eq!(full.running(), MAX_JOBS_PER_CPU);
     }
+
+    #[test]
+    fn cancelled_jobs_leave_a_bounded_number_of_heap_entries_behind() {
+        // One long job stays at the top while 10,000 others come and are cancelled: their
+        // entries cannot surface, so only the rebuild keeps the heap within its bound.
+        let mut cpu = Cpu::<u32>::new(1).unwrap();
+        cpu.add(0, 1, 0).unwrap();
+        for i in 0..10_000u64 {
+            cpu.add(i, 1_000_000, 1).unwrap();
+            assert!(cpu.remove(i, 1));
+            assert!(cpu.by_tag.len() <= 2 * cpu.running() + 64 + 1, "{} entries", cpu.by_tag.len());
+        }
+        assert_eq!(cpu.running(), 1);
+        assert_eq!(cpu.complete(10_000), Some(0), "the job left still finishes");
+    }
 }

@@ -139,7 +139,7 @@ impl Report {
                     utilization: u,
                 })
                 .collect(),
-            machines: machine_reports(sim),
+            machines: sim.machine_reports(),
             db: if s.db.enabled { Some(sim.db_stats()) } else { None },
             availability: availability(m.completed, m.failed()),
             availability_unknown: (m.completed + m.failed() == 0)
@@ -156,25 +156,6 @@ impl Report {
             events: sim.events_processed(),
         }
     }
-}
-
-/// The listed machines with their CPU load; derived (dedicated) machines are left out.
-fn machine_reports(sim: &Sim) -> Vec<MachineReport> {
-    let placed = crate::scenario::machines::placement(sim.scenario());
-    placed
-        .into_iter()
-        .zip(sim.machine_states())
-        .filter_map(|(p, (alive, utilization))| match p.cores {
-            crate::scenario::machines::Cores::Count(cores) => Some(MachineReport {
-                id: p.id,
-                cores,
-                runs: p.components.iter().map(ToString::to_string).collect(),
-                cpu_utilization: utilization.unwrap_or(0.0),
-                alive,
-            }),
-            crate::scenario::machines::Cores::Dedicated => None,
-        })
-        .collect()
 }
 
 /// Completed over answered; none when nothing was answered.

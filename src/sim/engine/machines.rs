@@ -28,10 +28,12 @@ pub(crate) struct MachineState {
     /// The model's nodes it runs, in placement order (an application server and keepalived
     /// are part of their web server's and balancer's node).
     pub(crate) nodes: Vec<NodeId>,
+    /// The components it runs as the scenario names them (`web1`, `app1`, `db1`).
+    components: Vec<String>,
     /// `None` for a machine no scenario listed: its work never waits for a core.
     pub(crate) cpu: Option<Cpu<u32>>,
     /// The event that ends each piece of work on `cpu`, by the slot that names it there (a
-    /// small integer key keeps the CPU's ordered maps cheap; `None`: a free slot).
+    /// small integer key keeps the CPU's tables small; `None`: a free slot).
     work: Vec<Option<Ev>>,
     free_work: Vec<u32>,
     pub(crate) alive: bool,
@@ -99,6 +101,7 @@ impl Machines {
             m.list.push(MachineState {
                 id: placed.id,
                 nodes,
+                components: placed.components.iter().map(ToString::to_string).collect(),
                 cpu,
                 work: Vec::new(),
                 free_work: Vec::new(),
@@ -226,7 +229,10 @@ impl Sim {
         machine.work.clear();
         machine.free_work.clear();
         if let Some(cpu) = machine.cpu.as_mut() {
-            *cpu = Cpu::new(cpu.cores()).expect("a running CPU has at least one core");
+            // Same cores, no work: `new` cannot refuse the cores a running CPU already has.
+            if let Ok(empty) = Cpu::new(cpu.cores()) {
+                *cpu = empty;
+            }
         }
     }
 
@@ -251,20 +257,21 @@ impl Sim {
         }
     }
 
-    /// Each machine, in placement order: whether it is up, and the busy share of its cores
-    /// since the start (0 to 1; `None` for a machine no scenario listed, whose cores are not
-    /// counted).
-    pub fn machine_states(&self) -> Vec<(bool, Option<f64>)> {
+    /// The machines the scenario lists (those that share cores), with their CPU load since
+    /// the start; derived machines are left out (their cores are not counted).
+    pub fn machine_reports(&self) -> Vec<crate::sim::report::MachineReport> {
         let now = self.kernel.now;
-        self.machines
-            .list
-            .iter()
-            .map(|m| {
-                let share = m.cpu.as_ref().map(|c| match now {
+        let listed = self.machines.list.iter().filter_map(|m| m.cpu.as_ref().map(|cpu| (m, cpu)));
+        listed
+            .map(|(m, cpu)| crate::sim::report::MachineReport {
+                id: m.id.clone(),
+                cores: cpu.cores(),
+                runs: m.components.clone(),
+                cpu_utilization: match now {
                     0 => 0.0,
-                    _ => c.busy_core_us(now) as f64 / (c.cores() as f64 * now as f64),
-                });
-                (m.alive, share)
+                    _ => cpu.busy_core_us(now) as f64 / (cpu.cores() as f64 * now as f64),
+                },
+                alive: m.alive,
             })
             .collect()
     }
