@@ -56,15 +56,16 @@ fn spof_progress(stderr: &str) -> Vec<(f64, f64)> {
 
 #[test]
 fn spof_reports_progress_within_a_measurement() {
-    // 19 measurements of 80 s (the baseline, 6 nodes, 9 links, 3 machines); at 2,000 requests/s each is about 100,000 model events, so
+    // 21 measurements of 80 s (the baseline, 6 nodes, 2 application servers, 9 links, 3
+    // machines); at 2,000 requests/s each is about 100,000 model events, so
     // slices of 20,000 events end inside measurements.
     let (code, out, err) =
         infrasim(&["spof", "--set", "traffic.arrival_rate_per_s=2000"], &[("INFRASIM_PROGRESS_S", "0")]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("single_points_of_failure"), "{out}");
     let lines = spof_progress(&err);
-    assert!(lines.len() > 19, "more lines than measurements: {err}");
-    assert!(lines.iter().all(|&(_, total)| total == 19.0 * 80.0), "in simulated seconds: {err}");
+    assert!(lines.len() > 21, "more lines than measurements: {err}");
+    assert!(lines.iter().all(|&(_, total)| total == 21.0 * 80.0), "in simulated seconds: {err}");
     let inside = lines.iter().filter(|&&(done, _)| done % 80.0 != 0.0).count();
     assert!(inside * 2 > lines.len(), "most lines fall within a measurement: {err}");
     assert!(lines.windows(2).all(|w| w[0].0 <= w[1].0), "never goes back: {err}");

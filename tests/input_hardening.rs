@@ -137,6 +137,8 @@ fn json_paths(key: &str, servers: usize, machines: usize) -> Vec<Vec<String>> {
     let server_field = match key {
         "balancer.maxconn" => Some("maxconn"),
         "web.weights" => Some("weight"),
+        // Settings of the web tier as a whole, not of each server.
+        "web.static_ratio" | "web.nginx_time_ms" => None,
         k => k.strip_prefix("web."),
     };
     match server_field {

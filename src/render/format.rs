@@ -36,6 +36,7 @@ pub fn cause_words(cause: FailCause) -> String {
         FailCause::NoServer => "no server",
         FailCause::ConnectFailed => "refused",
         FailCause::ServerDied => "server died",
+        FailCause::AppDown => "app down",
         FailCause::DbDown => "db down",
         FailCause::LbDown => "lb down",
         FailCause::DnsFailure => "DNS failed",

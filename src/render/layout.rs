@@ -316,6 +316,8 @@ impl Layout {
             NodeId::Lb(1) => self.lb2,
             NodeId::Lb(_) => None,
             NodeId::Web(i) => self.web.get(i as usize).copied(),
+            // Drawn inside its web server's box until machines are drawn as machines.
+            NodeId::App(i) => self.web.get(i as usize).copied(),
             NodeId::Db(i) => self.db.get(i as usize).copied(),
         }
     }

@@ -508,6 +508,8 @@ static SETTINGS: &[Setting] = &[
         server_field!("web.service_time_ms", "ms", num(0.001, 600_000.0), "", "mean application time per request on every web server", service_time_ms),
         server_field!("web.service_distribution", "", Allowed::Choice(|| names(&Distribution::ALL, Distribution::name)), "", "shape of the application time", service_distribution),
         server_field!("web.service_time_cv", "", num(0.0, 10.0), "", "coefficient of variation of a lognormal application time", service_time_cv),
+        field!("web.static_ratio", "", num(0.0, 1.0), "", "share of reads that are static files Nginx answers itself, without the application", web.static_ratio),
+        field!("web.nginx_time_ms", "ms", num(0.0, 60_000.0), "0 = free", "Nginx's own CPU time per request, on its machine's cores", web.nginx_time_ms),
         web_weights(),
         field!("db.enabled", "", SWITCH, "", "whether the application uses the database", db.enabled),
         field!("db.replicas", "replicas", whole(0, MAX_REPLICAS as u64), "", "replicas following the primary", db.replicas),

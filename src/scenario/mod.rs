@@ -459,11 +459,18 @@ impl Default for WebServer {
 pub struct WebTier {
     /// The web servers web1, web2, … in order; each may differ (heterogeneous farms).
     pub servers: Vec<WebServer>,
+    /// Share of reads that are static files (images, stylesheets) which Nginx answers itself
+    /// without the application; writes always reach the application. 0 as before Nginx and
+    /// the application were told apart, so older scenarios keep their figures.
+    pub static_ratio: f64,
+    /// Nginx's own CPU time per request, milliseconds (parsing, proxying, sending the answer),
+    /// on its machine's cores. 0: free, as before machines existed.
+    pub nginx_time_ms: f64,
 }
 
 impl Default for WebTier {
     fn default() -> Self {
-        WebTier { servers: vec![WebServer::default(), WebServer::default()] }
+        WebTier { servers: vec![WebServer::default(), WebServer::default()], static_ratio: 0.0, nginx_time_ms: 0.0 }
     }
 }
 
@@ -864,7 +871,7 @@ fill_struct!(FailureRate { mtbf_s, mttr_s });
 fill_struct!(Failures { lb, web, db, dns });
 fill_struct!(Security { https, tls_handshake_cpu_ms, tls_session_s, firewall, probe_rate_per_s });
 fill_struct!(Monitoring { enabled, check_interval_ms, lag_alert_ms });
-fill_struct!(WebTier { servers });
+fill_struct!(WebTier { servers, static_ratio, nginx_time_ms });
 fill_struct!(Machine { id, cores, runs });
 fill_struct!(WebServer {
     weight,

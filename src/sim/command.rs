@@ -94,7 +94,8 @@ impl NodeClass {
             NodeId::Web(_) => Some(NodeClass::Web),
             NodeId::Db(_) => Some(NodeClass::Db),
             NodeId::Dns => Some(NodeClass::Dns),
-            NodeId::Clients => None,
+            // Application servers fail with their machine (or by hand), not at a rate of their own.
+            NodeId::Clients | NodeId::App(_) => None,
         }
     }
 
@@ -140,10 +141,17 @@ pub const SLOW_RANGE: (f64, f64) = (1.0, 1_000.0);
 /// link, so cutting it would do nothing.
 pub fn is_design_link(link: Link) -> bool {
     use NodeId::*;
-    // `Link` keeps the lower id first: Clients < Dns < Lb < Web < Db.
+    // `Link` keeps the lower id first: Clients < Dns < Lb < Web < Db < App.
     matches!(
         (link.0, link.1),
-        (Clients, Dns) | (Clients, Lb(_)) | (Lb(_), Lb(_)) | (Lb(_), Web(_)) | (Web(_), Db(_)) | (Db(_), Db(_))
+        (Clients, Dns)
+            | (Clients, Lb(_))
+            | (Lb(_), Lb(_))
+            | (Lb(_), Web(_))
+            | (Web(_), Db(_))
+            | (Db(_), Db(_))
+            | (Web(_), App(_))
+            | (Db(_), App(_))
     )
 }
 
@@ -219,7 +227,7 @@ impl CommandKind {
             }
             CommandKind::SetWeight { server, .. } | CommandKind::SetBackup { server, .. } => server_exists(server),
             CommandKind::Cut { link } | CommandKind::Heal { link } if !is_design_link(link) => {
-                Err(format!("{link} is not a link of this design; links join clients to dns and the balancers, balancers to each other and to web servers, web servers to databases, and databases to each other"))
+                Err(format!("{link} is not a link of this design; links join clients to dns and the balancers, balancers to each other and to web servers, web servers to databases or to application servers, application servers to databases, and databases to each other"))
             }
             _ => Ok(()),
         }

@@ -9,6 +9,9 @@
 //!  web* ──▶ db1 … dbM                 (every web server to every database node)
 //!  db1 ──▶ db2 … dbM                  (the initial primary to each replica)
 //! ```
+//! When the machines put application servers apart from their web servers (`scale-up`), the
+//! web servers reach them over the network and they, not Nginx, talk to the database:
+//! `web* ──▶ app*` (Nginx's upstream) and `app* ──▶ db*` replace `web* ──▶ db*` for them.
 //!
 //! The scenario is the running model's (`Sim::scenario`), live changes included: the
 //! server-count command resizes `web.servers`, and the balancer pair and the replicas change
@@ -45,6 +48,31 @@ pub fn nodes(s: &Scenario) -> Vec<NodeId> {
     nodes
 }
 
+/// Whether application server `i` runs on a machine apart from web server `i`'s (so the web
+/// servers reach it through Nginx's upstream), as the model's routes decide it.
+fn app_apart(s: &Scenario, i: usize) -> bool {
+    if s.machines.is_empty() {
+        return false;
+    }
+    let home = |id: String| {
+        crate::scenario::machines::placement(s).iter().position(|m| m.components.iter().any(|c| c.to_string() == id))
+    };
+    home(format!("web{}", i + 1)) != home(format!("app{}", i + 1))
+}
+
+/// The application servers that run apart from their web servers.
+fn apps_apart(s: &Scenario) -> Vec<NodeId> {
+    (0..s.web.servers.len()).filter(|&i| app_apart(s, i)).map(|i| NodeId::App(i as u16)).collect()
+}
+
+/// Every component a failure analysis fails one at a time: the nodes, and each application
+/// server (`app1`), which can die while Nginx in front of it stays up.
+pub fn components(s: &Scenario) -> Vec<NodeId> {
+    let mut all = nodes(s);
+    all.extend((0..s.web.servers.len() as u16).map(NodeId::App));
+    all
+}
+
 /// Every link of the design, in the page's order: clients to dns, clients to each balancer,
 /// the pair's link, each balancer to each web server, each web server to each database node,
 /// and the initial primary to each replica.
@@ -58,8 +86,16 @@ pub fn links(s: &Scenario) -> Vec<Link> {
     for &lb in &lbs {
         links.extend(web_servers(s).map(|w| Link::new(lb, w)));
     }
-    for w in web_servers(s) {
-        links.extend(databases(s).map(|d| Link::new(w, d)));
+    let apart = apps_apart(s);
+    for (i, w) in web_servers(s).enumerate() {
+        if app_apart(s, i) {
+            links.extend(apart.iter().map(|&a| Link::new(w, a)));
+        } else {
+            links.extend(databases(s).map(|d| Link::new(w, d)));
+        }
+    }
+    for &a in &apart {
+        links.extend(databases(s).map(|d| Link::new(a, d)));
     }
     links.extend(databases(s).skip(1).map(|d| Link::new(NodeId::Db(0), d)));
     links
@@ -108,7 +144,7 @@ mod tests {
     fn every_link_of_every_preset_joins_two_of_its_nodes_and_is_a_design_link() {
         for name in preset_names() {
             let s = preset(name).expect("preset");
-            let nodes = nodes(&s);
+            let nodes = components(&s);
             let links = links(&s);
             for link in &links {
                 assert!(is_design_link(*link), "{name}: {link}");
@@ -125,6 +161,21 @@ mod tests {
                 sim.apply(Command { at_us: 0, what: CommandKind::Cut { link } }).expect("cut");
             }
         }
+    }
+
+    #[test]
+    fn split_tiers_wire_nginx_to_the_application_tier_and_the_application_to_the_database() {
+        let s = preset("scale-up").expect("preset");
+        let links = links(&s);
+        let has = |a: NodeId, b: NodeId| links.contains(&Link::new(a, b));
+        assert!(has(NodeId::Web(0), NodeId::App(1)) && has(NodeId::App(0), NodeId::Db(1)), "{links:?}");
+        assert!(!has(NodeId::Web(0), NodeId::Db(0)), "Nginx does not query MySQL: {links:?}");
+        let three = links_of("three-server");
+        assert!(three.iter().all(|l| !matches!(l.1, NodeId::App(_))), "co-located: {three:?}");
+    }
+
+    fn links_of(name: &str) -> Vec<Link> {
+        links(&preset(name).expect("preset"))
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub enum FailCause {
     ConnectFailed,
     /// 502: the web server died while handling the request.
     ServerDied,
+    /// 502 from Nginx: no application server could take the request (the one beside it is
+    /// down, or every peer of its upstream refused or failed).
+    AppDown,
     /// 500: the database node the application needed was down or unreachable.
     DbDown,
     /// No answer: the client could not reach a balancer (dead, or the floating IP had no owner).
@@ -34,12 +37,13 @@ pub enum FailCause {
 }
 
 impl FailCause {
-    pub const ALL: [FailCause; 10] = [
+    pub const ALL: [FailCause; 11] = [
         FailCause::QueueFull,
         FailCause::QueueTimeout,
         FailCause::NoServer,
         FailCause::ConnectFailed,
         FailCause::ServerDied,
+        FailCause::AppDown,
         FailCause::DbDown,
         FailCause::LbDown,
         FailCause::DnsFailure,
@@ -55,6 +59,7 @@ impl FailCause {
             FailCause::NoServer => "no_server",
             FailCause::ConnectFailed => "connect_failed",
             FailCause::ServerDied => "server_died",
+            FailCause::AppDown => "app_down",
             FailCause::DbDown => "db_down",
             FailCause::LbDown => "lb_down",
             FailCause::DnsFailure => "dns_failure",
@@ -67,7 +72,7 @@ impl FailCause {
     pub fn status(self) -> u16 {
         match self {
             FailCause::QueueFull | FailCause::QueueTimeout | FailCause::NoServer | FailCause::ConnectFailed => 503,
-            FailCause::ServerDied => 502,
+            FailCause::ServerDied | FailCause::AppDown => 502,
             FailCause::DbDown => 500,
             FailCause::LbDown | FailCause::DnsFailure | FailCause::Unreachable | FailCause::ModelLimit => 0,
         }

@@ -11,6 +11,11 @@ pub enum NodeId {
     Lb(u8),
     Web(u16),
     Db(u8),
+    /// An application server (`app1`): in a design that lists machines and puts it on a
+    /// machine of its own, a node of its own behind Nginx's upstream; otherwise part of its web
+    /// server's node (`web1` runs Nginx and hands dynamic requests to `app1` beside it).
+    /// Last, so links between the older kinds keep their order (`web1-db1`).
+    App(u16),
 }
 
 impl fmt::Display for NodeId {
@@ -22,6 +27,7 @@ impl fmt::Display for NodeId {
             NodeId::Lb(i) => write!(f, "lb{}", *i as u32 + 1),
             NodeId::Web(i) => write!(f, "web{}", *i as u32 + 1),
             NodeId::Db(i) => write!(f, "db{}", *i as u32 + 1),
+            NodeId::App(i) => write!(f, "app{}", *i as u32 + 1),
         }
     }
 }
@@ -57,6 +63,8 @@ impl NodeId {
                     u8::try_from(i).ok().map(NodeId::Lb)
                 } else if let Some(i) = number("db") {
                     u8::try_from(i).ok().map(NodeId::Db)
+                } else if let Some(i) = number("app") {
+                    u16::try_from(i).ok().map(NodeId::App)
                 } else {
                     None
                 }
@@ -111,7 +119,7 @@ mod tests {
 
     #[test]
     fn ids_round_trip() {
-        for id in [NodeId::Clients, NodeId::Dns, NodeId::Lb(0), NodeId::Web(11), NodeId::Db(2)] {
+        for id in [NodeId::Clients, NodeId::Dns, NodeId::Lb(0), NodeId::Web(11), NodeId::Db(2), NodeId::App(1)] {
             assert_eq!(NodeId::parse(&id.to_string()), Some(id));
         }
         assert_eq!(NodeId::parse("web0"), None);

@@ -61,6 +61,7 @@ impl Rngs {
             NodeId::Lb(k) => 0x1_0000 + k as u64,
             NodeId::Web(i) => 0x2_0000 + i as u64,
             NodeId::Db(n) => 0x3_0000 + n as u64,
+            NodeId::App(i) => 0x4_0000 + i as u64,
         };
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(((which as u64) << 32) | number);

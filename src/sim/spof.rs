@@ -260,7 +260,7 @@ fn plan(scenario: &Scenario) -> (Scenario, Vec<NodeId>, Vec<Link>) {
     let mut base = scenario.clone();
     base.failures = Default::default();
     base.warmup_s = 0.0;
-    let nodes = super::design::nodes(&base);
+    let nodes = super::design::components(&base);
     let links = super::design::links(&base);
     (base, nodes, links)
 }
@@ -546,18 +546,20 @@ mod tests {
     }
 
     #[test]
-    fn the_course_design_is_checked_in_nineteen_steps_naming_each_target() {
+    fn the_course_design_is_checked_in_twenty_one_steps_naming_each_target() {
         let mut analysis = SpofAnalysis::new(&preset("three-server").expect("preset"));
         let mut names = Vec::new();
         while let (_, _, Some(next)) = analysis.progress() {
             names.push(next);
             analysis.step();
         }
-        // The baseline, 6 nodes, 9 links, then the 3 machines each failed whole.
-        assert_eq!(names.len(), 19, "{names:?}");
+        // The baseline, 6 nodes and 2 application servers, 9 links, then the 3 machines each
+        // failed whole.
+        assert_eq!(names.len(), 21, "{names:?}");
         assert_eq!(&names[..3], ["normal operation", "dns", "lb1"]);
-        assert_eq!(names[15], "db1-db2");
-        assert_eq!(&names[16..], ["balancer1", "server1", "server2"]);
+        assert_eq!(&names[7..9], ["app1", "app2"]);
+        assert_eq!(names[17], "db1-db2");
+        assert_eq!(&names[18..], ["balancer1", "server1", "server2"]);
         let report = analysis.finish();
         assert_eq!(
             report.single_points_of_failure,

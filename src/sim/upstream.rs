@@ -147,8 +147,9 @@ struct Peer {
     checked_s: i64,
 }
 
-/// One request's passage through the group: the peers it has tried and the tries left.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One request's passage through the group: the peers it has tried and the tries left
+/// (`Default`: nothing tried and no tries, until [`Upstream::begin`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Attempt {
     tried: u64,
     tries_left: u32,

@@ -41,8 +41,10 @@ pub struct WebView {
     /// In the farm (the server count may have removed it).
     pub active: bool,
     pub completed: u64,
-    /// The machine is running (the truth, which monitoring may not show).
+    /// Nginx is running (the truth, which monitoring may not show).
     pub alive: bool,
+    /// The application server with the same number (`app1` for `web1`) is running.
+    pub app_alive: bool,
     /// What the balancer's health checks believe.
     pub health: HealthState,
     /// A backup server (active-passive).
@@ -166,6 +168,7 @@ impl Sim {
                 active: w.active,
                 completed: w.completed,
                 alive: w.alive,
+                app_alive: w.app_alive,
                 health: w.health,
                 backup: w.spec.backup,
                 in_pool: c.in_pool,

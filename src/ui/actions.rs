@@ -43,6 +43,11 @@ fn node_state(snap: &Snapshot, id: NodeId) -> (String, bool, f64) {
             Some(d) => (format::db_role(d).0, d.alive, d.slow),
             None => ("not in the design".into(), false, 1.0),
         },
+        NodeId::App(i) => match snap.servers.iter().find(|w| w.id == NodeId::Web(i)) {
+            Some(w) if w.app_alive => ("running".into(), true, w.slow),
+            Some(_) => ("down: Nginx answers 502".into(), false, 1.0),
+            None => ("not in the design".into(), false, 1.0),
+        },
         NodeId::Clients => ("the visitors".into(), true, 1.0),
     }
 }

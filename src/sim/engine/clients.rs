@@ -113,6 +113,10 @@ impl Sim {
             if write && unit32(a) < read_back_below { database::ReadBack::Wanted } else { database::ReadBack::No };
         let web_u = unit32(b >> 32);
         let db_u = unit32(b);
+        // A read's draw rescaled to [0, 1) is independent of everything else drawn: the static
+        // share needs no draw of its own, so traffic stays the same whatever the share.
+        let write_ratio = self.scenario.traffic.write_ratio;
+        let is_static = !write && (unit32(a) - write_ratio) / (1.0 - write_ratio) < self.scenario.web.static_ratio;
         self.schedule_arrival_after(self.clients.arrival_exact_us);
 
         let measured = self.kernel.now >= self.kernel.warmup_end;
@@ -133,6 +137,10 @@ impl Sim {
             lb: 0,
             at_lb: false,
             server: None,
+            is_static,
+            app: 0,
+            remote_app: false,
+            app_attempt: crate::sim::upstream::Attempt::default(),
             db: 0,
             attempts: 0,
             excluded: None,

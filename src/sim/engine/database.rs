@@ -235,7 +235,8 @@ impl Sim {
     /// Where the query of a request on web server `web` goes: writes to the primary; reads by
     /// `read_from` — replicas in turn (the application's split), the primary, or a proxy that
     /// skips replicas that are down, unreachable or lagging, and uses the primary if none is left.
-    pub(super) fn database_for(&mut self, write: bool, web: usize) -> usize {
+    /// The node a query goes to; `app` is the node that sends it (`web1`, or `app1` apart).
+    pub(super) fn database_for(&mut self, write: bool, app: NodeId) -> usize {
         if write {
             return self.db.primary;
         }
@@ -249,7 +250,7 @@ impl Sim {
             sim.is_replica(n)
                 && (mode != ReadFrom::Proxy
                     || (sim.db.nodes[n].alive
-                        && !sim.is_cut(NodeId::Web(web as u16), NodeId::Db(n as u8))
+                        && !sim.is_cut(app, NodeId::Db(n as u8))
                         && sim.reported_lag(n).as_monitored_ms() <= max_lag))
         };
         let count = (0..self.db.nodes.len()).filter(|&n| eligible(self, n)).count();
@@ -263,12 +264,12 @@ impl Sim {
     #[inline(never)]
     pub(super) fn on_reach_db(&mut self, r: ReqRef) {
         let n = self.requests.get(r).db as usize;
-        let i = self.requests.server_of(r);
+        let app = self.requests.app_node(r);
         let no_writer = self.query_is_write(r) && n != self.db.primary;
-        if !self.db.nodes[n].alive || no_writer || self.is_cut(NodeId::Web(i as u16), NodeId::Db(n as u8)) {
+        if !self.db.nodes[n].alive || no_writer || self.is_cut(app, NodeId::Db(n as u8)) {
             self.requests.get_mut(r).fail = Some(FailCause::DbDown);
             let lan = self.lan();
-            self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i as u16), lan, Ev::DbReplyAtWeb(r));
+            self.travel(r, Stage::FromDb, NodeId::Db(n as u8), app, lan, Ev::DbReplyAtWeb(r));
             return;
         }
         if self.db.nodes[n].busy < self.scenario.db.workers.max(1) {
@@ -354,25 +355,25 @@ impl Sim {
     /// The database's answer reached the web server. After a write that the application reads
     /// back at once, that read goes out now, routed like any read; otherwise the page is done.
     pub(super) fn on_db_reply_at_web(&mut self, r: ReqRef) {
-        let i = self.requests.server_of(r);
-        let ReadBack::After(position) = self.requests.get(r).read_back else { return self.finish_at_web(r, i) };
+        let app = self.requests.app_node(r);
+        let ReadBack::After(position) = self.requests.get(r).read_back else { return self.finish_app(r) };
         if self.requests.get(r).fail.is_some() {
-            return self.finish_at_web(r, i);
+            return self.finish_app(r);
         }
-        let node = self.database_for(false, i);
+        let node = self.database_for(false, app);
         let q = self.requests.get_mut(r);
         q.read_back = ReadBack::Reading(position);
         q.db = node as u8;
         let id = q.id;
         self.trace.record(self.kernel.now, id, TraceKind::Query(NodeId::Db(node as u8)));
         let lan = self.lan();
-        self.travel(r, Stage::ToDb, NodeId::Web(i as u16), NodeId::Db(node as u8), lan, Ev::ReachDb(r));
+        self.travel(r, Stage::ToDb, app, NodeId::Db(node as u8), lan, Ev::ReachDb(r));
     }
 
     fn reply_from_db(&mut self, r: ReqRef, n: usize) {
-        let i = self.requests.server_of(r);
+        let app = self.requests.app_node(r);
         let lan = self.lan();
-        self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i as u16), lan, Ev::DbReplyAtWeb(r));
+        self.travel(r, Stage::FromDb, NodeId::Db(n as u8), app, lan, Ev::DbReplyAtWeb(r));
     }
 
     /// Whether a commit waits for a replica's ack. MariaDB's `commit_trx` does not wait (and

@@ -24,10 +24,15 @@ pub(crate) struct WebState {
     pub(crate) weight: u32,
     /// Within the configured server count.
     pub(crate) active: bool,
-    /// The machine is running.
+    /// Nginx is running (what the balancer's checks see).
     pub(crate) alive: bool,
-    /// Service times are multiplied by this (1 = normal).
+    /// The application server with the same number (`appI`) is running; its workers and
+    /// waiting line are the ones below.
+    pub(crate) app_alive: bool,
+    /// Application times are multiplied by this (1 = normal).
     pub(crate) slow: f64,
+    /// Nginx's own time is multiplied by this.
+    pub(crate) nginx_slow: f64,
     pub(crate) health: HealthState,
     /// When the server was last marked UP (slowstart ramps from here).
     pub(crate) up_since: SimTime,
@@ -43,11 +48,13 @@ pub(crate) struct WebState {
 #[derive(Default)]
 pub(crate) struct Farm {
     pub(crate) servers: Vec<WebState>,
+    /// How each web server reaches its application (`None`: the one beside it).
+    pub(crate) routes: Vec<Option<super::nginx::AppUpstream>>,
 }
 
 impl Farm {
     pub(crate) fn new(specs: &[WebServer]) -> Farm {
-        Farm { servers: specs.iter().map(|s| new_web_state(s.clone())).collect() }
+        Farm { servers: specs.iter().map(|s| new_web_state(s.clone())).collect(), routes: Vec::new() }
     }
 
     /// Fraction of time each server's workers were busy between `since` and `now`.
@@ -83,7 +90,9 @@ pub(crate) fn new_web_state(spec: WebServer) -> WebState {
         weight: spec.weight,
         active: true,
         alive: true,
+        app_alive: true,
         slow: 1.0,
+        nginx_slow: 1.0,
         health: HealthState::default(),
         up_since: 0,
         busy: 0,
@@ -142,6 +151,7 @@ impl Sim {
         while self.farm.servers.len() < count {
             let template = self.scenario.web.servers.last().cloned().unwrap_or_default();
             self.farm.servers.push(new_web_state(template.clone()));
+            self.farm.routes.push(None);
             self.balancers.candidates.push(new_candidate(&template));
             self.schedule_first_check(self.farm.servers.len() - 1);
         }
@@ -157,28 +167,27 @@ impl Sim {
         let i = self.requests.server_of(r);
         let lb = self.requests.get(r).lb;
         let w = &self.farm.servers[i];
-        let backlog_full = w.busy >= w.spec.workers && w.waiting.len() as u32 >= backlog_bound(w.spec.backlog);
+        // With the application beside Nginx, its full listen backlog refuses the balancer's
+        // connection (one server, one backlog); a remote application's refuses Nginx's.
+        let local = self.farm.routes.get(i).is_none_or(Option::is_none);
+        let backlog_full = local && w.busy >= w.spec.workers && w.waiting.len() as u32 >= backlog_bound(w.spec.backlog);
         if !w.alive || backlog_full || self.is_cut(NodeId::Lb(lb), NodeId::Web(i as u16)) {
             // Connection refused (reset): the balancer learns it one hop later.
             let lan = self.lan();
             self.travel(r, Stage::Refused, NodeId::Web(i as u16), NodeId::Lb(lb), lan, Ev::ConnectFailed(r));
             return;
         }
-        if self.farm.servers[i].busy < self.farm.servers[i].spec.workers {
-            self.start_app(r, i);
-        } else {
-            self.requests.get_mut(r).stage = Stage::WebWait;
-            self.farm.servers[i].waiting.push_back(r);
-        }
+        self.nginx_accepts(r, i);
     }
 
     pub(super) fn set_busy(&mut self, i: usize, delta: i32) {
         self.farm.set_busy(i, delta, self.kernel.now);
     }
 
+    /// Application server `i` starts on the request (one of its workers is free).
     pub(super) fn start_app(&mut self, r: ReqRef, i: usize) {
         self.set_busy(i, 1);
-        let (id, u) = (self.requests.get(r).id, self.requests.get(r).web_u);
+        let (id, u, node) = (self.requests.get(r).id, self.requests.get(r).web_u, self.requests.app_node(r));
         let w = &self.farm.servers[i];
         let spec = &w.spec;
         let ms = match spec.service_distribution {
@@ -186,13 +195,13 @@ impl Sim {
             Distribution::Constant => spec.service_time_ms,
             Distribution::Lognormal => lognormal_from(u, spec.service_time_ms, spec.service_time_cv),
         } * w.slow;
-        self.trace.record(self.kernel.now, id, TraceKind::Start(NodeId::Web(i as u16)));
+        self.trace.record(self.kernel.now, id, TraceKind::Start(node));
         let now = self.kernel.now;
         let q = self.requests.get_mut(r);
         q.stage = Stage::App;
-        q.hop = (NodeId::Web(i as u16), NodeId::Web(i as u16));
+        q.hop = (node, node);
         q.hop_start = now;
-        self.run_work(NodeId::Web(i as u16), from_ms(ms), Ev::AppDone(r));
+        self.run_work(NodeId::App(i as u16), from_ms(ms), Ev::AppDone(r));
     }
 
     /// Start the next request waiting at server `i`, skipping any that left meanwhile.
@@ -206,27 +215,17 @@ impl Sim {
     }
 
     pub(super) fn on_app_done(&mut self, r: ReqRef) {
-        let i = self.requests.server_of(r);
         if self.db.nodes.is_empty() {
-            self.finish_at_web(r, i);
+            self.finish_app(r);
             return;
         }
-        let write = self.requests.get(r).write;
-        let node = self.database_for(write, i);
+        let (write, app) = (self.requests.get(r).write, self.requests.app_node(r));
+        let node = self.database_for(write, app);
         let id = self.requests.get(r).id;
         self.requests.get_mut(r).db = node as u8;
         self.trace.record(self.kernel.now, id, TraceKind::Query(NodeId::Db(node as u8)));
         let lan = self.lan();
-        self.travel(r, Stage::ToDb, NodeId::Web(i as u16), NodeId::Db(node as u8), lan, Ev::ReachDb(r));
-    }
-
-    /// The application has its answer (or an error): the worker is free, the response goes back.
-    pub(super) fn finish_at_web(&mut self, r: ReqRef, i: usize) {
-        self.set_busy(i, -1);
-        self.start_next_waiting(i);
-        let lb = self.requests.get(r).lb;
-        let lan = self.lan();
-        self.travel(r, Stage::ToLbReply, NodeId::Web(i as u16), NodeId::Lb(lb), lan, Ev::ReplyAtLb(r));
+        self.travel(r, Stage::ToDb, app, NodeId::Db(node as u8), lan, Ev::ReachDb(r));
     }
 
     /// Jain's fairness index of utilization over the servers that take balanced traffic.
@@ -268,9 +267,8 @@ impl Sim {
                 return Err(format!("web{} has {} connections over maxconn {}", i + 1, c.conns, c.maxconn));
             }
             let working =
-                self.requests.slots.iter().filter(|q| q.server == Some(i as u16) && q.stage == Stage::App).count()
-                    as u32;
-            if w.alive && working > w.busy {
+                self.requests.slots.iter().filter(|q| q.app == i as u16 && q.stage == Stage::App).count() as u32;
+            if w.app_alive && working > w.busy {
                 return Err(format!("web{}: {working} requests in service but {} workers busy", i + 1, w.busy));
             }
         }

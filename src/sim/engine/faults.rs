@@ -18,6 +18,7 @@ impl Sim {
             NodeId::Dns => self.edge.dns_alive,
             NodeId::Lb(k) => self.balancers.lbs.get(k as usize).is_some_and(|l| l.alive),
             NodeId::Web(i) => self.farm.servers.get(i as usize).is_some_and(|w| w.alive),
+            NodeId::App(i) => self.farm.servers.get(i as usize).is_some_and(|w| w.app_alive),
             NodeId::Db(n) => self.db.nodes.get(n as usize).is_some_and(|d| d.alive),
         }
     }
@@ -35,6 +36,7 @@ impl Sim {
                 self.balancer_died(k as usize);
             }
             NodeId::Web(i) => self.web_died(i as usize),
+            NodeId::App(i) => self.app_died(i as usize),
             NodeId::Db(n) => self.db_died(n as usize),
         }
     }
@@ -52,27 +54,52 @@ impl Sim {
         self.balancer_died(k as usize);
     }
 
-    /// A web server crashed: everything it was working on is lost (502), its waiting line too;
-    /// the balancer keeps sending to it until health checks mark it DOWN.
+    /// Nginx on web server `i` crashed: every request it holds is lost (502), wherever its
+    /// application work is; the balancer keeps sending to it until health checks mark it DOWN.
+    /// With the application beside it, that application's workers and waiting line go too (its
+    /// clients are gone), as when web server and application were one node.
     fn web_died(&mut self, i: usize) {
-        self.set_busy(i, 0);
-        let w = &mut self.farm.servers[i];
-        w.alive = false;
-        w.busy = 0;
-        w.waiting.clear();
+        let local = self.farm.routes.get(i).is_none_or(Option::is_none);
+        if local {
+            self.set_busy(i, 0);
+            let w = &mut self.farm.servers[i];
+            w.busy = 0;
+            w.waiting.clear();
+        }
+        self.farm.servers[i].alive = false;
         let server = Some(i as u16);
         let lost = self.requests.where_(|q| {
             q.server == server
                 && matches!(
                     q.stage,
-                    Stage::WebWait | Stage::App | Stage::ToDb | Stage::DbWait | Stage::Db | Stage::FromDb
+                    Stage::NginxWork
+                        | Stage::ToApp
+                        | Stage::AppRefused
+                        | Stage::WebWait
+                        | Stage::App
+                        | Stage::ToDb
+                        | Stage::DbWait
+                        | Stage::Db
+                        | Stage::FromDb
+                        | Stage::FromApp
                 )
         });
-        for r in lost {
-            if self.requests.is_at(r, Stage::App) {
+        let mut freed: Vec<usize> = Vec::new();
+        for &r in &lost {
+            let (stage, app) = (self.requests.get(r).stage, self.requests.app_of(r));
+            match stage {
+                Stage::NginxWork => self.cancel_work(NodeId::Web(i as u16), Ev::NginxDone(r)),
                 // Its machine's other work gets the cores back.
-                self.cancel_work(NodeId::Web(i as u16), Ev::AppDone(r));
+                Stage::App => self.cancel_work(NodeId::App(app as u16), Ev::AppDone(r)),
+                _ => {}
             }
+            let holds_worker = matches!(stage, Stage::App | Stage::ToDb | Stage::DbWait | Stage::Db | Stage::FromDb);
+            if !local && holds_worker {
+                self.set_busy(app, -1);
+                freed.push(app);
+            }
+        }
+        for r in lost {
             self.balancers.candidates[i].conns -= 1;
             let lb = self.requests.get(r).lb;
             if !self.balancers.lbs[lb as usize].alive {
@@ -80,6 +107,10 @@ impl Sim {
             } else {
                 self.fail_at_lb(r, FailCause::ServerDied);
             }
+        }
+        // Remote application servers give the freed workers to other web servers' requests.
+        for j in freed {
+            self.start_next_waiting(j);
         }
         self.serve_queue(i);
     }
@@ -109,9 +140,9 @@ impl Sim {
             if self.requests.is_at(r, Stage::Db) {
                 self.cancel_work(NodeId::Db(n as u8), Ev::DbDone { r, node: n as u8, epoch });
             }
-            let i = self.requests.server_of(r) as u16;
+            let app = self.requests.app_node(r);
             self.requests.get_mut(r).fail = Some(FailCause::DbDown);
-            self.travel(r, Stage::FromDb, NodeId::Db(n as u8), NodeId::Web(i), lan, Ev::DbReplyAtWeb(r));
+            self.travel(r, Stage::FromDb, NodeId::Db(n as u8), app, lan, Ev::DbReplyAtWeb(r));
         }
     }
 
@@ -130,8 +161,18 @@ impl Sim {
                 self.balancer_restored(k as usize);
             }
             NodeId::Web(i) => {
+                let local = self.farm.routes.get(i as usize).is_none_or(Option::is_none);
                 let w = &mut self.farm.servers[i as usize];
                 w.alive = true;
+                w.nginx_slow = 1.0;
+                if local {
+                    w.slow = 1.0;
+                    w.busy_since = self.kernel.now;
+                }
+            }
+            NodeId::App(i) => {
+                let w = &mut self.farm.servers[i as usize];
+                w.app_alive = true;
                 w.slow = 1.0;
                 w.busy_since = self.kernel.now;
             }
@@ -157,7 +198,17 @@ impl Sim {
 
     pub(super) fn slow(&mut self, node: NodeId, factor: f64) {
         match node {
-            NodeId::Web(i) => self.farm.servers[i as usize].slow = factor,
+            NodeId::Web(i) => {
+                // A web server with its application beside it is slowed as one (as before
+                // the two were told apart); one whose application is remote, Nginx only.
+                let local = self.farm.routes.get(i as usize).is_none_or(Option::is_none);
+                let w = &mut self.farm.servers[i as usize];
+                w.nginx_slow = factor;
+                if local {
+                    w.slow = factor;
+                }
+            }
+            NodeId::App(i) => self.farm.servers[i as usize].slow = factor,
             NodeId::Db(n) => self.db.nodes[n as usize].slow = factor,
             _ => return,
         }

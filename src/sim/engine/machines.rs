@@ -2,10 +2,12 @@
 //! CPU work of everything it runs, shared among its cores (processor sharing, `sim::cpu`).
 //!
 //! ```text
-//!   server1 (2 cores) ── web1 (Nginx + application) ──┐ application time ┐
-//!                     └─ db1 (MySQL)  ────────────────┘ queries, applies  ┴─▶ Cpu<Ev> ─▶ CpuDone
+//!   server1 (2 cores) ── web1 (Nginx) ────────┐ Nginx time        ┐
+//!                     ├─ app1 (application) ──┤ application time  ├─▶ Cpu<Ev> ─▶ CpuDone
+//!                     └─ db1 (MySQL) ─────────┘ queries, applies  ┘
 //! ```
-//! Every piece of CPU work (an application's service time, a query, a binlog apply) goes
+//! Every piece of CPU work (Nginx's time, an application's service time, a query, a binlog
+//! apply) goes
 //! through [`Sim::run_work`] with the event that ends it. On a machine no scenario listed (one
 //! per node, as before machines existed) the event is scheduled directly, `work_us` later; on a
 //! listed machine its `Cpu` holds the event until the work is done at the shared rate, and one
@@ -25,8 +27,8 @@ use crate::sim::time::SimTime;
 
 pub(crate) struct MachineState {
     pub(crate) id: String,
-    /// The model's nodes it runs, in placement order (an application server and keepalived
-    /// are part of their web server's and balancer's node).
+    /// The model's nodes it runs, in placement order (keepalived is part of its balancer's
+    /// node).
     pub(crate) nodes: Vec<NodeId>,
     /// The components it runs as the scenario names them (`web1`, `app1`, `db1`).
     components: Vec<String>,
@@ -59,6 +61,7 @@ pub(crate) struct Machines {
     /// The machine of each node, by node index (a server added later runs on its own machine).
     lb_machine: Vec<u8>,
     web_machine: Vec<u8>,
+    app_machine: Vec<u8>,
     db_machine: Vec<u8>,
 }
 
@@ -71,20 +74,17 @@ impl Machines {
             for c in &placed.components {
                 let node = match c.kind {
                     ComponentKind::Lb | ComponentKind::Keepalived => NodeId::Lb(c.index as u8),
-                    ComponentKind::Web | ComponentKind::App => NodeId::Web(c.index as u16),
+                    ComponentKind::Web => NodeId::Web(c.index as u16),
+                    ComponentKind::App => NodeId::App(c.index as u16),
                     ComponentKind::Db => NodeId::Db(c.index as u8),
                 };
                 if !nodes.contains(&node) {
                     nodes.push(node);
                 }
-                // A web server's CPU work is its application's time: it runs where `appI` runs
-                // (a machine of its own in `scale-up`), whichever machine Nginx is on.
-                if c.kind == ComponentKind::Web {
-                    continue;
-                }
                 let slot = match node {
                     NodeId::Lb(k) => (&mut m.lb_machine, k as usize),
                     NodeId::Web(i) => (&mut m.web_machine, i as usize),
+                    NodeId::App(i) => (&mut m.app_machine, i as usize),
                     NodeId::Db(n) => (&mut m.db_machine, n as usize),
                     _ => continue,
                 };
@@ -117,6 +117,7 @@ impl Machines {
         let at = match node {
             NodeId::Lb(k) => self.lb_machine.get(k as usize),
             NodeId::Web(i) => self.web_machine.get(i as usize),
+            NodeId::App(i) => self.app_machine.get(i as usize),
             NodeId::Db(n) => self.db_machine.get(n as usize),
             _ => None,
         };
@@ -251,7 +252,7 @@ impl Sim {
     pub(super) fn slow_machine(&mut self, m: usize, factor: f64) {
         let Some(machine) = self.machines.list.get(m) else { return };
         for node in machine.nodes.clone() {
-            if matches!(node, NodeId::Web(_) | NodeId::Db(_)) {
+            if matches!(node, NodeId::Web(_) | NodeId::App(_) | NodeId::Db(_)) {
                 self.slow(node, factor);
             }
         }

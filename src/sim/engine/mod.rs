@@ -44,6 +44,7 @@ mod ha;
 mod kernel;
 mod machines;
 mod monitoring;
+mod nginx;
 mod requests;
 mod security;
 mod timer;
@@ -79,6 +80,14 @@ pub(crate) enum Ev {
     DnsDone(ReqRef),
     ReachLb(ReqRef),
     ReachWeb(ReqRef),
+    /// Nginx's own CPU time for the request is done.
+    NginxDone(ReqRef),
+    /// The request reaches a remote application server (Nginx's upstream).
+    ReachApp(ReqRef),
+    /// A remote application server's refusal is back at Nginx.
+    AppRefusedAtWeb(ReqRef),
+    /// A remote application server's answer is back at Nginx.
+    AppReplyAtWeb(ReqRef),
     /// A refused connection's reset has come back to the balancer.
     ConnectFailed(ReqRef),
     /// HAProxy's turn-around delay before retrying the same server is over.
@@ -138,6 +147,14 @@ pub enum Stage {
     ToWeb,
     /// The server refused the connection; the reset travels back to the balancer.
     Refused,
+    /// Nginx's own CPU time (parsing, proxying).
+    NginxWork,
+    /// From Nginx to a remote application server.
+    ToApp,
+    /// The remote application server refused; the reset travels back to Nginx.
+    AppRefused,
+    /// A remote application server's answer on its way back to Nginx.
+    FromApp,
     /// Waiting out the balancer's turn-around delay before a retry.
     RetryWait,
     WebWait,
@@ -163,6 +180,9 @@ impl Stage {
                 | Stage::ToLb
                 | Stage::ToWeb
                 | Stage::Refused
+                | Stage::ToApp
+                | Stage::AppRefused
+                | Stage::FromApp
                 | Stage::ToDb
                 | Stage::FromDb
                 | Stage::ToLbReply
@@ -177,6 +197,10 @@ impl Stage {
             self,
             Stage::ToWeb
                 | Stage::Refused
+                | Stage::NginxWork
+                | Stage::ToApp
+                | Stage::AppRefused
+                | Stage::FromApp
                 | Stage::WebWait
                 | Stage::App
                 | Stage::ToDb
@@ -315,6 +339,7 @@ impl Sim {
             initial_scenario: scenario.clone(),
             scenario,
         };
+        sim.build_app_routes();
         sim.refresh_candidates();
         sim.schedule_next_arrival();
         sim.kernel.queue.push(US_PER_S, Ev::Sample);
@@ -435,7 +460,7 @@ impl Sim {
                 NodeId::Clients => false,
                 NodeId::Dns => true,
                 NodeId::Lb(k) => (k as usize) < self.balancers.lbs.len(),
-                NodeId::Web(i) => (i as usize) < self.farm.servers.len(),
+                NodeId::Web(i) | NodeId::App(i) => (i as usize) < self.farm.servers.len(),
                 NodeId::Db(n) => (n as usize) < self.db.nodes.len(),
             };
             if ok {
@@ -477,10 +502,10 @@ impl Sim {
             }
             CommandKind::Slow { node, .. } => {
                 exists(node)?;
-                if matches!(node, NodeId::Web(_) | NodeId::Db(_)) {
+                if matches!(node, NodeId::Web(_) | NodeId::App(_) | NodeId::Db(_)) {
                     Ok(())
                 } else {
-                    Err(format!("{node} cannot be slowed: only web servers and databases do work that takes time"))
+                    Err(format!("{node} cannot be slowed: only web servers, application servers and databases do work that takes time"))
                 }
             }
             CommandKind::Cut { link } | CommandKind::Heal { link } => {
@@ -578,10 +603,14 @@ impl Sim {
             | Ev::ReachLb(_)
             | Ev::ReachWeb(_)
             | Ev::ConnectFailed(_)
+            | Ev::ReachApp(_)
+            | Ev::AppRefusedAtWeb(_)
+            | Ev::AppReplyAtWeb(_)
             | Ev::ReachDb(_)
             | Ev::DbReplyAtWeb(_)
             | Ev::ReplyAtLb(_)
             | Ev::ReplyAtClient(_) => self.arrive(ev),
+            Ev::NginxDone(r) if self.requests.is_at(r, Stage::NginxWork) => self.after_nginx(r),
             Ev::Retry(r) if self.requests.is_at(r, Stage::RetryWait) => self.on_retry(r),
             Ev::AppDone(r) if self.requests.is_at(r, Stage::App) => self.on_app_done(r),
             Ev::DbDone { r, node, epoch } if self.db_epoch_is(node, epoch) => self.on_db_done(r, node as usize),
@@ -670,6 +699,9 @@ impl Sim {
         | Ev::ReachLb(r)
         | Ev::ReachWeb(r)
         | Ev::ConnectFailed(r)
+        | Ev::ReachApp(r)
+        | Ev::AppRefusedAtWeb(r)
+        | Ev::AppReplyAtWeb(r)
         | Ev::ReachDb(r)
         | Ev::DbReplyAtWeb(r)
         | Ev::ReplyAtLb(r)
@@ -690,6 +722,9 @@ impl Sim {
             Ev::ReachLb(r) => self.on_reach_lb(r),
             Ev::ReachWeb(r) => self.on_reach_web(r),
             Ev::ConnectFailed(r) => self.on_connect_failed(r),
+            Ev::ReachApp(r) => self.on_reach_app(r),
+            Ev::AppRefusedAtWeb(r) => self.on_app_refused_at_web(r),
+            Ev::AppReplyAtWeb(r) => self.on_app_reply_at_web(r),
             Ev::ReachDb(r) => self.on_reach_db(r),
             Ev::DbReplyAtWeb(r) => self.on_db_reply_at_web(r),
             Ev::ReplyAtLb(r) => self.on_reply_at_lb(r),
@@ -943,6 +978,9 @@ fn link_event_matches(stage: Stage, ev: Ev) -> bool {
             | (Stage::ToLb, Ev::ReachLb(_))
             | (Stage::ToWeb, Ev::ReachWeb(_))
             | (Stage::Refused, Ev::ConnectFailed(_))
+            | (Stage::ToApp, Ev::ReachApp(_))
+            | (Stage::AppRefused, Ev::AppRefusedAtWeb(_))
+            | (Stage::FromApp, Ev::AppReplyAtWeb(_))
             | (Stage::ToDb, Ev::ReachDb(_))
             | (Stage::FromDb, Ev::DbReplyAtWeb(_))
             | (Stage::ToLbReply, Ev::ReplyAtLb(_))

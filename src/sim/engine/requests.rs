@@ -31,6 +31,14 @@ pub(crate) struct Request {
     /// Whether the request was sent to a balancer (`lb`), so a failure is filed under it.
     pub(crate) at_lb: bool,
     pub(crate) server: Option<u16>,
+    /// A static file: Nginx answers it itself (drawn at arrival from the read/write draw).
+    pub(crate) is_static: bool,
+    /// The application server whose workers hold the request: `server` itself when it runs
+    /// beside Nginx (`remote_app` false), else the upstream peer Nginx picked.
+    pub(crate) app: u16,
+    pub(crate) remote_app: bool,
+    /// Nginx's upstream passage (peers tried, tries left) when the application is remote.
+    pub(crate) app_attempt: crate::sim::upstream::Attempt,
     pub(crate) db: u8,
     /// Connection attempts that failed so far (for `retries`).
     pub(crate) attempts: u8,
@@ -116,6 +124,24 @@ impl Requests {
     #[inline]
     pub(crate) fn server_of(&self, r: ReqRef) -> usize {
         self.get(r).server.map_or(0, |s| s as usize)
+    }
+
+    /// The application server whose workers hold the request (see [`Request::app`]).
+    #[inline]
+    pub(crate) fn app_of(&self, r: ReqRef) -> usize {
+        self.get(r).app as usize
+    }
+
+    /// The node that talks to the database for the request: the web server's own node when the
+    /// application runs beside Nginx (so links and traces name `web1` as before), else `appN`.
+    #[inline]
+    pub(crate) fn app_node(&self, r: ReqRef) -> NodeId {
+        let q = self.get(r);
+        if q.remote_app {
+            NodeId::App(q.app)
+        } else {
+            NodeId::Web(q.app)
+        }
     }
 
     /// Live requests, for drawing and invariants.
