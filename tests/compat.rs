@@ -9,8 +9,8 @@ use common::infrasim;
 
 use infrasim::scenario::url::{base64url_decode, decode, encode, link_format, percent_decode, UrlState};
 use infrasim::scenario::{
-    apply_setting, components, preset, preset_names_v1, preset_v1, setting_docs, setting_value, ComponentKind, Cores,
-    Machine, Scenario,
+    apply_setting, components, preset, preset_names_v1, preset_v1, preset_v2, setting_docs, setting_value,
+    ComponentKind, Cores, Machine, Scenario,
 };
 use infrasim::sim::Command;
 use serde_json::Value;
@@ -116,20 +116,23 @@ fn every_saved_link_opens_the_design_it_was_made_with() {
 }
 
 #[test]
-fn a_saved_link_shared_again_is_format_2_and_opens_the_same_run() {
+fn a_saved_link_shared_again_is_format_3_and_opens_the_same_run() {
     for query in saved_links() {
         let state = decode(&query).unwrap();
         let again = encode(&state);
-        assert!(again.starts_with("v=2&"), "{again}");
-        assert_eq!(link_format(&again), 2);
+        assert!(again.starts_with("v=3&"), "{again}");
+        assert_eq!(link_format(&again), 3);
         assert!(!again.contains("scenario="), "every difference from today's preset has a key: {again}");
         assert_eq!(decode(&again).unwrap_or_else(|p| panic!("{again}: {p:?}")), state, "{query} -> {again}");
     }
     // The presets whose design changed say so in the link.
     let three = encode(&decode("?v=1&preset=three-server&seed=1").unwrap());
-    assert_eq!(three, "v=2&preset=three-server&machines=none&seed=1");
+    assert_eq!(three, "v=3&preset=three-server&web.static_ratio=0&web.nginx_time_ms=0&machines=none&seed=1");
     let queue = encode(&decode("?v=1&preset=queue-lab&seed=1").unwrap());
-    assert_eq!(queue, "v=2&preset=queue-lab&seed=1", "queue-lab did not change");
+    assert_eq!(queue, "v=3&preset=queue-lab&seed=1", "queue-lab did not change");
+    // A format-2 link (machines, before Nginx's own work) keeps its design too.
+    let two = encode(&decode("?v=2&preset=scale-up&seed=1").unwrap());
+    assert_eq!(two, "v=3&preset=scale-up&web.static_ratio=0&web.nginx_time_ms=0&seed=1");
 }
 
 #[test]
@@ -139,19 +142,22 @@ fn format_1_names_the_old_presets_and_format_2_the_new() {
         assert_eq!(old, saved_scenario(name), "{name}: the v1 table is the saved one");
     }
     let old = decode("v=1&preset=three-server").unwrap().scenario;
-    let new = decode("v=2&preset=three-server").unwrap().scenario;
+    let new = decode("v=3&preset=three-server").unwrap().scenario;
     assert_eq!(new, preset("three-server").unwrap());
     assert_eq!(new.machines.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["balancer1", "server1", "server2"]);
-    assert_eq!(Scenario { machines: Vec::new(), ..new.clone() }, old, "only the machines differ");
+    let two = decode("v=2&preset=three-server").unwrap().scenario;
+    assert_eq!((two.web.static_ratio, two.web.nginx_time_ms), (0.0, 0.0), "format 2 had no Nginx work");
+    assert_eq!(Scenario { machines: Vec::new(), ..two.clone() }, old, "from 1 to 2 only the machines differ");
     // A link without v= is this version's.
     assert_eq!(decode("preset=three-server").unwrap().scenario, new);
+    assert_eq!(two.web, preset_v2("three-server").unwrap().web);
     assert_eq!(decode("v=1").unwrap().scenario, old, "v=1 without preset= is the old default design");
     // Names that format 1 did not have are refused in it, naming what it had.
     let problems = decode("v=1&preset=scale-up").unwrap_err();
     assert_eq!(problems[0].path, "preset");
     assert!(problems[0].message.contains("single-server"), "{problems:?}");
     // The old name still opens in format 2, as the preset it now stands for.
-    let simple = decode("v=2&preset=single-server").unwrap();
+    let simple = decode("v=3&preset=single-server").unwrap();
     assert_eq!(simple.scenario, preset("simple-web-stack").unwrap());
     assert_eq!(simple.preset, "single-server");
 }
@@ -217,7 +223,7 @@ fn a_format_2_link_round_trips_machines() {
     assert_eq!(decode(&query).unwrap(), state);
     // Typed by hand, `+` between components (a space once the link is decoded) reads the same.
     let typed =
-        decode("v=2&machines=balancer1:2:lb1,server1:2:web1+app1,server2:8:web2+app2+db2,db-box:4:db1").unwrap();
+        decode("v=3&machines=balancer1:2:lb1,server1:2:web1+app1,server2:8:web2+app2+db2,db-box:4:db1").unwrap();
     assert_eq!(typed.scenario, s);
     // Every machine's cores at once.
     let all_four = decode("v=2&preset=three-server&machines.cores=4").unwrap().scenario;

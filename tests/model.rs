@@ -26,7 +26,8 @@ fn same_seed_gives_identical_trace_and_other_seed_differs() {
     let a = trace_of(three_server(7), 20.0);
     let b = trace_of(three_server(7), 20.0);
     let c = trace_of(three_server(8), 20.0);
-    assert!(a.len() > 10_000, "a 20 s run at 100 req/s has many events, got {}", a.len());
+    // About five lines per request (a static file, answered by Nginx, has no start or query).
+    assert!(a.len() > 8_000, "a 20 s run at 100 req/s has many events, got {}", a.len());
     assert_eq!(a, b);
     assert_ne!(a, c);
 }

@@ -159,6 +159,7 @@ fn a_zero_backlog_keeps_one_waiting_connection_and_memory_stays_flat() {
 #[test]
 fn availability_is_unknown_when_nothing_was_answered() {
     let mut s = preset("three-server").unwrap();
+    s.web.static_ratio = 0.0; // Nginx would answer static files at once
     s.traffic.arrival_rate_per_s = 10.0; // 300 requests: all fit in the servers' backlogs
     for w in &mut s.web.servers {
         w.service_time_ms = 600_000.0;

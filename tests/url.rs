@@ -77,9 +77,9 @@ fn the_readable_form_names_only_what_differs() {
     s.db.replication = Replication::Semisync;
     s.seed = 42;
     let query = encode(&UrlState::new("three-server", s));
-    assert_eq!(query, "v=2&preset=three-server&balancer.algorithm=leastconn&db.replication=semisync&seed=42");
+    assert_eq!(query, "v=3&preset=three-server&balancer.algorithm=leastconn&db.replication=semisync&seed=42");
     let plain = encode(&UrlState::default());
-    assert_eq!(plain, "v=2&preset=three-server&seed=1");
+    assert_eq!(plain, "v=3&preset=three-server&seed=1");
     assert_eq!(decode("").unwrap(), UrlState::default());
 }
 
@@ -115,7 +115,7 @@ fn every_problem_in_a_bad_link_is_listed_with_its_path() {
     let bad_cmds = base64url_encode(br#"[{"at_us":5,"what":{"kill":{"node":"cache9"}}},{"at_us":"soon","what":"pause"},{"at_us":9,"what":{"set_write_ratio":{"ratio":7}}}]"#);
     let newer = base64url_encode(br#"{"version":99,"traffic":{"write_ratio":"half"}}"#);
     let query = format!(
-        "v=3&preset=three-server&colour=blue&traffic.arrival_rate_per_s=-4&balancer.algorithm=fastest&seed=x&speed=0&step=0&embed=maybe&cmds={bad_cmds}&scenario={newer}&t=oops"
+        "v=99&preset=three-server&colour=blue&traffic.arrival_rate_per_s=-4&balancer.algorithm=fastest&seed=x&speed=0&step=0&embed=maybe&cmds={bad_cmds}&scenario={newer}&t=oops"
     );
     let problems = decode(&query).unwrap_err();
     let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();

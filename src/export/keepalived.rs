@@ -1,6 +1,6 @@
 //! `keepalived-lb1.conf` / `keepalived-lb2.conf`: the VRRP pair that holds the floating IP.
 
-use super::{header, VIRTUAL_IP};
+use super::{header, trim_number, VIRTUAL_IP};
 use crate::scenario::Scenario;
 use std::fmt::Write;
 
@@ -42,10 +42,4 @@ fn advert_int(ms: f64) -> String {
     } else {
         format!("{}.{:02}", cs / 100, cs % 100)
     }
-}
-
-/// A number without a trailing ".0" (keepalived reads seconds with decimals).
-fn trim_number(x: f64) -> String {
-    let text = format!("{:.3}", x);
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }

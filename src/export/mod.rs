@@ -22,6 +22,11 @@ pub fn web_address(index: usize) -> String {
     format!("10.0.0.{}", 11 + index)
 }
 
+/// Address of application server `index` (0-based) when it has a machine of its own.
+pub fn app_address(index: usize) -> String {
+    format!("10.0.2.{}", 11 + index)
+}
+
 /// Address of database node `index` (0-based: db1 is the primary).
 pub fn db_address(index: usize) -> String {
     format!("10.0.1.{}", 11 + index)
@@ -32,7 +37,11 @@ pub const VIRTUAL_IP: &str = "203.0.113.10";
 
 /// Every file for `s`, as (file name, contents), in the order the page shows them.
 pub fn config_files(s: &Scenario) -> Vec<(String, String)> {
-    let mut files = vec![("haproxy.cfg".to_string(), haproxy::render(s))];
+    // Without a balancer (DNS points at web1) there is no HAProxy to configure.
+    let mut files = Vec::new();
+    if s.balancer.enabled {
+        files.push(("haproxy.cfg".to_string(), haproxy::render(s)));
+    }
     if s.balancer.pair && s.balancer.pair_mode == PairMode::Vrrp {
         for lb in 1..=2 {
             files.push((format!("keepalived-lb{lb}.conf"), keepalived::render(s, lb)));
@@ -47,6 +56,12 @@ pub fn config_files(s: &Scenario) -> Vec<(String, String)> {
         }
     }
     files
+}
+
+/// A number with at most three decimals and no trailing zeros ("0.5", "25").
+pub(crate) fn trim_number(x: f64) -> String {
+    let text = format!("{:.3}", x);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// A duration in HAProxy's notation: whole seconds as `2s`, else `1500ms`, else `250us`.

@@ -19,7 +19,9 @@ pub use keys::{
     Setting, SettingDoc, SettingError,
 };
 pub use machines::{components, placement, ComponentId, ComponentKind, Cores, Machine, PlacedMachine};
-pub use presets::{benchmark_mm2, canonical_preset_name, preset, preset_names, Preset, PRESETS, PRESET_ALIASES};
+pub use presets::{
+    benchmark_mm2, canonical_preset_name, preset, preset_names, preset_v2, Preset, PRESETS, PRESET_ALIASES,
+};
 pub use presets_v1::{preset_names_v1, preset_v1, PRESETS_V1};
 
 use json::{fill_leaf, fill_struct, named_from_json, Fill};

@@ -69,6 +69,14 @@ pub static PRESETS: &[Preset] = &[
 /// means. Not listed as presets of their own: `infrasim presets` names them beside the preset.
 pub static PRESET_ALIASES: &[(&str, &str)] = &[("single-server", "simple-web-stack")];
 
+/// The course designs' web tier: Nginx answers a quarter of the reads itself (stylesheets,
+/// images) and spends 0.2 ms of CPU on each request, so what it does apart from the
+/// application shows.
+fn course_web_tier(s: &mut Scenario) {
+    s.web.static_ratio = 0.25;
+    s.web.nginx_time_ms = 0.2;
+}
+
 /// A listed machine.
 fn machine(id: &str, cores: u32, runs: &[&str]) -> Machine {
     Machine { id: id.into(), cores, runs: runs.iter().map(|r| r.to_string()).collect() }
@@ -82,6 +90,7 @@ fn simple_web_stack() -> Scenario {
     s.db.replicas = 0;
     s.db.read_from = super::ReadFrom::Primary;
     s.machines = vec![machine("server1", 2, &["web1", "app1", "db1"])];
+    course_web_tier(&mut s);
     s
 }
 
@@ -93,7 +102,9 @@ fn three_server() -> Scenario {
         machine("server1", 2, &["web1", "app1", "db1"]),
         machine("server2", 2, &["web2", "app2", "db2"]),
     ];
-    Scenario { machines, ..Scenario::default() }
+    let mut s = Scenario { machines, ..Scenario::default() };
+    course_web_tier(&mut s);
+    s
 }
 
 /// Cores of every `scale-up` machine: one machine size for the whole fleet, as a cloud
@@ -119,6 +130,7 @@ fn scale_up() -> Scenario {
         tier("db-server1", &["db1"]),
         tier("db-server2", &["db2"]),
     ];
+    course_web_tier(&mut s);
     s
 }
 
@@ -162,6 +174,15 @@ pub fn preset_names() -> Vec<&'static str> {
 /// The preset `name` means now: itself, or the preset an old name stands for.
 pub fn canonical_preset_name(name: &str) -> &str {
     PRESET_ALIASES.iter().find(|(old, _)| *old == name).map_or(name, |(_, now)| now)
+}
+
+/// A preset as link format 2 named it: the same machines, before Nginx's own work was told
+/// apart from the application's (no static files, no Nginx time). Format 3 presets add them.
+pub fn preset_v2(name: &str) -> Option<Scenario> {
+    let mut s = preset(name)?;
+    s.web.static_ratio = 0.0;
+    s.web.nginx_time_ms = 0.0;
+    Some(s)
 }
 
 /// The scenario of a preset by name (an old name gives the preset it now stands for).

@@ -2,9 +2,10 @@
 //!
 //! A run is seed + scenario + command log (design rule 5), so a link can carry all of it:
 //!
-//! - `v=2`: the URL format; a link from a newer infrasim is refused rather than misread. A
+//! - `v=3`: the URL format; a link from a newer infrasim is refused rather than misread. A
 //!   `v=1` link (made before machines) names the presets as they were then
-//!   ([`super::presets_v1`]), and every parameter reads as it did.
+//!   ([`super::presets_v1`]), a `v=2` link the presets before Nginx's static files and CPU
+//!   time ([`super::preset_v2`]), and every parameter reads as it did.
 //! - `preset=NAME`: the starting point (default `three-server`).
 //! - `machines=…` (a setting like any other): the machines as `ID:CORES:COMPONENT/…` or
 //!   `none` (one machine per component).
@@ -21,14 +22,17 @@
 //! Decoding never panics and reports every problem with its path (the parameter name, or a
 //! field path inside `scenario`/`cmds`).
 
-use super::{apply_setting, preset, preset_names_v1, preset_v1, setting_docs, setting_value, Problem, Scenario};
+use super::{
+    apply_setting, preset, preset_names_v1, preset_v1, preset_v2, setting_docs, setting_value, Problem, Scenario,
+};
 use crate::sim::{Command, CommandKind};
 use serde_json::Value;
 
 /// The URL format this build writes; it reads this and every earlier one. Format 2 came with
 /// machines: `preset=three-server` in a format-1 link is the design before machines (one
-/// machine per node), in format 2 the course's co-located three servers.
-pub const URL_VERSION: u32 = 2;
+/// machine per node), in format 2 the course's co-located three servers. Format 3: the course
+/// presets' Nginx answers static files and spends CPU time of its own.
+pub const URL_VERSION: u32 = 3;
 /// The preset a link without `preset=` starts from.
 pub const DEFAULT_PRESET: &str = "three-server";
 /// Longest link query read, in characters. The largest legitimate link (128 different servers
@@ -292,8 +296,16 @@ fn read_format(v: Option<&str>, problems: &mut Vec<Problem>) -> u32 {
 
 /// The presets a link of `format` names: format 1 meant the designs before machines.
 fn preset_of_format(format: u32, name: &str) -> Scenario {
-    let found = if format == 1 { preset_v1(name) } else { preset(name) };
-    found.unwrap_or_default()
+    preset_in_format(format, name).unwrap_or_default()
+}
+
+/// The preset `name` as a link of `format` means it.
+fn preset_in_format(format: u32, name: &str) -> Option<Scenario> {
+    match format {
+        1 => preset_v1(name),
+        2 => preset_v2(name),
+        _ => preset(name),
+    }
 }
 
 /// Start `state` from `preset=NAME` as the link's format means it; false when there is no
@@ -302,7 +314,7 @@ fn preset_of_format(format: u32, name: &str) -> Scenario {
 fn read_preset(state: &mut UrlState, name: Option<&str>, format: u32, problems: &mut Vec<Problem>) -> bool {
     let Some(name) = name else { return true };
     let name = name.trim();
-    let found = if format == 1 { preset_v1(name) } else { preset(name) };
+    let found = preset_in_format(format, name);
     match found {
         Some(s) => {
             state.preset = name.to_string();

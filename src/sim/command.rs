@@ -146,6 +146,7 @@ pub fn is_design_link(link: Link) -> bool {
         (link.0, link.1),
         (Clients, Dns)
             | (Clients, Lb(_))
+            | (Clients, Web(_))
             | (Lb(_), Lb(_))
             | (Lb(_), Web(_))
             | (Web(_), Db(_))

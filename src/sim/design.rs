@@ -5,6 +5,7 @@
 //! ```text
 //!  clients ──▶ dns
 //!  clients ──▶ lb1 ── lb2            (the pair's link when there are two balancers)
+//!  clients ──▶ web1                   (instead, when there is no balancer)
 //!  lb* ──▶ web1 … webN                (every balancer to every web server)
 //!  web* ──▶ db1 … dbM                 (every web server to every database node)
 //!  db1 ──▶ db2 … dbM                  (the initial primary to each replica)
@@ -22,7 +23,11 @@ use crate::scenario::{Scenario, MAX_REPLICAS};
 
 /// The balancers: `lb1`, and `lb2` when the scenario asks for a pair.
 fn balancers(s: &Scenario) -> impl Iterator<Item = NodeId> + Clone {
-    let count: u8 = if s.balancer.pair { 2 } else { 1 };
+    let count: u8 = match (s.balancer.enabled, s.balancer.pair) {
+        (false, _) => 0,
+        (true, true) => 2,
+        (true, false) => 1,
+    };
     (0..count).map(NodeId::Lb)
 }
 
@@ -50,7 +55,7 @@ pub fn nodes(s: &Scenario) -> Vec<NodeId> {
 
 /// Whether application server `i` runs on a machine apart from web server `i`'s (so the web
 /// servers reach it through Nginx's upstream), as the model's routes decide it.
-fn app_apart(s: &Scenario, i: usize) -> bool {
+pub fn app_apart(s: &Scenario, i: usize) -> bool {
     if s.machines.is_empty() {
         return false;
     }
@@ -80,6 +85,10 @@ pub fn links(s: &Scenario) -> Vec<Link> {
     let lbs: Vec<NodeId> = balancers(s).collect();
     let mut links = vec![Link::new(NodeId::Clients, NodeId::Dns)];
     links.extend(lbs.iter().map(|&lb| Link::new(NodeId::Clients, lb)));
+    if lbs.is_empty() {
+        // No balancer: DNS points at web1 and the clients connect to it.
+        links.extend(web_servers(s).take(1).map(|w| Link::new(NodeId::Clients, w)));
+    }
     if let [lb1, lb2] = lbs[..] {
         links.push(Link::new(lb1, lb2));
     }

@@ -260,6 +260,9 @@ fn plan(scenario: &Scenario) -> (Scenario, Vec<NodeId>, Vec<Link>) {
     let mut base = scenario.clone();
     base.failures = Default::default();
     base.warmup_s = 0.0;
+    // The question is whether the application keeps answering: static files that Nginx
+    // serves from its own disk would count a site whose every page fails as a quarter up.
+    base.web.static_ratio = 0.0;
     let nodes = super::design::components(&base);
     let links = super::design::links(&base);
     (base, nodes, links)

@@ -199,10 +199,13 @@ impl Sim {
         let s = self.scenario();
         let pair_dns = self.balancers.lbs.len() > 1 && s.balancer.pair_mode == crate::scenario::PairMode::Dns;
         let owner = self.vip_owner();
+        // Without a balancer there is none to show (the model's entry is web1's own).
+        let shown = if self.balancers.direct { 0 } else { self.balancers.lbs.len() };
         let lbs = self
             .balancers
             .lbs
             .iter()
+            .take(shown)
             .enumerate()
             .map(|(k, l)| LbView {
                 id: NodeId::Lb(k as u8),

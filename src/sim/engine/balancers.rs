@@ -46,6 +46,10 @@ pub(crate) struct Balancers {
     /// Until when some server's weight is still ramping up (slowstart).
     pub(crate) ramp_until: SimTime,
     pub(crate) lbs: Vec<LbState>,
+    /// No HAProxy (`balancer.enabled` false): DNS points at web1 and clients connect to Nginx
+    /// directly. `lbs[0]` stays as the server's own network entry (no queue, no checks, no
+    /// retries, nothing to kill), so the request path keeps one shape.
+    pub(crate) direct: bool,
     /// Both balancers master at once.
     pub(crate) split_brain: Stopwatch,
 }
@@ -71,6 +75,7 @@ impl Balancers {
                     preempt_until: None,
                 })
                 .collect(),
+            direct: false,
             split_brain: Stopwatch::default(),
         }
     }
@@ -146,6 +151,11 @@ impl Sim {
 
     /// The balancer's decision for a request that has just reached it (or is redispatched).
     pub(super) fn dispatch(&mut self, r: ReqRef) {
+        if self.balancers.direct {
+            // The client's connection is Nginx's own: straight to web1, nothing in between.
+            self.send_to_server(r, 0);
+            return;
+        }
         if self.kernel.now < self.balancers.ramp_until {
             self.refresh_candidates();
         }
@@ -319,6 +329,11 @@ impl Sim {
     pub(super) fn on_connect_failed(&mut self, r: ReqRef) {
         let i = self.requests.server_of(r);
         self.balancers.candidates[i].conns -= 1;
+        if self.balancers.direct {
+            // The client's own connection was refused: no balancer to retry elsewhere.
+            self.fail_at_lb(r, FailCause::ConnectFailed);
+            return;
+        }
         self.serve_queue(i);
         let lb = self.requests.get(r).lb as usize;
         if !self.balancers.lbs[lb].alive {

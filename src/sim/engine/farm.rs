@@ -3,7 +3,7 @@
 //! handlers: a request reaching a server, its application time, the worker freed, and the
 //! commands that change servers' settings (one place: `edit_server`).
 
-use super::{backlog_bound, new_candidate, Ev, Sim, Stage};
+use super::{new_candidate, Ev, Sim, Stage};
 use super::{HealthState, ReqRef};
 use crate::scenario::Distribution;
 use crate::scenario::WebServer;
@@ -166,14 +166,13 @@ impl Sim {
     pub(super) fn on_reach_web(&mut self, r: ReqRef) {
         let i = self.requests.server_of(r);
         let lb = self.requests.get(r).lb;
-        let w = &self.farm.servers[i];
         // With the application beside Nginx, its full listen backlog refuses the balancer's
         // connection (one server, one backlog); a remote application's refuses Nginx's.
         let local = self.farm.routes.get(i).is_none_or(Option::is_none);
-        let backlog_full = local && w.busy >= w.spec.workers && w.waiting.len() as u32 >= backlog_bound(w.spec.backlog);
-        if !w.alive || backlog_full || self.is_cut(NodeId::Lb(lb), NodeId::Web(i as u16)) {
+        let backlog_full = local && self.app_backlog_full(i);
+        if !self.farm.servers[i].alive || backlog_full || self.is_cut(NodeId::Lb(lb), NodeId::Web(i as u16)) {
             // Connection refused (reset): the balancer learns it one hop later.
-            let lan = self.lan();
+            let lan = self.lb_lan();
             self.travel(r, Stage::Refused, NodeId::Web(i as u16), NodeId::Lb(lb), lan, Ev::ConnectFailed(r));
             return;
         }

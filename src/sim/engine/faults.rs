@@ -263,6 +263,7 @@ impl Sim {
     /// Every node of a class, in id order.
     pub fn nodes_of(&self, class: NodeClass) -> Vec<NodeId> {
         match class {
+            NodeClass::Lb if self.balancers.direct => Vec::new(),
             NodeClass::Lb => (0..self.balancers.lbs.len() as u8).map(NodeId::Lb).collect(),
             NodeClass::Web => (0..self.farm.servers.len() as u16)
                 .filter(|&i| self.farm.servers[i as usize].active)

@@ -339,6 +339,7 @@ impl Sim {
             initial_scenario: scenario.clone(),
             scenario,
         };
+        sim.balancers.direct = !sim.scenario.balancer.enabled;
         sim.build_app_routes();
         sim.refresh_candidates();
         sim.schedule_next_arrival();
@@ -349,7 +350,8 @@ impl Sim {
         if sim.scenario.traffic.burst.enabled {
             sim.kernel.queue.push(from_s(sim.scenario.traffic.burst.period_s), Ev::BurstEdge);
         }
-        for i in 0..sim.farm.servers.len() {
+        // Without HAProxy nobody checks the servers.
+        for i in 0..sim.farm.servers.len() * usize::from(!sim.balancers.direct) {
             sim.schedule_first_check(i);
         }
         sim.start_balancers();
@@ -459,7 +461,7 @@ impl Sim {
             let ok = match node {
                 NodeId::Clients => false,
                 NodeId::Dns => true,
-                NodeId::Lb(k) => (k as usize) < self.balancers.lbs.len(),
+                NodeId::Lb(k) => !self.balancers.direct && (k as usize) < self.balancers.lbs.len(),
                 NodeId::Web(i) | NodeId::App(i) => (i as usize) < self.farm.servers.len(),
                 NodeId::Db(n) => (n as usize) < self.db.nodes.len(),
             };
@@ -508,6 +510,9 @@ impl Sim {
                     Err(format!("{node} cannot be slowed: only web servers, application servers and databases do work that takes time"))
                 }
             }
+            CommandKind::SetServerCount { count } if self.balancers.direct && count != 1 => Err(format!(
+                "{count} web servers need a balancer in front of them; this design has none (balancer.enabled is false: DNS points at web1)"
+            )),
             CommandKind::Cut { link } | CommandKind::Heal { link } => {
                 if link.0 != NodeId::Clients {
                     exists(link.0)?;
@@ -760,6 +765,25 @@ impl Sim {
         self.kernel.lan_us
     }
 
+    /// The hop between the balancer and a web server: none without a balancer (the client's
+    /// connection ends at Nginx itself).
+    fn lb_lan(&self) -> SimTime {
+        if self.balancers.direct {
+            0
+        } else {
+            self.kernel.lan_us
+        }
+    }
+
+    /// Where the clients' connections end: balancer `lb`, or web1 without a balancer.
+    fn entry_node(&self, lb: u8) -> NodeId {
+        if self.balancers.direct {
+            NodeId::Web(0)
+        } else {
+            NodeId::Lb(lb)
+        }
+    }
+
     fn client_latency(&self) -> SimTime {
         self.kernel.client_latency_us
     }
@@ -770,15 +794,16 @@ impl Sim {
             self.fail_now(r, FailCause::LbDown);
             return;
         };
-        if self.is_cut(NodeId::Clients, NodeId::Lb(lb)) {
+        let entry = self.entry_node(lb);
+        if self.is_cut(NodeId::Clients, entry) {
             self.fail_now(r, FailCause::Unreachable);
             return;
         }
         self.requests.get_mut(r).lb = lb;
-        self.requests.get_mut(r).at_lb = true;
+        self.requests.get_mut(r).at_lb = !self.balancers.direct;
         self.crossed_public_link(r);
         let delay = self.client_latency();
-        self.travel(r, Stage::ToLb, NodeId::Clients, NodeId::Lb(lb), delay, Ev::ReachLb(r));
+        self.travel(r, Stage::ToLb, NodeId::Clients, entry, delay, Ev::ReachLb(r));
     }
 
     fn on_reach_lb(&mut self, r: ReqRef) {
@@ -807,8 +832,10 @@ impl Sim {
         self.balancers.candidates[i].conns += 1;
         let (id, lb) = (self.requests.get(r).id, self.requests.get(r).lb);
         self.requests.get_mut(r).server = Some(i as u16);
-        self.trace.record(self.kernel.now, id, TraceKind::Dispatch { lb, to: NodeId::Web(i as u16) });
-        let lan = self.lan();
+        if !self.balancers.direct {
+            self.trace.record(self.kernel.now, id, TraceKind::Dispatch { lb, to: NodeId::Web(i as u16) });
+        }
+        let lan = self.lb_lan();
         self.travel(r, Stage::ToWeb, NodeId::Lb(lb), NodeId::Web(i as u16), lan, Ev::ReachWeb(r));
     }
 
@@ -816,12 +843,13 @@ impl Sim {
     fn fail_at_lb(&mut self, r: ReqRef, cause: FailCause) {
         let lb = self.requests.get(r).lb;
         self.requests.get_mut(r).fail = Some(cause);
-        if self.is_cut(NodeId::Clients, NodeId::Lb(lb)) {
+        let entry = self.entry_node(lb);
+        if self.is_cut(NodeId::Clients, entry) {
             self.fail_now(r, FailCause::Unreachable);
             return;
         }
         let back = self.client_latency();
-        self.travel(r, Stage::ErrorToClient, NodeId::Lb(lb), NodeId::Clients, back, Ev::ReplyAtClient(r));
+        self.travel(r, Stage::ErrorToClient, entry, NodeId::Clients, back, Ev::ReplyAtClient(r));
     }
 
     /// The request ends here with no answer reaching the client (counted at once).
@@ -840,13 +868,14 @@ impl Sim {
             self.fail_now(r, FailCause::LbDown);
             return;
         }
-        if self.is_cut(NodeId::Clients, NodeId::Lb(lb)) {
+        let entry = self.entry_node(lb);
+        if self.is_cut(NodeId::Clients, entry) {
             self.fail_now(r, FailCause::Unreachable);
             return;
         }
         let back = self.client_latency();
         let stage = if self.requests.get(r).fail.is_some() { Stage::ErrorToClient } else { Stage::ToClient };
-        self.travel(r, stage, NodeId::Lb(lb), NodeId::Clients, back, Ev::ReplyAtClient(r));
+        self.travel(r, stage, entry, NodeId::Clients, back, Ev::ReplyAtClient(r));
     }
 
     fn on_reply_at_client(&mut self, r: ReqRef) {

@@ -82,12 +82,19 @@ impl Sim {
             let attempt = self.farm.routes[i].as_ref().map(|u| u.group.begin()).unwrap_or_default();
             self.requests.get_mut(r).app_attempt = attempt;
             self.pass_upstream(r);
-        } else if self.farm.servers[i].app_alive {
+        } else if self.farm.servers[i].app_alive && !self.app_backlog_full(i) {
             self.admit_to_app(r, i);
         } else {
-            // `proxy_pass` to the application beside it: connection refused, one peer, 502.
+            // `proxy_pass` to the application beside it refused (down, or its listen backlog
+            // filled while Nginx worked): one peer, so 502.
             self.nginx_error(r);
         }
+    }
+
+    /// Application server `j`'s workers are all busy and its listen backlog is full.
+    pub(super) fn app_backlog_full(&self, j: usize) -> bool {
+        let w = &self.farm.servers[j];
+        w.busy >= w.spec.workers && w.waiting.len() as u32 >= backlog_bound(w.spec.backlog)
     }
 
     /// The request takes one of application server `j`'s workers, or waits for one.
@@ -121,9 +128,8 @@ impl Sim {
     /// cut off, or its listen backlog is full.
     pub(super) fn on_reach_app(&mut self, r: ReqRef) {
         let (i, j) = (self.requests.server_of(r), self.requests.app_of(r));
-        let w = &self.farm.servers[j];
-        let backlog_full = w.busy >= w.spec.workers && w.waiting.len() as u32 >= backlog_bound(w.spec.backlog);
-        if !w.app_alive || backlog_full || self.is_cut(NodeId::Web(i as u16), NodeId::App(j as u16)) {
+        let refused = !self.farm.servers[j].app_alive || self.app_backlog_full(j);
+        if refused || self.is_cut(NodeId::Web(i as u16), NodeId::App(j as u16)) {
             let lan = self.lan();
             self.travel(
                 r,
@@ -206,7 +212,7 @@ impl Sim {
     /// Nginx's answer goes back to the balancer.
     pub(super) fn reply_from_nginx(&mut self, r: ReqRef) {
         let (i, lb) = (self.requests.server_of(r), self.requests.get(r).lb);
-        let lan = self.lan();
+        let lan = self.lb_lan();
         self.travel(r, Stage::ToLbReply, NodeId::Web(i as u16), NodeId::Lb(lb), lan, Ev::ReplyAtLb(r));
     }
 
