@@ -22,7 +22,7 @@ pub fn parse_fault(text: &str) -> Result<Command, String> {
     let node = || {
         NodeId::parse(target).ok_or_else(|| {
             format!(
-                "'{target}' is not a node; nodes are lb1, lb2, web1..webN, db1..dbN, dns (or name a machine: server1)"
+                "'{target}' is not a node; nodes are lb1, lb2, web1..webN, db1..dbN, dns, keepalived1, keepalived2 (or name a machine: server1)"
             )
         })
     };
@@ -34,6 +34,20 @@ pub fn parse_fault(text: &str) -> Result<Command, String> {
         None if looks_like_a_node(target) => None,
         None => crate::sim::command::machine_id(target.to_string()).ok(),
     };
+    // `keepalived1`: keepalived alone, beside lb1 (whether the design has it is checked when
+    // the command is applied).
+    if let Some(lb) = keepalived_target(target) {
+        let lb = lb?;
+        let what = match action {
+            "kill" => CommandKind::KillKeepalived { lb },
+            "stop" => CommandKind::StopKeepalived { lb },
+            "restore" => CommandKind::RestoreKeepalived { lb },
+            other => {
+                return Err(format!("'{target}' is keepalived: it can be killed, stopped or restored, not '{other}'"))
+            }
+        };
+        return Ok(Command { at_us: from_s(seconds), what });
+    }
     let link = || Link::parse(target).ok_or_else(|| format!("'{target}' is not a link; write two nodes like lb1-lb2"));
     let what = match action {
         "kill" => match machine() {
@@ -62,6 +76,18 @@ pub fn parse_fault(text: &str) -> Result<Command, String> {
         }
     };
     Ok(Command { at_us: from_s(seconds), what })
+}
+
+/// `keepalived1` → Some(Ok(0)); `keepalived3` → Some(Err(..)); anything else → None.
+fn keepalived_target(text: &str) -> Option<Result<u8, String>> {
+    let digits = text.strip_prefix("keepalived")?;
+    let n = crate::scenario::parse_index(digits)?;
+    let most = crate::sim::command::MAX_KEEPALIVED as usize;
+    Some(if n <= most {
+        Ok(n as u8 - 1)
+    } else {
+        Err(format!("'{text}' is not part of any design: a pair of balancers has keepalived1 and keepalived2"))
+    })
 }
 
 /// A node's kind followed by digits (`web01`, `db0`, `app2`): a mistyped or absent node, never

@@ -23,6 +23,10 @@ impl Sim {
     }
 
     pub(super) fn kill(&mut self, node: NodeId) {
+        if let NodeId::Lb(k) = node {
+            // The balancer whole, HAProxy and its keepalived (keepalived.rs).
+            return self.kill_balancer(k as usize);
+        }
         if !self.is_alive(node) || node == NodeId::Clients {
             return;
         }
@@ -30,10 +34,7 @@ impl Sim {
         match node {
             NodeId::Clients => {}
             NodeId::Dns => self.edge.dns_alive = false,
-            NodeId::Lb(k) => {
-                self.balancers.lbs[k as usize].alive = false;
-                self.balancer_died(k as usize);
-            }
+            NodeId::Lb(_) => {}
             NodeId::Web(i) => self.web_died(i as usize),
             NodeId::Db(n) => self.db_died(n as usize),
         }
@@ -42,14 +43,9 @@ impl Sim {
     /// A planned stop of a balancer: keepalived's priority-0 advert first, then the whole
     /// balancer (HAProxy too) goes down as in a kill.
     pub(super) fn stop(&mut self, node: NodeId) {
-        let NodeId::Lb(k) = node else { return };
-        if !self.is_alive(node) {
-            return;
+        if let NodeId::Lb(k) = node {
+            self.stop_balancer(k as usize);
         }
-        self.send_priority_zero(k as usize);
-        self.note(Subject::Node(node), NodeEvent::Stopped);
-        self.balancers.lbs[k as usize].alive = false;
-        self.balancer_died(k as usize);
     }
 
     /// A web server crashed: everything it was working on is lost (502), its waiting line too;
@@ -116,6 +112,9 @@ impl Sim {
     }
 
     pub(super) fn restore(&mut self, node: NodeId) {
+        if let NodeId::Lb(k) = node {
+            return self.restore_balancer(k as usize);
+        }
         // A component starts only on a running machine (a random repair of a component
         // whose machine is down waits for the machine).
         if self.is_alive(node) || !self.machines.hosts_alive(node) {
@@ -125,10 +124,7 @@ impl Sim {
         match node {
             NodeId::Clients => {}
             NodeId::Dns => self.edge.dns_alive = true,
-            NodeId::Lb(k) => {
-                self.balancers.lbs[k as usize].alive = true;
-                self.balancer_restored(k as usize);
-            }
+            NodeId::Lb(_) => {}
             NodeId::Web(i) => {
                 let w = &mut self.farm.servers[i as usize];
                 w.alive = true;
