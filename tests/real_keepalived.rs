@@ -13,7 +13,7 @@
 //! each in under 40 s.
 #![cfg(not(target_arch = "wasm32"))]
 
-use infrasim::export::config_files;
+use infrasim::export::{config_files, VIRTUAL_IP};
 use infrasim::scenario::{preset, Scenario};
 use infrasim::sim::node::Link;
 use infrasim::sim::time::{from_s, to_s};
@@ -259,6 +259,34 @@ impl Lab {
         }
     }
 
+    /// Whether the floating IP is configured in lb`k+1`'s namespace (`ip addr`).
+    fn has_vip(&self, k: usize) -> bool {
+        let out = Process::new("ip")
+            .args(["-n", &self.ns[k], "-o", "addr", "show", "dev", &self.dev[k]])
+            .output()
+            .expect("ip addr");
+        String::from_utf8_lossy(&out.stdout).contains(&format!(" {VIRTUAL_IP}/"))
+    }
+
+    /// The first moment (wall seconds) lb`k+1`'s namespace has the floating IP (`want`) or
+    /// has it no more, polled every 10 ms for at most `WAIT_LIMIT`.
+    fn wait_vip(&self, k: usize, want: bool) -> f64 {
+        let limit = Instant::now() + WAIT_LIMIT;
+        while self.has_vip(k) != want {
+            if Instant::now() > limit {
+                panic!(
+                    "lb{}: the floating IP never {}
+{}",
+                    k + 1,
+                    if want { "appeared" } else { "left" },
+                    self.logs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        now_s()
+    }
+
     fn logs(&self) -> String {
         (1..=2)
             .map(|k| {
@@ -464,4 +492,51 @@ fn keepalived_preempt_delay_matches_the_model() {
     m.check_invariants().unwrap();
     let model_retook = model_when(&m, shift, 0, NodeEvent::BecameMaster, back);
     compare("preempt_delay 4.5: IP taken back", retook - back, model_retook - back, DELAY_TOLERANCE_S);
+}
+
+/// keepalived alone SIGKILLed (part 5): its floating IP stays on lb1's interface, so once lb2
+/// takes over both namespaces have it (a duplicate address); lb1's keepalived started again
+/// removes it. The model's duplicate address starts at its takeover and ends at the restart.
+#[test]
+fn a_killed_keepalived_leaves_the_address_in_both_namespaces_until_it_starts_again() {
+    let Some(mut lab) = lab_or_skip(3) else { return };
+    let s = scenario(0.0);
+    let t0 = now_s();
+    lab.start(&s, 0);
+    lab.start(&s, 1);
+    let m1 = lab.wait_for(0, "MASTER", t0);
+    lab.wait_vip(0, true);
+    Lab::until(phase(m1, now_s() + 1.0, 0.5));
+    let crashed = lab.crash(0);
+    let took = lab.wait_for(1, "MASTER", crashed);
+    lab.wait_vip(1, true);
+    assert!(lab.has_vip(0), "SIGKILL: the floating IP stays on lb1 after lb2 took over\n{}", lab.logs());
+    let spawned = lab.start(&s, 0);
+    let removed = lab.wait_vip(0, false);
+    let back = lab.wait_for(0, "BACKUP", spawned);
+    assert!(lab.has_vip(1), "lb2 keeps the address");
+    // keepalived removes the stale address while it starts, by the time it reports BACKUP
+    // (its start-up, 20–100 ms here, is not the model's: the model restarts it at `back`).
+    assert!(
+        removed <= back + TOLERANCE_S,
+        "the stale address left {:.3} s after keepalived was BACKUP",
+        removed - back
+    );
+    let m = model(
+        &s,
+        m1,
+        &[(crashed, CommandKind::KillKeepalived { lb: 0 }), (back, CommandKind::RestoreKeepalived { lb: 0 })],
+        back + 1.0,
+    );
+    compare(
+        "keepalived SIGKILL: duplicate address starts",
+        took - crashed,
+        model_when(&m, m1, 0, NodeEvent::DuplicateAddressStart, crashed) - crashed,
+        TOLERANCE_S,
+    );
+    loud(&format!(
+        "keepalived restart: stale address gone {:.3} s after the spawn, BACKUP {:.3} s after",
+        removed - spawned,
+        back - spawned
+    ));
 }
