@@ -225,6 +225,20 @@ fn mistyped_or_absent_keepalived_targets_say_what_was_typed() {
     assert!(message.contains("keepalived2") && message.contains("pair_mode is dns"), "{message}");
     let message = refused(scale_up(), CommandKind::Stop { node: LB1 });
     assert!(message.contains("HAProxy alone") && message.contains("stop keepalived1"), "{message}");
+    // The balancer whole is down where keepalived has no machine of its own: restore lb1.
+    let mut pair = preset("three-server").unwrap();
+    pair.balancer.pair = true;
+    let mut m = sim(pair);
+    at(&mut m, 1.0, CommandKind::Kill { node: LB1 });
+    m.run_until(from_s(2.0), u64::MAX);
+    let message = m.apply(Command { at_us: from_s(3.0), what: CommandKind::RestoreKeepalived { lb: 0 } }).unwrap_err();
+    assert!(message.contains("lb1 is the balancer whole") && message.contains("restore lb1"), "{message}");
+    // A machine down: restore the machine.
+    let mut m = sim(scale_up());
+    at(&mut m, 1.0, CommandKind::KillMachine { machine: "balancer2".into() });
+    m.run_until(from_s(2.0), u64::MAX);
+    let message = m.apply(Command { at_us: from_s(3.0), what: CommandKind::RestoreKeepalived { lb: 1 } }).unwrap_err();
+    assert!(message.contains("machine balancer2 is down"), "{message}");
     let bad = serde_json::json!({"at_us": 1, "what": {"kill_keepalived": {"lb": 7}}});
     let (field, message) = Command::from_json(&bad).unwrap_err();
     assert!(field == "what" && message.contains("kill_keepalived.lb: 7"), "{message}");

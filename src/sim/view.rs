@@ -85,6 +85,8 @@ pub struct LbView {
     pub keepalived: bool,
     /// A killed keepalived left the floating IP configured on this machine.
     pub stale_ip: bool,
+    /// The design's machines name its keepalived: commands on it act on HAProxy alone.
+    pub haproxy_alone: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -217,6 +219,7 @@ impl Sim {
                 holds_ip: if pair_dns { l.alive } else { owner == Some(k as u8) },
                 keepalived: l.keepalived,
                 stale_ip: l.stale_vip,
+                haproxy_alone: self.keepalived_is_named(k),
             })
             .collect();
         View {

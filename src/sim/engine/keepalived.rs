@@ -47,7 +47,7 @@ pub struct DuplicateAddress {
 impl Sim {
     /// Whether the scenario's machines name keepalived `k` as a component of its own; then
     /// commands on `lbK` act on HAProxy alone.
-    pub(super) fn keepalived_is_named(&self, k: usize) -> bool {
+    pub(crate) fn keepalived_is_named(&self, k: usize) -> bool {
         let id = format!("keepalived{}", k + 1);
         self.scenario.machines.iter().any(|m| m.runs.contains(&id))
     }
@@ -56,9 +56,24 @@ impl Sim {
     /// does its target exist? `None` for every other command.
     pub(super) fn check_process_target(&self, what: &CommandKind) -> Option<Result<(), String>> {
         match *what {
-            CommandKind::KillKeepalived { lb }
-            | CommandKind::StopKeepalived { lb }
-            | CommandKind::RestoreKeepalived { lb } => Some(self.keepalived_exists(lb)),
+            CommandKind::RestoreKeepalived { lb } => Some(self.keepalived_exists(lb).and_then(|()| {
+                match self.machines.of(NodeId::Lb(lb)).filter(|&m| !self.machines.list[m].alive) {
+                    Some(m) => Err(format!(
+                        "keepalived{} cannot start while its machine {} is down; restore the machine",
+                        lb + 1,
+                        self.machines.list[m].id
+                    )),
+                    None if !self.keepalived_is_named(lb as usize) && !self.balancers.lbs[lb as usize].alive => {
+                        Err(format!(
+                            "keepalived{n} cannot start while lb{n} is down: in this design lb{n} is the balancer \
+                             whole (no machine lists keepalived{n}); restore lb{n}",
+                            n = lb + 1
+                        ))
+                    }
+                    None => Ok(()),
+                }
+            })),
+            CommandKind::KillKeepalived { lb } | CommandKind::StopKeepalived { lb } => Some(self.keepalived_exists(lb)),
             CommandKind::Stop { node: NodeId::Lb(k) } if self.keepalived_is_named(k as usize) => Some(Err(format!(
                 "lb{n} is HAProxy alone in this design (its machine lists keepalived{n}): stop keepalived{n} for \
                  keepalived's planned stop, or kill lb{n} to stop HAProxy",
@@ -187,11 +202,13 @@ impl Sim {
         self.update_split_brain();
     }
 
-    /// keepalived starts (on a running machine): BACKUP, listening; the stale IP removed.
+    /// keepalived starts (on a running machine, and where `lbK` is the balancer whole, with it
+    /// running): BACKUP, listening; the stale IP removed.
     fn start_keepalived(&mut self, k: usize) {
         if k >= self.balancers.lbs.len()
             || self.balancers.lbs[k].keepalived
             || !self.machines.hosts_alive(NodeId::Lb(k as u8))
+            || (!self.keepalived_is_named(k) && !self.balancers.lbs[k].alive)
         {
             return;
         }
