@@ -214,6 +214,11 @@ fn mistyped_or_absent_keepalived_targets_say_what_was_typed() {
         let message = parse_fault(text).unwrap_err();
         assert!(message.contains(words), "{text}: {message}");
     }
+    // Hostile targets: an escape code, a huge name. The message shows neither raw.
+    for hostile in ["keepalived1\u{1b}[31m".to_string(), format!("keepalived{}", "9".repeat(10_000))] {
+        let message = parse_fault(&format!("20s:kill:{hostile}")).unwrap_err();
+        assert!(!message.contains('\u{1b}') && message.len() < 400, "{} chars: {message:.200}", message.len());
+    }
     let refused = |s: Scenario, what: CommandKind| sim(s).apply(Command { at_us: 1, what }).unwrap_err();
     let lone = preset("three-server").unwrap();
     let message = refused(lone, kill_keepalived1());
