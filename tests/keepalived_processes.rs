@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{at, sim, when};
+use common::{at, infrasim, sim, when};
 use infrasim::render::facts::duplicate_address_text;
 use infrasim::scenario::{parse_fault, preset, PairMode, Scenario};
 use infrasim::sim::replay::rebuild;
@@ -276,4 +276,23 @@ fn a_command_log_with_keepalived_targets_replays_to_the_same_run() {
     };
     assert_eq!(report(&replayed.sim), report(&m));
     assert!(m.duplicate_address_s() > 0.0, "the run had a duplicate address to replay");
+}
+
+#[test]
+fn the_batch_runner_takes_keepalived_faults_and_reports_the_duplicate_address() {
+    let run = |fault: &str| {
+        let (code, out, err) =
+            infrasim(&["run", "--preset", "scale-up", "--duration-s", "30", "--fault", fault, "--json"]);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let r = run("10.5s:kill:keepalived1");
+    // From lb2's takeover at 10 + 3 + 156/256 s to the end of the run.
+    assert_eq!(r["duplicate_address_s"].as_f64(), Some(30.0 - 10.0 - 3.0 - 156.0 / 256.0));
+    assert_eq!(r["requests"]["failed_by_cause"]["lb_down"], 0, "{r}");
+    let r = run("10.5s:kill:lb1");
+    assert!(r.get("duplicate_address_s").is_none(), "absent while 0: {r}");
+    let (code, _, err) = infrasim(&["run", "--preset", "three-server", "--fault", "1s:kill:keepalived2"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("keepalived2 is not part of this design") && err.contains("balancer.pair is false"), "{err}");
 }
