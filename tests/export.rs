@@ -141,6 +141,26 @@ fn preempt_delay_is_exported_from_state_backup() {
     assert!(!file(&config_files(&s), "keepalived-lb1.conf").contains("preempt_delay"));
 }
 
+#[test]
+fn track_haproxy_is_exported_as_a_vrrp_script_the_instance_tracks() {
+    let mut s = preset("high-availability").unwrap();
+    assert!(!s.vrrp.track_haproxy, "keepalived's default tracks nothing");
+    assert!(!file(&config_files(&s), "keepalived-lb1.conf").contains("track_script"));
+    s.vrrp.track_haproxy = true;
+    let files = config_files(&s);
+    for name in ["keepalived-lb1.conf", "keepalived-lb2.conf"] {
+        let f = file(&files, name);
+        let script = "vrrp_script chk_haproxy {\n    script \"/usr/bin/killall -0 haproxy\"\n    interval 1\n    fall 1\n    rise 1\n}";
+        assert!(f.contains(script), "{f}");
+        let instance = &f[f.find("vrrp_instance").expect("the instance")..];
+        assert!(instance.contains("    track_script {\n        chk_haproxy\n    }\n"), "{f}");
+        assert!(
+            !f.lines().any(|l| l.trim_start().starts_with("weight")),
+            "weight 0, keepalived's default: a failed check is FAULT: {f}"
+        );
+    }
+}
+
 const SAMPLE: &str = "\
 global
     log /dev/log local0

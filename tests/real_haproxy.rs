@@ -86,6 +86,7 @@ fn designs() -> Vec<Scenario> {
     let variants: &[(&str, &[(&str, &str)])] = &[
         ("high-availability", &[("vrrp.preempt", "false"), ("vrrp.advert_int_ms", "250")]),
         ("high-availability", &[("vrrp.version", "3"), ("vrrp.advert_int_ms", "250"), ("vrrp.preempt_delay_s", "4.5")]),
+        ("scale-up", &[("vrrp.track_haproxy", "true")]),
         (
             "queue-lab",
             &[

@@ -3,17 +3,18 @@
 //! unicast adverts and a notify script that writes a timestamp at every state change. Cases: a
 //! crashed master (SIGKILL), a graceful stop (SIGTERM: priority-0 advert), preemption when the
 //! higher priority returns, with and without `preempt_delay`, and a cut of VRRP packets (an nft
-//! rule in lb1's namespace) then its heal. Each figure is compared with the model started in
+//! rule in lb1's namespace) then its heal; keepalived alone SIGKILLed (the floating IP in both
+//! namespaces: a duplicate address) and keepalived tracking HAProxy (`vrrp.track_haproxy`). Each figure is compared with the model started in
 //! the same phase (lb1 master at the moment the real lb1 became master) within 50 ms.
 //!
 //! Needs root, `ip netns` and Debian's keepalived; the cut also needs nft (`bash
 //! scripts/ensure-tools.sh` installs them). Without namespaces or nft the test says so on the
 //! terminal and skips that part; a missing keepalived fails. Namespaces, addresses and every
-//! process are removed when a lab ends, pass or fail (Drop guards). Both labs run in parallel,
+//! process are removed when a lab ends, pass or fail (Drop guards). The four labs run in parallel,
 //! each in under 40 s.
 #![cfg(not(target_arch = "wasm32"))]
 
-use infrasim::export::config_files;
+use infrasim::export::{config_files, VIRTUAL_IP};
 use infrasim::scenario::{preset, Scenario};
 use infrasim::sim::node::Link;
 use infrasim::sim::time::{from_s, to_s};
@@ -70,6 +71,8 @@ struct Lab {
     addr: [String; 2],
     dir: PathBuf,
     procs: [Option<Child>; 2],
+    /// The stand-in for HAProxy each keepalived's exported check looks for, when tracked.
+    tracked: [Option<String>; 2],
 }
 
 impl Lab {
@@ -85,6 +88,7 @@ impl Lab {
             addr: [format!("10.231.{tag}.1"), format!("10.231.{tag}.2")],
             dir,
             procs: [None, None],
+            tracked: [None, None],
         };
         for ns in &lab.ns {
             sh(&["ip", "netns", "add", ns])?;
@@ -139,6 +143,15 @@ impl Lab {
             "    script_user root\n    router_id",
             1,
         );
+        // The exported check looks for any process called haproxy; here each balancer looks for
+        // its own stand-in (the namespaces share the process table). Script security is off as
+        // the notify script lives in a temporary directory.
+        let conf = match &self.tracked[k] {
+            Some(process) => conf
+                .replace("killall -0 haproxy\"", &format!("killall -0 {process}\""))
+                .replace("    enable_script_security\n", ""),
+            None => conf,
+        };
         let path = self.dir.join(&name);
         std::fs::write(&path, conf).unwrap();
         path
@@ -257,6 +270,34 @@ impl Lab {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// Whether the floating IP is configured in lb`k+1`'s namespace (`ip addr`).
+    fn has_vip(&self, k: usize) -> bool {
+        let out = Process::new("ip")
+            .args(["-n", &self.ns[k], "-o", "addr", "show", "dev", &self.dev[k]])
+            .output()
+            .expect("ip addr");
+        String::from_utf8_lossy(&out.stdout).contains(&format!(" {VIRTUAL_IP}/"))
+    }
+
+    /// The first moment (wall seconds) lb`k+1`'s namespace has the floating IP (`want`) or
+    /// has it no more, polled every 10 ms for at most `WAIT_LIMIT`.
+    fn wait_vip(&self, k: usize, want: bool) -> f64 {
+        let limit = Instant::now() + WAIT_LIMIT;
+        while self.has_vip(k) != want {
+            if Instant::now() > limit {
+                panic!(
+                    "lb{}: the floating IP never {}
+{}",
+                    k + 1,
+                    if want { "appeared" } else { "left" },
+                    self.logs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        now_s()
     }
 
     fn logs(&self) -> String {
@@ -464,4 +505,147 @@ fn keepalived_preempt_delay_matches_the_model() {
     m.check_invariants().unwrap();
     let model_retook = model_when(&m, shift, 0, NodeEvent::BecameMaster, back);
     compare("preempt_delay 4.5: IP taken back", retook - back, model_retook - back, DELAY_TOLERANCE_S);
+}
+
+/// keepalived alone SIGKILLed (part 5): its floating IP stays on lb1's interface, so once lb2
+/// takes over both namespaces have it (a duplicate address); lb1's keepalived started again
+/// removes it. The model's duplicate address starts at its takeover and ends at the restart.
+#[test]
+fn a_killed_keepalived_leaves_the_address_in_both_namespaces_until_it_starts_again() {
+    let Some(mut lab) = lab_or_skip(3) else { return };
+    let s = scenario(0.0);
+    let t0 = now_s();
+    lab.start(&s, 0);
+    lab.start(&s, 1);
+    let m1 = lab.wait_for(0, "MASTER", t0);
+    lab.wait_vip(0, true);
+    Lab::until(phase(m1, now_s() + 1.0, 0.5));
+    let crashed = lab.crash(0);
+    let took = lab.wait_for(1, "MASTER", crashed);
+    lab.wait_vip(1, true);
+    assert!(lab.has_vip(0), "SIGKILL: the floating IP stays on lb1 after lb2 took over\n{}", lab.logs());
+    let spawned = lab.start(&s, 0);
+    let removed = lab.wait_vip(0, false);
+    let back = lab.wait_for(0, "BACKUP", spawned);
+    assert!(lab.has_vip(1), "lb2 keeps the address");
+    // keepalived removes the stale address while it starts, within a few ms of reporting
+    // BACKUP (10 ms before to 8 ms after in runs here, polled every 10 ms); its start-up is not
+    // the model's, which restarts it at `back`.
+    assert!(
+        removed <= back + TOLERANCE_S,
+        "the stale address left {:.3} s after keepalived was BACKUP",
+        removed - back
+    );
+    let m = model(
+        &s,
+        m1,
+        &[(crashed, CommandKind::KillKeepalived { lb: 0 }), (back, CommandKind::RestoreKeepalived { lb: 0 })],
+        back + 1.0,
+    );
+    compare(
+        "keepalived SIGKILL: duplicate address starts",
+        took - crashed,
+        model_when(&m, m1, 0, NodeEvent::DuplicateAddressStart, crashed) - crashed,
+        TOLERANCE_S,
+    );
+    loud(&format!(
+        "keepalived restart: stale address gone {:.3} s after the spawn, BACKUP {:.3} s after",
+        removed - spawned,
+        back - spawned
+    ));
+}
+
+/// A process standing in for HAProxy, named so that only its own keepalived's check finds it:
+/// a copy of `sleep` (killed when dropped).
+struct StandIn {
+    path: PathBuf,
+    child: Option<Child>,
+}
+
+impl StandIn {
+    fn new(dir: &Path, name: &str) -> StandIn {
+        let path = dir.join(name);
+        std::fs::copy(program("sleep"), &path).expect("a copy of sleep");
+        let mut s = StandIn { path, child: None };
+        s.start();
+        s
+    }
+
+    fn start(&mut self) -> f64 {
+        let child = Process::new(&self.path).arg("600").stdin(Stdio::null()).spawn().expect("start the stand-in");
+        self.child = Some(child);
+        now_s()
+    }
+
+    fn kill(&mut self) -> f64 {
+        let at = now_s();
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        at
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// `vrrp.track_haproxy`: HAProxy (a stand-in) dies on the master, keepalived's next check puts
+/// it in FAULT with a priority-0 advert, and lb2 takes over after its skew; HAProxy back, the
+/// next check brings lb1 back as BACKUP and it preempts after its master-down interval. The
+/// check's phase is keepalived's own, so the detection is bounded by one interval and the rest
+/// compared from the FAULT and BACKUP moments.
+#[test]
+fn keepalived_tracking_haproxy_matches_the_model() {
+    let Some(mut lab) = lab_or_skip(4) else { return };
+    let s = preset("scale-up").unwrap();
+    assert!(s.vrrp.track_haproxy);
+    let names: Vec<String> = (0..2).map(|k| format!("hpx{}{k}", std::process::id() % 100_000)).collect();
+    let mut haproxy: Vec<StandIn> = names.iter().map(|n| StandIn::new(&lab.dir, n)).collect();
+    lab.tracked = [Some(names[0].clone()), Some(names[1].clone())];
+    let t0 = now_s();
+    lab.start(&s, 0);
+    lab.start(&s, 1);
+    let m1 = lab.wait_for(0, "MASTER", t0);
+    Lab::until(phase(m1, now_s() + 1.0, 0.5));
+    let died = haproxy[0].kill();
+    let fault = lab.wait_for(0, "FAULT", died);
+    let took = lab.wait_for(1, "MASTER", died);
+    let interval_s = infrasim::sim::TRACK_INTERVAL_MS / 1_000.0;
+    assert!(fault - died <= interval_s + TOLERANCE_S, "FAULT {:.3} s after HAProxy died", fault - died);
+    Lab::until(phase(took, now_s() + 1.0, 0.5));
+    let revived = haproxy[0].start();
+    let back = lab.wait_for(0, "BACKUP", revived);
+    let retook = lab.wait_for(0, "MASTER", revived);
+    assert!(back - revived <= interval_s + TOLERANCE_S, "BACKUP {:.3} s after HAProxy returned", back - revived);
+    let m = model(
+        &s,
+        m1,
+        &[(died, CommandKind::Kill { node: LB1 }), (revived, CommandKind::Restore { node: LB1 })],
+        retook + 2.0,
+    );
+    let model_fault = model_when(&m, m1, 0, NodeEvent::TrackFault, died);
+    let model_back = model_when(&m, m1, 0, NodeEvent::TrackPassed, revived);
+    compare(
+        "track_haproxy: FAULT to lb2 master (skew)",
+        took - fault,
+        model_when(&m, m1, 1, NodeEvent::BecameMaster, died) - model_fault,
+        TOLERANCE_S,
+    );
+    compare(
+        "track_haproxy: BACKUP to lb1 master again",
+        retook - back,
+        model_when(&m, m1, 0, NodeEvent::BecameMaster, revived) - model_back,
+        TOLERANCE_S,
+    );
+    loud(&format!(
+        "track_haproxy: detected {:.3} s after HAProxy died (model {:.3} s), back {:.3} s after it returned (model {:.3} s)",
+        fault - died,
+        model_fault - died,
+        back - revived,
+        model_back - revived
+    ));
 }

@@ -13,7 +13,16 @@ pub fn render(s: &Scenario, lb: u32) -> String {
     out.push_str("# balancers share one view of server health (each HAProxy runs its own checks here).\n");
     // Version 2 carries whole seconds (keepalived rounds), version 3 centiseconds.
     let version = if v.version == 3 { 3 } else { 2 };
-    let _ = writeln!(out, "\nglobal_defs {{\n    router_id lb{lb}\n    vrrp_version {version}\n}}");
+    let _ = write!(out, "\nglobal_defs {{\n    router_id lb{lb}\n    vrrp_version {version}\n");
+    if v.track_haproxy {
+        // The check runs as root; script security makes keepalived refuse a script that a
+        // non-root user could change.
+        out.push_str("    script_user root\n    enable_script_security\n");
+    }
+    out.push_str("}\n");
+    if v.track_haproxy {
+        out.push_str(&track_script());
+    }
     // Both start BACKUP: nopreempt and preempt_delay require it, and a `state MASTER` node
     // that returns claims the IP after one advert interval (keepalived's init), where the
     // model's returning balancer listens for 3 × advert_int + skew first.
@@ -29,9 +38,23 @@ pub fn render(s: &Scenario, lb: u32) -> String {
         let _ = writeln!(out, "    preempt_delay {}", trim_number(delay_s));
     }
     let _ = writeln!(out, "    virtual_ipaddress {{\n        {VIRTUAL_IP}/24\n    }}");
+    if v.track_haproxy {
+        out.push_str("    # HAProxy dead: FAULT, the floating IP given up (weight 0, keepalived's default).\n");
+        out.push_str("    track_script {\n        chk_haproxy\n    }\n");
+    }
     out.push_str("    # keepalived watches its own interface: with the client-side link down this balancer\n");
     out.push_str("    # gives up the floating IP, as the model does.\n}\n");
     out
+}
+
+/// keepalived's check of HAProxy (`vrrp.track_haproxy`): `killall -0` succeeds while a process
+/// called haproxy runs. Interval, fall and rise as the model runs it.
+fn track_script() -> String {
+    let interval_s = trim_number(crate::sim::TRACK_INTERVAL_MS / 1_000.0);
+    format!(
+        "\n# Is HAProxy running? One failed check puts the instance in FAULT, one passing check ends it.\n\
+         vrrp_script chk_haproxy {{\n    script \"/usr/bin/killall -0 haproxy\"\n    interval {interval_s}\n    fall 1\n    rise 1\n}}\n"
+    )
 }
 
 /// Seconds, with centiseconds when needed (keepalived's resolution).

@@ -150,6 +150,13 @@ impl Painter {
                 Orientation::Portrait => (layout.lb.x, low.bottom() + 14.0),
             };
             d.text("⚠ split brain: two MASTERs", x, y, theme::FONT_SMALL, theme::ERROR, "left");
+        } else if view.duplicate_address.is_some() {
+            let low = layout.lb2.unwrap_or(layout.lb);
+            let (x, y) = match layout.orientation {
+                Orientation::Landscape => (low.x, low.bottom() + 14.0),
+                Orientation::Portrait => (layout.lb.x, low.bottom() + 14.0),
+            };
+            d.text("⚠ duplicate address: the IP on both", x, y, theme::FONT_SMALL, theme::ERROR, "left");
         }
         for (w, r) in view.web.iter().zip(&layout.web) {
             d.web(w, *r, layout.web_detail);

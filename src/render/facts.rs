@@ -4,7 +4,7 @@
 
 use crate::sim::rng::mix64;
 use crate::sim::time::to_s;
-use crate::sim::{Alert, AlertKind, SnifferLine};
+use crate::sim::{Alert, AlertKind, DuplicateAddress, SnifferLine};
 
 /// An alert as the dashboard lists it: its simulated time, then what happened.
 pub fn alert_line(alert: &Alert) -> String {
@@ -21,6 +21,19 @@ pub fn alert_text(alert: &Alert) -> String {
         AlertKind::LagUnknown => format!("{node} replication lag unknown (nothing received)"),
         AlertKind::CaughtUp => format!("{node} caught up"),
     }
+}
+
+/// A duplicate floating IP, in words: where it is left, where else it is, where clients go.
+pub fn duplicate_address_text(d: &DuplicateAddress) -> String {
+    let DuplicateAddress { stale_on, also_on, traffic_to } = *d;
+    let traffic = match traffic_to {
+        Some(node) if node == stale_on => format!("clients still reach {node}: no newer gratuitous ARP"),
+        Some(node) => format!("clients follow {node}'s gratuitous ARP"),
+        None => "neither is reachable from the clients".to_string(),
+    };
+    format!(
+        "duplicate address: the floating IP is on {stale_on} (its killed keepalived left it there) and on {also_on}; {traffic}"
+    )
 }
 
 /// What a sniffer reads of a request on the public link: opaque TLS records when encrypted,
@@ -69,6 +82,20 @@ mod tests {
             "12.3 s  db3 replication lag unknown (nothing received)"
         );
         assert_eq!(line(NodeId::Db(1), AlertKind::CaughtUp), "12.3 s  db2 caught up");
+    }
+
+    #[test]
+    fn a_duplicate_address_names_both_machines_and_where_clients_go() {
+        let (lb1, lb2) = (NodeId::Lb(0), NodeId::Lb(1));
+        let d = DuplicateAddress { stale_on: lb1, also_on: lb2, traffic_to: Some(lb2) };
+        assert_eq!(
+            duplicate_address_text(&d),
+            "duplicate address: the floating IP is on lb1 (its killed keepalived left it there) and on lb2; clients follow lb2's gratuitous ARP"
+        );
+        let stale = duplicate_address_text(&DuplicateAddress { traffic_to: Some(lb1), ..d });
+        assert!(stale.ends_with("clients still reach lb1: no newer gratuitous ARP"), "{stale}");
+        let cut = duplicate_address_text(&DuplicateAddress { traffic_to: None, ..d });
+        assert!(cut.ends_with("neither is reachable from the clients"), "{cut}");
     }
 
     #[test]

@@ -320,12 +320,18 @@ pub fn db_role_word(role: crate::sim::DbRole) -> &'static str {
 /// A balancer's state in a pair, and its tone; `None` for a lone balancer that is up.
 pub fn lb_status(lb: &crate::sim::view::LbView, pair: bool, dns: bool) -> Option<(String, Tone)> {
     use crate::sim::VrrpRole;
-    if !lb.alive {
+    if !lb.alive && lb.holds_ip && pair && !dns {
+        Some(("HAProxy down · holds the IP: refused".into(), Tone::Bad))
+    } else if !lb.alive {
         Some(("down".into(), Tone::Bad))
     } else if !pair {
         None
     } else if dns {
         Some(("active · own DNS record".into(), Tone::Normal))
+    } else if !lb.keepalived && lb.stale_ip {
+        Some(("keepalived killed · IP left configured".into(), Tone::Bad))
+    } else if !lb.keepalived {
+        Some(("keepalived down".into(), Tone::Bad))
     } else if lb.holds_ip {
         Some(("MASTER · holds the IP".into(), Tone::Normal))
     } else if lb.role == VrrpRole::Master {

@@ -546,6 +546,7 @@ static SETTINGS: &[Setting] = &[
         field!("vrrp.preempt", "", SWITCH, "", "a higher-priority balancer that returns takes the floating IP back", vrrp.preempt),
         field!("vrrp.version", "", whole(2, 3), "", "VRRP version: 2 (keepalived's default, skew (256 - priority)/256 s) or 3 (skew scaled by advert_int)", vrrp.version),
         field!("vrrp.preempt_delay_s", "s", num(0.0, 1_000.0), "", "a returning higher-priority balancer waits this long before taking the floating IP back (keepalived preempt_delay)", vrrp.preempt_delay_s),
+        field!("vrrp.track_haproxy", "", SWITCH, "", "keepalived checks HAProxy every second (vrrp_script): when HAProxy is dead its balancer gives up the floating IP", vrrp.track_haproxy),
         web_backup(),
         server_field!("web.backlog", "connections", whole(0, 1_000_000), "0 = Linux's minimum, one", "waiting connections beyond which a server refuses new ones", backlog),
         field!("failures.lb.mtbf_s", "s", num(0.0, 1e9), "0 = never", "mean time between random failures of each balancer", failures.lb.mtbf_s),

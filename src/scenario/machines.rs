@@ -300,7 +300,7 @@ fn parse_one(part: &str) -> Result<Machine, String> {
 // Validation
 
 /// Typed text as a message quotes it: control characters escaped, and cut short when long.
-fn shown_text(text: &str) -> String {
+pub(crate) fn shown_text(text: &str) -> String {
     const SHOWN_CHARS: usize = 40;
     let escaped: String = text.chars().flat_map(char::escape_debug).collect();
     if escaped.chars().count() > SHOWN_CHARS {

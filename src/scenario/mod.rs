@@ -299,6 +299,10 @@ pub struct Vrrp {
     /// keepalived `preempt_delay`: a returning higher-priority balancer keeps listening this
     /// long after the first lower-priority advert it hears before it takes the IP back, seconds.
     pub preempt_delay_s: f64,
+    /// keepalived tracks HAProxy (`vrrp_script` + `track_script`): when HAProxy dies the
+    /// balancer's keepalived enters FAULT and gives up the floating IP. Off by default, as in
+    /// keepalived's own configuration, which tracks nothing unless told to.
+    pub track_haproxy: bool,
 }
 
 impl Default for Vrrp {
@@ -310,6 +314,7 @@ impl Default for Vrrp {
             preempt: true,
             version: 2,
             preempt_delay_s: 0.0,
+            track_haproxy: false,
         }
     }
 }
@@ -868,7 +873,7 @@ fill_struct!(Balancer {
     pair_mode
 });
 fill_struct!(HealthCheck { inter_ms, fastinter_ms, downinter_ms, rise, fall });
-fill_struct!(Vrrp { advert_int_ms, priority_lb1, priority_lb2, preempt, version, preempt_delay_s });
+fill_struct!(Vrrp { advert_int_ms, priority_lb1, priority_lb2, preempt, version, preempt_delay_s, track_haproxy });
 fill_struct!(FailureRate { mtbf_s, mttr_s });
 fill_struct!(Failures { lb, web, db, dns });
 fill_struct!(Security { https, tls_handshake_cpu_ms, tls_session_s, firewall, probe_rate_per_s });

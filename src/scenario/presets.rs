@@ -119,6 +119,10 @@ const SCALE_UP_CORES: u32 = 4;
 fn scale_up() -> Scenario {
     let mut s = Scenario { name: "scale-up".into(), ..Scenario::default() };
     s.balancer.pair = true;
+    // keepalived checks HAProxy, as a cluster of two HAProxy machines is deployed: without it
+    // a dead HAProxy keeps the floating IP (keepalived's default tracks nothing), and the
+    // pair would not cover HAProxy failing alone.
+    s.vrrp.track_haproxy = true;
     let tier = |id: &str, runs: &[&str]| machine(id, SCALE_UP_CORES, runs);
     s.machines = vec![
         tier("balancer1", &["lb1", "keepalived1"]),

@@ -44,6 +44,13 @@ pub enum CommandKind {
     Stop { node: NodeId },
     /// A killed node comes back (empty-handed: what it was doing is lost).
     Restore { node: NodeId },
+    /// keepalived beside balancer `lb` (index from 0: `keepalived1` is 0) is killed with
+    /// SIGKILL: its adverts stop, the floating IP it had stays configured; HAProxy runs on.
+    KillKeepalived { lb: u8 },
+    /// keepalived alone stops (SIGTERM): a master's priority-0 advert, the IP removed.
+    StopKeepalived { lb: u8 },
+    /// keepalived alone starts again (as backup; it removes a stale floating IP).
+    RestoreKeepalived { lb: u8 },
     /// A whole machine crashes: every component it runs goes down at once.
     KillMachine { machine: String },
     /// A crashed machine boots again and starts everything it runs.
@@ -188,6 +195,9 @@ impl CommandKind {
             | CommandKind::Restore { node }
             | CommandKind::Rebuild { node }
             | CommandKind::Slow { node, .. } => Some(Subject::Node(node)),
+            CommandKind::KillKeepalived { lb }
+            | CommandKind::StopKeepalived { lb }
+            | CommandKind::RestoreKeepalived { lb } => Some(Subject::Node(NodeId::Lb(lb))),
             CommandKind::Cut { link } | CommandKind::Heal { link } => Some(Subject::Link(link)),
             CommandKind::SetWeight { server, .. } | CommandKind::SetBackup { server, .. } => {
                 Some(Subject::Node(NodeId::Web(server)))
@@ -251,6 +261,18 @@ impl FromJson for Link {
     }
 }
 
+/// The most keepalived processes a design has: one beside each balancer of the pair.
+pub const MAX_KEEPALIVED: u8 = 2;
+
+/// keepalived's balancer index as a command carries it (0 or 1).
+fn keepalived_index(f: &Fields, lb: u16) -> Result<u8, String> {
+    if lb < MAX_KEEPALIVED as u16 {
+        Ok(lb as u8)
+    } else {
+        Err(format!("{}.lb: {lb} is not a balancer of the pair; write 0 (keepalived1) or 1 (keepalived2)", f.name))
+    }
+}
+
 /// A machine's id as a command carries it: checked like the scenario's (`server1`), so a
 /// hostile link cannot smuggle in a long or odd string.
 pub fn machine_id(text: String) -> Result<String, String> {
@@ -263,7 +285,7 @@ pub fn machine_id(text: String) -> Result<String, String> {
 /// Every command's name in JSON, for the message about an unknown one.
 const COMMAND_NAMES: &str = "set_arrival_rate, set_write_ratio, set_algorithm, set_random_draws, set_weight, \
 set_server_count, set_maxconn, set_maxqueue, set_timeout_queue, pause, resume, set_speed, kill, stop, restore, \
-kill_machine, restore_machine, slow_machine, slow, cut, heal, set_backup, set_all_backups, set_retries, set_redispatch, set_failure_rate, set_replication, set_read_from, \
+kill_keepalived, stop_keepalived, restore_keepalived, kill_machine, restore_machine, slow_machine, slow, cut, heal, set_backup, set_all_backups, set_retries, set_redispatch, set_failure_rate, set_replication, set_read_from, \
 set_failover, set_apply_rate, set_fencing, rebuild, set_https, set_firewall, set_monitoring";
 
 /// The fields of one command in JSON (`{"set_weight":{"server":0,"weight":3}}`).
@@ -321,6 +343,9 @@ impl CommandKind {
             "kill" => Kill { node: f.get("node")? },
             "stop" => Stop { node: f.get("node")? },
             "restore" => Restore { node: f.get("node")? },
+            "kill_keepalived" => KillKeepalived { lb: keepalived_index(&f, f.get("lb")?)? },
+            "stop_keepalived" => StopKeepalived { lb: keepalived_index(&f, f.get("lb")?)? },
+            "restore_keepalived" => RestoreKeepalived { lb: keepalived_index(&f, f.get("lb")?)? },
             "kill_machine" => KillMachine { machine: machine_id(f.get("machine")?)? },
             "restore_machine" => RestoreMachine { machine: machine_id(f.get("machine")?)? },
             "slow_machine" => SlowMachine { machine: machine_id(f.get("machine")?)?, factor: f.get("factor")? },
@@ -397,6 +422,9 @@ mod tests {
             CommandKind::SetSpeed { factor: 0.5 },
             CommandKind::Kill { node: web2 },
             CommandKind::Restore { node: db1 },
+            CommandKind::KillKeepalived { lb: 0 },
+            CommandKind::StopKeepalived { lb: 1 },
+            CommandKind::RestoreKeepalived { lb: 0 },
             CommandKind::Slow { node: web2, factor: 4.0 },
             CommandKind::Cut { link },
             CommandKind::Heal { link },
@@ -440,6 +468,9 @@ mod tests {
             r#"{"at_us":1,"what":{"set_weight":{"server":1}}}"#,
             r#"{"at_us":1,"what":{"kill":{"node":"web1"},"pause":null}}"#,
             r#"{"at_us":1,"what":7}"#,
+            r#"{"at_us":1,"what":{"kill_keepalived":{"lb":2}}}"#,
+            r#"{"at_us":1,"what":{"stop_keepalived":{"lb":"keepalived1"}}}"#,
+            r#"{"at_us":1,"what":{"restore_keepalived":{}}}"#,
         ] {
             let (field, message) = read(bad).unwrap_err();
             assert!(field == "what" && !message.is_empty(), "{bad}: {message}");

@@ -34,6 +34,10 @@ pub struct Report {
     pub availability_unknown: Option<String>,
     /// Seconds both balancers held the floating IP.
     pub split_brain_s: f64,
+    /// Seconds both machines had the floating IP because a killed keepalived left it on one
+    /// (absent while 0, so reports of runs without it keep their shape).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub duplicate_address_s: f64,
     /// State changes the model detected, in order: the newest `TIMELINE_CAPACITY`.
     pub timeline: Vec<TimelineItem>,
     /// The oldest state changes left out of `timeline` to keep it bounded (0: it is complete).
@@ -145,6 +149,7 @@ impl Report {
             availability_unknown: (m.completed + m.failed() == 0)
                 .then(|| format!("no measured request was answered ({} still in flight at the end)", m.in_flight())),
             split_brain_s: sim.split_brain_s(),
+            duplicate_address_s: sim.duplicate_address_s(),
             security: sim.security_stats(),
             alerts: sim.alerts_total(),
             timeline: sim
@@ -162,4 +167,8 @@ impl Report {
 pub fn availability(completed: u64, failed: u64) -> Option<f64> {
     let answered = completed + failed;
     (answered > 0).then(|| completed as f64 / answered as f64)
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }

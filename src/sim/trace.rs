@@ -97,6 +97,18 @@ pub enum NodeEvent {
     Diverged,
     Rebuilding,
     Rebuilt,
+    /// keepalived alone was killed (SIGKILL): no adverts; a floating IP it had stays configured.
+    KeepalivedKilled,
+    /// keepalived alone stopped (SIGTERM): a master's priority-0 advert, the IP removed.
+    KeepalivedStopped,
+    KeepalivedStarted,
+    /// keepalived's HAProxy check failed: FAULT, the floating IP given up.
+    TrackFault,
+    /// keepalived's HAProxy check passes again: BACKUP.
+    TrackPassed,
+    /// Both machines have the floating IP: a killed keepalived left it on this one.
+    DuplicateAddressStart,
+    DuplicateAddressEnd,
 }
 
 impl NodeEvent {
@@ -125,6 +137,15 @@ impl NodeEvent {
             NodeEvent::Diverged => "diverged",
             NodeEvent::Rebuilding => "rebuilding from the primary",
             NodeEvent::Rebuilt => "rebuilt: rejoined as a replica",
+            NodeEvent::KeepalivedKilled => {
+                "keepalived killed (SIGKILL): no more adverts, the floating IP left configured"
+            }
+            NodeEvent::KeepalivedStopped => "keepalived stopped (SIGTERM: priority-0 advert, floating IP removed)",
+            NodeEvent::KeepalivedStarted => "keepalived started: backup, stale floating IP removed",
+            NodeEvent::TrackFault => "keepalived: HAProxy check failed, FAULT (floating IP given up)",
+            NodeEvent::TrackPassed => "keepalived: HAProxy check passes, backup again",
+            NodeEvent::DuplicateAddressStart => "duplicate address: a killed keepalived left the floating IP here",
+            NodeEvent::DuplicateAddressEnd => "duplicate address over",
         }
     }
 }

@@ -83,6 +83,12 @@ pub struct LbView {
     pub priority: u32,
     /// Holds the floating IP (VRRP) or takes traffic of its own (DNS active-active, single).
     pub holds_ip: bool,
+    /// Its keepalived runs (`alive` is HAProxy's).
+    pub keepalived: bool,
+    /// A killed keepalived left the floating IP configured on this machine.
+    pub stale_ip: bool,
+    /// The design's machines name its keepalived: commands on it act on HAProxy alone.
+    pub haproxy_alone: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -106,6 +112,8 @@ pub struct View {
     pub cut_links: Vec<Link>,
     /// Both balancers are master right now.
     pub split_brain: bool,
+    /// Both machines have the floating IP, one left there by a killed keepalived.
+    pub duplicate_address: Option<crate::sim::DuplicateAddress>,
     pub https: bool,
     pub firewall: bool,
     pub monitoring: bool,
@@ -212,7 +220,12 @@ impl Sim {
                 alive: l.alive,
                 role: l.role,
                 priority: l.priority,
-                holds_ip: l.alive && (pair_dns || owner == Some(k as u8)),
+                // The floating IP's traffic goes to its owner even with HAProxy dead there
+                // (clients get connection refused).
+                holds_ip: if pair_dns { l.alive } else { owner == Some(k as u8) },
+                keepalived: l.keepalived,
+                stale_ip: l.stale_vip,
+                haproxy_alone: self.keepalived_is_named(k),
             })
             .collect();
         View {
@@ -231,6 +244,7 @@ impl Sim {
             dns_alive: self.edge.dns_alive,
             cut_links: self.edge.cut_links.iter().copied().collect(),
             split_brain: self.in_split_brain(),
+            duplicate_address: self.duplicate_address(),
             https: s.security.https,
             firewall: s.security.firewall,
             monitoring: s.monitoring.enabled,

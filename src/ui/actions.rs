@@ -107,6 +107,9 @@ fn picked_node(props: &Panel, id: NodeId) -> Html {
     let (state, alive, slow) = node_state(snap, id);
     let slowable = matches!(id, NodeId::Web(_) | NodeId::Db(_));
     let web = snap.servers.iter().find(|w| w.id == id);
+    let lb = snap.lbs.iter().find(|l| l.id == id);
+    // keepalived has buttons of its own in a VRRP pair.
+    let vrrp_lb = lb.filter(|_| snap.lbs.len() == 2 && !snap.lb_pair_dns);
     // A diverged node (or a second primary) gets back only by being re-cloned.
     let rebuildable = match id {
         NodeId::Db(n) => snap.db.get(n as usize).is_some_and(|d| {
@@ -122,7 +125,7 @@ fn picked_node(props: &Panel, id: NodeId) -> Html {
                     <button type="button" class="danger" onclick={send(CommandKind::Kill { node: id })}>
                         { format!("Stop {id}") }
                     </button>
-                    if matches!(id, NodeId::Lb(_)) {
+                    if matches!(id, NodeId::Lb(_)) && !lb.is_some_and(|l| l.haproxy_alone) {
                         // keepalived's graceful stop: a priority-0 advert hands the IP over at once.
                         <button type="button" onclick={send(CommandKind::Stop { node: id })}>
                             { format!("Planned stop of {id}") }
@@ -132,6 +135,20 @@ fn picked_node(props: &Panel, id: NodeId) -> Html {
                     <button type="button" onclick={send(CommandKind::Restore { node: id })}>
                         { format!("Restore {id}") }
                     </button>
+                }
+                if let (Some(l), NodeId::Lb(k)) = (vrrp_lb, id) {
+                    if l.keepalived {
+                        <button type="button" class="danger" onclick={send(CommandKind::KillKeepalived { lb: k })}>
+                            { format!("Kill keepalived{} (SIGKILL: the IP stays)", k + 1) }
+                        </button>
+                        <button type="button" onclick={send(CommandKind::StopKeepalived { lb: k })}>
+                            { format!("Stop keepalived{} (SIGTERM)", k + 1) }
+                        </button>
+                    } else if l.alive || l.haproxy_alone {
+                        <button type="button" onclick={send(CommandKind::RestoreKeepalived { lb: k })}>
+                            { format!("Start keepalived{}", k + 1) }
+                        </button>
+                    }
                 }
                 if slowable {
                     if slow > 1.0 + 1e-9 {

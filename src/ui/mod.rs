@@ -315,6 +315,9 @@ fn canvas_description(snap: &Snapshot) -> String {
     if snap.split_brain {
         parts.push("split brain".into());
     }
+    if let Some(words) = &snap.duplicate_address {
+        parts.push(words.clone());
+    }
     for w in &snap.servers {
         parts.push(format!("{} {}", w.id, format::web_role(w, snap.ha.fall, snap.ha.rise).0));
     }

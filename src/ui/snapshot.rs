@@ -123,6 +123,8 @@ pub struct Snapshot {
     pub lbs: Vec<LbView>,
     pub lb_pair_dns: bool,
     pub split_brain: bool,
+    /// The duplicate floating IP in words, while there is one.
+    pub duplicate_address: Option<String>,
     pub dns_alive: bool,
     pub cut_links: Vec<Link>,
     pub ha: HaSettings,
@@ -187,6 +189,7 @@ impl Snapshot {
             lbs: view.lbs.clone(),
             lb_pair_dns: view.lb_pair_dns,
             split_brain: view.split_brain,
+            duplicate_address: view.duplicate_address.as_ref().map(crate::render::facts::duplicate_address_text),
             dns_alive: view.dns_alive,
             cut_links: view.cut_links.clone(),
             ha: HaSettings {

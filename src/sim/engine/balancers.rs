@@ -20,7 +20,22 @@ use crate::sim::trace::TraceKind;
 use std::collections::VecDeque;
 
 pub(crate) struct LbState {
+    /// HAProxy runs (it answers at the balancer's address).
     pub(crate) alive: bool,
+    /// The keepalived beside it runs (VRRP adverts, timers, the floating IP). A whole-balancer
+    /// kill stops both; `kill:keepalived1` only this one (see `keepalived.rs`).
+    pub(crate) keepalived: bool,
+    /// A keepalived killed with SIGKILL left the floating IP configured on this machine: the
+    /// kernel still answers for it, though nobody advertises it (cleaned up when keepalived
+    /// starts again or the machine goes down).
+    pub(crate) stale_vip: bool,
+    /// keepalived's HAProxy check (`vrrp.track_haproxy`) failed: the instance is in FAULT,
+    /// holds no floating IP and does not compete for it until a check passes again.
+    pub(crate) track_failed: bool,
+    /// When keepalived last started: its check of HAProxy runs every second from then.
+    pub(crate) keepalived_since: SimTime,
+    /// The next run of the HAProxy check that can change something.
+    pub(crate) track: Timer,
     pub(crate) role: VrrpRole,
     pub(crate) priority: u32,
     /// When it last became master (the newest gratuitous ARP wins the floating IP).
@@ -52,6 +67,10 @@ pub(crate) struct Balancers {
     pub(crate) direct: bool,
     /// Both balancers master at once.
     pub(crate) split_brain: Stopwatch,
+    /// The floating IP configured on both machines because a killed keepalived left it behind.
+    pub(crate) duplicate_address: Stopwatch,
+    /// The balancer whose stale address the running duplicate is (its end is noted there).
+    pub(crate) duplicate_stale_on: NodeId,
 }
 
 impl Balancers {
@@ -67,6 +86,11 @@ impl Balancers {
                 .iter()
                 .map(|&priority| LbState {
                     alive: true,
+                    keepalived: true,
+                    stale_vip: false,
+                    track_failed: false,
+                    keepalived_since: 0,
+                    track: Timer::default(),
                     role: VrrpRole::Backup,
                     priority: priority.clamp(1, 255),
                     master_since: 0,
@@ -77,6 +101,8 @@ impl Balancers {
                 .collect(),
             direct: false,
             split_brain: Stopwatch::default(),
+            duplicate_address: Stopwatch::default(),
+            duplicate_stale_on: NodeId::Lb(0),
         }
     }
 }

@@ -24,6 +24,10 @@ impl Sim {
     }
 
     pub(super) fn kill(&mut self, node: NodeId) {
+        if let NodeId::Lb(k) = node {
+            // The balancer whole, HAProxy and its keepalived (keepalived.rs).
+            return self.kill_balancer(k as usize);
+        }
         if !self.is_alive(node) || node == NodeId::Clients {
             return;
         }
@@ -31,10 +35,7 @@ impl Sim {
         match node {
             NodeId::Clients => {}
             NodeId::Dns => self.edge.dns_alive = false,
-            NodeId::Lb(k) => {
-                self.balancers.lbs[k as usize].alive = false;
-                self.balancer_died(k as usize);
-            }
+            NodeId::Lb(_) => {}
             NodeId::Web(i) => self.web_died(i as usize),
             NodeId::App(i) => self.app_died(i as usize),
             NodeId::Db(n) => self.db_died(n as usize),
@@ -44,14 +45,9 @@ impl Sim {
     /// A planned stop of a balancer: keepalived's priority-0 advert first, then the whole
     /// balancer (HAProxy too) goes down as in a kill.
     pub(super) fn stop(&mut self, node: NodeId) {
-        let NodeId::Lb(k) = node else { return };
-        if !self.is_alive(node) {
-            return;
+        if let NodeId::Lb(k) = node {
+            self.stop_balancer(k as usize);
         }
-        self.send_priority_zero(k as usize);
-        self.note(Subject::Node(node), NodeEvent::Stopped);
-        self.balancers.lbs[k as usize].alive = false;
-        self.balancer_died(k as usize);
     }
 
     /// Nginx on web server `i` crashed: every request it holds is lost (502), wherever its
@@ -147,6 +143,9 @@ impl Sim {
     }
 
     pub(super) fn restore(&mut self, node: NodeId) {
+        if let NodeId::Lb(k) = node {
+            return self.restore_balancer(k as usize);
+        }
         // A component starts only on a running machine (a random repair of a component
         // whose machine is down waits for the machine).
         if self.is_alive(node) || !self.machines.hosts_alive(node) {
@@ -156,10 +155,7 @@ impl Sim {
         match node {
             NodeId::Clients => {}
             NodeId::Dns => self.edge.dns_alive = true,
-            NodeId::Lb(k) => {
-                self.balancers.lbs[k as usize].alive = true;
-                self.balancer_restored(k as usize);
-            }
+            NodeId::Lb(_) => {}
             NodeId::Web(i) => {
                 let local = self.farm.routes.get(i as usize).is_none_or(Option::is_none);
                 let w = &mut self.farm.servers[i as usize];

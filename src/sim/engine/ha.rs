@@ -152,7 +152,7 @@ impl Sim {
         self.send_advert(first);
     }
 
-    fn vrrp_active(&self) -> bool {
+    pub(super) fn vrrp_active(&self) -> bool {
         self.balancers.lbs.len() == 2 && self.scenario.balancer.pair_mode == PairMode::Vrrp
     }
 
@@ -195,11 +195,11 @@ impl Sim {
             return;
         }
         let me = &self.balancers.lbs[lb];
-        if !me.alive || me.role != VrrpRole::Master || self.uplink_down(lb) {
+        if !me.keepalived || me.role != VrrpRole::Master || self.in_fault(lb) {
             return;
         }
         let other = 1 - lb;
-        if self.balancers.lbs[other].alive && !self.is_cut(NodeId::Lb(0), NodeId::Lb(1)) {
+        if self.balancers.lbs[other].keepalived && !self.is_cut(NodeId::Lb(0), NodeId::Lb(1)) {
             let (mine, theirs) = (self.balancers.lbs[lb].priority, self.balancers.lbs[other].priority);
             match self.balancers.lbs[other].role {
                 VrrpRole::Backup => self.backup_heard(other, mine),
@@ -250,12 +250,15 @@ impl Sim {
     /// keepalived stopped gracefully (SIGTERM): a master sends a priority-0 advert, so a backup
     /// that hears it takes over after its skew time only, not the full master-down interval.
     pub(super) fn send_priority_zero(&mut self, lb: usize) {
-        if !self.vrrp_active() || lb >= 2 || self.balancers.lbs[lb].role != VrrpRole::Master || self.uplink_down(lb) {
+        if !self.vrrp_active() || lb >= 2 || self.balancers.lbs[lb].role != VrrpRole::Master || self.in_fault(lb) {
+            return;
+        }
+        if !self.balancers.lbs[lb].keepalived {
             return;
         }
         let other = 1 - lb;
         let o = &self.balancers.lbs[other];
-        if !o.alive || o.role != VrrpRole::Backup || self.is_cut(NodeId::Lb(0), NodeId::Lb(1)) {
+        if !o.keepalived || o.role != VrrpRole::Backup || self.is_cut(NodeId::Lb(0), NodeId::Lb(1)) {
             return;
         }
         let generation = self.balancers.lbs[other].master_down.arm();
@@ -269,7 +272,7 @@ impl Sim {
             return;
         }
         let me = &self.balancers.lbs[lb];
-        if !me.alive || me.role != VrrpRole::Backup || self.uplink_down(lb) {
+        if !me.keepalived || me.role != VrrpRole::Backup || self.in_fault(lb) {
             return;
         }
         self.become_master(lb);
@@ -286,16 +289,32 @@ impl Sim {
         self.update_split_brain();
     }
 
-    /// Who holds the floating IP: the live master that announced itself last (its gratuitous
-    /// ARP is the one switches remember). None while nobody does.
+    /// Who gets the floating IP's traffic: of the machines that have it configured and are
+    /// reachable, the one that sent the last gratuitous ARP (switches and clients' ARP caches
+    /// remember the newest). A keepalived becoming master sends them (`garp_master_delay`);
+    /// a killed one sends nothing, so a stale address left behind keeps its traffic only
+    /// while no newer master has announced itself. Not modelled: a client whose ARP entry
+    /// expires asks again and may get the stale machine's answer. None while nobody has it.
     pub fn vip_owner(&self) -> Option<u8> {
         self.balancers
             .lbs
             .iter()
             .enumerate()
-            .filter(|(k, l)| l.alive && l.role == VrrpRole::Master && !self.uplink_down(*k))
+            .filter(|&(k, _)| self.holds_vip(k) && !self.uplink_down(k))
             .max_by_key(|(k, l)| (l.master_since, std::cmp::Reverse(*k)))
             .map(|(k, _)| k as u8)
+    }
+
+    /// Whether balancer `k`'s machine has the floating IP configured: its keepalived is a
+    /// master not in FAULT, or a killed keepalived left it there.
+    pub(super) fn holds_vip(&self, k: usize) -> bool {
+        let l = &self.balancers.lbs[k];
+        (l.keepalived && l.role == VrrpRole::Master && !self.in_fault(k)) || l.stale_vip
+    }
+
+    /// keepalived's FAULT state: its tracked interface is down, or its HAProxy check failed.
+    pub(super) fn in_fault(&self, lb: usize) -> bool {
+        self.uplink_down(lb) || self.balancers.lbs[lb].track_failed
     }
 
     /// keepalived `track_interface`: a balancer whose client-side link is cut is in FAULT and
@@ -307,7 +326,7 @@ impl Sim {
     /// A balancer's client-side link was cut (FAULT: give up the floating IP) or healed
     /// (listen again as backup, so preemption can bring it back).
     pub(super) fn uplink_changed(&mut self, lb: usize) {
-        if !self.vrrp_active() || lb >= 2 || !self.balancers.lbs[lb].alive {
+        if !self.vrrp_active() || lb >= 2 || !self.balancers.lbs[lb].keepalived {
             return;
         }
         if self.uplink_down(lb) {
@@ -317,7 +336,7 @@ impl Sim {
                 self.note(Subject::Node(NodeId::Lb(lb as u8)), NodeEvent::BecameBackup);
                 self.update_split_brain();
             }
-        } else {
+        } else if !self.in_fault(lb) {
             self.reset_master_down_timer(lb);
         }
     }
@@ -327,12 +346,14 @@ impl Sim {
         self.balancers.split_brain.is_running()
     }
 
-    /// Track split brain: both balancers master at once.
+    /// Track split brain: both balancers master at once (and the duplicate address that a
+    /// killed keepalived's stale floating IP makes).
     pub(super) fn update_split_brain(&mut self) {
         if !self.vrrp_active() {
             return;
         }
-        let masters = self.balancers.lbs.iter().filter(|l| l.alive && l.role == VrrpRole::Master).count();
+        self.update_duplicate_address();
+        let masters = self.balancers.lbs.iter().filter(|l| l.keepalived && l.role == VrrpRole::Master).count();
         match (masters > 1, self.balancers.split_brain.is_running()) {
             (true, false) => {
                 self.balancers.split_brain.start(self.kernel.now);
@@ -359,17 +380,32 @@ impl Sim {
         self.update_split_brain();
     }
 
-    /// A balancer is back: it rejoins as backup and listens before claiming anything. If no
-    /// balancer was running, the HAProxy process starts fresh: without a server-state file it
-    /// knows nothing of the servers and starts them in their initial state.
-    pub(super) fn balancer_restored(&mut self, lb: usize) {
+    /// HAProxy on balancer `lb` starts. If no balancer was running, the HAProxy process starts
+    /// fresh: without a server-state file it knows nothing of the servers and starts them in
+    /// their initial state.
+    pub(super) fn haproxy_started(&mut self, lb: usize) {
         if self.balancers.lbs.iter().enumerate().all(|(k, l)| k == lb || !l.alive) {
             self.restart_health_checks();
         }
+        self.balancers.lbs[lb].alive = true;
+    }
+
+    /// keepalived on balancer `lb` starts: it rejoins as backup and listens before claiming
+    /// anything (without VRRP the balancer simply serves). At start keepalived removes the
+    /// floating IP a killed predecessor left on the interface (`vrrp_restore_interface` with
+    /// `force`), and assumes its HAProxy check passes until the first run says otherwise.
+    pub(super) fn keepalived_started(&mut self, lb: usize) {
+        let now = self.kernel.now;
+        let l = &mut self.balancers.lbs[lb];
+        l.keepalived = true;
+        l.stale_vip = false;
+        l.track_failed = false;
+        l.keepalived_since = now;
         if self.vrrp_active() {
             self.balancers.lbs[lb].role = VrrpRole::Backup;
             self.balancers.lbs[lb].preempt_until = None;
             self.reset_master_down_timer(lb);
+            self.schedule_track_check(lb);
         } else {
             self.balancers.lbs[lb].role = VrrpRole::Master;
         }

@@ -41,6 +41,7 @@ mod edge;
 mod farm;
 mod faults;
 mod ha;
+mod keepalived;
 mod kernel;
 mod machines;
 mod monitoring;
@@ -67,6 +68,7 @@ use serde::Serialize;
 pub use binlog::BINLOG_TIMES_CAPACITY;
 pub use database::{DbRole, ReportedLag, LAG_WHEN_NULL_MS, REBUILD_POSITIONS_PER_S, REBUILD_SETUP_MS};
 pub use ha::{HealthState, VrrpRole};
+pub use keepalived::{DuplicateAddress, TRACK_INTERVAL_MS};
 pub use security::{Alert, AlertKind, MonitorView, OutsideProbe, SecurityStats, SnifferLine};
 
 #[rustfmt::skip]
@@ -124,6 +126,8 @@ pub(crate) enum Ev {
     HealthCheck { server: u16 },
     VrrpAdvert { lb: u8, generation: u32 },
     VrrpTimer { lb: u8, generation: u32 },
+    /// keepalived's HAProxy check runs (`vrrp.track_haproxy`).
+    TrackCheck { lb: u8, generation: u32 },
     RandomFailure { node: NodeId, generation: u32 },
     RandomRepair { node: NodeId },
     /// Close one second of metrics.
@@ -478,6 +482,9 @@ impl Sim {
                 self.machines.list.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
             )),
         };
+        if let Some(checked) = self.check_process_target(what) {
+            return checked;
+        }
         match *what {
             CommandKind::KillMachine { ref machine } | CommandKind::SlowMachine { ref machine, .. } => {
                 machine_exists(machine)
@@ -530,6 +537,7 @@ impl Sim {
         let handled = self.traffic_command(&what)
             || self.balancer_command(&what)
             || self.farm_command(&what)
+            || self.process_command(&what)
             || self.fault_command(&what)
             || self.database_command(&what)
             || self.edge_command(&what);
@@ -655,6 +663,9 @@ impl Sim {
             }
             Ev::VrrpTimer { lb, generation } if self.lb_timer_is(lb, generation, |l| l.master_down) => {
                 self.on_vrrp_timer(lb as usize)
+            }
+            Ev::TrackCheck { lb, generation } if self.lb_timer_is(lb, generation, |l| l.track) => {
+                self.on_track_check(lb as usize)
             }
             Ev::RandomFailure { node, generation } if self.failure_rate_is(node, generation) => {
                 self.on_random_failure(node)
@@ -977,7 +988,7 @@ impl Sim {
         if self.db.second_primary.is_some() && (self.scenario.db.fencing || !self.db.split_brain.is_running()) {
             return Err("a second writable primary that is neither allowed (fencing off) nor counted".into());
         }
-        let masters = self.balancers.lbs.iter().filter(|l| l.alive && l.role == VrrpRole::Master).count();
+        let masters = self.balancers.lbs.iter().filter(|l| l.keepalived && l.role == VrrpRole::Master).count();
         if self.scenario.balancer.pair_mode == PairMode::Vrrp
             && masters > 1
             && !self.is_cut(NodeId::Lb(0), NodeId::Lb(1))
