@@ -165,3 +165,47 @@ fn a_machine_fault_parses_from_the_batch_runner_s_spelling() {
     let e = infrasim::scenario::parse_fault("20s:kill:Server_1").unwrap_err();
     assert!(e.contains("Server_1"), "{e}");
 }
+
+#[test]
+fn a_machine_s_random_failures_keep_it_down_mttr_over_mtbf_plus_mttr_of_the_time() {
+    // Alternating exponential up (mean 200 s) and down (mean 20 s) times: each machine is down
+    // 20/220 = 9.1 % of the time. Three machines × 3 seeds × 60,000 s ≈ 2,400 failures, so the
+    // pooled share has a standard error of about 2 %; tolerance 8 %.
+    let (mtbf, mttr, seconds) = (200.0, 20.0, 60_000.0);
+    let (mut down, mut total, mut failures) = (0.0, 0.0, 0);
+    for seed in 1..4 {
+        let mut s = preset("three-server").unwrap();
+        s.seed = seed;
+        s.traffic.arrival_rate_per_s = 0.5;
+        s.failures.machine.mtbf_s = mtbf;
+        s.failures.machine.mttr_s = mttr;
+        let (m, r) = run(s, seconds);
+        assert_eq!(r.machines.len(), 3);
+        for machine in &r.machines {
+            down += machine.downtime_s;
+            total += seconds;
+        }
+        failures += when(&m, NodeId::Db(0), NodeEvent::Killed).len();
+    }
+    assert!(failures > 10, "server1's failures take its MySQL down too: {failures}");
+    assert_close("share of time a machine is down", down / total, mttr / (mtbf + mttr), 0.08);
+}
+
+#[test]
+fn a_random_machine_failure_takes_down_everything_it_runs_and_its_repair_brings_it_back() {
+    let mut s = preset("three-server").unwrap();
+    s.failures.machine.mtbf_s = 30.0;
+    s.failures.machine.mttr_s = 5.0;
+    let (m, _) = run(s.clone(), 300.0);
+    let killed = |node| when(&m, node, NodeEvent::Killed);
+    // web1, app1 and db1 share server1: every failure of the machine kills all three at once.
+    assert!(!killed(NodeId::Web(0)).is_empty());
+    assert_eq!(killed(NodeId::Web(0)), killed(NodeId::Db(0)));
+    assert_eq!(killed(NodeId::Web(0)), killed(NodeId::App(0)));
+    assert_eq!(when(&m, NodeId::Web(0), NodeEvent::Restored), when(&m, NodeId::Db(0), NodeEvent::Restored));
+    // A design that lists no machines has none to fail.
+    let mut none = s;
+    none.machines.clear();
+    let (m, r) = run(none, 300.0);
+    assert!(r.machines.is_empty() && when(&m, NodeId::Web(0), NodeEvent::Killed).is_empty());
+}

@@ -392,13 +392,15 @@ impl Default for Monitoring {
     }
 }
 
-/// Random failures per class of node.
+/// Random failures per class of node, and of each listed machine (which takes down
+/// everything it runs).
 #[derive(Serialize, Clone, Debug, PartialEq, Default)]
 pub struct Failures {
     pub lb: FailureRate,
     pub web: FailureRate,
     pub db: FailureRate,
     pub dns: FailureRate,
+    pub machine: FailureRate,
 }
 
 /// Shape of a server's service-time distribution.
@@ -875,7 +877,7 @@ fill_struct!(Balancer {
 fill_struct!(HealthCheck { inter_ms, fastinter_ms, downinter_ms, rise, fall });
 fill_struct!(Vrrp { advert_int_ms, priority_lb1, priority_lb2, preempt, version, preempt_delay_s, track_haproxy });
 fill_struct!(FailureRate { mtbf_s, mttr_s });
-fill_struct!(Failures { lb, web, db, dns });
+fill_struct!(Failures { lb, web, db, dns, machine });
 fill_struct!(Security { https, tls_handshake_cpu_ms, tls_session_s, firewall, probe_rate_per_s });
 fill_struct!(Monitoring { enabled, check_interval_ms, lag_alert_ms });
 fill_struct!(WebTier { servers, static_ratio, nginx_time_ms });

@@ -94,6 +94,8 @@ pub struct MachineReport {
     /// Busy share of its cores over the whole run, warm-up included (0 to 1).
     pub cpu_utilization: f64,
     pub alive: bool,
+    /// Seconds it was down since the start (killed by hand or by a random failure).
+    pub downtime_s: f64,
 }
 
 impl Report {

@@ -25,6 +25,8 @@ pub enum Stream {
     NodeFailures = 5,
     /// The phase of one server's health checks (`node_stream` adds the server's number).
     NodeHealthPhase = 6,
+    /// Random failures and repairs of one listed machine (`machine_stream` adds its index).
+    MachineFailures = 7,
 }
 
 pub struct Rngs {
@@ -50,6 +52,14 @@ impl Rngs {
             phases: stream(seed, Stream::Phases),
             security: stream(seed, Stream::Security),
         }
+    }
+
+    /// The failure stream of the listed machine at `index`: its own numbers whatever else the
+    /// design has.
+    pub fn machine_stream(&self, index: usize) -> ChaCha8Rng {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(((Stream::MachineFailures as u64) << 32) | index as u64);
+        rng
     }
 
     /// The stream of one node for one purpose (`which` is `NodeFailures` or `NodeHealthPhase`):

@@ -18,6 +18,8 @@ pub(crate) struct Kernel {
     pub(crate) rngs: Rngs,
     /// Each node's own random-failure stream, made when the node first needs one.
     pub(crate) failure_rngs: BTreeMap<NodeId, rand_chacha::ChaCha8Rng>,
+    /// The failure stream of each listed machine, by machine index (made when first drawn).
+    pub(crate) machine_failure_rngs: BTreeMap<usize, rand_chacha::ChaCha8Rng>,
     /// Random failures per node class (stale unless their generation is current).
     pub(crate) failure_generation: [Generation; 4],
     pub(crate) events_processed: u64,
@@ -36,6 +38,7 @@ impl Kernel {
             queue: EventQueue::new(),
             rngs: Rngs::new(scenario.seed),
             failure_rngs: BTreeMap::new(),
+            machine_failure_rngs: BTreeMap::new(),
             failure_generation: [Generation::default(); 4],
             events_processed: 0,
             commands: Vec::new(),
@@ -44,6 +47,13 @@ impl Kernel {
             lan_us: from_ms(scenario.network.lan_latency_ms),
             client_latency_us: from_ms(scenario.network.client_latency_ms),
         }
+    }
+
+    /// The next uniform number of machine `m`'s own failure stream.
+    pub(crate) fn machine_failure_draw(&mut self, m: usize) -> f64 {
+        let rngs = &self.rngs;
+        let rng = self.machine_failure_rngs.entry(m).or_insert_with(|| rngs.machine_stream(m));
+        uniform(rng)
     }
 
     /// The next uniform number of `node`'s own failure stream (other nodes do not shift it).

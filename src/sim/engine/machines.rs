@@ -23,7 +23,8 @@ use crate::scenario::machines::{placement, ComponentKind, Cores};
 use crate::scenario::Scenario;
 use crate::sim::cpu::Cpu;
 use crate::sim::node::NodeId;
-use crate::sim::time::SimTime;
+use crate::sim::rng::exponential_from;
+use crate::sim::time::{from_s, SimTime};
 
 pub(crate) struct MachineState {
     pub(crate) id: String,
@@ -39,6 +40,9 @@ pub(crate) struct MachineState {
     work: Vec<Option<Ev>>,
     free_work: Vec<u32>,
     pub(crate) alive: bool,
+    /// When it last went down, and how long it has been down before that (microseconds).
+    down_since: SimTime,
+    down_us: SimTime,
     /// The next `CpuDone` of this machine.
     pub(crate) timer: Timer,
 }
@@ -106,6 +110,8 @@ impl Machines {
                 work: Vec::new(),
                 free_work: Vec::new(),
                 alive: true,
+                down_since: 0,
+                down_us: 0,
                 timer: Timer::default(),
             });
         }
@@ -224,8 +230,10 @@ impl Sim {
         for node in self.machines.list[m].nodes.clone() {
             self.kill(node);
         }
+        let now = self.kernel.now;
         let machine = &mut self.machines.list[m];
         machine.alive = false;
+        machine.down_since = now;
         machine.timer.cancel();
         machine.work.clear();
         machine.free_work.clear();
@@ -242,7 +250,9 @@ impl Sim {
         if self.machines.list.get(m).is_none_or(|machine| machine.alive) {
             return;
         }
-        self.machines.list[m].alive = true;
+        let machine = &mut self.machines.list[m];
+        machine.alive = true;
+        machine.down_us += self.kernel.now - machine.down_since;
         for node in self.machines.list[m].nodes.clone() {
             self.restore(node);
         }
@@ -273,7 +283,38 @@ impl Sim {
                     _ => cpu.busy_core_us(now) as f64 / (cpu.cores() as f64 * now as f64),
                 },
                 alive: m.alive,
+                downtime_s: (m.down_us + if m.alive { 0 } else { now - m.down_since }) as f64 / 1e6,
             })
             .collect()
+    }
+
+    /// Draw listed machine `m`'s next random failure (derived machines fail as their node).
+    pub(super) fn schedule_machine_failure(&mut self, m: usize) {
+        let mtbf = self.scenario.failures.machine.mtbf_s;
+        if mtbf <= 0.0 || self.machines.list.get(m).is_none_or(|machine| machine.cpu.is_none()) {
+            return;
+        }
+        let after = exponential_from(self.kernel.machine_failure_draw(m), mtbf);
+        self.kernel.queue.push(self.kernel.now + from_s(after).max(1), Ev::MachineFailure { machine: m as u8 });
+    }
+
+    /// A random failure: the machine goes down with all it runs, and is repaired later.
+    #[inline(never)]
+    pub(super) fn on_machine_failure(&mut self, m: usize) {
+        if !self.machines.list[m].alive {
+            // Already down by hand: try again later.
+            self.schedule_machine_failure(m);
+            return;
+        }
+        self.kill_machine(m);
+        let after = exponential_from(self.kernel.machine_failure_draw(m), self.scenario.failures.machine.mttr_s);
+        self.kernel.queue.push(self.kernel.now + from_s(after).max(1), Ev::MachineRepair { machine: m as u8 });
+    }
+
+    /// The repair: the machine boots (everything it runs starts), then its next failure is drawn.
+    #[inline(never)]
+    pub(super) fn on_machine_repair(&mut self, m: usize) {
+        self.restore_machine(m);
+        self.schedule_machine_failure(m);
     }
 }

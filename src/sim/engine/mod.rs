@@ -130,6 +130,9 @@ pub(crate) enum Ev {
     TrackCheck { lb: u8, generation: u32 },
     RandomFailure { node: NodeId, generation: u32 },
     RandomRepair { node: NodeId },
+    /// A listed machine's random failure and its repair.
+    MachineFailure { machine: u8 },
+    MachineRepair { machine: u8 },
     /// Close one second of metrics.
     Sample,
     WarmupEnd,
@@ -361,6 +364,9 @@ impl Sim {
         sim.start_balancers();
         for class in NodeClass::ALL {
             sim.schedule_random_failures(class);
+        }
+        for m in 0..sim.machines.list.len() {
+            sim.schedule_machine_failure(m);
         }
         sim.schedule_failover_checks();
         sim.schedule_probe();
@@ -671,6 +677,8 @@ impl Sim {
                 self.on_random_failure(node)
             }
             Ev::RandomRepair { node } => self.on_random_repair(node),
+            Ev::MachineFailure { machine } => self.on_machine_failure(machine as usize),
+            Ev::MachineRepair { machine } => self.on_machine_repair(machine as usize),
             Ev::Sample => self.on_sample(),
             Ev::WarmupEnd => {
                 for w in &mut self.farm.servers {
