@@ -71,7 +71,7 @@ async fn the_analysis_shows_its_progress_while_the_page_keeps_running_then_the_c
     assert!(present(&host, ".spof-summary"), "the analysis finished; progress seen: {seen:?}");
     assert!(!seen.is_empty(), "the progress line showed while the analysis ran");
     for text in &seen {
-        assert!(text.starts_with("Checking ") && text.ends_with(" of 19)"), "progress reads like {text:?}");
+        assert!(text.starts_with("Checking ") && text.ends_with(" of 21)"), "progress reads like {text:?}");
     }
     assert!(seen.len() >= 2, "the progress line moved on as measurements were done: {seen:?}");
     let counts: Vec<u32> = seen.iter().filter_map(|t| t.rsplit('(').next()?.split(' ').next()?.parse().ok()).collect();
@@ -88,7 +88,7 @@ async fn the_analysis_shows_its_progress_while_the_page_keeps_running_then_the_c
     assert!(summary.contains("lb1") && summary.contains("db1"), "{summary}");
     assert!(!summary.contains("web1") && !summary.contains("web2"), "two web servers cover each other: {summary}");
     assert!(summary.contains("server1"), "the machine with web1 and the primary: {summary}");
-    assert_eq!(result_rows(&host), 18, "a row for each node (6), link (9) and machine (3)");
+    assert_eq!(result_rows(&host), 20, "a row for each node (6), application server (2), link (9) and machine (3)");
     assert!(progress(&host).is_none(), "the progress line is gone once the result shows");
     assert!(!disabled(&spof_button(&host)), "the button works again");
     assert!(!present(&host, "button[name=spof-cancel]"));
@@ -128,6 +128,10 @@ async fn a_design_change_during_the_analysis_drops_its_result() {
     wait_for("the analysis of the pair reports", 20, || present(&host, ".spof-summary")).await;
     let summary = find::<Element>(&host, ".spof-summary").text_content().unwrap_or_default();
     assert!(summary.contains("db1") && !summary.contains("lb1"), "{summary}");
-    assert_eq!(result_rows(&host), 23, "the pair's nodes (7), links (13) and the three machines listed");
+    assert_eq!(
+        result_rows(&host),
+        25,
+        "the pair's nodes (7), application servers (2), links (13) and the three machines listed"
+    );
     assert!(progress(&host).is_none(), "the dropped-check note is gone");
 }
