@@ -75,7 +75,9 @@ pub fn parse_vary(text: &str) -> Result<Vary, String> {
     let Some(row) = setting(key) else {
         return Err(format!("--vary {text}: unknown key '{key}' (see `infrasim show --keys`)"));
     };
-    if matches!(row.allowed, Allowed::List) || key == "seed" {
+    // Values are split at commas, so a key whose one value is a comma list cannot be varied.
+    let is_list = matches!(row.allowed, Allowed::List) || row.note.starts_with("comma list");
+    if is_list || key == "seed" {
         let why = if key == "seed" { "use --seeds and --seed" } else { "its value is a list" };
         return Err(format!("--vary {text}: {key} cannot be varied ({why})"));
     }
