@@ -220,6 +220,10 @@ pub fn sweep(base: &Scenario, args: &SweepArgs, out: &mut dyn Write) -> Result<O
 /// Run every (cell, seed) on `jobs` threads; results by cell, each in seed order.
 fn run_all(cells: &[Cell], seeds: u32, duration_s: f64, jobs: usize) -> Vec<Vec<Option<SeedResult>>> {
     let total = cells.len() * seeds as usize;
+    // Longest runs first, so the last runs to finish are short and no core idles long at the end.
+    let work: Vec<f64> = cells.iter().map(|c| limits::expected_work(&c.scenario, duration_s)).collect();
+    let mut order: Vec<usize> = (0..total).collect();
+    order.sort_by(|a, b| work[b / seeds as usize].total_cmp(&work[a / seeds as usize]));
     let next = AtomicUsize::new(0);
     let mut results: Vec<Vec<Option<SeedResult>>> = cells.iter().map(|_| vec![None; seeds as usize]).collect();
     let (send, receive) = mpsc::channel::<(usize, SeedResult)>();
@@ -227,12 +231,13 @@ fn run_all(cells: &[Cell], seeds: u32, duration_s: f64, jobs: usize) -> Vec<Vec<
     std::thread::scope(|scope| {
         for _ in 0..jobs.min(total) {
             let send = send.clone();
-            let next = &next;
+            let (next, order) = (&next, &order);
             scope.spawn(move || loop {
-                let job = next.fetch_add(1, Ordering::SeqCst);
-                if job >= total || STOP.load(Ordering::SeqCst) {
+                let taken = next.fetch_add(1, Ordering::SeqCst);
+                if taken >= total || STOP.load(Ordering::SeqCst) {
                     break;
                 }
+                let job = order[taken];
                 let cell = &cells[job / seeds as usize];
                 let seed_index = job % seeds as usize;
                 let Some(result) = run_one(&cell.scenario, seed_index as u64, duration_s) else { break };
