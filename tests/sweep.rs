@@ -336,3 +336,64 @@ fn ctrl_c_prints_the_cells_that_finished() {
     assert_eq!(rows(&doc).len() as u64, finished);
     assert_eq!(doc["cells"], 20);
 }
+
+#[test]
+fn shared_queue_cells_match_erlang_c_and_pollaczek_khinchine_and_say_when_unstable() {
+    // maxconn 1: one queue at the balancer; no queue timeout, so no request leaves it early.
+    let doc = sweep_json(&[
+        "--preset",
+        "queue-lab",
+        "--set",
+        "balancer.maxconn=1",
+        "--set",
+        "balancer.timeout_queue_ms=0",
+        "--set",
+        "warmup_s=20",
+        "--vary",
+        "web.count=2,3",
+        "--vary",
+        "traffic.arrival_rate_per_s=160,240",
+        "--seeds",
+        "6",
+        "--duration-s",
+        "1500",
+    ]);
+    let rows = rows(&doc);
+    let cell = |count: &str, rate: &str| {
+        rows.iter()
+            .find(|r| setting(r, "web.count") == count && setting(r, "traffic.arrival_rate_per_s") == rate)
+            .expect("cell")
+    };
+    // reference.md: c = 2, μ = 10, λ = 16 → 277.8 ms and c = 3, λ = 24 → 207.9 ms; here μ = 100.
+    for (count, rate, expected_ms) in [("2", "160", 27.78), ("3", "240", 20.79)] {
+        let row = cell(count, rate);
+        close(&format!("M/M/{count} at {rate}/s"), mean_ms(row), expected_ms);
+        assert!((row["theory"]["mean_latency_ms"].as_f64().unwrap() - expected_ms).abs() < 0.01);
+        assert_eq!(row["theory"]["model"], format!("M/M/{count} shared queue (Erlang C)"));
+    }
+    assert_eq!(cell("2", "240")["theory"]["not_covered"], "load at or above 1: the queue grows without bound");
+
+    // Constant service, one server at ρ = 0.5: M/D/1, W = 10 + 0.5 × 10 / (2 × 0.5) = 15 ms.
+    let doc = sweep_json(&[
+        "--preset",
+        "queue-lab",
+        "--set",
+        "web.count=1",
+        "--set",
+        "balancer.maxconn=1",
+        "--set",
+        "balancer.timeout_queue_ms=0",
+        "--vary",
+        "web.service_distribution=exponential,constant",
+        "--set",
+        "traffic.arrival_rate_per_s=50",
+        "--seeds",
+        "4",
+        "--duration-s",
+        "1500",
+    ]);
+    for (row, expected_ms) in doc["rows"].as_array().unwrap().iter().zip([20.0, 15.0]) {
+        close(&format!("{} service", setting(row, "web.service_distribution")), mean_ms(row), expected_ms);
+        assert!((row["theory"]["mean_latency_ms"].as_f64().unwrap() - expected_ms).abs() < 1e-9);
+    }
+}
