@@ -357,4 +357,45 @@ mod tests {
         assert!((w - 2.0).abs() < 1e-9);
         assert_eq!(jsq_two_servers_response_s(1.95, 1.0), None);
     }
+
+    fn lab() -> Scenario {
+        let mut s = crate::scenario::preset("queue-lab").expect("queue-lab");
+        s.traffic.arrival_rate_per_s = 80.0;
+        s
+    }
+
+    #[test]
+    fn predict_picks_the_formula_of_the_design() {
+        // queue-lab as it is: two servers in round robin, queues at the servers.
+        let p = predict(&lab()).unwrap();
+        assert_eq!(p.model, Model::RoundRobin { c: 2 });
+        assert!((p.mean_latency_ms - round_robin_response_s(2, 80.0, 100.0) * 1_000.0).abs() < 1e-9);
+        // One server, a shared queue of 10: M/M/1/11 (reference.md: 1.84 % dropped at ρ = 0.8).
+        let mut s = lab();
+        s.web.servers.truncate(1);
+        s.web.servers[0].maxconn = 1;
+        s.balancer.maxqueue = 10;
+        assert_eq!(predict(&s), Err(NotCovered::QueueTimeout));
+        s.balancer.timeout_queue_ms = 0.0;
+        let p = predict(&s).unwrap();
+        assert_eq!(p.model, Model::Mm1k { k: 11 });
+        assert!((p.drop_probability - 0.0184).abs() < 1e-4);
+        // What no formula here covers.
+        let mut s = lab();
+        s.db.enabled = true;
+        assert_eq!(predict(&s), Err(NotCovered::Design));
+        let mut s = lab();
+        s.web.servers[1].service_time_ms = 20.0;
+        assert_eq!(predict(&s), Err(NotCovered::UnequalServers));
+        let mut s = lab();
+        s.traffic.arrival_rate_per_s = 200.0;
+        assert_eq!(predict(&s), Err(NotCovered::Unstable));
+        let mut s = lab();
+        s.web.servers.iter_mut().for_each(|w| w.backlog = 5);
+        assert_eq!(predict(&s), Err(NotCovered::SmallBacklog));
+        let mut s = lab();
+        s.balancer.algorithm = Algorithm::Random;
+        s.balancer.random_draws = 2;
+        assert_eq!(predict(&s), Err(NotCovered::Algorithm), "power of d needs many servers");
+    }
 }
