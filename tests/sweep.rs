@@ -397,3 +397,40 @@ fn shared_queue_cells_match_erlang_c_and_pollaczek_khinchine_and_say_when_unstab
         assert!((row["theory"]["mean_latency_ms"].as_f64().unwrap() - expected_ms).abs() < 1e-9);
     }
 }
+
+/// A small sweep with its stdout and stderr as given; (exit code, stderr).
+fn sweep_to(stdout: std::process::Stdio, envs: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_infrasim"))
+        .args(["sweep", "--preset", "queue-lab", "--vary", "web.count=1,2", "--seeds", "2", "--duration-s", "5"])
+        .envs(envs.iter().copied())
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ends");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn a_closed_or_full_stdout_is_an_exit_code_and_progress_goes_to_stderr() {
+    // The reader went away: a normal end, nothing on stderr.
+    let (code, err) = sweep_to(std::process::Stdio::piped(), &[]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        let (code, err) = sweep_to(std::process::Stdio::from(full), &[]);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.starts_with("infrasim: cannot write the output: "), "{err}");
+    }
+    // With an interval of 0 every check point reports: runs done of the total.
+    let (code, err) = sweep_to(std::process::Stdio::null(), &[("INFRASIM_PROGRESS_S", "0")]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.lines().any(|l| l.starts_with("infrasim: sweep: ") && l.contains("of 4 runs done")), "{err}");
+}
+
+#[test]
+fn the_bounds_are_in_the_help() {
+    let (code, out, _) = infrasim(&["sweep", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("10000 runs") && out.contains("500000000"), "{out}");
+}
