@@ -7,6 +7,7 @@ mod common;
 
 use common::{assert_close, lab, mean_latency_over_seeds, run};
 use infrasim::scenario::Algorithm;
+use infrasim::sim::theory;
 
 const SERVICE_MS: f64 = 10.0;
 const TOLERANCE: f64 = 0.05;
@@ -15,8 +16,8 @@ const TOLERANCE: f64 = 0.05;
 fn mm1k_drop_probability() {
     // K = 11 (one in service + 10 waiting), ρ = 0.8: P_drop = (1 − ρ)ρ^K / (1 − ρ^(K+1)).
     let rho: f64 = 0.8;
-    let k = 11;
-    let expected = (1.0 - rho) * rho.powi(k) / (1.0 - rho.powi(k + 1));
+    let k = 11u32;
+    let (_, expected) = theory::mm1k(rho, 1.0, k);
     let (mut dropped, mut arrived) = (0u64, 0u64);
     // Drops are rare (1.8 %) and bunch up in busy periods: a large sample (~3.8 M arrivals).
     for seed in 1..17 {
@@ -34,21 +35,9 @@ fn mm1k_drop_probability() {
     assert!((expected - 0.0184).abs() < 0.0001, "reference.md gives 1.84 %");
 }
 
-/// Erlang C waiting time for M/M/c.
+/// Erlang C response time for M/M/c, in ms.
 fn erlang_c_w_ms(c: u32, lambda: f64, mu: f64) -> f64 {
-    let a = lambda / mu;
-    let rho = a / c as f64;
-    let mut term = 1.0;
-    let mut sum = 0.0;
-    for k in 0..c {
-        if k > 0 {
-            term *= a / k as f64;
-        }
-        sum += term;
-    }
-    let top = term * a / c as f64 / (1.0 - rho);
-    let prob_wait = top / (sum + top);
-    (prob_wait / (c as f64 * mu - lambda) + 1.0 / mu) * 1_000.0
+    theory::mmc_response_s(c, lambda, mu) * 1_000.0
 }
 
 #[test]
@@ -98,13 +87,9 @@ fn two_servers_by_algorithm_match_the_reference_table() {
     }
 }
 
-/// Mitzenmacher's limit for the supermarket model: T_d(λ) = Σ_{i≥1} λ^((d^i − d)/(d − 1)).
+/// Mitzenmacher's limit for the supermarket model, in mean service times.
 fn power_of_d(lambda: f64, d: u32) -> f64 {
-    if d == 1 {
-        return 1.0 / (1.0 - lambda);
-    }
-    let d = d as f64;
-    (1..60).map(|i| lambda.powf((d.powi(i) - d) / (d - 1.0))).sum()
+    theory::power_of_d_service_times(lambda, d)
 }
 
 #[test]

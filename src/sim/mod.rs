@@ -14,6 +14,7 @@ pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod spof;
+pub mod theory;
 pub mod time;
 pub mod trace;
 pub mod upstream;
