@@ -78,8 +78,10 @@ printf '%-48s %10d %10d\n' total "$total_raw" "$total_gz"
 # The page's download budget: what a visitor fetches (wasm + JS), gzip -9, 1 KB = 1000 bytes.
 # 300 KB until the page gained the configuration-file panel (export, and import of a pasted
 # haproxy.cfg: about 18.5 KB), 320 KB until machines (CPU sharing, the machines' format, the v1
-# presets); see the README for what was tried before raising it.
-budget_gz=330000
+# presets), 330 KB until application servers became nodes of their own and keepalived a process
+# of its own (Nginx's upstream, the page's keepalived buttons); see the README for what was tried
+# before raising it, and why it is temporary.
+budget_gz=340000
 if ((total_gz > budget_gz)); then
   printf 'page download is %d bytes gzipped, over the budget of %d by %d bytes\n' \
     "$total_gz" "$budget_gz" "$((total_gz - budget_gz))" >&2
