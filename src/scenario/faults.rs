@@ -65,6 +65,11 @@ pub fn parse_fault(text: &str) -> Result<Command, String> {
             None => CommandKind::Restore { node: node()? },
         },
         "rebuild" => CommandKind::Rebuild { node: node()? },
+        "deploy" => match target {
+            "all" => CommandKind::Deploy { rolling: false },
+            "rolling" => CommandKind::Deploy { rolling: true },
+            _ => return Err(format!("'{target_text}': a deploy is deploy:all (every application server at once) or deploy:rolling (one at a time)")),
+        },
         "cut" => CommandKind::Cut { link: link()? },
         "heal" => CommandKind::Heal { link: link()? },
         a if a.starts_with("slow=") => {

@@ -557,6 +557,7 @@ static SETTINGS: &[Setting] = &[
         field!("failures.db.mttr_s", "s", num(0.1, 1e9), "", "mean time to repair a database node", failures.db.mttr_s),
         field!("failures.dns.mtbf_s", "s", num(0.0, 1e9), "0 = never", "mean time between random failures of the DNS service", failures.dns.mtbf_s),
         field!("failures.dns.mttr_s", "s", num(0.1, 1e9), "", "mean time to repair the DNS service", failures.dns.mttr_s),
+        field!("deploy.restart_s", "s", num(0.1, 3_600.0), "", "how long each application server is down while a deploy restarts it with new code", deploy.restart_s),
         field!("failures.machine.mtbf_s", "s", num(0.0, 1e9), "0 = never", "mean time between random failures of each listed machine (everything it runs goes down)", failures.machine.mtbf_s),
         field!("failures.machine.mttr_s", "s", num(0.1, 1e9), "", "mean time to repair a listed machine", failures.machine.mttr_s),
         field!("security.https", "", SWITCH, "", "HTTPS with TLS terminated at the balancer", security.https),

@@ -54,6 +54,8 @@ pub struct Scenario {
     pub failures: Failures,
     pub security: Security,
     pub monitoring: Monitoring,
+    /// How a deploy of new code restarts the application servers.
+    pub deploy: Deploy,
     /// The machines and the components each runs; a component no machine names gets a machine
     /// of its own (see [`placement`]). Empty: one machine per node, as before machines existed.
     #[serde(default)]
@@ -76,6 +78,7 @@ impl Default for Scenario {
             failures: Failures::default(),
             security: Security::default(),
             monitoring: Monitoring::default(),
+            deploy: Deploy::default(),
             machines: Vec::new(),
         }
     }
@@ -389,6 +392,19 @@ pub struct Monitoring {
 impl Default for Monitoring {
     fn default() -> Self {
         Monitoring { enabled: false, check_interval_ms: 5_000.0, lag_alert_ms: 1_000.0 }
+    }
+}
+
+/// A deploy of new code: each application server restarts (down this long) to load it.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct Deploy {
+    /// Seconds an application server is down while it restarts with the new code.
+    pub restart_s: f64,
+}
+
+impl Default for Deploy {
+    fn default() -> Self {
+        Deploy { restart_s: 10.0 }
     }
 }
 
@@ -855,8 +871,10 @@ fill_struct!(Scenario {
     failures,
     security,
     monitoring,
+    deploy,
     machines
 });
+fill_struct!(Deploy { restart_s });
 fill_struct!(Traffic { arrival_rate_per_s, write_ratio, read_own_write_ratio, clients, burst });
 fill_struct!(Burst { enabled, period_s, duration_s, multiplier });
 fill_struct!(Network { client_latency_ms, lan_latency_ms, dns_lookup_ms, dns_ttl_s });

@@ -51,6 +51,10 @@ pub enum CommandKind {
     StopKeepalived { lb: u8 },
     /// keepalived alone starts again (as backup; it removes a stale floating IP).
     RestoreKeepalived { lb: u8 },
+    /// Deploy new code: every application server restarts (each down `deploy.restart_s`), all
+    /// at once, or `rolling`: one at a time, each first drained from the balancer (weight 0
+    /// until idle) and put back once it runs again.
+    Deploy { rolling: bool },
     /// A whole machine crashes: every component it runs goes down at once.
     KillMachine { machine: String },
     /// A crashed machine boots again and starts everything it runs.
@@ -285,7 +289,7 @@ pub fn machine_id(text: String) -> Result<String, String> {
 /// Every command's name in JSON, for the message about an unknown one.
 const COMMAND_NAMES: &str = "set_arrival_rate, set_write_ratio, set_algorithm, set_random_draws, set_weight, \
 set_server_count, set_maxconn, set_maxqueue, set_timeout_queue, pause, resume, set_speed, kill, stop, restore, \
-kill_keepalived, stop_keepalived, restore_keepalived, kill_machine, restore_machine, slow_machine, slow, cut, heal, set_backup, set_all_backups, set_retries, set_redispatch, set_failure_rate, set_replication, set_read_from, \
+kill_keepalived, stop_keepalived, restore_keepalived, deploy, kill_machine, restore_machine, slow_machine, slow, cut, heal, set_backup, set_all_backups, set_retries, set_redispatch, set_failure_rate, set_replication, set_read_from, \
 set_failover, set_apply_rate, set_fencing, rebuild, set_https, set_firewall, set_monitoring";
 
 /// The fields of one command in JSON (`{"set_weight":{"server":0,"weight":3}}`).
@@ -346,6 +350,7 @@ impl CommandKind {
             "kill_keepalived" => KillKeepalived { lb: keepalived_index(&f, f.get("lb")?)? },
             "stop_keepalived" => StopKeepalived { lb: keepalived_index(&f, f.get("lb")?)? },
             "restore_keepalived" => RestoreKeepalived { lb: keepalived_index(&f, f.get("lb")?)? },
+            "deploy" => Deploy { rolling: f.get("rolling")? },
             "kill_machine" => KillMachine { machine: machine_id(f.get("machine")?)? },
             "restore_machine" => RestoreMachine { machine: machine_id(f.get("machine")?)? },
             "slow_machine" => SlowMachine { machine: machine_id(f.get("machine")?)?, factor: f.get("factor")? },
@@ -422,6 +427,7 @@ mod tests {
             CommandKind::SetSpeed { factor: 0.5 },
             CommandKind::Kill { node: web2 },
             CommandKind::Restore { node: db1 },
+            CommandKind::Deploy { rolling: true },
             CommandKind::KillKeepalived { lb: 0 },
             CommandKind::StopKeepalived { lb: 1 },
             CommandKind::RestoreKeepalived { lb: 0 },

@@ -109,6 +109,10 @@ pub enum NodeEvent {
     /// Both machines have the floating IP: a killed keepalived left it on this one.
     DuplicateAddressStart,
     DuplicateAddressEnd,
+    /// A rolling deploy drains this web server: weight 0 until it holds no request.
+    Draining,
+    /// A deploy restarts this application server with the new code.
+    Redeploying,
 }
 
 impl NodeEvent {
@@ -137,6 +141,8 @@ impl NodeEvent {
             NodeEvent::Diverged => "diverged",
             NodeEvent::Rebuilding => "rebuilding from the primary",
             NodeEvent::Rebuilt => "rebuilt: rejoined as a replica",
+            NodeEvent::Draining => "draining for a deploy (weight 0)",
+            NodeEvent::Redeploying => "restarting with the new code",
             NodeEvent::KeepalivedKilled => {
                 "keepalived killed (SIGKILL): no more adverts, the floating IP left configured"
             }

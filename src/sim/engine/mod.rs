@@ -37,6 +37,7 @@ mod balancers;
 mod binlog;
 mod clients;
 mod database;
+mod deploy;
 mod edge;
 mod farm;
 mod faults;
@@ -130,6 +131,8 @@ pub(crate) enum Ev {
     TrackCheck { lb: u8, generation: u32 },
     RandomFailure { node: NodeId, generation: u32 },
     RandomRepair { node: NodeId },
+    /// The deploy under way takes its next step (stale unless `token` is its timer's).
+    DeployTick { token: u32 },
     /// A listed machine's random failure and its repair.
     MachineFailure { machine: u8 },
     MachineRepair { machine: u8 },
@@ -303,6 +306,7 @@ pub struct Sim {
     pub(crate) edge: edge::Edge,
     pub(crate) monitoring: monitoring::Monitoring,
     pub(crate) machines: machines::Machines,
+    pub(crate) deploys: deploy::Deploys,
     pub metrics: Metrics,
     pub trace: Trace,
     pub timeline: Ring<TimelineEntry>,
@@ -340,6 +344,7 @@ impl Sim {
             edge: edge::Edge::new(),
             monitoring: monitoring::Monitoring::default(),
             machines: machines::Machines::new(&scenario),
+            deploys: deploy::Deploys::default(),
             metrics: Metrics::new(),
             trace: Trace::new(trace.enabled, trace.capacity),
             timeline: Ring::new(TIMELINE_CAPACITY),
@@ -508,6 +513,9 @@ impl Sim {
                     _ => Err(format!("{node} cannot be stopped gracefully: stop is a balancer's planned stop (keepalived's priority-0 advert); use kill")),
                 }
             }
+            CommandKind::Deploy { .. } if self.deploy_under_way() => {
+                Err("a deploy is already under way; wait until it is done".into())
+            }
             CommandKind::Rebuild { node } => {
                 exists(node)?;
                 match node {
@@ -561,6 +569,7 @@ impl Sim {
             CommandKind::SlowMachine { ref machine, factor } => self.slow_machine(self.machine_named(machine), factor),
             CommandKind::Slow { node, factor } => self.slow(node, factor),
             CommandKind::Cut { link } => self.cut(link),
+            CommandKind::Deploy { rolling } => self.start_deploy(rolling),
             CommandKind::Heal { link } => self.heal(link),
             CommandKind::SetFailureRate { class, mtbf_s, mttr_s } => {
                 let rate = self.failure_rate_mut(class);
@@ -677,6 +686,7 @@ impl Sim {
                 self.on_random_failure(node)
             }
             Ev::RandomRepair { node } => self.on_random_repair(node),
+            Ev::DeployTick { token } if self.deploys.timer.is_current(token) => self.on_deploy_tick(),
             Ev::MachineFailure { machine } => self.on_machine_failure(machine as usize),
             Ev::MachineRepair { machine } => self.on_machine_repair(machine as usize),
             Ev::Sample => self.on_sample(),
