@@ -87,6 +87,7 @@ fn designs() -> Vec<Scenario> {
         ("high-availability", &[("vrrp.preempt", "false"), ("vrrp.advert_int_ms", "250")]),
         ("high-availability", &[("vrrp.version", "3"), ("vrrp.advert_int_ms", "250"), ("vrrp.preempt_delay_s", "4.5")]),
         ("scale-up", &[("vrrp.track_haproxy", "true")]),
+        ("secured-monitored", &[("security.backend_tls", "true")]),
         (
             "queue-lab",
             &[

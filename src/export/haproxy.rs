@@ -104,7 +104,7 @@ fn backend(s: &Scenario) -> String {
     }
     out.push_str(&default_server(b));
     for (i, w) in s.web.servers.iter().enumerate() {
-        out.push_str(&server_line(i, w));
+        out.push_str(&server_line(i, w, s.security.backend_tls));
     }
     out
 }
@@ -133,8 +133,13 @@ fn default_server(b: &Balancer) -> String {
     out
 }
 
-fn server_line(i: usize, w: &WebServer) -> String {
+fn server_line(i: usize, w: &WebServer, backend_tls: bool) -> String {
     let mut line = format!("    server {} {}:80 weight {}", Scenario::web_id(i), web_address(i), w.weight);
+    if backend_tls {
+        // Re-encrypted to the server; `verify none` because the example has no CA file to check
+        // the servers' certificates against (a real deployment names one with `ca-file`).
+        line.push_str(" ssl verify none");
+    }
     if w.maxconn > 0 {
         let _ = write!(line, " maxconn {}", w.maxconn);
     }

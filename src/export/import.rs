@@ -107,6 +107,8 @@ struct Parsed {
     backends: Vec<Backend>,
     default_backend: Option<String>,
     https: Option<bool>,
+    /// `ssl` on a server line: the hop to the servers is re-encrypted.
+    backend_tls: bool,
     tls_session_s: Option<f64>,
     unsimulated: Vec<Unsimulated>,
 }
@@ -401,6 +403,7 @@ fn server_params(
             "non-backup" => p.backup = false,
             "check" => p.check = true,
             "no-check" => p.check = false,
+            "ssl" => parsed.backend_tls = true,
             other => {
                 if UNSIMULATED_WITH_ARG.contains(&other) {
                     ignored.push(format!("{other} {}", line.words.get(i).copied().unwrap_or("")));
@@ -411,7 +414,7 @@ fn server_params(
                 continue;
             }
         }
-        if !matches!(word, "backup" | "non-backup" | "check" | "no-check") {
+        if !matches!(word, "backup" | "non-backup" | "check" | "no-check" | "ssl") {
             i += 1;
         }
     }
@@ -529,6 +532,7 @@ fn build(
     if let Some(https) = parsed.https {
         s.security.https = https;
     }
+    s.security.backend_tls = parsed.backend_tls;
     if let Some(lifetime_s) = parsed.tls_session_s {
         s.security.tls_session_s = lifetime_s;
     }

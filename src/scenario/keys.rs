@@ -563,6 +563,8 @@ static SETTINGS: &[Setting] = &[
         field!("security.https", "", SWITCH, "", "HTTPS with TLS terminated at the balancer", security.https),
         field!("security.tls_handshake_cpu_ms", "ms", num(0.0, 10_000.0), "", "balancer CPU time of a full TLS handshake", security.tls_handshake_cpu_ms),
         field!("security.tls_session_s", "s", num(0.0, DAY_S), "", "how long a client reuses its TLS session", security.tls_session_s),
+        field!("security.backend_tls", "", SWITCH, "", "the balancer re-encrypts the hop to the web servers (HAProxy ssl on server lines)", security.backend_tls),
+        field!("security.backend_tls_cpu_ms", "ms", num(0.0, 1_000.0), "", "CPU time of that encryption per request, on the balancer's machine and on the web server's", security.backend_tls_cpu_ms),
         field!("security.firewall", "", SWITCH, "", "only the balancer's web ports are reachable from outside", security.firewall),
         field!("security.probe_rate_per_s", "probes/s", num(0.0, 10_000.0), "", "outside connection attempts aimed at web servers and the database", security.probe_rate_per_s),
         field!("monitoring.enabled", "", SWITCH, "", "a monitoring system watches every node and alerts", monitoring.enabled),

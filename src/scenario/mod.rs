@@ -364,6 +364,12 @@ pub struct Security {
     pub firewall: bool,
     /// Connection attempts from the internet aimed straight at the web servers and the database, per second.
     pub probe_rate_per_s: f64,
+    /// The balancer re-encrypts the hop to the web servers (HAProxy `ssl` on its server lines):
+    /// off, a sniffer in the data centre reads that hop in plain text even with HTTPS on.
+    pub backend_tls: bool,
+    /// CPU time of encrypting a request and its answer on that hop, milliseconds, charged on
+    /// each end: the balancer's machine and the web server's.
+    pub backend_tls_cpu_ms: f64,
 }
 
 impl Default for Security {
@@ -374,6 +380,8 @@ impl Default for Security {
             tls_session_s: 300.0,
             firewall: false,
             probe_rate_per_s: 2.0,
+            backend_tls: false,
+            backend_tls_cpu_ms: 0.05,
         }
     }
 }
@@ -896,7 +904,15 @@ fill_struct!(HealthCheck { inter_ms, fastinter_ms, downinter_ms, rise, fall });
 fill_struct!(Vrrp { advert_int_ms, priority_lb1, priority_lb2, preempt, version, preempt_delay_s, track_haproxy });
 fill_struct!(FailureRate { mtbf_s, mttr_s });
 fill_struct!(Failures { lb, web, db, dns, machine });
-fill_struct!(Security { https, tls_handshake_cpu_ms, tls_session_s, firewall, probe_rate_per_s });
+fill_struct!(Security {
+    https,
+    tls_handshake_cpu_ms,
+    tls_session_s,
+    firewall,
+    probe_rate_per_s,
+    backend_tls,
+    backend_tls_cpu_ms
+});
 fill_struct!(Monitoring { enabled, check_interval_ms, lag_alert_ms });
 fill_struct!(WebTier { servers, static_ratio, nginx_time_ms });
 fill_struct!(Machine { id, cores, runs });

@@ -18,6 +18,8 @@ pub(crate) struct Edge {
     pub(crate) security: SecurityStats,
     /// The latest request on the public link.
     pub(crate) last_public: Option<SnifferLine>,
+    /// The latest request on a balancer-to-server hop.
+    pub(crate) last_backend: Option<SnifferLine>,
     /// The next outside probe.
     pub(crate) probe_timer: Timer,
     pub(crate) probes_sent: u64,
@@ -38,6 +40,7 @@ impl Edge {
             cut_links: BTreeSet::new(),
             security: SecurityStats::default(),
             last_public: None,
+            last_backend: None,
             probe_timer: Timer::default(),
             probes_sent: 0,
             probes: Ring::new(PROBES_KEPT),
@@ -80,6 +83,25 @@ impl Sim {
         let q = self.requests.get(r);
         let encrypted = self.scenario.security.https;
         self.edge.last_public = Some(SnifferLine { request: q.id, client: q.client, write: q.write, encrypted });
+    }
+
+    /// A request crosses the balancer-to-server hop: counted plain or encrypted, and what a
+    /// sniffer in the data centre sees. True when it is re-encrypted (`security.backend_tls`).
+    pub(super) fn crossed_backend_link(&mut self, r: ReqRef) -> bool {
+        let encrypted = self.scenario.security.backend_tls;
+        if encrypted {
+            self.edge.security.backend_encrypted_requests += 1;
+        } else {
+            self.edge.security.backend_plaintext_requests += 1;
+        }
+        let q = self.requests.get(r);
+        self.edge.last_backend = Some(SnifferLine { request: q.id, client: q.client, write: q.write, encrypted });
+        encrypted
+    }
+
+    /// The latest request on a balancer-to-server hop, as a sniffer in the data centre sees it.
+    pub fn backend_sniffer(&self) -> Option<SnifferLine> {
+        self.edge.last_backend.clone()
     }
 
     pub fn security_stats(&self) -> SecurityStats {

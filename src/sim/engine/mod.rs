@@ -61,7 +61,7 @@ pub(crate) use requests::{ReqRef, Request};
 use super::command::{Command, CommandKind, NodeClass};
 use super::metrics::{FailCause, Metrics, Ring};
 use super::node::NodeId;
-use super::time::{from_s, SimTime, US_PER_S};
+use super::time::{from_ms, from_s, SimTime, US_PER_S};
 use super::trace::{NodeEvent, Subject, Trace, TraceKind};
 use crate::scenario::{PairMode, Scenario};
 use serde::Serialize;
@@ -76,6 +76,8 @@ pub use security::{Alert, AlertKind, MonitorView, OutsideProbe, SecurityStats, S
 // Comparable so a machine can find the piece of work a dying component leaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ev {
+    /// The balancer has encrypted the request for its server (`security.backend_tls`).
+    LbEncrypted(ReqRef),
     /// The next client request (the queue's single event: rescheduling replaces it).
     Arrival,
     /// A traffic burst starts or ends.
@@ -157,8 +159,10 @@ pub enum Stage {
     ToWeb,
     /// The server refused the connection; the reset travels back to the balancer.
     Refused,
-    /// Nginx's own CPU time (parsing, proxying).
+    /// Nginx's own CPU time (parsing, proxying; decrypting with `security.backend_tls`).
     NginxWork,
+    /// The balancer encrypts the request for its server (`security.backend_tls`).
+    LbEncrypt,
     /// From Nginx to a remote application server.
     ToApp,
     /// The remote application server refused; the reset travels back to Nginx.
@@ -207,6 +211,7 @@ impl Stage {
             self,
             Stage::ToWeb
                 | Stage::Refused
+                | Stage::LbEncrypt
                 | Stage::NginxWork
                 | Stage::ToApp
                 | Stage::AppRefused
@@ -639,6 +644,7 @@ impl Sim {
             | Ev::ReplyAtLb(_)
             | Ev::ReplyAtClient(_) => self.arrive(ev),
             Ev::NginxDone(r) if self.requests.is_at(r, Stage::NginxWork) => self.after_nginx(r),
+            Ev::LbEncrypted(r) if self.requests.is_at(r, Stage::LbEncrypt) => self.continue_to_server(r),
             Ev::Retry(r) if self.requests.is_at(r, Stage::RetryWait) => self.on_retry(r),
             Ev::AppDone(r) if self.requests.is_at(r, Stage::App) => self.on_app_done(r),
             Ev::DbDone { r, node, epoch } if self.db_epoch_is(node, epoch) => self.on_db_done(r, node as usize),
@@ -861,9 +867,29 @@ impl Sim {
         self.balancers.candidates[i].conns += 1;
         let (id, lb) = (self.requests.get(r).id, self.requests.get(r).lb);
         self.requests.get_mut(r).server = Some(i as u16);
-        if !self.balancers.direct {
-            self.trace.record(self.kernel.now, id, TraceKind::Dispatch { lb, to: NodeId::Web(i as u16) });
+        if self.balancers.direct {
+            // The client's own connection: no hop inside the data centre.
+            self.continue_to_server(r);
+            return;
         }
+        self.trace.record(self.kernel.now, id, TraceKind::Dispatch { lb, to: NodeId::Web(i as u16) });
+        if !self.crossed_backend_link(r) {
+            self.continue_to_server(r);
+            return;
+        }
+        // Re-encrypting for the server is CPU work on the balancer's machine first.
+        let (now, node) = (self.kernel.now, NodeId::Lb(lb));
+        let q = self.requests.get_mut(r);
+        q.stage = Stage::LbEncrypt;
+        q.hop = (node, node);
+        q.hop_start = now;
+        let work = from_ms(self.scenario.security.backend_tls_cpu_ms);
+        self.run_work(node, work, Ev::LbEncrypted(r));
+    }
+
+    /// The request leaves the balancer for its server.
+    fn continue_to_server(&mut self, r: ReqRef) {
+        let (i, lb) = (self.requests.server_of(r), self.requests.get(r).lb);
         let lan = self.lb_lan();
         self.travel(r, Stage::ToWeb, NodeId::Lb(lb), NodeId::Web(i as u16), lan, Ev::ReachWeb(r));
     }

@@ -57,7 +57,11 @@ impl Sim {
     /// Nginx has accepted the request: its own CPU time first (if any), then the rest.
     pub(super) fn nginx_accepts(&mut self, r: ReqRef, i: usize) {
         self.requests.get_mut(r).app = i as u16;
-        let ms = self.scenario.web.nginx_time_ms;
+        let mut ms = self.scenario.web.nginx_time_ms;
+        if self.scenario.security.backend_tls && !self.balancers.direct {
+            // Decrypting what the balancer re-encrypted.
+            ms += self.scenario.security.backend_tls_cpu_ms;
+        }
         if ms <= 0.0 {
             self.after_nginx(r);
             return;

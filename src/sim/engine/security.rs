@@ -15,6 +15,11 @@ pub struct SecurityStats {
     pub encrypted_requests: u64,
     /// Full TLS handshakes the balancer performed.
     pub tls_handshakes: u64,
+    /// Requests the balancer sent on to a web server in plain text: readable by a sniffer in
+    /// the data centre, HTTPS or not (TLS ended at the balancer).
+    pub backend_plaintext_requests: u64,
+    /// Requests re-encrypted on that hop (`security.backend_tls`).
+    pub backend_encrypted_requests: u64,
     /// Outside connection attempts that reached a web server or the database directly.
     pub probes_reached: u64,
     /// Outside connection attempts the firewall dropped at the edge.
