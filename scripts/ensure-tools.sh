@@ -6,7 +6,8 @@
 #
 # Always: Debian's haproxy, nginx, keepalived and mariadb-server, which the native test
 # tests/real_haproxy.rs runs (config checks, and real HAProxy against the model), and nftables
-# and iproute2 for tests/real_keepalived.rs (network namespaces, a VRRP cut).
+# and iproute2 for tests/real_keepalived.rs (network namespaces, a VRRP cut), and bind9-utils
+# (named-checkzone) for the exported DNS zone.
 #
 # Safe to run again and again, and non-interactively (CI=true, no stdin). Afterwards,
 # `source scripts/env.sh` puts the tools on PATH.
@@ -100,7 +101,7 @@ fi
 
 # 6. The real programs the exported configuration files are checked with (tests/real_haproxy.rs).
 real_missing=()
-for pair in haproxy:haproxy nginx:nginx keepalived:keepalived mariadbd:mariadb-server openssl:openssl python3:python3 nft:nftables ip:iproute2; do
+for pair in haproxy:haproxy nginx:nginx keepalived:keepalived mariadbd:mariadb-server openssl:openssl python3:python3 nft:nftables ip:iproute2 named-checkzone:bind9-utils; do
   [[ -x "/usr/sbin/${pair%%:*}" ]] || command -v "${pair%%:*}" >/dev/null 2>&1 || real_missing+=("${pair#*:}")
 done
 if ((${#real_missing[@]})); then

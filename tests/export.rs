@@ -79,6 +79,7 @@ fn every_file_is_there_and_carries_its_settings() {
             "nginx-web1.conf",
             "nginx-web2.conf",
             "nginx-web3.conf",
+            "foobar.com.zone",
             "my-db1.cnf",
             "my-db2.cnf",
             "my-db3.cnf"
@@ -101,7 +102,7 @@ fn every_file_is_there_and_carries_its_settings() {
     let plain = config_files(&preset("queue-lab").unwrap());
     assert_eq!(
         plain.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-        ["haproxy.cfg", "nginx-web1.conf", "nginx-web2.conf"]
+        ["haproxy.cfg", "nginx-web1.conf", "nginx-web2.conf", "foobar.com.zone"]
     );
     assert!(!file(&plain, "haproxy.cfg").contains("ssl"));
     let async_replica = config_files(&preset("three-server").unwrap());
@@ -361,7 +362,7 @@ fn export_import_and_run_from_the_command_line() {
     let (code, out, err) =
         infrasim(&["export", "--preset", "secured-monitored", "--set", "balancer.retries=5", "--out", d]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out.lines().count(), 5, "{out}");
+    assert_eq!(out.lines().count(), 6, "{out}");
     let cfg = dir.join("haproxy.cfg");
     let cfg_path = cfg.to_str().unwrap();
     let (code, json, err) = infrasim(&["import", "--haproxy", cfg_path]);
@@ -402,4 +403,23 @@ fn my_cnf_on_replicas_says_whether_semi_sync_s_primary_side_is_on_as_the_model_i
         assert!(cnf.contains("rpl_semi_sync_master_enabled = ON"), "{name}: {cnf}");
         assert!(cnf.contains("rpl_semi_sync_master_wait_no_slave = OFF"), "{name}: {cnf}");
     }
+}
+
+#[test]
+fn the_zone_has_www_as_an_a_record_pointing_where_the_design_is_reached() {
+    use infrasim::export::dns::www_records;
+    let zone_of = |s: &Scenario| file(&config_files(s), "foobar.com.zone").to_string();
+    let three = preset("three-server").unwrap();
+    let zone = zone_of(&three);
+    assert!(zone.contains("www  IN A   203.0.113.10   ; the balancer"), "{zone}");
+    assert!(zone.contains("$TTL 300") && !zone.contains("IN CNAME"), "{zone}");
+    let mut pair_dns = three.clone();
+    pair_dns.balancer.pair = true;
+    pair_dns.balancer.pair_mode = infrasim::scenario::PairMode::Dns;
+    assert_eq!(www_records(&pair_dns).len(), 2, "a record per balancer");
+    let simple = preset("simple-web-stack").unwrap();
+    assert!(www_records(&simple)[0].1.contains("no balancer"));
+    let mut short = three;
+    short.network.dns_ttl_s = 30.0;
+    assert!(zone_of(&short).contains("$TTL 30\n"));
 }

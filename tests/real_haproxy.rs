@@ -150,6 +150,13 @@ fn check_nginx(dir: &Path, index: usize, site: &str) {
     assert!(out.status.success(), "nginx -t refused:\n{}\n{site}", text(&out));
 }
 
+fn check_zone(dir: &Path, name: &str, zone: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, zone).unwrap();
+    let out = run(Process::new(program("named-checkzone")).arg("foobar.com").arg(&path));
+    assert!(out.status.success(), "named-checkzone refused {name}:\n{}\n{zone}", text(&out));
+}
+
 fn check_keepalived(dir: &Path, name: &str, conf: &str) {
     let path = dir.join(name);
     std::fs::write(&path, conf.replace("interface eth0", &format!("interface {}", vrrp_interface()))).unwrap();
@@ -182,6 +189,9 @@ fn the_real_programs_accept_every_exported_file_of_every_design() {
             } else if let Some(web) = name.strip_prefix("nginx-web").and_then(|r| r.strip_suffix(".conf")) {
                 check_nginx(&dir.0, web.parse::<usize>().unwrap() - 1, &contents);
                 "nginx"
+            } else if name.ends_with(".zone") {
+                check_zone(&dir.0, &name, &contents);
+                "zone"
             } else if name.starts_with("keepalived-") {
                 check_keepalived(&dir.0, &name, &contents);
                 "keepalived"
@@ -193,7 +203,7 @@ fn the_real_programs_accept_every_exported_file_of_every_design() {
         }
     }
     println!("checked: {checked:?}");
-    for kind in ["haproxy", "nginx", "keepalived", "mariadb"] {
+    for kind in ["haproxy", "nginx", "keepalived", "mariadb", "zone"] {
         assert!(checked.get(kind).copied().unwrap_or(0) > 0, "no {kind} file was checked: {checked:?}");
     }
 }

@@ -5,6 +5,7 @@
 //! Every simulated setting with a real counterpart appears in a file; what the model simplifies
 //! is said in a comment next to it.
 
+pub mod dns;
 pub mod haproxy;
 pub mod import;
 mod keepalived;
@@ -50,6 +51,7 @@ pub fn config_files(s: &Scenario) -> Vec<(String, String)> {
     for i in 0..s.web.servers.len() {
         files.push((format!("nginx-{}.conf", Scenario::web_id(i)), nginx::render(s, i)));
     }
+    files.push(("foobar.com.zone".to_string(), dns::render(s)));
     if s.db.enabled {
         for i in 0..=s.db.replicas as usize {
             files.push((format!("my-db{}.cnf", i + 1), mysql::render(s, i)));
