@@ -394,12 +394,20 @@ impl Draw<'_> {
         }
         let (label, load_text) = format::machine_label(&m.id, m.cores, m.alive, load);
         let y = r.y + MACHINE_HEADER - 5.0;
-        let bar_w = (r.w * 0.25).clamp(20.0, 60.0);
-        let room = r.w - 16.0 - if load.is_some() { bar_w + 44.0 } else { 0.0 };
+        let bar_w = (r.w * 0.22).clamp(16.0, 50.0);
+        // The load in words only where there is room for it beside the name.
+        let words = load.is_some() && m.alive && r.w >= 210.0;
+        let room = r.w - 16.0 - if load.is_some() { bar_w + if words { 48.0 } else { 6.0 } } else { 0.0 };
         let colour = if m.alive { theme::TEXT } else { theme::ERROR };
-        self.text_fit(&label, r.x + 8.0, y, room, theme::FONT_SMALL, colour);
+        c.set_font(theme::FONT_SMALL);
+        let fits = c.measure_text(&label).map_or(true, |t| t.width() <= room);
+        // A narrow box keeps the machine's name whole and drops its cores first.
+        let shown = if fits || !m.alive { label } else { m.id.clone() };
+        self.text_fit(&shown, r.x + 8.0, y, room, theme::FONT_SMALL, colour);
         if let (Some(level), true) = (load, m.alive) {
-            self.text(&load_text, r.right() - 8.0 - bar_w - 4.0, y, theme::FONT_TINY, theme::TEXT_MUTED, "right");
+            if words {
+                self.text(&load_text, r.right() - 8.0 - bar_w - 4.0, y, theme::FONT_TINY, theme::TEXT_MUTED, "right");
+            }
             self.bar(r.right() - 8.0 - bar_w, y - 6.0, bar_w, 5.0, level, theme::load_colour(level));
         }
     }

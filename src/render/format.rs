@@ -596,3 +596,35 @@ pub fn machine_label(id: &str, cores: Option<u32>, alive: bool, load: Option<f64
     let load = load.map_or(String::new(), |l| format!("CPU {:.0}%", l * 100.0));
     (label, load)
 }
+
+/// The balancer queue's figure under "in flight": at whichever balancer holds the floating IP
+/// (`3 queued at lb2` after a failover), or that there is no balancer to queue in.
+pub fn balancer_queue(holder: Option<crate::sim::NodeId>, queued: u32) -> String {
+    match holder {
+        Some(lb) => format!("{} queued at {lb}", count(queued as u64)),
+        None => "no balancer queue".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod machine_words_tests {
+    use super::*;
+    use crate::sim::NodeId;
+
+    #[test]
+    fn the_queue_is_named_after_the_balancer_holding_it() {
+        assert_eq!(balancer_queue(Some(NodeId::Lb(1)), 3), "3 queued at lb2");
+        assert_eq!(balancer_queue(Some(NodeId::Lb(0)), 0), "0 queued at lb1");
+        assert_eq!(balancer_queue(None, 0), "no balancer queue");
+    }
+
+    #[test]
+    fn machine_labels_name_cores_and_state() {
+        assert_eq!(
+            machine_label("server1", Some(2), true, Some(0.456)),
+            ("server1 · 2 cores".into(), "CPU 46%".into())
+        );
+        assert_eq!(machine_label("db-server1", Some(1), false, None).0, "db-server1 · 1 core · DOWN");
+        assert_eq!(machine_label("web5", None, true, None), ("web5".into(), String::new()));
+    }
+}

@@ -132,7 +132,7 @@ pub struct MachineBox {
 /// Height of a machine box's label row (id, cores, CPU load), CSS px.
 pub const MACHINE_HEADER: f64 = 18.0;
 /// Preferred size of a component chip inside a machine box, CSS px.
-const CHIP: (f64, f64) = (160.0, 60.0);
+const CHIP: (f64, f64) = (190.0, 60.0);
 const CHIP_PAD: f64 = 5.0;
 
 /// Grid placement of `n` boxes inside `region`.
