@@ -30,6 +30,9 @@ pub struct DrawOptions {
     /// TLS on the public link, and a firewall at the edge.
     pub https: bool,
     pub firewall: bool,
+    /// `prefers-reduced-motion: reduce`: requests on the move are written as a count on each
+    /// link instead of drawn as moving dots.
+    pub reduced_motion: bool,
 }
 
 impl Default for DrawOptions {
@@ -43,6 +46,7 @@ impl Default for DrawOptions {
             rise: 2,
             https: false,
             firewall: false,
+            reduced_motion: false,
         }
     }
 }
@@ -183,7 +187,9 @@ impl Painter {
         if let Some(sel) = opts.selected.and_then(|id| layout.rect(id)) {
             d.selection(sel);
         }
-        if opts.particles {
+        if opts.particles && opts.reduced_motion {
+            d.link_counts(&view.particles);
+        } else if opts.particles {
             let size = if layout.web_detail == Detail::Tiny { 2.6 } else { 3.6 };
             for p in &view.particles {
                 d.particle(p, size);
@@ -474,6 +480,25 @@ impl Draw<'_> {
             self.text_fit(text, r.x + 6.0, y - 2.0, r.w - 12.0, font, colour);
         }
         y
+    }
+
+    /// Requests on the move as one still count per link, written at the link's middle.
+    fn link_counts(&self, particles: &[Particle]) {
+        let mut counts: std::collections::BTreeMap<(NodeId, NodeId), u32> = std::collections::BTreeMap::new();
+        for p in particles.iter().filter(|p| p.from != p.to) {
+            let key = if p.from <= p.to { (p.from, p.to) } else { (p.to, p.from) };
+            *counts.entry(key).or_default() += 1;
+        }
+        for ((a, b), n) in counts {
+            let Some(mid) = self.l.point_on_link(a, b, 0.5, 0.0) else { continue };
+            let text = format::compact(n as u64);
+            let c = self.c;
+            c.set_font(theme::FONT_TINY);
+            let w = c.measure_text(&text).map_or(12.0, |m| m.width()) + 8.0;
+            c.set_fill_style_str(theme::BOX_FILL);
+            c.fill_rect(mid.x - w / 2.0, mid.y - 7.0, w, 13.0);
+            self.text(&text, mid.x, mid.y + 3.0, theme::FONT_TINY, theme::READ, "center");
+        }
     }
 
     /// The replication stream: moving dashes from the primary to each replica it feeds, with
