@@ -184,3 +184,47 @@ fn a_crash_shows_a_banner_on_the_page() {
     assert!(text.contains("Reload") && text.contains("second message"), "{text}");
     banner.remove();
 }
+
+/// `#rrggbb` as its three bytes.
+fn rgb(hex: &str) -> [u8; 3] {
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("a #rrggbb colour");
+    [byte(1), byte(3), byte(5)]
+}
+
+#[wasm_bindgen_test]
+async fn machines_are_drawn_as_boxes_and_a_killed_machine_greys_every_chip_in_it() {
+    use infrasim::render::theme::{BOX_FILL, BOX_FILL_DIM};
+    use infrasim::sim::CommandKind;
+    let scenario = infrasim::scenario::preset("three-server").expect("the course design");
+    let (host, model) = mount_scenario(scenario).await;
+    let canvas: HtmlCanvasElement = find(&host, "canvas#topology");
+    sleep(200).await;
+    let rect = canvas.get_bounding_client_rect();
+    let (css_w, css_h) = (rect.width(), rect.height());
+    let scale = canvas.width() as f64 / css_w;
+    let ctx: CanvasRenderingContext2d =
+        canvas.get_context("2d").expect("context").expect("2d context").dyn_into().expect("2d");
+    let pixel = |x: f64, y: f64| -> [u8; 3] {
+        let data = ctx.get_image_data((x * scale).round(), (y * scale).round(), 1.0, 1.0).expect("pixels").data();
+        [data[0], data[1], data[2]]
+    };
+    let near = |p: [u8; 3], q: [u8; 3]| p.iter().zip(q).all(|(a, b)| a.abs_diff(b) <= 3);
+    let layout = Layout::for_view(css_w, css_h, &model.borrow().sim.view(0));
+    assert_eq!(layout.machines.len(), 3, "balancer1, server1, server2");
+    assert!(layout.machines.iter().all(|m| m.framed));
+    // Inside a chip, just left of its right border (where no text or bar reaches), its fill.
+    let chip_fill = |id: NodeId| {
+        let r = layout.rect(id).unwrap_or_else(|| panic!("{id} has a chip"));
+        pixel(r.x + r.w - 3.0, r.y + r.h / 2.0)
+    };
+    let server2 = [NodeId::Web(1), NodeId::App(1), NodeId::Db(1)];
+    let server1 = [NodeId::Web(0), NodeId::App(0), NodeId::Db(0)];
+    for id in server1.into_iter().chain(server2) {
+        assert!(near(chip_fill(id), rgb(BOX_FILL)), "{id} is drawn as a running chip: {:?}", chip_fill(id));
+    }
+    model.borrow_mut().command(CommandKind::KillMachine { machine: "server2".into() }).expect("kill server2");
+    wait_until("server2's chips grey out", || server2.iter().all(|&id| near(chip_fill(id), rgb(BOX_FILL_DIM)))).await;
+    for id in server1 {
+        assert!(near(chip_fill(id), rgb(BOX_FILL)), "{id} on server1 still runs: {:?}", chip_fill(id));
+    }
+}

@@ -5,7 +5,7 @@
 //! the context is scaled, so everything below is in CSS pixels.
 
 use super::format;
-use super::layout::{Detail, Layout, Orientation, Point, Rect, LANE_OFFSET};
+use super::layout::{Detail, Layout, MachineBox, Orientation, Point, Rect, LANE_OFFSET, MACHINE_HEADER};
 use super::theme;
 use crate::sim::node::Link;
 use crate::sim::view::{DbView, WebView};
@@ -30,6 +30,9 @@ pub struct DrawOptions {
     /// TLS on the public link, and a firewall at the edge.
     pub https: bool,
     pub firewall: bool,
+    /// `prefers-reduced-motion: reduce`: requests on the move are written as a count on each
+    /// link instead of drawn as moving dots.
+    pub reduced_motion: bool,
 }
 
 impl Default for DrawOptions {
@@ -43,6 +46,7 @@ impl Default for DrawOptions {
             rise: 2,
             https: false,
             firewall: false,
+            reduced_motion: false,
         }
     }
 }
@@ -54,6 +58,8 @@ pub struct Painter {
     css_w: f64,
     css_h: f64,
     dpr: f64,
+    /// Each machine's CPU load as a short moving average (see [`format::LoadAverage`]).
+    loads: std::cell::RefCell<Vec<format::LoadAverage>>,
 }
 
 impl Painter {
@@ -64,7 +70,7 @@ impl Painter {
             .ok_or("this browser offers no 2D canvas")?
             .dyn_into::<CanvasRenderingContext2d>()
             .map_err(|_| "the canvas context is not a 2D context".to_string())?;
-        let mut p = Painter { canvas, ctx, css_w: 0.0, css_h: 0.0, dpr: 1.0 };
+        let mut p = Painter { canvas, ctx, css_w: 0.0, css_h: 0.0, dpr: 1.0, loads: Default::default() };
         p.fit();
         Ok(p)
     }
@@ -123,6 +129,12 @@ impl Painter {
         c.fill_rect(0.0, 0.0, self.css_w, self.css_h);
 
         let d = Draw { c, l: &layout, o: opts };
+        let loads = self.machine_loads(view);
+        for ((m, b), load) in view.machines.iter().zip(&layout.machines).zip(&loads) {
+            if b.framed {
+                d.machine(m, b, *load);
+            }
+        }
         d.links(view);
         d.edge(view);
         d.clients(view);
@@ -139,7 +151,7 @@ impl Painter {
                 d.floating_ip(r);
             }
         }
-        if view.lbs.is_empty() {
+        if view.lbs.is_empty() && layout.has_lb {
             d.lb(NodeId::Lb(0), layout.lb, &role, Some(view.balancer_queue), true, None);
         }
         if view.split_brain {
@@ -159,7 +171,14 @@ impl Painter {
             d.text("⚠ duplicate address: the IP on both", x, y, theme::FONT_SMALL, theme::ERROR, "left");
         }
         for (w, r) in view.web.iter().zip(&layout.web) {
-            d.web(w, *r, layout.web_detail);
+            if layout.app.is_empty() {
+                d.web(w, *r, layout.web_detail);
+            } else {
+                d.nginx_chip(w, *r);
+            }
+        }
+        for (w, r) in view.web.iter().zip(&layout.app) {
+            d.app_chip(w, *r);
         }
         for (db, r) in view.db.iter().zip(&layout.db) {
             d.db(db, *r);
@@ -168,7 +187,9 @@ impl Painter {
         if let Some(sel) = opts.selected.and_then(|id| layout.rect(id)) {
             d.selection(sel);
         }
-        if opts.particles {
+        if opts.particles && opts.reduced_motion {
+            d.link_counts(&view.particles);
+        } else if opts.particles {
             let size = if layout.web_detail == Detail::Tiny { 2.6 } else { 3.6 };
             for p in &view.particles {
                 d.particle(p, size);
@@ -178,6 +199,19 @@ impl Painter {
             d.probe(p);
         }
         layout
+    }
+}
+
+impl Painter {
+    /// Each machine's load now, averaged over the last moments of simulated time.
+    fn machine_loads(&self, view: &View) -> Vec<Option<f64>> {
+        let mut loads = self.loads.borrow_mut();
+        loads.resize_with(view.machines.len(), Default::default);
+        view.machines
+            .iter()
+            .zip(loads.iter_mut())
+            .map(|(m, avg)| m.cores.map(|cores| avg.update(view.now_us, m.busy_core_us, cores)))
+            .collect()
     }
 }
 
@@ -283,7 +317,11 @@ impl Draw<'_> {
     fn links(&self, view: &View) {
         let l = self.l;
         self.link(NodeId::Clients, NodeId::Dns, theme::LINK, 1.2);
-        let lbs: Vec<(NodeId, bool)> = if view.lbs.is_empty() {
+        let lbs: Vec<(NodeId, bool)> = if view.lbs.is_empty() && !l.has_lb {
+            // No balancer: DNS points at web1, which clients reach directly.
+            self.link(NodeId::Clients, NodeId::Web(0), theme::LINK, 2.5);
+            Vec::new()
+        } else if view.lbs.is_empty() {
             vec![(NodeId::Lb(0), true)]
         } else {
             view.lbs.iter().take(2).map(|lb| (lb.id, lb.alive && (lb.holds_ip || view.lbs.len() == 1))).collect()
@@ -305,8 +343,10 @@ impl Draw<'_> {
                 }
             }
         }
-        // Web-to-database links only while they stay readable; requests still travel there.
-        if l.web.len() * l.db.len() <= 24 {
+        if !l.app.is_empty() {
+            self.machine_links();
+        } else if l.web.len() * l.db.len() <= 24 {
+            // Web-to-database links only while they stay readable; requests still travel there.
             for i in 0..l.web.len() {
                 for n in 0..l.db.len() {
                     self.link(NodeId::Web(i as u16), NodeId::Db(n as u8), theme::LINK_FAINT, 1.0);
@@ -314,6 +354,151 @@ impl Draw<'_> {
             }
         }
         self.replication(view);
+    }
+
+    /// With machines drawn: Nginx to the application servers, the applications to MySQL (every
+    /// pair while few, else each to its own number).
+    fn machine_links(&self) {
+        let l = self.l;
+        let all = l.web.len() * l.app.len() <= 16;
+        for i in 0..l.web.len() {
+            for j in 0..l.app.len() {
+                if all || i == j {
+                    self.link(NodeId::Web(i as u16), NodeId::App(j as u16), theme::LINK, 1.0);
+                }
+            }
+        }
+        if l.app.len() * l.db.len() <= 24 {
+            for j in 0..l.app.len() {
+                for n in 0..l.db.len() {
+                    self.link(NodeId::App(j as u16), NodeId::Db(n as u8), theme::LINK_FAINT, 1.0);
+                }
+            }
+        }
+    }
+
+    /// A machine's frame: its id, cores and CPU load on top; greyed and marked when it is down.
+    fn machine(&self, m: &crate::sim::MachineView, b: &MachineBox, load: Option<f64>) {
+        let (c, r) = (self.c, b.rect);
+        let radius = 8.0;
+        c.begin_path();
+        if c.round_rect_with_f64(r.x, r.y, r.w, r.h, radius).is_err() {
+            c.rect(r.x, r.y, r.w, r.h);
+        }
+        c.set_fill_style_str(theme::MACHINE_FILL);
+        c.fill();
+        let border = if m.alive { theme::MACHINE } else { theme::ERROR };
+        if !m.alive {
+            let _ = c.set_line_dash(&dash(&[5.0, 3.0]));
+        }
+        c.set_stroke_style_str(border);
+        c.set_line_width(1.2);
+        c.stroke();
+        let _ = c.set_line_dash(&js_sys::Array::new());
+        if b.header < MACHINE_HEADER {
+            return;
+        }
+        let (label, load_text) = format::machine_label(&m.id, m.cores, m.alive, load);
+        let y = r.y + MACHINE_HEADER - 5.0;
+        let bar_w = (r.w * 0.22).clamp(16.0, 50.0);
+        // The load in words only where there is room for it beside the name.
+        let words = load.is_some() && m.alive && r.w >= 210.0;
+        let room = r.w - 16.0 - if load.is_some() { bar_w + if words { 48.0 } else { 6.0 } } else { 0.0 };
+        let colour = if m.alive { theme::TEXT } else { theme::ERROR };
+        c.set_font(theme::FONT_SMALL);
+        let fits = c.measure_text(&label).map_or(true, |t| t.width() <= room);
+        // A narrow box keeps the machine's name whole and drops its cores first.
+        let shown = if fits || !m.alive { label } else { m.id.clone() };
+        self.text_fit(&shown, r.x + 8.0, y, room, theme::FONT_SMALL, colour);
+        if let (Some(level), true) = (load, m.alive) {
+            if words {
+                self.text(&load_text, r.right() - 8.0 - bar_w - 4.0, y, theme::FONT_TINY, theme::TEXT_MUTED, "right");
+            }
+            self.bar(r.right() - 8.0 - bar_w, y - 6.0, bar_w, 5.0, level, theme::load_colour(level));
+        }
+    }
+
+    /// Nginx inside a machine: its state as the balancer's checks see it, and its connections.
+    fn nginx_chip(&self, w: &WebView, r: Rect) {
+        let standby = w.backup && !w.in_pool && w.alive;
+        let border = if !w.alive {
+            theme::ERROR
+        } else if standby || !w.active {
+            theme::TEXT_MUTED
+        } else {
+            theme::WEB
+        };
+        self.node_panel(r, border, w.alive && w.active);
+        let (role, tone) = format::web_role(w, self.o.fall, self.o.rise);
+        let lines = [
+            (format!("{} · Nginx", w.id), theme::FONT_SMALL, if w.alive { theme::TEXT } else { theme::ERROR }),
+            (if w.alive { role } else { "down".into() }, theme::FONT_TINY, tone_colour_strong(tone)),
+            (
+                format!("conn {} · queued {}", format::compact(w.conns as u64), format::compact(w.queued_for as u64)),
+                theme::FONT_TINY,
+                theme::TEXT_MUTED,
+            ),
+        ];
+        self.chip_lines(r, &lines);
+    }
+
+    /// The application server inside a machine: busy workers and the requests waiting.
+    fn app_chip(&self, w: &WebView, r: Rect) {
+        self.node_panel(r, theme::APP, w.app_alive);
+        let name = format!("app{} · application", w.id_index() + 1);
+        let state = if !w.app_alive {
+            "down".to_string()
+        } else {
+            format!("busy {}/{} · wait {}", w.busy, w.workers, format::compact(w.waiting as u64))
+        };
+        let colour = if !w.app_alive {
+            theme::ERROR
+        } else if w.waiting > 0 {
+            theme::TEXT_WARN
+        } else {
+            theme::TEXT_MUTED
+        };
+        let lines = [
+            (name, theme::FONT_SMALL, if w.app_alive { theme::TEXT } else { theme::ERROR }),
+            (state, theme::FONT_TINY, colour),
+        ];
+        let used = self.chip_lines(r, &lines);
+        if w.app_alive && r.bottom() - used >= 9.0 {
+            self.slots(r.x + 6.0, r.bottom() - 9.0, r.w - 12.0, 5.0, w.busy, w.workers);
+        }
+    }
+
+    /// Lines of text down a chip, as many as fit; returns the y below the last one written.
+    fn chip_lines(&self, r: Rect, lines: &[(String, &str, &str)]) -> f64 {
+        let mut y = r.y + 4.0;
+        for (text, font, colour) in lines {
+            let size = if *font == theme::FONT_SMALL { 12.0 } else { 11.0 };
+            if y + size > r.bottom() - 2.0 {
+                break;
+            }
+            y += size;
+            self.text_fit(text, r.x + 6.0, y - 2.0, r.w - 12.0, font, colour);
+        }
+        y
+    }
+
+    /// Requests on the move as one still count per link, written at the link's middle.
+    fn link_counts(&self, particles: &[Particle]) {
+        let mut counts: std::collections::BTreeMap<(NodeId, NodeId), u32> = std::collections::BTreeMap::new();
+        for p in particles.iter().filter(|p| p.from != p.to) {
+            let key = if p.from <= p.to { (p.from, p.to) } else { (p.to, p.from) };
+            *counts.entry(key).or_default() += 1;
+        }
+        for ((a, b), n) in counts {
+            let Some(mid) = self.l.point_on_link(a, b, 0.5, 0.0) else { continue };
+            let text = format::compact(n as u64);
+            let c = self.c;
+            c.set_font(theme::FONT_TINY);
+            let w = c.measure_text(&text).map_or(12.0, |m| m.width()) + 8.0;
+            c.set_fill_style_str(theme::BOX_FILL);
+            c.fill_rect(mid.x - w / 2.0, mid.y - 7.0, w, 13.0);
+            self.text(&text, mid.x, mid.y + 3.0, theme::FONT_TINY, theme::READ, "center");
+        }
     }
 
     /// The replication stream: moving dashes from the primary to each replica it feeds, with

@@ -553,3 +553,78 @@ mod tests {
         assert_eq!(web_tag(&w), Some(("down".to_string(), Tone::Bad)));
     }
 }
+
+/// A machine's CPU load as a short moving average over simulated time: the share of its cores
+/// busy between two frames, smoothed with a time constant of [`LoadAverage::TAU_US`], so the
+/// bar on the box moves at a readable pace rather than jumping every frame.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LoadAverage {
+    last: Option<(u64, u128)>,
+    average: f64,
+}
+
+impl LoadAverage {
+    /// Half a second of simulated time.
+    pub const TAU_US: f64 = 500_000.0;
+
+    /// Take a sample (`busy_core_us` since the start at `now_us`) and return the average, 0 to 1.
+    pub fn update(&mut self, now_us: u64, busy_core_us: u128, cores: u32) -> f64 {
+        if let Some((then, busy_then)) = self.last {
+            if now_us > then && busy_core_us >= busy_then {
+                let span = (now_us - then) as f64;
+                let load = ((busy_core_us - busy_then) as f64 / (cores.max(1) as f64 * span)).clamp(0.0, 1.0);
+                let weight = 1.0 - (-span / Self::TAU_US).exp();
+                self.average += (load - self.average) * weight;
+            } else if now_us < then {
+                // Time went back (a replay from the start): start again.
+                self.average = 0.0;
+            }
+        }
+        self.last = Some((now_us, busy_core_us));
+        self.average
+    }
+}
+
+/// A machine's label (`server1 · 2 cores`, `server1 · DOWN`) and its load in words (`CPU 45%`).
+pub fn machine_label(id: &str, cores: Option<u32>, alive: bool, load: Option<f64>) -> (String, String) {
+    let cores = match cores {
+        Some(1) => " · 1 core".to_string(),
+        Some(n) => format!(" · {n} cores"),
+        None => String::new(),
+    };
+    let label = if alive { format!("{id}{cores}") } else { format!("{id}{cores} · DOWN") };
+    let load = load.map_or(String::new(), |l| format!("CPU {:.0}%", l * 100.0));
+    (label, load)
+}
+
+/// The balancer queue's figure under "in flight": at whichever balancer holds the floating IP
+/// (`3 queued at lb2` after a failover), or that there is no balancer to queue in.
+pub fn balancer_queue(holder: Option<crate::sim::NodeId>, queued: u32) -> String {
+    match holder {
+        Some(lb) => format!("{} queued at {lb}", count(queued as u64)),
+        None => "no balancer queue".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod machine_words_tests {
+    use super::*;
+    use crate::sim::NodeId;
+
+    #[test]
+    fn the_queue_is_named_after_the_balancer_holding_it() {
+        assert_eq!(balancer_queue(Some(NodeId::Lb(1)), 3), "3 queued at lb2");
+        assert_eq!(balancer_queue(Some(NodeId::Lb(0)), 0), "0 queued at lb1");
+        assert_eq!(balancer_queue(None, 0), "no balancer queue");
+    }
+
+    #[test]
+    fn machine_labels_name_cores_and_state() {
+        assert_eq!(
+            machine_label("server1", Some(2), true, Some(0.456)),
+            ("server1 · 2 cores".into(), "CPU 46%".into())
+        );
+        assert_eq!(machine_label("db-server1", Some(1), false, None).0, "db-server1 · 1 core · DOWN");
+        assert_eq!(machine_label("web5", None, true, None), ("web5".into(), String::new()));
+    }
+}

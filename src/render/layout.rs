@@ -108,7 +108,32 @@ pub struct Layout {
     /// db1 (the primary) first, then the replicas.
     pub db: Vec<Rect>,
     pub web_detail: Detail,
+    /// Application server chips (`app1` …), when machines are drawn; empty otherwise (each
+    /// application is drawn inside its web server's box).
+    pub app: Vec<Rect>,
+    /// Machine boxes, in the order of the view's machines (empty: one box per node).
+    pub machines: Vec<MachineBox>,
+    /// A balancer is drawn (false with `balancer.enabled=false`: clients reach web1 directly).
+    pub has_lb: bool,
 }
+
+/// A machine's box: its frame (label and load at the top) around its component chips.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MachineBox {
+    pub rect: Rect,
+    /// Drawn with a frame and label; a machine no scenario listed that runs one component is
+    /// just that component's box, as before machines existed.
+    pub framed: bool,
+    /// Height of its label row: [`MACHINE_HEADER`], or 0 when the box is too small to write in
+    /// (the frame alone then groups the chips).
+    pub header: f64,
+}
+
+/// Height of a machine box's label row (id, cores, CPU load), CSS px.
+pub const MACHINE_HEADER: f64 = 18.0;
+/// Preferred size of a component chip inside a machine box, CSS px.
+const CHIP: (f64, f64) = (190.0, 60.0);
+const CHIP_PAD: f64 = 5.0;
 
 /// Grid placement of `n` boxes inside `region`.
 struct Grid {
@@ -216,9 +241,99 @@ impl Layout {
         }
     }
 
-    /// The layout for drawing `view`: as many web servers as are shown (see [`shown_web`]).
+    /// The layout for drawing `view`: machines as boxes with their components inside when the
+    /// scenario lists machines, else one box per node with as many web servers as are shown
+    /// (see [`shown_web`]).
     pub fn for_view(width: f64, height: f64, view: &View) -> Layout {
-        Layout::with_balancers(width, height, view.lbs.len(), shown_web(view), view.db.len())
+        if view.machines.iter().any(|m| m.cores.is_some()) {
+            let machines: Vec<(Vec<NodeId>, bool)> = view
+                .machines
+                .iter()
+                .map(|m| (m.components.clone(), m.cores.is_some() || m.components.len() > 1))
+                .collect();
+            return Layout::for_machines(width, height, &machines);
+        }
+        let mut l = Layout::with_balancers(width, height, view.lbs.len(), shown_web(view), view.db.len());
+        l.has_lb = !view.lbs.is_empty();
+        l
+    }
+
+    /// Machines as boxes, each `(components, framed)`, grouped by tier (balancers, web
+    /// servers, application servers, databases: a machine's tier is its first component's):
+    /// left to right on a desktop, top to bottom on a phone.
+    pub fn for_machines(width: f64, height: f64, machines: &[(Vec<NodeId>, bool)]) -> Layout {
+        let w = if width.is_finite() { width.max(120.0) } else { 120.0 };
+        let h = if height.is_finite() { height.max(120.0) } else { 120.0 };
+        let portrait = w < Self::PORTRAIT_BELOW_WIDTH || h > w * 1.1;
+        let mut l = if portrait { Self::portrait(w, h, false, 1, 0) } else { Self::landscape(w, h, false, 1, 0) };
+        l.web.clear();
+        l.has_lb = false;
+        let mut tiers: Vec<(u8, Vec<usize>)> = Vec::new();
+        for (i, (nodes, _)) in machines.iter().enumerate() {
+            let tier = nodes.iter().map(|&n| tier_of(n)).min().unwrap_or(1);
+            match tiers.iter_mut().find(|(t, _)| *t == tier) {
+                Some((_, list)) => list.push(i),
+                None => tiers.push((tier, vec![i])),
+            }
+        }
+        tiers.sort_by_key(|(t, _)| *t);
+        let mut boxes = vec![
+            MachineBox { rect: Rect { x: 0.0, y: 0.0, w: 0.0, h: 0.0 }, framed: false, header: 0.0 };
+            machines.len()
+        ];
+        let bands = tier_bands(&l, w, h, portrait, &tiers, machines);
+        let mut chip_size = (f64::MAX, f64::MAX);
+        for ((_, list), band) in tiers.iter().zip(bands) {
+            let most = list.iter().map(|&i| machines[i].0.len()).max().unwrap_or(1).max(1);
+            let pref = machine_pref(most, portrait);
+            let grid = fit_grid(band, list.len(), pref, 1.2, portrait);
+            for (&i, rect) in list.iter().zip(grid.place(band, list.len())) {
+                let framed = machines[i].1;
+                let nodes = &machines[i].0;
+                let roomy = rect.h >= MACHINE_HEADER + 16.0 * nodes.len().max(1) as f64 && rect.w >= 70.0;
+                let (header, pad) = match (framed, roomy) {
+                    (false, _) => (0.0, 0.0),
+                    (true, true) => (MACHINE_HEADER, CHIP_PAD),
+                    (true, false) => (0.0, (rect.w.min(rect.h) * 0.08).min(CHIP_PAD)),
+                };
+                boxes[i] = MachineBox { rect, framed, header };
+                let inner = Rect {
+                    x: rect.x + pad,
+                    y: rect.y + header.max(pad),
+                    w: (rect.w - 2.0 * pad).max(1.0),
+                    h: (rect.h - header.max(pad) - pad).max(1.0),
+                };
+                let chips = chip_rects(inner, nodes.len(), portrait);
+                for (&node, chip) in nodes.iter().zip(chips) {
+                    chip_size = (chip_size.0.min(chip.w), chip_size.1.min(chip.h));
+                    l.place_chip(node, chip);
+                }
+            }
+        }
+        l.machines = boxes;
+        l.web_detail = if chip_size.0 == f64::MAX { Detail::Full } else { detail_for(chip_size.0, chip_size.1) };
+        l
+    }
+
+    /// Record where a component's chip is drawn.
+    fn place_chip(&mut self, node: NodeId, chip: Rect) {
+        let put = |list: &mut Vec<Rect>, i: usize| {
+            if list.len() <= i {
+                list.resize(i + 1, Rect { x: 0.0, y: 0.0, w: 0.0, h: 0.0 });
+            }
+            list[i] = chip;
+        };
+        match node {
+            NodeId::Lb(0) => {
+                self.lb = chip;
+                self.has_lb = true;
+            }
+            NodeId::Lb(_) => self.lb2 = Some(chip),
+            NodeId::Web(i) => put(&mut self.web, i as usize),
+            NodeId::App(i) => put(&mut self.app, i as usize),
+            NodeId::Db(i) => put(&mut self.db, i as usize),
+            NodeId::Clients | NodeId::Dns => {}
+        }
     }
 
     fn landscape(w: f64, h: f64, pair: bool, web: usize, db: usize) -> Layout {
@@ -262,6 +377,9 @@ impl Layout {
             web: web_rects,
             db: db_rects,
             web_detail: detail_for(grid.box_w, grid.box_h),
+            app: Vec::new(),
+            machines: Vec::new(),
+            has_lb: true,
         }
     }
 
@@ -304,6 +422,9 @@ impl Layout {
             web: web_rects,
             db: db_rects,
             web_detail: detail_for(grid.box_w, grid.box_h),
+            app: Vec::new(),
+            machines: Vec::new(),
+            has_lb: true,
         }
     }
 
@@ -312,12 +433,12 @@ impl Layout {
         match id {
             NodeId::Clients => Some(self.clients),
             NodeId::Dns => Some(self.dns),
-            NodeId::Lb(0) => Some(self.lb),
+            NodeId::Lb(0) => self.has_lb.then_some(self.lb),
             NodeId::Lb(1) => self.lb2,
             NodeId::Lb(_) => None,
             NodeId::Web(i) => self.web.get(i as usize).copied(),
-            // Drawn inside its web server's box until machines are drawn as machines.
-            NodeId::App(i) => self.web.get(i as usize).copied(),
+            // Its own chip when machines are drawn, else inside its web server's box.
+            NodeId::App(i) => self.app.get(i as usize).or(self.web.get(i as usize)).copied(),
             NodeId::Db(i) => self.db.get(i as usize).copied(),
         }
     }
@@ -328,10 +449,12 @@ impl Layout {
 
     /// Every node on the layout with its box.
     pub fn nodes(&self) -> impl Iterator<Item = (NodeId, Rect)> + '_ {
-        [(NodeId::Clients, self.clients), (NodeId::Dns, self.dns), (NodeId::Lb(0), self.lb)]
+        [(NodeId::Clients, self.clients), (NodeId::Dns, self.dns)]
             .into_iter()
+            .chain(self.has_lb.then_some((NodeId::Lb(0), self.lb)))
             .chain(self.lb2.map(|r| (NodeId::Lb(1), r)))
             .chain(self.web.iter().enumerate().map(|(i, r)| (NodeId::Web(i as u16), *r)))
+            .chain(self.app.iter().enumerate().map(|(i, r)| (NodeId::App(i as u16), *r)))
             .chain(self.db.iter().enumerate().map(|(i, r)| (NodeId::Db(i as u8), *r)))
     }
 
@@ -372,6 +495,89 @@ impl Layout {
     }
 }
 
+/// The column (desktop) or row (phone) of a machine whose first component is `node`.
+fn tier_of(node: NodeId) -> u8 {
+    match node {
+        NodeId::Clients | NodeId::Dns => 0,
+        NodeId::Lb(_) => 1,
+        NodeId::Web(_) => 2,
+        NodeId::App(_) => 3,
+        NodeId::Db(_) => 4,
+    }
+}
+
+/// Preferred size of a machine box holding `chips` components.
+fn machine_pref(chips: usize, portrait: bool) -> (f64, f64) {
+    let k = chips.max(1) as f64;
+    if portrait && chips > 1 {
+        // Side by side on a phone: rows stay short and the flow runs down the screen.
+        (k * (CHIP.0 * 0.7 + CHIP_PAD) + CHIP_PAD, CHIP.1 + MACHINE_HEADER + CHIP_PAD)
+    } else {
+        (CHIP.0 + 2.0 * CHIP_PAD, k * (CHIP.1 + CHIP_PAD) + MACHINE_HEADER)
+    }
+}
+
+/// The chips of one machine inside its `inner` box: stacked (desktop) or side by side (phone).
+fn chip_rects(inner: Rect, n: usize, portrait: bool) -> Vec<Rect> {
+    let k = n.max(1) as f64;
+    (0..n)
+        .map(|i| {
+            let i = i as f64;
+            if portrait {
+                let cw = ((inner.w - CHIP_PAD * (k - 1.0)) / k).max(1.0);
+                Rect { x: inner.x + i * (cw + CHIP_PAD), y: inner.y, w: cw, h: inner.h.max(1.0) }
+            } else {
+                let ch = ((inner.h - CHIP_PAD * (k - 1.0)) / k).max(1.0);
+                Rect { x: inner.x, y: inner.y + i * (ch + CHIP_PAD), w: inner.w.max(1.0), h: ch }
+            }
+        })
+        .collect()
+}
+
+/// The region of each tier: columns right of the clients (desktop), rows below the clients
+/// and DNS (phone), sized by how many chips high (or wide) its machines are.
+fn tier_bands(
+    l: &Layout,
+    w: f64,
+    h: f64,
+    portrait: bool,
+    tiers: &[(u8, Vec<usize>)],
+    machines: &[(Vec<NodeId>, bool)],
+) -> Vec<Rect> {
+    let gap = 24.0;
+    let n = tiers.len().max(1) as f64;
+    if portrait {
+        let top = l.clients.bottom().max(l.dns.bottom()) + gap;
+        let weights: Vec<f64> = tiers
+            .iter()
+            .map(|(_, list)| {
+                let rows = if list.len() > 2 { list.len().div_ceil(2) } else { 1 };
+                rows as f64 * if list.iter().any(|&i| machines[i].0.len() > 1) { 1.2 } else { 1.0 }
+            })
+            .collect();
+        let total: f64 = weights.iter().sum::<f64>().max(1.0);
+        let room = (h - MARGIN - top - gap * (n - 1.0)).max(20.0);
+        let mut y = top;
+        weights
+            .iter()
+            .map(|wt| {
+                let band = Rect { x: MARGIN, y, w: w - 2.0 * MARGIN, h: room * wt / total };
+                y += band.h + gap;
+                band
+            })
+            .collect()
+    } else {
+        let left = l.clients.right() + (w * 0.06).max(36.0);
+        let room = (w - MARGIN - left - gap * (n - 1.0)).max(20.0);
+        let col_w = room / n;
+        // Below the DNS box so a balancer's column never runs into it.
+        let top = l.dns.bottom() + 10.0;
+        (0..tiers.len())
+            .map(|k| Rect { x: left + k as f64 * (col_w + gap), y: top, w: col_w, h: h - MARGIN - top })
+            .collect()
+    }
+}
+
 /// Web servers to draw for a view: every server in the farm, plus removed ones still finishing
 /// their work (so their last responses have somewhere to come from).
 pub fn shown_web(view: &View) -> usize {
@@ -381,6 +587,7 @@ pub fn shown_web(view: &View) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::format::LoadAverage as LoadAverageForTest;
 
     const SIZES: [(f64, f64); 5] = [(1280.0, 560.0), (900.0, 480.0), (390.0, 600.0), (390.0, 844.0), (700.0, 360.0)];
 
@@ -518,6 +725,138 @@ mod tests {
         let l = Layout::new(1280.0, 560.0, 3, 2);
         let gap = Point { x: (l.clients.right() + l.lb.x) / 2.0, y: l.height - 2.0 };
         assert_eq!(l.hit(gap), None);
+    }
+
+    /// The course's designs as machines: (components, framed) per machine.
+    fn three_server() -> Vec<(Vec<NodeId>, bool)> {
+        vec![
+            (vec![NodeId::Lb(0)], true),
+            (vec![NodeId::Web(0), NodeId::App(0), NodeId::Db(0)], true),
+            (vec![NodeId::Web(1), NodeId::App(1), NodeId::Db(1)], true),
+        ]
+    }
+
+    fn scale_up() -> Vec<(Vec<NodeId>, bool)> {
+        let one = |n: NodeId| (vec![n], true);
+        vec![
+            one(NodeId::Lb(0)),
+            one(NodeId::Lb(1)),
+            one(NodeId::Web(0)),
+            one(NodeId::Web(1)),
+            one(NodeId::App(0)),
+            one(NodeId::App(1)),
+            one(NodeId::Db(0)),
+            one(NodeId::Db(1)),
+        ]
+    }
+
+    /// The largest design: two balancers, 128 web and application servers two per machine,
+    /// and the database nodes, on 64 listed machines plus derived ones for the rest.
+    fn largest() -> Vec<(Vec<NodeId>, bool)> {
+        let mut m = vec![(vec![NodeId::Lb(0)], true), (vec![NodeId::Lb(1)], true)];
+        for i in 0..128u16 {
+            m.push((vec![NodeId::Web(i), NodeId::App(i)], i < 60));
+        }
+        m.extend((0..5u8).map(|n| (vec![NodeId::Db(n)], true)));
+        m
+    }
+
+    /// Every chip of every machine lies inside its machine's box (below its label when
+    /// framed), no two machines overlap, and everything stays on the canvas.
+    fn machines_hold_their_chips(l: &Layout, machines: &[(Vec<NodeId>, bool)]) {
+        assert_eq!(l.machines.len(), machines.len());
+        for (b, (nodes, framed)) in l.machines.iter().zip(machines) {
+            assert_eq!(b.framed, *framed);
+            let inner_top = b.rect.y + b.header - 0.01;
+            for &n in nodes {
+                let chip = l.rect(n).unwrap_or_else(|| panic!("{n} has no chip"));
+                assert!(
+                    chip.x >= b.rect.x - 0.01
+                        && chip.right() <= b.rect.right() + 0.01
+                        && chip.y >= inner_top
+                        && chip.bottom() <= b.rect.bottom() + 0.01,
+                    "{n} {chip:?} is not inside its machine {:?} on {}x{}",
+                    b.rect,
+                    l.width,
+                    l.height
+                );
+            }
+        }
+        for (i, a) in l.machines.iter().enumerate() {
+            for b in &l.machines[i + 1..] {
+                assert!(!a.rect.intersects(&b.rect), "machines {:?} and {:?} overlap", a.rect, b.rect);
+            }
+            assert!(!a.rect.intersects(&l.clients) && !a.rect.intersects(&l.dns), "{:?} covers clients or DNS", a.rect);
+        }
+        all_inside(l);
+        no_overlaps(l);
+    }
+
+    #[test]
+    fn machines_are_boxes_around_their_components() {
+        for (w, h) in SIZES.into_iter().chain([(1280.0, 800.0)]) {
+            for design in [three_server(), scale_up(), largest()] {
+                let l = Layout::for_machines(w, h, &design);
+                machines_hold_their_chips(&l, &design);
+            }
+        }
+    }
+
+    #[test]
+    fn three_server_reads_as_three_servers_in_tiers() {
+        let l = Layout::for_machines(1280.0, 800.0, &three_server());
+        let [balancer, server1, server2] = [0, 1, 2].map(|i| l.machines[i].rect);
+        // The balancer's machine is left of both servers, which share the next column.
+        assert!(balancer.right() < server1.x && balancer.right() < server2.x);
+        assert!((server1.x - server2.x).abs() < 1e-6);
+        // A server's components are stacked in it, Nginx on top, MySQL at the bottom.
+        let (web, app, db) = (l.web[0], l.app[0], l.db[0]);
+        assert!(web.bottom() <= app.y && app.bottom() <= db.y);
+        assert_eq!(l.web_detail, Detail::Full);
+        assert!(l.machines.iter().all(|m| m.header == MACHINE_HEADER), "every server is labelled");
+        // On a phone the tiers run down the screen and a server's chips sit side by side.
+        let p = Layout::for_machines(390.0, 844.0, &three_server());
+        assert!(p.machines[0].rect.bottom() < p.machines[1].rect.y);
+        assert!(p.web[0].right() <= p.app[0].x && (p.web[0].y - p.app[0].y).abs() < 1e-6);
+    }
+
+    #[test]
+    fn one_machine_and_no_balancer_draws_no_balancer() {
+        let simple = vec![(vec![NodeId::Web(0), NodeId::App(0), NodeId::Db(0)], true)];
+        for (w, h) in SIZES {
+            let l = Layout::for_machines(w, h, &simple);
+            assert!(!l.has_lb && l.rect(NodeId::Lb(0)).is_none());
+            assert!(l.nodes().all(|(id, _)| !matches!(id, NodeId::Lb(_))));
+            machines_hold_their_chips(&l, &simple);
+            assert_eq!(l.hit(l.app[0].center()), Some(NodeId::App(0)));
+        }
+    }
+
+    #[test]
+    fn scale_up_has_a_column_per_tier() {
+        let l = Layout::for_machines(1280.0, 800.0, &scale_up());
+        let x = |i: usize| l.machines[i].rect.x;
+        assert!((x(0) - x(1)).abs() < 1e-6, "balancers share a column");
+        assert!(x(1) < x(2) && x(3) < x(4) && x(5) < x(6), "balancers, web, application, database left to right");
+        assert!(l.lb2.is_some());
+    }
+
+    #[test]
+    fn load_average_follows_the_load_smoothly() {
+        let mut avg = LoadAverageForTest::default();
+        assert_eq!(avg.update(0, 0, 2), 0.0, "no load before a second sample");
+        // Two cores fully busy for 0.1 s: the average moves part of the way, not all of it.
+        let first = avg.update(100_000, 200_000, 2);
+        assert!(first > 0.1 && first < 0.3, "{first}");
+        let mut last = first;
+        for k in 2..=40u64 {
+            last = avg.update(k * 100_000, k as u128 * 200_000, 2);
+        }
+        assert!((last - 1.0).abs() < 0.01, "{last}");
+        // Idle from then on: it falls back toward 0 without ever going below it.
+        let idle = avg.update(4_100_000, 40 * 200_000, 2);
+        assert!(idle < last && idle > 0.5, "{idle}");
+        assert_eq!(avg.update(0, 0, 2), 0.0, "a replay from the start begins again");
     }
 
     #[test]

@@ -18,6 +18,11 @@ pub const CLIENTS: &str = "#94a3b8";
 pub const DNS: &str = "#a78bfa";
 pub const LB: &str = "#22d3ee";
 pub const WEB: &str = "#4ade80";
+/// An application server chip.
+pub const APP: &str = "#a3e635";
+/// A machine's frame and fill: quieter than the components it holds.
+pub const MACHINE: &str = "#64748b";
+pub const MACHINE_FILL: &str = "#0e1628";
 pub const DB_PRIMARY: &str = "#f472b6";
 pub const DB_REPLICA: &str = "#fb923c";
 pub const REPLICATION: &str = "#f472b6";

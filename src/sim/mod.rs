@@ -33,4 +33,4 @@ pub use metrics::FailCause;
 pub use node::NodeId;
 pub use report::Report;
 pub use time::SimTime;
-pub use view::{Particle, ParticleKind, View};
+pub use view::{MachineView, Particle, ParticleKind, View};

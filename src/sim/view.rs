@@ -91,6 +91,21 @@ pub struct LbView {
     pub haproxy_alone: bool,
 }
 
+/// A machine and the nodes it runs, for drawing it as a box with its components inside.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MachineView {
+    pub id: String,
+    /// CPU cores its components share; `None` for a machine no scenario listed (its work never
+    /// waits for a core, so it has no load to show).
+    pub cores: Option<u32>,
+    pub alive: bool,
+    /// Core-microseconds of work done since the start: the renderer takes the difference
+    /// between frames for a moving average of the load.
+    pub busy_core_us: u128,
+    /// The model's nodes it runs, in placement order (HAProxy and its keepalived are one node).
+    pub components: Vec<NodeId>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct View {
     pub now_us: SimTime,
@@ -124,6 +139,9 @@ pub struct View {
     pub probes: Vec<Particle>,
     /// What monitoring knows (empty when it is off).
     pub monitor: MonitorView,
+    /// Every machine of the design (listed, or one derived per component), then one for each
+    /// web server a command added (it runs on a machine of its own).
+    pub machines: Vec<MachineView>,
 }
 
 impl Sim {
@@ -251,7 +269,34 @@ impl Sim {
             sniffer: self.sniffer(),
             probes: self.probe_particles(),
             monitor: self.monitor_view(),
+            machines: self.machine_views(),
         }
+    }
+
+    /// The machines as the view shows them; nodes on no machine get one each.
+    fn machine_views(&self) -> Vec<MachineView> {
+        let now = self.now();
+        let mut out: Vec<MachineView> = self
+            .machines
+            .list
+            .iter()
+            .map(|m| MachineView {
+                id: m.id.clone(),
+                cores: m.cpu.as_ref().map(|c| c.cores()),
+                alive: m.alive,
+                busy_core_us: m.cpu.as_ref().map_or(0, |c| c.busy_core_us(now)),
+                components: m.nodes.clone(),
+            })
+            .collect();
+        for i in 0..self.farm.servers.len() {
+            let pair = [NodeId::Web(i as u16), NodeId::App(i as u16)];
+            let components: Vec<NodeId> = pair.into_iter().filter(|&n| self.machines.of(n).is_none()).collect();
+            if let Some(first) = components.first() {
+                let id = first.to_string();
+                out.push(MachineView { id, cores: None, alive: true, busy_core_us: 0, components });
+            }
+        }
+        out
     }
 }
 

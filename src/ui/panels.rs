@@ -46,7 +46,7 @@ pub fn figures(s: &Snapshot) -> Html {
             <div class="figure">
                 <dt>{ "In flight" }</dt>
                 <dd><span class="big">{ format::count(s.in_flight) }</span></dd>
-                <dd class="sub">{ format!("{} queued at lb1", format::count(s.balancer_queue as u64)) }</dd>
+                <dd class="sub">{ format::balancer_queue(s.queue_holder, s.balancer_queue) }</dd>
             </div>
             <div class="figure">
                 <dt>{ "Sim time" }</dt>

@@ -101,6 +101,9 @@ pub struct Snapshot {
     pub servers: Vec<WebView>,
     pub db: Vec<DbView>,
     pub balancer_queue: u32,
+    /// The balancer whose queue that is: the one holding the floating IP (or taking traffic);
+    /// `None` when the design has no balancer.
+    pub queue_holder: Option<NodeId>,
     /// Completed requests in the last whole simulated second.
     pub throughput_per_s: Option<u32>,
     pub p50_ms: Option<f64>,
@@ -161,6 +164,7 @@ impl Snapshot {
             servers: view.web.iter().filter(|w| w.active).cloned().collect(),
             db: view.db.clone(),
             balancer_queue: view.balancer_queue,
+            queue_holder: view.lbs.iter().find(|l| l.holds_ip).or(view.lbs.first()).map(|l| l.id),
             throughput_per_s: last.map(|s| s.completed),
             p50_ms: last.and_then(|s| latency(s.latency_p50_ms)),
             p99_ms: last.and_then(|s| latency(s.latency_p99_ms)),

@@ -229,7 +229,13 @@ impl FrameState {
                 return;
             }
             self.last_key = Some(key);
-            let mut view = driver.sim.view(if particles { self.shared.max_particles } else { 0 });
+            // Still counts per link need every request on the move, not a sample of them.
+            let cap = match (particles, self.shared.reduced_motion) {
+                (false, _) => 0,
+                (true, true) => usize::MAX,
+                (true, false) => self.shared.max_particles,
+            };
+            let mut view = driver.sim.view(cap);
             view.probes = self.probes.particles(started, self.shared.reduced_motion);
             let s = driver.sim.scenario();
             let options = DrawOptions {
@@ -241,6 +247,7 @@ impl FrameState {
                 rise: s.balancer.health.rise,
                 https: s.security.https,
                 firewall: s.security.firewall,
+                reduced_motion: self.shared.reduced_motion,
             };
             (view, options, report)
         };
