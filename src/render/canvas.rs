@@ -429,7 +429,7 @@ impl Draw<'_> {
             theme::WEB
         };
         self.node_panel(r, border, w.alive && w.active);
-        let (role, tone) = format::web_role(w, self.o.fall, self.o.rise);
+        let (role, tone) = format::nginx_chip_role(w, self.o.fall, self.o.rise);
         let lines = [
             (format!("{} · Nginx", w.id), theme::FONT_SMALL, if w.alive { theme::TEXT } else { theme::ERROR }),
             (if w.alive { role } else { "down".into() }, theme::FONT_TINY, tone_colour_strong(tone)),

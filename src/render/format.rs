@@ -200,6 +200,17 @@ pub enum Tone {
 /// The second line of a web server box, and its tone. `fall` and `rise` are the health
 /// checks' thresholds, so a half-way state reads "check failed 1/3".
 pub fn web_role(w: &WebView, fall: u32, rise: u32) -> (String, Tone) {
+    role_of_web(w, fall, rise, "Nginx + app")
+}
+
+/// The same for the Nginx chip of a machine drawn as a machine, where the application has a
+/// chip of its own: a healthy Nginx is simply serving.
+pub fn nginx_chip_role(w: &WebView, fall: u32, rise: u32) -> (String, Tone) {
+    role_of_web(w, fall, rise, "serving")
+}
+
+/// A web server's state in words, `serving` being the words for a healthy one in the pool.
+fn role_of_web(w: &WebView, fall: u32, rise: u32, serving: &str) -> (String, Tone) {
     use crate::sim::HealthState as H;
     let mut role = if !w.active {
         return ("removed · finishing".into(), Tone::Normal);
@@ -217,7 +228,7 @@ pub fn web_role(w: &WebView, fall: u32, rise: u32) -> (String, Tone) {
             H::Up | H::Starting if w.backup && !w.in_pool => "standby (backup)".to_string(),
             H::Up | H::Starting if w.backup => "backup · now serving".to_string(),
             H::Up | H::Starting if w.weight == 0 => "draining (weight 0)".to_string(),
-            H::Up | H::Starting => "Nginx + app".to_string(),
+            H::Up | H::Starting => serving.to_string(),
         }
     };
     if w.slow > 1.0 + 1e-9 {
@@ -543,6 +554,10 @@ mod tests {
         assert_eq!(web(|w| w.health = crate::sim::HealthState::Starting).0, "Nginx + app");
         assert_eq!(web(|w| w.active = false).1, Tone::Normal);
         assert_eq!(web(|w| w.slow = 3.0), ("Nginx + app · 3× slower".to_string(), Tone::Warn));
+        assert_eq!(nginx_chip_role(&view.web[0], 3, 2).0, "serving", "the chip beside the application's");
+        let mut down = view.web[0].clone();
+        down.alive = false;
+        assert_eq!(nginx_chip_role(&down, 3, 2), web_role(&down, 3, 2), "only the healthy words differ");
         let mut w = view.web[0].clone();
         assert_eq!(web_tag(&w), None);
         w.slow = 2.5;
