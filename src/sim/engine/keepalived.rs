@@ -126,6 +126,11 @@ impl Sim {
             return;
         }
         self.note(Subject::Node(NodeId::Lb(k as u8)), NodeEvent::Killed);
+        self.balancer_down(k);
+    }
+
+    /// keepalived and HAProxy of balancer `k` are both down now (whichever still ran).
+    fn balancer_down(&mut self, k: usize) {
         self.keepalived_gone(k, false);
         if self.balancers.lbs[k].alive {
             self.balancers.lbs[k].alive = false;
@@ -143,13 +148,7 @@ impl Sim {
         }
         self.send_priority_zero(k);
         self.note(Subject::Node(NodeId::Lb(k as u8)), NodeEvent::Stopped);
-        self.keepalived_gone(k, false);
-        if self.balancers.lbs[k].alive {
-            self.balancers.lbs[k].alive = false;
-            self.balancer_died(k);
-        } else {
-            self.update_split_brain();
-        }
+        self.balancer_down(k);
     }
 
     /// The balancer whole starts again (on a running machine): whatever of it was down.
