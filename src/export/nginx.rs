@@ -2,7 +2,7 @@
 
 use super::{app_address, header, web_address};
 use crate::scenario::{Distribution, Scenario};
-use crate::sim::design::app_apart;
+use crate::sim::design::apps_apart;
 use std::fmt::Write;
 
 /// The site of web server `index` (0-based), to include inside Nginx's `http { }` block.
@@ -26,8 +26,9 @@ pub fn render(s: &Scenario, index: usize) -> String {
     } else {
         out.push_str("# No firewall: anyone on the internet can reach this port (the model's firewall=false).\n");
     }
-    let apart: Vec<usize> = (0..s.web.servers.len()).filter(|&j| app_apart(s, j)).collect();
-    if app_apart(s, index) && !apart.is_empty() {
+    let flags = apps_apart(s);
+    let apart: Vec<usize> = (0..flags.len()).filter(|&j| flags[j]).collect();
+    if flags[index] {
         out.push_str("\n# The application tier on machines of its own, Nginx's defaults written out: one failed\n");
         out.push_str("# try takes a server out for 10 s; a failed GET goes on to the next server.\n");
         let _ = writeln!(out, "upstream app_{id} {{");

@@ -451,13 +451,7 @@ impl Draw<'_> {
         } else {
             format!("busy {}/{} · wait {}", w.busy, w.workers, format::compact(w.waiting as u64))
         };
-        let colour = if !w.app_alive {
-            theme::ERROR
-        } else if w.waiting > 0 {
-            theme::TEXT_WARN
-        } else {
-            theme::TEXT_MUTED
-        };
+        let colour = load_colour(w.app_alive, w.waiting);
         let lines = [
             (name, theme::FONT_SMALL, if w.app_alive { theme::TEXT } else { theme::ERROR }),
             (state, theme::FONT_TINY, colour),
@@ -785,13 +779,7 @@ impl Draw<'_> {
                 } else {
                     format!("{}/{}", w.busy, w.workers)
                 };
-                let colour = if !w.alive {
-                    theme::ERROR
-                } else if w.waiting > 0 {
-                    theme::TEXT_WARN
-                } else {
-                    theme::TEXT_MUTED
-                };
+                let colour = load_colour(w.alive, w.waiting);
                 self.text(&load, r.right() - 5.0, title_y, theme::FONT_TINY, colour, "right");
                 if r.h >= 42.0 && r.w >= 110.0 {
                     let text = format!("{role} · weight {}", w.weight);
@@ -1016,5 +1004,17 @@ impl WebIndex for WebView {
             NodeId::Web(i) => i as usize,
             _ => 0,
         }
+    }
+}
+
+/// The colour of a workers' load figure: red when the process is down, amber while requests
+/// wait for a worker, muted otherwise.
+fn load_colour(alive: bool, waiting: u32) -> &'static str {
+    if !alive {
+        theme::ERROR
+    } else if waiting > 0 {
+        theme::TEXT_WARN
+    } else {
+        theme::TEXT_MUTED
     }
 }

@@ -53,21 +53,20 @@ pub fn nodes(s: &Scenario) -> Vec<NodeId> {
     nodes
 }
 
-/// Whether application server `i` runs on a machine apart from web server `i`'s (so the web
-/// servers reach it through Nginx's upstream), as the model's routes decide it.
-pub fn app_apart(s: &Scenario, i: usize) -> bool {
+/// For each web server `i`, whether application server `i` runs on a machine apart from it
+/// (so the web servers reach it through Nginx's upstream): the one rule the model's routes,
+/// the links and the Nginx export follow.
+pub fn apps_apart(s: &Scenario) -> Vec<bool> {
+    use crate::scenario::machines::{placement, ComponentKind};
+    let count = s.web.servers.len();
     if s.machines.is_empty() {
-        return false;
+        return vec![false; count];
     }
-    let home = |id: String| {
-        crate::scenario::machines::placement(s).iter().position(|m| m.components.iter().any(|c| c.to_string() == id))
+    let placed = placement(s);
+    let home = |kind: ComponentKind, index: usize| {
+        placed.iter().position(|m| m.components.iter().any(|c| c.kind == kind && c.index == index))
     };
-    home(format!("web{}", i + 1)) != home(format!("app{}", i + 1))
-}
-
-/// The application servers that run apart from their web servers.
-fn apps_apart(s: &Scenario) -> Vec<NodeId> {
-    (0..s.web.servers.len()).filter(|&i| app_apart(s, i)).map(|i| NodeId::App(i as u16)).collect()
+    (0..count).map(|i| home(ComponentKind::Web, i) != home(ComponentKind::App, i)).collect()
 }
 
 /// Every component a failure analysis fails one at a time: the nodes, and each application
@@ -95,9 +94,11 @@ pub fn links(s: &Scenario) -> Vec<Link> {
     for &lb in &lbs {
         links.extend(web_servers(s).map(|w| Link::new(lb, w)));
     }
-    let apart = apps_apart(s);
+    let apart_flags = apps_apart(s);
+    let apart: Vec<NodeId> =
+        apart_flags.iter().enumerate().filter(|(_, &a)| a).map(|(i, _)| NodeId::App(i as u16)).collect();
     for (i, w) in web_servers(s).enumerate() {
-        if app_apart(s, i) {
+        if apart_flags[i] {
             links.extend(apart.iter().map(|&a| Link::new(w, a)));
         } else {
             links.extend(databases(s).map(|d| Link::new(w, d)));

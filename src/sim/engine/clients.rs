@@ -116,7 +116,8 @@ impl Sim {
         // A read's draw rescaled to [0, 1) is independent of everything else drawn: the static
         // share needs no draw of its own, so traffic stays the same whatever the share.
         let write_ratio = self.scenario.traffic.write_ratio;
-        let is_static = !write && (unit32(a) - write_ratio) / (1.0 - write_ratio) < self.scenario.web.static_ratio;
+        let static_ratio = self.scenario.web.static_ratio;
+        let is_static = static_ratio > 0.0 && !write && (unit32(a) - write_ratio) / (1.0 - write_ratio) < static_ratio;
         self.schedule_arrival_after(self.clients.arrival_exact_us);
 
         let measured = self.kernel.now >= self.kernel.warmup_end;

@@ -96,7 +96,7 @@ impl Sim {
     /// Whether web server `j` can be drained: it takes balanced traffic with its application
     /// beside it, and another server in the pool could carry the traffic meanwhile.
     fn can_drain(&self, j: usize) -> bool {
-        let local = self.farm.routes.get(j).is_none_or(Option::is_none);
+        let local = self.farm.app_is_local(j);
         let in_pool = |i: usize| {
             let w = &self.farm.servers[i];
             w.active && w.alive && w.weight > 0 && w.health.is_up() && !w.spec.backup

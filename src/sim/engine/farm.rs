@@ -57,6 +57,12 @@ impl Farm {
         Farm { servers: specs.iter().map(|s| new_web_state(s.clone())).collect(), routes: Vec::new() }
     }
 
+    /// Whether web server `i` hands its dynamic requests to the application beside it (no
+    /// upstream; a server added by a command is local too).
+    pub(crate) fn app_is_local(&self, i: usize) -> bool {
+        self.routes.get(i).is_none_or(Option::is_none)
+    }
+
     /// Fraction of time each server's workers were busy between `since` and `now`.
     pub(crate) fn utilization(&self, now: SimTime, since: SimTime) -> Vec<f64> {
         let elapsed = now.saturating_sub(since) as f64;
@@ -168,7 +174,7 @@ impl Sim {
         let lb = self.requests.get(r).lb;
         // With the application beside Nginx, its full listen backlog refuses the balancer's
         // connection (one server, one backlog); a remote application's refuses Nginx's.
-        let local = self.farm.routes.get(i).is_none_or(Option::is_none);
+        let local = self.farm.app_is_local(i);
         let backlog_full = local && self.app_backlog_full(i);
         if !self.farm.servers[i].alive || backlog_full || self.is_cut(NodeId::Lb(lb), NodeId::Web(i as u16)) {
             // Connection refused (reset): the balancer learns it one hop later.

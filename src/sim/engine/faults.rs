@@ -55,7 +55,7 @@ impl Sim {
     /// With the application beside it, that application's workers and waiting line go too (its
     /// clients are gone), as when web server and application were one node.
     fn web_died(&mut self, i: usize) {
-        let local = self.farm.routes.get(i).is_none_or(Option::is_none);
+        let local = self.farm.app_is_local(i);
         if local {
             self.set_busy(i, 0);
             let w = &mut self.farm.servers[i];
@@ -157,7 +157,7 @@ impl Sim {
             NodeId::Dns => self.edge.dns_alive = true,
             NodeId::Lb(_) => {}
             NodeId::Web(i) => {
-                let local = self.farm.routes.get(i as usize).is_none_or(Option::is_none);
+                let local = self.farm.app_is_local(i as usize);
                 let w = &mut self.farm.servers[i as usize];
                 w.alive = true;
                 w.nginx_slow = 1.0;
@@ -197,7 +197,7 @@ impl Sim {
             NodeId::Web(i) => {
                 // A web server with its application beside it is slowed as one (as before
                 // the two were told apart); one whose application is remote, Nginx only.
-                let local = self.farm.routes.get(i as usize).is_none_or(Option::is_none);
+                let local = self.farm.app_is_local(i as usize);
                 let w = &mut self.farm.servers[i as usize];
                 w.nginx_slow = factor;
                 if local {

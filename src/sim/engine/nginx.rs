@@ -34,18 +34,14 @@ impl AppUpstream {
 
 impl Sim {
     /// Which application each web server talks to: its own when `appI` runs on `webI`'s
-    /// machine (or either is on no machine), else an upstream over every application server
-    /// that runs apart from its web server.
+    /// machine, else an upstream over every application server that runs apart from its web
+    /// server (`design::apps_apart`).
     pub(super) fn build_app_routes(&mut self) {
-        let count = self.farm.servers.len();
-        let apart = |sim: &Sim, i: usize| {
-            let (web, app) = (sim.machines.of(NodeId::Web(i as u16)), sim.machines.of(NodeId::App(i as u16)));
-            web.is_some() && app.is_some() && web != app
-        };
-        let remote: Vec<u16> = (0..count).filter(|&i| apart(self, i)).map(|i| i as u16).collect();
-        self.farm.routes = (0..count)
+        let apart = crate::sim::design::apps_apart(&self.scenario);
+        let remote: Vec<u16> = (0..apart.len()).filter(|&i| apart[i]).map(|i| i as u16).collect();
+        self.farm.routes = (0..apart.len())
             .map(|i| {
-                if !apart(self, i) {
+                if !apart[i] {
                     return None;
                 }
                 let group = Upstream::with_defaults(remote.len()).ok()?;
@@ -82,7 +78,7 @@ impl Sim {
             self.reply_from_nginx(r);
             return;
         }
-        if self.farm.routes.get(i).is_some_and(Option::is_some) {
+        if !self.farm.app_is_local(i) {
             let attempt = self.farm.routes[i].as_ref().map(|u| u.group.begin()).unwrap_or_default();
             self.requests.get_mut(r).app_attempt = attempt;
             self.pass_upstream(r);
