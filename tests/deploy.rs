@@ -91,3 +91,21 @@ fn the_batch_runner_deploys() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v["requests"]["failed_by_cause"]["app_down"].as_u64().unwrap() > 500, "{out}");
 }
+
+#[test]
+fn a_drain_that_never_empties_gives_up_after_its_limit() {
+    // Requests of 10 minutes never let web1 go idle: after DRAIN_LIMIT_S the deploy restarts it
+    // anyway (what it holds fails) and goes on to web2.
+    use infrasim::sim::DRAIN_LIMIT_S;
+    let mut s = preset("three-server").unwrap();
+    s.web.static_ratio = 0.0;
+    for w in &mut s.web.servers {
+        w.service_time_ms = 600_000.0;
+        w.service_distribution = infrasim::scenario::Distribution::Constant;
+    }
+    let mut m = sim(s);
+    at(&mut m, 5.0, CommandKind::Deploy { rolling: true });
+    m.run_until(from_s(5.0 + DRAIN_LIMIT_S + 1.0), u64::MAX);
+    assert_eq!(when(&m, NodeId::App(0), NodeEvent::Redeploying), vec![from_s(5.0 + DRAIN_LIMIT_S)]);
+    assert!(failed_by(&Report::from_sim(&m), "app_down") > 0, "what web1 held fails");
+}

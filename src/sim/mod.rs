@@ -27,7 +27,7 @@ pub use engine::{
     Alert, AlertKind, DbRole, DbStats, HealthState, MonitorView, OutsideProbe, SecurityStats, Sim, SnifferLine, Stage,
     TraceConfig, VrrpRole,
 };
-pub use engine::{DuplicateAddress, TRACK_INTERVAL_MS};
+pub use engine::{DuplicateAddress, DRAIN_LIMIT_S, TRACK_INTERVAL_MS};
 pub use engine::{ReportedLag, BINLOG_TIMES_CAPACITY, LAG_WHEN_NULL_MS, REBUILD_POSITIONS_PER_S, REBUILD_SETUP_MS};
 pub use metrics::FailCause;
 pub use node::NodeId;

@@ -18,6 +18,9 @@ use std::collections::VecDeque;
 
 /// How often a drain looks whether the server is idle yet.
 const DRAIN_POLL_MS: f64 = 50.0;
+/// Longest a drain waits for a server to go idle: then it restarts anyway and what the server
+/// still holds fails (requests that never end would otherwise hold the deploy for ever).
+pub const DRAIN_LIMIT_S: f64 = 60.0;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Phase {
@@ -26,10 +29,12 @@ pub(crate) enum Phase {
     AllRestarting {
         until: SimTime,
     },
-    /// Application `app`'s web server at weight 0 (it had `weight`) until it is idle.
+    /// Application `app`'s web server at weight 0 (it had `weight`) since `since`, until it is
+    /// idle or [`DRAIN_LIMIT_S`] has passed.
     Draining {
         app: usize,
         weight: u32,
+        since: SimTime,
     },
     /// Application `app` restarting until `until`; then its web server gets `weight` back.
     Restarting {
@@ -119,7 +124,7 @@ impl Sim {
         self.farm.servers[j].weight = 0;
         self.refresh_candidates();
         self.note(Subject::Node(NodeId::Web(j as u16)), NodeEvent::Draining);
-        self.deploys.phase = Phase::Draining { app: j, weight };
+        self.deploys.phase = Phase::Draining { app: j, weight, since: self.kernel.now };
         self.arm_deploy(self.kernel.now + from_ms(DRAIN_POLL_MS));
     }
 
@@ -141,10 +146,10 @@ impl Sim {
                 }
                 self.deploys.phase = Phase::Idle;
             }
-            Phase::Draining { app, weight } => {
+            Phase::Draining { app, weight, since } => {
                 let idle = self.balancers.candidates.get(app).is_none_or(|c| c.conns == 0)
                     && self.farm.servers[app].own_queue.is_empty();
-                if idle {
+                if idle || self.kernel.now >= since + from_s(DRAIN_LIMIT_S) {
                     self.restart_rolling(app, Some(weight));
                 } else {
                     self.arm_deploy(self.kernel.now + from_ms(DRAIN_POLL_MS));

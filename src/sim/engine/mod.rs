@@ -68,6 +68,7 @@ use serde::Serialize;
 
 pub use binlog::BINLOG_TIMES_CAPACITY;
 pub use database::{DbRole, ReportedLag, LAG_WHEN_NULL_MS, REBUILD_POSITIONS_PER_S, REBUILD_SETUP_MS};
+pub use deploy::DRAIN_LIMIT_S;
 pub use ha::{HealthState, VrrpRole};
 pub use keepalived::{DuplicateAddress, TRACK_INTERVAL_MS};
 pub use security::{Alert, AlertKind, MonitorView, OutsideProbe, SecurityStats, SnifferLine};
