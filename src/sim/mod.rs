@@ -2,6 +2,7 @@
 //! `Sim` is the model, `Driver` maps wall time to simulated time, `View` is what is drawn.
 
 pub mod balancer;
+pub mod capacity;
 pub mod command;
 pub mod cpu;
 pub mod design;
@@ -14,6 +15,7 @@ pub mod replay;
 pub mod report;
 pub mod rng;
 pub mod spof;
+pub mod sweep;
 pub mod theory;
 pub mod time;
 pub mod trace;
