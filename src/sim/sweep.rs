@@ -74,3 +74,18 @@ pub fn ci95_half_width(values: &[f64]) -> Option<f64> {
     let variance = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1) as f64;
     Some(t_975(n - 1) * (variance / n as f64).sqrt())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn t_interval_of_known_values() {
+        assert_eq!(ci95_half_width(&[1.0]), None);
+        // Two values 0 and 2: mean 1, s = √2, half-width 12.706 × √2/√2.
+        assert!((ci95_half_width(&[0.0, 2.0]).unwrap() - 12.706).abs() < 1e-9);
+        // Beyond the table the quantile falls towards 1.960: 120 df → 1.980 (exact 1.980).
+        assert!((t_975(120) - 1.980).abs() < 0.002);
+        assert!(t_975(31) < t_975(30) && t_975(31) > 1.96);
+    }
+}
