@@ -5,6 +5,8 @@
 //! Readable without colour: each curve has its own marker shape and its theory its own dash
 //! pattern, both named in the legend.
 
+use super::format;
+use crate::sim::capacity::CapacitySweep;
 use std::fmt::Write;
 
 /// Where the chart goes.
@@ -23,7 +25,7 @@ impl Frame {
         match self {
             Frame::Print => (720.0, 460.0, 70.0, 200.0, 30.0, 60.0),
             // A legend row of two entries per curve.
-            Frame::Page => (520.0, 330.0 + 22.0 * curves as f64, 64.0, 16.0, 28.0, 60.0 + 22.0 * curves as f64),
+            Frame::Page => (400.0, 290.0 + 22.0 * curves as f64, 56.0, 14.0, 26.0, 56.0 + 22.0 * curves as f64),
         }
     }
 
@@ -31,6 +33,14 @@ impl Frame {
         match self {
             Frame::Print => "black",
             Frame::Page => "currentColor",
+        }
+    }
+
+    /// The y axis's words: the page says what the bars are in its text, to keep the axis short.
+    fn y_label(self) -> &'static str {
+        match self {
+            Frame::Print => "mean latency (ms), bars: 95 % interval",
+            Frame::Page => "mean latency (ms)",
         }
     }
 
@@ -72,7 +82,6 @@ pub struct Chart {
 /// Curves that get a marker and dash pattern of their own; the rest reuse them in turn.
 const MARKERS: [&str; 5] = ["circle", "square", "triangle", "diamond", "cross"];
 const DASHES: [&str; 5] = ["6 4", "2 3", "10 3 2 3", "12 6", "4 2 1 2"];
-const Y_LABEL: &str = "mean latency (ms), bars: 95 % interval";
 
 /// A round step for about five ticks up to `max`.
 fn tick_step(max: f64) -> f64 {
@@ -163,11 +172,11 @@ pub fn draw(chart: &Chart, frame: Frame) -> String {
         r#"<clipPath id="plot"><rect x="{left}" y="{top}" width="{}" height="{}"/></clipPath>"#,
         s.plot_w, s.plot_h
     );
-    axes(&mut svg, &s, &chart.x_label, ink, height - bottom + 40.0);
+    axes(&mut svg, &s, &chart.x_label, frame, height - bottom + 40.0);
     if let Some((x, words)) = &chart.mark {
         let _ = write!(
             svg,
-            r#"<line x1="{p:.1}" x2="{p:.1}" y1="{top}" y2="{:.1}" stroke="{ink}" stroke-dasharray="1 3"/><text x="{:.1}" y="{:.1}" text-anchor="{}">{}</text>"#,
+            r#"<line x1="{p:.1}" x2="{p:.1}" y1="{top}" y2="{:.1}" stroke="{ink}" stroke-dasharray="1 3"/><text x="{:.1}" y="{:.1}" text-anchor="{}" fill="{ink}">{}</text>"#,
             s.y(0.0),
             s.x(*x) + if *x > x_max * 0.7 { -4.0 } else { 4.0 },
             top - 8.0,
@@ -182,7 +191,7 @@ pub fn draw(chart: &Chart, frame: Frame) -> String {
     }
     match frame {
         Frame::Print => legend(&mut svg, chart, colours, width - right + 15.0, top + 10.0, false),
-        Frame::Page => legend(&mut svg, chart, colours, left, height - bottom + 62.0, true),
+        Frame::Page => legend(&mut svg, chart, colours, left - 40.0, height - bottom + 60.0, true),
     }
     svg.push_str("</svg>\n");
     svg
@@ -213,7 +222,8 @@ fn curve_marks(svg: &mut String, s: &Scales, points: &[ChartPoint], shape: &str,
     }
 }
 
-fn axes(svg: &mut String, s: &Scales, x_label: &str, ink: &str, x_label_y: f64) {
+fn axes(svg: &mut String, s: &Scales, x_label: &str, frame: Frame, x_label_y: f64) {
+    let (ink, y_label) = (frame.ink(), frame.y_label());
     let (x0, y0, top) = (s.x(0.0), s.y(0.0), s.top);
     let _ = write!(svg, r#"<path d="M{x0},{top}V{y0}H{:.1}" fill="none" stroke="{ink}"/>"#, s.x(s.x_max));
     let step = tick_step(s.x_max);
@@ -251,7 +261,7 @@ fn axes(svg: &mut String, s: &Scales, x_label: &str, ink: &str, x_label_y: f64) 
     );
     let _ = write!(
         svg,
-        r#"<text transform="translate(18,{:.1}) rotate(-90)" text-anchor="middle" fill="{ink}">{Y_LABEL}</text>"#,
+        r#"<text transform="translate(18,{:.1}) rotate(-90)" text-anchor="middle" fill="{ink}">{y_label}</text>"#,
         top + s.plot_h / 2.0
     );
 }
@@ -274,7 +284,7 @@ fn legend(svg: &mut String, chart: &Chart, colours: [&str; 5], x: f64, mut y: f6
         svg.push_str(&marker(shape, x + 12.0, y, colour));
         let _ =
             write!(svg, r#"<text x="{:.1}" y="{:.1}" fill="{ink}">{}</text>"#, x + 30.0, y + 4.0, escape(&curve.name));
-        let (tx, ty) = if rows { (x + 210.0, y) } else { (x, y + 18.0) };
+        let (tx, ty) = if rows { (x + 180.0, y) } else { (x, y + 18.0) };
         if curve.points.iter().any(|p| p.theory.is_some()) {
             let _ = write!(
                 svg,
@@ -293,6 +303,37 @@ fn legend(svg: &mut String, chart: &Chart, colours: [&str; 5], x: f64, mut y: f6
             }
         }
         y += if rows { 22.0 } else { 24.0 };
+    }
+}
+
+/// The page's chart of a capacity sweep: one curve per algorithm, named as HAProxy names them,
+/// and the design's load now marked (`current_load_per_s`, which may have moved since the sweep
+/// started: the slider does not invalidate the curves).
+pub fn capacity_chart(sweep: &CapacitySweep, current_load_per_s: f64) -> Chart {
+    let curves = sweep
+        .curves
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ChartCurve {
+            name: c.algorithm.map_or("this design", |a| a.name()).to_string(),
+            points: sweep
+                .points
+                .iter()
+                .filter(|p| p.curve == i)
+                .map(|p| ChartPoint {
+                    x: p.load_per_s,
+                    y: p.mean_ms.value,
+                    ci: p.mean_ms.ci95.unwrap_or(0.0),
+                    theory: p.theory_mean_ms,
+                })
+                .collect(),
+        })
+        .collect();
+    Chart {
+        x_label: "offered load (requests/s)".into(),
+        legend_title: None,
+        curves,
+        mark: Some((current_load_per_s, format!("now: {}/s", format::rate(current_load_per_s)))),
     }
 }
 
@@ -323,7 +364,7 @@ mod tests {
         assert!(svg.contains("<circle") && svg.contains("<rect x="));
         assert!(svg.contains(r#"stroke-dasharray="6 4""#) && svg.contains(r#"stroke-dasharray="2 3""#));
         assert!(svg.contains("least &lt;connections&gt;") && !svg.contains("<connections>"));
-        assert!(svg.contains("theory: round robin") && svg.contains(Y_LABEL));
+        assert!(svg.contains("theory: round robin") && svg.contains("mean latency (ms)"));
         // The page draws in its own colours, no white paper.
         assert!(svg.contains("currentColor") && !svg.contains(r#"fill="white""#));
     }
@@ -336,5 +377,15 @@ mod tests {
         assert!(svg.contains(">300</text>"), "{svg}");
         let without = draw(&chart(None), Frame::Page);
         assert!(!without.contains(">300</text>"));
+    }
+
+    #[test]
+    fn the_capacity_summary_says_where_the_load_sits() {
+        assert_eq!(
+            format::capacity_summary(204.0, 100.0),
+            "The busiest server or machine is full at about 204/s. Now 100/s uses 49 % of it."
+        );
+        assert!(format::capacity_summary(100.0, 120.0).contains("beyond it"));
+        assert!(format::capacity_summary(100.0, 0.0).contains("no traffic"));
     }
 }

@@ -643,3 +643,16 @@ mod machine_words_tests {
         assert_eq!(machine_label("web5", None, true, None), ("web5".into(), String::new()));
     }
 }
+
+/// What the capacity curve found, in a sentence: the capacity and where the load sits now.
+pub fn capacity_summary(capacity_per_s: f64, current_load_per_s: f64) -> String {
+    let share = current_load_per_s / capacity_per_s.max(1e-9);
+    let now = if current_load_per_s <= 0.0 {
+        "There is no traffic now.".to_string()
+    } else if share >= 1.0 {
+        format!("Now {}/s is beyond it: queues grow until requests time out.", rate(current_load_per_s))
+    } else {
+        format!("Now {}/s uses {:.0} % of it.", rate(current_load_per_s), share * 100.0)
+    };
+    format!("The busiest server or machine is full at about {}/s. {now}", rate(capacity_per_s))
+}

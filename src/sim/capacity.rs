@@ -114,7 +114,7 @@ impl CapacitySweep {
         let mut design = design.clone();
         design.failures = Default::default();
         let current_load_per_s = design.traffic.arrival_rate_per_s;
-        let first = if current_load_per_s > 0.0 { current_load_per_s } else { FIRST_PROBE_PER_S };
+        let first = if current_load_per_s > 0.0 { current_load_per_s } else { FIRST_PROBE_PER_S }.min(max_load_per_s());
         let sim = Box::new(start(&design, first, 0));
         CapacitySweep {
             curves: curves_for(&design),
@@ -196,15 +196,18 @@ impl CapacitySweep {
     /// busiest resource busier.
     fn after_probe(&mut self, probes: u32, load_per_s: f64, sim: &Sim) -> Result<Phase, CurveError> {
         let busiest = busiest_utilisation(&Report::from_sim(sim));
-        if busiest >= MIN_PROBE_UTILISATION || (busiest > 0.0 && probes >= MAX_PROBES) {
+        // At the table's highest load a probe cannot go higher: what it saw is the estimate.
+        let last = probes >= MAX_PROBES || load_per_s >= max_load_per_s();
+        if busiest >= MIN_PROBE_UTILISATION || (busiest > 0.0 && last) {
             self.capacity_per_s = Some((load_per_s / busiest).min(max_load_per_s()));
             return Ok(self.next_run(0, 0, Vec::new()));
         }
-        if probes >= MAX_PROBES {
+        if last {
             return Err(CurveError::NothingBusy);
         }
         // Nothing busy at all: try ten times the load; else aim at half the capacity.
         let next = if busiest > 0.0 { load_per_s * PROBE_TARGET_UTILISATION / busiest } else { load_per_s * 10.0 };
+        let next = next.min(max_load_per_s());
         let sim = Box::new(start(&self.design, next, 0));
         Ok(Phase::Probing { probes: probes + 1, load_per_s: next, sim })
     }

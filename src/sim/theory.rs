@@ -86,70 +86,164 @@ const JSQ_MAX_DIFFERENCE: usize = 40;
 /// lower loads hold fewer, as many as put about 1e-10 of the probability past twice the number.
 const JSQ_MAX_QUEUE: usize = 220;
 
-/// Join the shortest of two exponential queues (ties split evenly), solved numerically: the
-/// stationary distribution of the two queue lengths by Gauss–Seidel on the truncated chain,
-/// then W = L/λ (Little). `None` above ρ = 0.95, where the truncation would show.
+/// Join the shortest of two exponential queues (ties split evenly), solved exactly on the
+/// truncated chain of the two queue lengths, then W = L/λ (Little). `None` above ρ = 0.95,
+/// where the truncation would show.
+///
+/// The chain moves one level of total length N = i + j at a time (an arrival up, a departure
+/// down), so it is solved level by level (linear level reduction): from the top level down,
+/// π_{N+1} = π_N R_N with R_{N−1} = U_{N−1} (Λ_N − R_N D_{N+1})⁻¹, where U holds the arrival
+/// rates into the level above, D the departure rates into the level below and Λ each state's
+/// rate of leaving; then up from the empty state. No iteration: about a thousand times faster
+/// than the Gauss–Seidel sweeps it replaced near ρ = 0.95 (seconds there), same equations.
 pub fn jsq_two_servers_response_s(lambda: f64, mu: f64) -> Option<f64> {
     let rho = lambda / (2.0 * mu);
     if !(rho > 0.0 && rho <= 0.95) {
         return None;
     }
     let n = ((1e-10f64).ln() / (2.0 * rho.ln())).ceil().clamp(10.0, JSQ_MAX_QUEUE as f64) as usize;
-    let inside = |i: usize, j: usize| i <= n && j <= n && i.abs_diff(j) <= JSQ_MAX_DIFFERENCE;
-    let index = |i: usize, j: usize| i * (n + 1) + j;
-    let mut p = vec![0.0f64; (n + 1) * (n + 1)];
-    p[0] = 1.0;
-    // Gauss–Seidel in order of growing queues: a sweep carries the mass all the way up.
-    // Rate at which state (i, j) is left, and at which an arrival in it joins queue 1 or 2.
-    let joins = |i: usize, j: usize| -> (f64, f64) {
-        match i.cmp(&j) {
-            std::cmp::Ordering::Less => (lambda, 0.0),
-            std::cmp::Ordering::Greater => (0.0, lambda),
-            std::cmp::Ordering::Equal => (lambda / 2.0, lambda / 2.0),
+    let chain = JsqChain { n, lambda, mu };
+    let top = 2 * n;
+    // R_{N} for N = top − 1 down to 0, stored by N.
+    let mut r: Vec<Vec<f64>> = vec![Vec::new(); top];
+    for level in (1..=top).rev() {
+        let (below, here) = (chain.states(level - 1), chain.states(level));
+        // M = Λ_N − R_N D_{N+1} (k × k, row-major).
+        let k = here.len();
+        let mut m = vec![0.0; k * k];
+        for (a, &i) in here.iter().enumerate() {
+            m[a * k + a] = chain.leave(i, level - i);
         }
-    };
-    let leave = |i: usize, j: usize| {
-        let (a1, a2) = joins(i, j);
-        let a1 = if inside(i + 1, j) { a1 } else { 0.0 };
-        let a2 = if inside(i, j + 1) { a2 } else { 0.0 };
-        a1 + a2 + if i > 0 { mu } else { 0.0 } + if j > 0 { mu } else { 0.0 }
-    };
-    for _sweep in 0..20_000 {
-        let mut change: f64 = 0.0;
-        for i in 0..=n {
-            for j in 0..=n {
-                // The empty state is held at its value: the balance equations fix p only up
-                // to a factor, and updating every state would let it collapse to zero.
-                if !inside(i, j) || (i, j) == (0, 0) {
-                    continue;
+        if level < top {
+            let above = chain.states(level + 1);
+            // A state's departures reach at most two states below (first queue i − 1 or i);
+            // the states of a level are consecutive in i, so their index is i − here[0].
+            let first = here[0];
+            for a in 0..k {
+                for (c, &i) in above.iter().enumerate() {
+                    let r_ac = r[level][a * above.len() + c];
+                    for target in i.saturating_sub(1)..=i {
+                        let rate = chain.departure(i, level + 1 - i, target);
+                        if let (Some(b), true) = (target.checked_sub(first).filter(|b| *b < k), rate > 0.0) {
+                            m[a * k + b] -= r_ac * rate;
+                        }
+                    }
                 }
-                let mut inflow = 0.0;
-                if i > 0 && inside(i - 1, j) {
-                    inflow += p[index(i - 1, j)] * joins(i - 1, j).0;
-                }
-                if j > 0 && inside(i, j - 1) {
-                    inflow += p[index(i, j - 1)] * joins(i, j - 1).1;
-                }
-                if inside(i + 1, j) {
-                    inflow += p[index(i + 1, j)] * mu;
-                }
-                if inside(i, j + 1) {
-                    inflow += p[index(i, j + 1)] * mu;
-                }
-                let next = inflow / leave(i, j);
-                change = change.max((next - p[index(i, j)]).abs());
-                p[index(i, j)] = next;
             }
         }
-        if change < 1e-13 {
-            break;
+        // R_{N−1} = U_{N−1} M⁻¹: solve X M = U, that is Mᵀ Xᵀ = Uᵀ.
+        let u: Vec<f64> = below
+            .iter()
+            .flat_map(|&i| here.iter().map(move |&target| (i, target)))
+            .map(|(i, target)| chain.arrival(i, level - 1 - i, target))
+            .collect();
+        r[level - 1] = solve_right(&m, k, &u, below.len());
+    }
+    // Up from the empty state (π_0 = 1), summing the mass and the mean length as we go.
+    let (mut pi, mut total, mut length) = (vec![1.0], 1.0, 0.0);
+    for (level, r_level) in r.iter().enumerate() {
+        let width = chain.states(level + 1).len();
+        let next: Vec<f64> =
+            (0..width).map(|b| pi.iter().enumerate().map(|(a, p)| p * r_level[a * width + b]).sum()).collect();
+        let mass: f64 = next.iter().sum();
+        total += mass;
+        length += mass * (level + 1) as f64;
+        pi = next;
+    }
+    Some(length / total / lambda)
+}
+
+/// The truncated join-shortest-queue chain: states (i, j) with both queues at most `n` and
+/// their difference at most [`JSQ_MAX_DIFFERENCE`].
+struct JsqChain {
+    n: usize,
+    lambda: f64,
+    mu: f64,
+}
+
+impl JsqChain {
+    fn inside(&self, i: usize, j: usize) -> bool {
+        i <= self.n && j <= self.n && i.abs_diff(j) <= JSQ_MAX_DIFFERENCE
+    }
+
+    /// The first queue's lengths i of the states at level i + j = `level`, in order: consecutive
+    /// (the bounds on i, j and their difference each cut the level at one end).
+    fn states(&self, level: usize) -> Vec<usize> {
+        (level.saturating_sub(self.n)..=level.min(self.n)).filter(|&i| self.inside(i, level - i)).collect()
+    }
+
+    /// Rate from (i, j) to the state one level up whose first queue is `target`.
+    fn arrival(&self, i: usize, j: usize, target: usize) -> f64 {
+        let rate = match i.cmp(&j) {
+            std::cmp::Ordering::Less => (target == i + 1) as u8 as f64 * self.lambda,
+            std::cmp::Ordering::Greater => (target == i) as u8 as f64 * self.lambda,
+            std::cmp::Ordering::Equal => (target == i || target == i + 1) as u8 as f64 * self.lambda / 2.0,
+        };
+        let j_after = i + j + 1 - target;
+        if self.inside(target, j_after) {
+            rate
+        } else {
+            0.0
         }
     }
-    let total: f64 = p.iter().sum();
-    p.iter_mut().for_each(|x| *x /= total);
-    let mean_in_system: f64 =
-        (0..=n).flat_map(|i| (0..=n).map(move |j| (i, j))).map(|(i, j)| p[index(i, j)] * (i + j) as f64).sum();
-    Some(mean_in_system / lambda)
+
+    /// Rate from (i, j) to the state one level down whose first queue is `target`.
+    fn departure(&self, i: usize, j: usize, target: usize) -> f64 {
+        let to_first = i > 0 && target == i - 1;
+        let to_second = j > 0 && target == i;
+        (to_first as u8 + to_second as u8) as f64 * self.mu
+    }
+
+    /// Total rate of leaving (i, j): arrivals that stay in the chain, and every departure (one
+    /// that would leave the truncated chain is lost, as in the Gauss–Seidel form).
+    fn leave(&self, i: usize, j: usize) -> f64 {
+        let up: f64 = (i..=i + 1).map(|target| self.arrival(i, j, target)).sum();
+        up + (i > 0) as u8 as f64 * self.mu + (j > 0) as u8 as f64 * self.mu
+    }
+}
+
+/// X with X M = U, for M k × k and U rows × k (row-major): Gaussian elimination with partial
+/// pivoting on Mᵀ, every row of U a right-hand side.
+fn solve_right(m: &[f64], k: usize, u: &[f64], rows: usize) -> Vec<f64> {
+    // A = Mᵀ (k × k), B = Uᵀ (k × rows).
+    let mut a: Vec<f64> = (0..k * k).map(|x| m[(x % k) * k + x / k]).collect();
+    let mut b: Vec<f64> = (0..k * rows).map(|x| u[(x % rows) * k + x / rows]).collect();
+    for col in 0..k {
+        let pivot = (col..k).max_by(|&p, &q| a[p * k + col].abs().total_cmp(&a[q * k + col].abs())).unwrap_or(col);
+        if pivot != col {
+            for x in 0..k {
+                a.swap(col * k + x, pivot * k + x);
+            }
+            for x in 0..rows {
+                b.swap(col * rows + x, pivot * rows + x);
+            }
+        }
+        let diagonal = a[col * k + col];
+        if diagonal == 0.0 {
+            continue;
+        }
+        for row in col + 1..k {
+            let factor = a[row * k + col] / diagonal;
+            if factor == 0.0 {
+                continue;
+            }
+            for x in col..k {
+                a[row * k + x] -= factor * a[col * k + x];
+            }
+            for x in 0..rows {
+                b[row * rows + x] -= factor * b[col * rows + x];
+            }
+        }
+    }
+    for col in (0..k).rev() {
+        let diagonal = a[col * k + col];
+        for x in 0..rows {
+            let rest: f64 = (col + 1..k).map(|y| a[col * k + y] * b[y * rows + x]).sum();
+            b[col * rows + x] = if diagonal == 0.0 { 0.0 } else { (b[col * rows + x] - rest) / diagonal };
+        }
+    }
+    // X = Bᵀ (rows × k).
+    (0..rows * k).map(|x| b[(x % k) * rows + x / k]).collect()
 }
 
 /// Which formula a scenario's figures come from.
@@ -329,6 +423,84 @@ fn plain_queueing_design(s: &Scenario) -> Result<(), NotCovered> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same chain solved by Gauss–Seidel sweeps (the solver before the exact one): the
+    /// reference the exact solution is checked against. Seconds at ρ = 0.95.
+    fn jsq_gauss_seidel_response_s(lambda: f64, mu: f64) -> Option<f64> {
+        let rho = lambda / (2.0 * mu);
+        if !(rho > 0.0 && rho <= 0.95) {
+            return None;
+        }
+        let n = ((1e-10f64).ln() / (2.0 * rho.ln())).ceil().clamp(10.0, JSQ_MAX_QUEUE as f64) as usize;
+        let inside = |i: usize, j: usize| i <= n && j <= n && i.abs_diff(j) <= JSQ_MAX_DIFFERENCE;
+        let index = |i: usize, j: usize| i * (n + 1) + j;
+        let mut p = vec![0.0f64; (n + 1) * (n + 1)];
+        p[0] = 1.0;
+        // Gauss–Seidel in order of growing queues: a sweep carries the mass all the way up.
+        // Rate at which state (i, j) is left, and at which an arrival in it joins queue 1 or 2.
+        let joins = |i: usize, j: usize| -> (f64, f64) {
+            match i.cmp(&j) {
+                std::cmp::Ordering::Less => (lambda, 0.0),
+                std::cmp::Ordering::Greater => (0.0, lambda),
+                std::cmp::Ordering::Equal => (lambda / 2.0, lambda / 2.0),
+            }
+        };
+        let leave = |i: usize, j: usize| {
+            let (a1, a2) = joins(i, j);
+            let a1 = if inside(i + 1, j) { a1 } else { 0.0 };
+            let a2 = if inside(i, j + 1) { a2 } else { 0.0 };
+            a1 + a2 + if i > 0 { mu } else { 0.0 } + if j > 0 { mu } else { 0.0 }
+        };
+        for _sweep in 0..20_000 {
+            let mut change: f64 = 0.0;
+            for i in 0..=n {
+                for j in 0..=n {
+                    // The empty state is held at its value: the balance equations fix p only up
+                    // to a factor, and updating every state would let it collapse to zero.
+                    if !inside(i, j) || (i, j) == (0, 0) {
+                        continue;
+                    }
+                    let mut inflow = 0.0;
+                    if i > 0 && inside(i - 1, j) {
+                        inflow += p[index(i - 1, j)] * joins(i - 1, j).0;
+                    }
+                    if j > 0 && inside(i, j - 1) {
+                        inflow += p[index(i, j - 1)] * joins(i, j - 1).1;
+                    }
+                    if inside(i + 1, j) {
+                        inflow += p[index(i + 1, j)] * mu;
+                    }
+                    if inside(i, j + 1) {
+                        inflow += p[index(i, j + 1)] * mu;
+                    }
+                    let next = inflow / leave(i, j);
+                    change = change.max((next - p[index(i, j)]).abs());
+                    p[index(i, j)] = next;
+                }
+            }
+            if change < 1e-13 {
+                break;
+            }
+        }
+        let total: f64 = p.iter().sum();
+        p.iter_mut().for_each(|x| *x /= total);
+        let mean_in_system: f64 =
+            (0..=n).flat_map(|i| (0..=n).map(move |j| (i, j))).map(|(i, j)| p[index(i, j)] * (i + j) as f64).sum();
+        Some(mean_in_system / lambda)
+    }
+
+    /// The exact level-by-level solution solves the same equations as the Gauss–Seidel sweeps it
+    /// replaced: the same figures to 1e-7 (the sweeps stop at a change below 1e-13 per state).
+    #[test]
+    fn jsq_exact_solution_agrees_with_gauss_seidel() {
+        for rho in [0.1, 0.3, 0.5, 0.7, 0.8, 0.85] {
+            let (exact, reference) = (
+                jsq_two_servers_response_s(2.0 * rho, 1.0).unwrap(),
+                jsq_gauss_seidel_response_s(2.0 * rho, 1.0).unwrap(),
+            );
+            assert!((exact - reference).abs() <= 1e-7 * reference, "rho {rho}: {exact} against {reference}");
+        }
+    }
 
     #[test]
     fn formulas_give_the_reference_figures() {

@@ -10,6 +10,7 @@ mod controls;
 // Course-page features (issue 7): compare, course, importexport, lesson, share, timetravel.
 pub mod compare;
 pub mod course;
+pub mod curve;
 mod dashboard;
 mod dbpanel;
 pub mod export_panel;
@@ -193,6 +194,7 @@ pub fn app(props: &AppProps) -> Html {
                 </aside>
                 <div class="lower">
                     { dashboard::dashboard(&panel) }
+                    <curve::CapacityPanel shared={props.shared.clone()} />
                     { actions::redundancy(&panel) }
                     { panels::event_log(&panel) }
                 </div>
