@@ -26,6 +26,10 @@ const TICK_BUDGET_MS: f64 = 8.0;
 #[derive(Properties, PartialEq)]
 pub struct CurveProps {
     pub shared: Shared,
+    /// The load now and the number of commands given: when either changes the panel re-renders,
+    /// to move the mark or flag curves drawn for an earlier design.
+    pub rate_per_s: f64,
+    pub commands: usize,
 }
 
 /// What the panel shows besides the chart.
@@ -126,7 +130,7 @@ pub fn capacity_panel(props: &CurveProps) -> Html {
     };
     let running = *status == Status::Running;
     let live = props.shared.scenario();
-    let current_load = live.as_ref().map_or(0.0, |s| s.traffic.arrival_rate_per_s);
+    let current_load = props.rate_per_s;
     let runs_now = runs.borrow();
     let run = runs_now.current.as_ref();
     let words = match (&*status, run) {

@@ -194,7 +194,7 @@ pub fn app(props: &AppProps) -> Html {
                 </aside>
                 <div class="lower">
                     { dashboard::dashboard(&panel) }
-                    <curve::CapacityPanel shared={props.shared.clone()} />
+                    <curve::CapacityPanel shared={props.shared.clone()} rate_per_s={panel.snap.rate_per_s} commands={panel.snap.commands} />
                     { actions::redundancy(&panel) }
                     { panels::event_log(&panel) }
                 </div>
