@@ -80,8 +80,9 @@ printf '%-48s %10d %10d\n' total "$total_raw" "$total_gz"
 # haproxy.cfg: about 18.5 KB), 320 KB until machines (CPU sharing, the machines' format, the v1
 # presets), 330 KB until application servers became nodes of their own and keepalived a process
 # of its own (Nginx's upstream, the page's keepalived buttons); see the README for what was tried
-# before raising it, and why it is temporary; 340 KB until machines were drawn as machines.
-budget_gz=350000
+# before raising it, and why it is temporary; 340 KB until machines were drawn as machines; 350 KB
+# until the capacity curve panel.
+budget_gz=365000
 if ((total_gz > budget_gz)); then
   printf 'page download is %d bytes gzipped, over the budget of %d by %d bytes\n' \
     "$total_gz" "$budget_gz" "$((total_gz - budget_gz))" >&2

@@ -79,7 +79,7 @@ async fn the_curves_arrive_point_by_point_with_theory_and_the_load_now_marked() 
     while running(&host) && js_sys::Date::now() < deadline {
         let drawn = points_drawn(&host);
         partial_seen |= drawn > 0 && drawn < 16;
-        let text = find::<Element>(&host, ".capacity .spof-progress").text_content().unwrap_or_default();
+        let text = find::<Element>(&host, ".capacity .run-progress").text_content().unwrap_or_default();
         if !text.is_empty() && progress_seen.last() != Some(&text) {
             progress_seen.push(text);
         }

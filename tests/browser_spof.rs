@@ -26,7 +26,7 @@ fn disabled(button: &HtmlElement) -> bool {
 
 /// The progress line's text, while the analysis runs.
 fn progress(host: &Element) -> Option<String> {
-    host.query_selector(".spof-progress").ok().flatten().and_then(|p| p.text_content())
+    host.query_selector(".spof .run-progress").ok().flatten().and_then(|p| p.text_content())
 }
 
 fn result_rows(host: &Element) -> u32 {
@@ -48,7 +48,7 @@ async fn the_analysis_shows_its_progress_while_the_page_keeps_running_then_the_c
             break;
         }
         if let Some(text) = progress(&host) {
-            let status: Element = find(&host, ".spof-progress");
+            let status: Element = find(&host, ".spof .run-progress");
             assert_eq!(status.get_attribute("role").as_deref(), Some("status"), "announced to screen readers");
             assert_eq!(status.get_attribute("aria-live").as_deref(), Some("polite"));
             assert!(disabled(&spof_button(&host)), "the button is disabled during the analysis");

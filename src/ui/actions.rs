@@ -478,7 +478,7 @@ fn spof_panel(props: &SpofProps) -> Html {
             <p class="hint">
                 { "Fails each node and each link of the design as it is now, one at a time, in a copy of the model fed the same traffic, and reports what users see once health checks and failover have acted." }
             </p>
-            <div class="spof-buttons">
+            <div class="run-buttons">
                 // aria-disabled rather than disabled: a disabled button loses keyboard focus.
                 <button type="button" name="spof" onclick={on_run} aria-disabled={running.to_string()}>
                     { "Find single points of failure" }
@@ -488,7 +488,7 @@ fn spof_panel(props: &SpofProps) -> Html {
                 }
             </div>
             if let Some(status) = status {
-                <p class="spof-progress" role="status" aria-live="polite">{ status }</p>
+                <p class="run-progress" role="status" aria-live="polite">{ status }</p>
             }
             if let SpofView::Done(r) = &*view {
                 { spof_result(r) }

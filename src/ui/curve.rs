@@ -168,7 +168,7 @@ pub fn capacity_panel(props: &CurveProps) -> Html {
             <p class="hint">
                 { "Runs this design at eight loads up to its capacity, three seeds each, and draws the mean latency against the load: flat at first, then climbing steeply as the busiest server fills. Bars show each point's 95 % interval over the seeds; dashed lines are queueing theory, where a formula covers the design. Random failures are left out." }
             </p>
-            <div class="spof-buttons">
+            <div class="run-buttons">
                 <button type="button" name="capacity" onclick={on_run} aria-disabled={running.to_string()}>
                     { "Draw capacity curves" }
                 </button>
@@ -176,7 +176,7 @@ pub fn capacity_panel(props: &CurveProps) -> Html {
                     <button type="button" name="capacity-cancel" onclick={on_cancel}>{ "Cancel" }</button>
                 }
             </div>
-            <p class="spof-progress" role="status" aria-live="polite">{ words }</p>
+            <p class="run-progress" role="status" aria-live="polite">{ words }</p>
             if let Some(summary) = summary {
                 <p class="capacity-summary">{ summary }</p>
             }
