@@ -33,6 +33,30 @@ pub struct DrawOptions {
     /// `prefers-reduced-motion: reduce`: requests on the move are written as a count on each
     /// link instead of drawn as moving dots.
     pub reduced_motion: bool,
+    /// Web servers to mark as slow (a comparison's slow server, on both drawings).
+    pub slow: ServerSet,
+}
+
+/// A set of web servers by number (the model allows at most 128), small enough to keep
+/// [`DrawOptions`] a plain copyable value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServerSet(u128);
+
+impl ServerSet {
+    pub fn of(ids: &[NodeId]) -> ServerSet {
+        ServerSet(
+            ids.iter()
+                .filter_map(|id| match id {
+                    NodeId::Web(i) if *i < 128 => Some(1u128 << i),
+                    _ => None,
+                })
+                .fold(0, |set, bit| set | bit),
+        )
+    }
+
+    pub fn contains(self, server: usize) -> bool {
+        server < 128 && self.0 & (1u128 << server) != 0
+    }
 }
 
 impl Default for DrawOptions {
@@ -47,6 +71,7 @@ impl Default for DrawOptions {
             https: false,
             firewall: false,
             reduced_motion: false,
+            slow: ServerSet::default(),
         }
     }
 }
@@ -184,6 +209,12 @@ impl Painter {
             d.db(db, *r);
         }
         d.cut_links(view);
+        for server in (0..view.web.len()).filter(|&i| opts.slow.contains(i)) {
+            // The application time is what is slow: its chip when machines are drawn.
+            if let Some(r) = layout.rect(NodeId::App(server as u16)) {
+                d.slow_mark(r);
+            }
+        }
         if let Some(sel) = opts.selected.and_then(|id| layout.rect(id)) {
             d.selection(sel);
         }
@@ -652,6 +683,25 @@ impl Draw<'_> {
     }
 
     /// The user's pick: a bright outline around the node.
+    /// A slow server: an outline in the error colour and a "slow" tag on its lower edge, where
+    /// neither the chip's lines nor its machine's header are written.
+    fn slow_mark(&self, r: Rect) {
+        let c = self.c;
+        c.begin_path();
+        let pad = 2.0;
+        if c.round_rect_with_f64(r.x - pad, r.y - pad, r.w + 2.0 * pad, r.h + 2.0 * pad, 7.0).is_err() {
+            c.rect(r.x - pad, r.y - pad, r.w + 2.0 * pad, r.h + 2.0 * pad);
+        }
+        c.set_stroke_style_str(theme::ERROR);
+        c.set_line_width(2.0);
+        c.stroke();
+        let (tag_w, tag_h) = (30.0, 13.0);
+        let (x, y) = (r.right() - tag_w - 4.0, r.bottom() - tag_h / 2.0);
+        c.set_fill_style_str(theme::ERROR);
+        c.fill_rect(x, y, tag_w, tag_h);
+        self.text("slow", x + tag_w / 2.0, y + tag_h - 3.0, theme::FONT_TINY, theme::BACKGROUND, "center");
+    }
+
     fn selection(&self, r: Rect) {
         let c = self.c;
         c.begin_path();

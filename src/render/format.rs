@@ -656,3 +656,61 @@ pub fn capacity_summary(capacity_per_s: f64, current_load_per_s: f64) -> String 
     };
     format!("The busiest server or machine is full at about {}/s. {now}", rate(capacity_per_s))
 }
+
+/// A backlog's trend in a table cell: "steady (about 4 in the system)", "growing at web1
+/// (+12/s)", "web1 full (511 waiting)", "turning away 30/s".
+pub fn backlog(b: &crate::sim::growth::Backlog) -> String {
+    use crate::sim::growth::Trend;
+    let mut parts: Vec<String> = b
+        .by_server
+        .iter()
+        .filter_map(|(id, t)| match t {
+            Trend::Growing { per_s } => Some(format!("growing at {id} (+{}/s)", rate(*per_s))),
+            Trend::Full { waiting } => Some(format!("{id} full ({} waiting)", count(u64::from(*waiting)))),
+            _ => None,
+        })
+        .collect();
+    match b.total {
+        Trend::TooEarly => return "too early to tell".to_string(),
+        Trend::Growing { per_s } if parts.is_empty() => parts.push(format!("growing (+{}/s)", rate(per_s))),
+        Trend::TurningAway { failed_per_s } => parts.push(format!("turning away {}/s", rate(failed_per_s))),
+        Trend::Steady { level } if parts.is_empty() => parts.push(format!("steady (about {level:.0} in the system)")),
+        _ => {}
+    }
+    parts.join(", ")
+}
+
+/// A sentence for a run whose backlog does not settle (`None` while it does, or too early).
+pub fn backlog_warning(run: &str, b: &crate::sim::growth::Backlog) -> Option<String> {
+    use crate::sim::growth::Trend;
+    let growing: Vec<String> = b.growing_servers().map(|id| id.to_string()).collect();
+    let full: Vec<String> = b.full_servers().map(|id| id.to_string()).collect();
+    let mut sentences = Vec::new();
+    match growing.as_slice() {
+        [] => {}
+        [one] => sentences.push(format!("{one}'s queue grows without bound instead of settling: more requests reach it than it can serve, so each waits longer than the one before.")),
+        many => sentences.push(format!("The queues of {} grow without bound instead of settling: more requests reach them than they can serve.", many.join(" and "))),
+    }
+    match full.as_slice() {
+        [] => {}
+        [one] => sentences.push(format!("{one}'s queue grew until it was full: it refuses new connections now, and requests already waiting there wait longest.")),
+        many => sentences.push(format!("The queues of {} grew until they were full: they refuse new connections now.", many.join(" and "))),
+    }
+    match b.total {
+        Trend::Growing { .. } if sentences.is_empty() => {
+            sentences.push("The requests in the system grow without bound instead of settling: the design gets more than it can serve.".into())
+        }
+        Trend::TurningAway { .. } => sentences.push("Requests are turned away: more arrive than the design can serve.".into()),
+        _ => {}
+    }
+    (!sentences.is_empty()).then(|| format!("{run}: {}", sentences.join(" ")))
+}
+
+/// A share of a whole as a whole percentage ("41 %"), "–" when the whole is 0.
+pub fn share(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        "–".to_string()
+    } else {
+        format!("{:.0} %", part as f64 * 100.0 / whole as f64)
+    }
+}

@@ -280,11 +280,12 @@ macro_rules! server_field {
             unit: $unit,
             allowed: $allowed,
             note: $note,
-            meaning: $meaning,
+            meaning: concat!($meaning, " (one value for all, or a comma list with one per server, web1 first)"),
             get: |s| uniform(s, |w| Leaf::text(&w.$f)),
             set: |row, s, v| {
-                let x = Leaf::read(v, row)?;
-                s.web.servers.iter_mut().for_each(|w| w.$f = x);
+                let texts = per_server(v, s.web.servers.len())?;
+                let values = texts.iter().map(|t| Leaf::read(t, row)).collect::<Result<Vec<_>, String>>()?;
+                s.web.servers.iter_mut().zip(values).for_each(|(w, x)| w.$f = x);
                 Ok(())
             },
             check: |row, s, out| {
@@ -294,6 +295,20 @@ macro_rules! server_field {
             },
         }
     };
+}
+
+/// A per-server setting's value for each of `servers` servers: one value for all, or a comma
+/// list with exactly one per server.
+fn per_server(value: &str, servers: usize) -> Result<Vec<&str>, String> {
+    let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+    match parts.len() {
+        1 => Ok(vec![parts[0]; servers]),
+        n if n == servers => Ok(parts),
+        n => Err(format!(
+            "'{value}' lists {n} values for {servers} web server{}: give one value for all, or one per server",
+            if servers == 1 { "" } else { "s" }
+        )),
+    }
 }
 
 /// The text of a per-server value when every server has the same.
@@ -505,7 +520,7 @@ static SETTINGS: &[Setting] = &[
         field!("balancer.timeout_queue_ms", "ms", num(0.0, HOUR_MS), "0 = no limit", "a request queued this long is answered 503", balancer.timeout_queue_ms),
         web_count(),
         server_field!("web.workers", "workers", whole(1, 1024), "", "requests each web server works on at once", workers),
-        server_field!("web.service_time_ms", "ms", num(0.001, 600_000.0), "", "mean application time per request on every web server", service_time_ms),
+        server_field!("web.service_time_ms", "ms", num(0.001, 600_000.0), "", "mean application time per request on a web server", service_time_ms),
         server_field!("web.service_distribution", "", Allowed::Choice(|| names(&Distribution::ALL, Distribution::name)), "", "shape of the application time", service_distribution),
         server_field!("web.service_time_cv", "", num(0.0, 10.0), "", "coefficient of variation of a lognormal application time", service_time_cv),
         field!("web.static_ratio", "", num(0.0, 1.0), "", "share of reads that are static files Nginx answers itself, without the application", web.static_ratio),

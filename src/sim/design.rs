@@ -111,6 +111,22 @@ pub fn links(s: &Scenario) -> Vec<Link> {
     links
 }
 
+/// A server is marked slow when its application time is at least this many times the fastest's.
+pub const SLOW_FACTOR: f64 = 1.5;
+
+/// The web servers whose mean application time is at least [`SLOW_FACTOR`] times the fastest
+/// server's: the ones a comparison marks on its drawings.
+pub fn slow_servers(s: &Scenario) -> Vec<NodeId> {
+    let fastest = s.web.servers.iter().map(|w| w.service_time_ms).fold(f64::INFINITY, f64::min);
+    s.web
+        .servers
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.service_time_ms >= SLOW_FACTOR * fastest)
+        .map(|(i, _)| NodeId::Web(i as u16))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod cpu;
 pub mod design;
 pub mod driver;
 mod engine;
+pub mod growth;
 pub mod metrics;
 pub mod node;
 mod queue;

@@ -1,14 +1,21 @@
 //! Side by side: two configurations run on identical seeded traffic (same seed, same scheduled
 //! events), drawn next to each other with the page's canvas painter, their figures in one table.
+//! Either the design as it is now against a variant of it (any setting of the settings table
+//! changed, checked by the same rules as `--set`), or one of the fixed pairings. Slow servers
+//! are marked on both drawings, each server's share of the requests is a row, and a backlog
+//! that grows instead of settling is said in words ([`crate::sim::growth`]).
 //!
 //! The random streams are split per subsystem (arrivals, service times, failures), so with the
 //! same seed both runs see the same visitors at the same moments: the differences in the table
 //! come from the design alone.
 
 use super::course::CourseProps;
-use crate::render::canvas::{DrawOptions, Painter};
+use crate::render::canvas::{DrawOptions, Painter, ServerSet};
 use crate::render::format;
-use crate::scenario::{preset, Algorithm, Failover, ReadFrom, Replication, Scenario};
+use crate::scenario::edit::{variant, variant_examples, VariantExample};
+use crate::scenario::{preset, setting, setting_value, settings, Algorithm, Failover, ReadFrom, Replication, Scenario};
+use crate::sim::design::slow_servers;
+use crate::sim::growth::{Backlog, BacklogWatch};
 use crate::sim::time::from_s;
 use crate::sim::{Command, CommandKind, Driver, NodeId, Report, Sim, TraceConfig};
 use gloo::timers::callback::Interval;
@@ -100,54 +107,196 @@ pub static PAIRINGS: &[Pairing] = &[
     },
 ];
 
-/// Two runs of a pairing, advanced together.
+/// What to run side by side: two scenarios, their names, and inputs given to both.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSpec {
+    pub a: Scenario,
+    pub b: Scenario,
+    pub a_name: String,
+    pub b_name: String,
+    pub events: Vec<(f64, CommandKind)>,
+}
+
+impl RunSpec {
+    fn of_pairing(pairing: &Pairing, seed: u64) -> RunSpec {
+        let (a, b) = (pairing.build)(seed);
+        RunSpec { a, b, a_name: pairing.a.into(), b_name: pairing.b.into(), events: pairing.events.to_vec() }
+    }
+}
+
+/// Two runs, advanced together, each with a watch on its backlog.
 pub struct Pair {
     pub a: Driver,
     pub b: Driver,
+    pub watches: [BacklogWatch; 2],
 }
 
 impl Pair {
-    pub fn new(pairing: &Pairing, seed: u64) -> Pair {
-        let (sa, sb) = (pairing.build)(seed);
+    pub fn new(spec: &RunSpec) -> Pair {
         let quiet = TraceConfig { enabled: false, capacity: 1 };
-        let mut a = Driver::new(Sim::new(sa, quiet));
-        let mut b = Driver::new(Sim::new(sb, quiet));
-        for (at_s, what) in pairing.events {
+        let mut a = Driver::new(Sim::new(spec.a.clone(), quiet));
+        let mut b = Driver::new(Sim::new(spec.b.clone(), quiet));
+        for (at_s, what) in &spec.events {
             let command = Command { at_us: from_s(*at_s), what: what.clone() };
             let _ = a.sim.apply(command.clone());
             let _ = b.sim.apply(command);
         }
-        Pair { a, b }
+        Pair { a, b, watches: [BacklogWatch::new(), BacklogWatch::new()] }
     }
 
     pub fn advance(&mut self, wall_dt_ms: f64) {
         self.a.advance(wall_dt_ms);
         self.b.advance(wall_dt_ms);
+        self.watches[0].observe(&self.a.sim);
+        self.watches[1].observe(&self.b.sim);
+    }
+}
+
+/// The speeds both runs can go at: a growing queue needs the watch's 20 s window to be said.
+const COMPARE_SPEEDS: [f64; 4] = [1.0, 2.0, 5.0, 10.0];
+
+/// The option of the comparison menu that runs the design against a variant.
+const VARIANT: &str = "variant";
+
+/// The words of a ready-made variant's button.
+fn example_label(example: VariantExample) -> String {
+    match example {
+        VariantExample::OtherAlgorithm(a) => format!("{} instead", algorithm_words(a)),
+        VariantExample::SlowFirstServer => "web1 four times slower".into(),
+        VariantExample::MoreTraffic => "Traffic × 1.5".into(),
+    }
+}
+
+fn algorithm_words(a: Algorithm) -> &'static str {
+    match a {
+        Algorithm::Roundrobin => "Round robin",
+        Algorithm::Leastconn => "Least connections",
+        _ => a.name(),
     }
 }
 
 #[component(Compare)]
 pub fn compare(props: &CourseProps) -> Html {
-    let running = use_state(|| None::<usize>);
-    let choice = use_state(|| 0usize);
-    let on_choice = {
-        let (choice, running) = (choice.clone(), running.clone());
-        Callback::from(move |e: Event| {
-            let i = super::controls::event_value(&e).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
-            choice.set(i.min(PAIRINGS.len() - 1));
-            if running.is_some() {
-                running.set(Some(i.min(PAIRINGS.len() - 1)));
+    let running = use_state(|| None::<Rc<RunSpec>>);
+    let choice = use_state(|| VARIANT.to_string());
+    let key = use_state(|| "balancer.algorithm".to_string());
+    let value = use_state(String::new);
+    let error = use_state(|| None::<String>);
+    let speed = use_state(|| 1.0f64);
+    let shared = props.shared.clone();
+    let seed = shared.driver.try_borrow().map(|d| d.sim.scenario().seed).unwrap_or(1);
+    let design = shared.scenario().unwrap_or_default();
+    // Until the user types one, the variant is the first example (the other algorithm).
+    let examples = variant_examples(&design);
+    let typed_value = if value.is_empty() && *key == "balancer.algorithm" {
+        examples.first().filter(|(_, k, _)| *k == "balancer.algorithm").map_or(String::new(), |(_, _, v)| v.clone())
+    } else {
+        (*value).clone()
+    };
+    let start = {
+        let (running, error, shared) = (running.clone(), error.clone(), shared.clone());
+        move |choice: &str, key: &str, value: &str| {
+            let seed = shared.driver.try_borrow().map(|d| d.sim.scenario().seed).unwrap_or(1);
+            let spec = match choice.parse::<usize>().ok().and_then(|i| PAIRINGS.get(i)) {
+                Some(pairing) => Ok(RunSpec::of_pairing(pairing, seed)),
+                None => variant_spec(&shared.scenario().unwrap_or_default(), key, value),
+            };
+            match spec {
+                Ok(spec) => {
+                    error.set(None);
+                    running.set(Some(Rc::new(spec)));
+                }
+                Err(message) => {
+                    error.set(Some(message));
+                    running.set(None);
+                }
             }
+        }
+    };
+    let on_choice = {
+        let (choice, running, start, key, typed) =
+            (choice.clone(), running.clone(), start.clone(), key.clone(), typed_value.clone());
+        Callback::from(move |e: Event| {
+            let picked = super::controls::event_value(&e).unwrap_or_else(|| VARIANT.into());
+            if running.is_some() {
+                start(&picked, &key, &typed);
+            }
+            choice.set(picked);
         })
     };
     let on_run = {
-        let (choice, running) = (choice.clone(), running.clone());
-        Callback::from(move |_: MouseEvent| {
-            running.set(if running.is_some() { None } else { Some(*choice) });
+        let (choice, running, start, key, typed) =
+            (choice.clone(), running.clone(), start.clone(), key.clone(), typed_value.clone());
+        Callback::from(move |_: MouseEvent| match running.is_some() {
+            true => running.set(None),
+            false => start(&choice, &key, &typed),
         })
     };
-    let seed = props.shared.driver.try_borrow().map(|d| d.sim.scenario().seed).unwrap_or(1);
-    let pairing = &PAIRINGS[*choice];
+    let on_key = {
+        let (key, value) = (key.clone(), value.clone());
+        Callback::from(move |e: Event| {
+            if let Some(k) = super::controls::event_value(&e) {
+                key.set(k);
+                value.set(String::new());
+            }
+        })
+    };
+    let on_value = {
+        let value = value.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(v) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+                value.set(v.value());
+            }
+        })
+    };
+    let on_submit = {
+        let (choice, running, start, key, typed) =
+            (choice.clone(), running.clone(), start.clone(), key.clone(), typed_value.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if running.is_none() {
+                start(&choice, &key, &typed);
+            }
+        })
+    };
+    let on_speed = {
+        let speed = speed.clone();
+        Callback::from(move |e: Event| {
+            if let Some(x) = super::controls::event_value(&e).and_then(|v| v.parse::<f64>().ok()) {
+                speed.set(x.clamp(1.0, COMPARE_SPEEDS[COMPARE_SPEEDS.len() - 1]));
+            }
+        })
+    };
+    let is_variant = choice.parse::<usize>().ok().and_then(|i| PAIRINGS.get(i)).is_none();
+    let note = match choice.parse::<usize>().ok().and_then(|i| PAIRINGS.get(i)) {
+        Some(pairing) => pairing.note.to_string(),
+        None => "Your design as it is now, from the start, against a copy with one setting changed. Pick a setting \
+                 and type its new value, or take an example. A per-server setting takes one value for all \
+                 servers or a list, web1 first (80,20)."
+            .to_string(),
+    };
+    let examples_html = examples.iter().map(|(example, k, v)| {
+        let (key, value, start, choice) = (key.clone(), value.clone(), start.clone(), choice.clone());
+        let (k, v) = (k.to_string(), v.clone());
+        let onclick = Callback::from(move |_: MouseEvent| {
+            key.set(k.clone());
+            value.set(v.clone());
+            choice.set(VARIANT.into());
+            start(VARIANT, &k, &v);
+        });
+        html! { <button type="button" class="variant-example" {onclick}>{ example_label(*example) }</button> }
+    });
+    let now_value = setting_value(&design, &key).unwrap_or_else(|| "differs by server".into());
+    let meaning = setting(&key)
+        .map(|s| {
+            format!(
+                "{} ({}{}); now {now_value}",
+                s.meaning,
+                s.allowed_text(),
+                if s.unit.is_empty() { String::new() } else { format!(" {}", s.unit) }
+            )
+        })
+        .unwrap_or_default();
     html! {
         <section class="card compare" aria-label="Side by side">
             <h2>{ "Side by side" }</h2>
@@ -156,36 +305,91 @@ pub fn compare(props: &CourseProps) -> Html {
                 <label>
                     <span class="visually-hidden">{ "Comparison" }</span>
                     <select name="comparison" onchange={on_choice}>
+                        <option value={VARIANT} selected={is_variant}>{ "Your design vs a variant" }</option>
                         { for PAIRINGS.iter().enumerate().map(|(i, p)| html! {
-                            <option value={i.to_string()} selected={i == *choice}>{ p.title }</option>
+                            <option value={i.to_string()} selected={*choice == i.to_string()}>{ p.title }</option>
                         }) }
                     </select>
                 </label>
                 <button type="button" class="compare-run" onclick={on_run}>
                     { if running.is_some() { "Stop" } else { "Run side by side" } }
                 </button>
+                <label class="compare-speed">
+                    <span>{ "Speed" }</span>
+                    <select name="compare-speed" onchange={on_speed}>
+                        { for COMPARE_SPEEDS.iter().map(|x| html! {
+                            <option value={x.to_string()} selected={*speed == *x}>{ format::speed(*x) }</option>
+                        }) }
+                    </select>
+                </label>
             </div>
-            <p class="compare-note">{ pairing.note }</p>
-            if let Some(i) = *running {
-                <CompareRun key={format!("{}-{seed}", PAIRINGS[i].key)} index={i} {seed} />
+            <p class="compare-note">{ note }</p>
+            if is_variant {
+                <form class="variant-form" onsubmit={on_submit}>
+                    <label>
+                        <span>{ "Setting" }</span>
+                        <select name="variant-key" onchange={on_key}>
+                            { for settings().iter().filter(|s| s.key != "seed").map(|s| html! {
+                                <option value={s.key} selected={*key == s.key}>{ s.key }</option>
+                            }) }
+                        </select>
+                    </label>
+                    <label>
+                        <span>{ "New value" }</span>
+                        <input name="variant-value" type="text" maxlength="400" spellcheck="false"
+                            autocomplete="off" value={typed_value.clone()} oninput={on_value}
+                            placeholder={now_value.clone()} />
+                    </label>
+                    <p class="hint variant-meaning">{ meaning }</p>
+                    <div class="variant-examples">{ for examples_html }</div>
+                </form>
+            }
+            if let Some(message) = &*error {
+                <p class="compare-error" role="alert">{ message }</p>
+            }
+            if let Some(spec) = &*running {
+                <CompareRun key={format!("{:p}-{seed}", Rc::as_ptr(spec))} spec={spec.clone()} {seed} speed={*speed} />
             }
         </section>
     }
 }
 
+/// The design as it is now against the same with `key` set to `value`, both from the start.
+fn variant_spec(design: &Scenario, key: &str, value: &str) -> Result<RunSpec, String> {
+    let b = variant(design, key, value)?;
+    Ok(RunSpec {
+        a: design.clone(),
+        b,
+        a_name: "your design".into(),
+        b_name: format!("{key} = {}", value.trim()),
+        events: Vec::new(),
+    })
+}
+
 #[derive(Properties, PartialEq)]
 pub struct RunProps {
-    pub index: usize,
+    pub spec: Rc<RunSpec>,
     pub seed: u64,
+    /// Simulated seconds per wall second, for both runs.
+    pub speed: f64,
 }
 
 #[component(CompareRun)]
 pub fn compare_run(props: &RunProps) -> Html {
-    let pairing = &PAIRINGS[props.index];
-    let pair = use_mut_ref(|| Pair::new(pairing, props.seed));
+    let spec = props.spec.clone();
+    let pair = use_mut_ref(|| Pair::new(&spec));
     let canvas_a = use_node_ref();
     let canvas_b = use_node_ref();
     let refresh = use_force_update();
+    {
+        let pair = pair.clone();
+        use_effect_with(props.speed, move |&factor| {
+            if let Ok(mut p) = pair.try_borrow_mut() {
+                let _ = p.a.command(CommandKind::SetSpeed { factor });
+                let _ = p.b.command(CommandKind::SetSpeed { factor });
+            }
+        });
+    }
     {
         let (pair, ca, cb) = (pair.clone(), canvas_a.clone(), canvas_b.clone());
         use_effect_with((), move |_| {
@@ -197,32 +401,39 @@ pub fn compare_run(props: &RunProps) -> Html {
             }
         });
     }
-    let (ra, rb) = {
+    let (ra, rb, backlogs) = {
         let p = pair.borrow();
-        (Report::from_sim(&p.a.sim), Report::from_sim(&p.b.sim))
+        (Report::from_sim(&p.a.sim), Report::from_sim(&p.b.sim), [p.watches[0].verdict(), p.watches[1].verdict()])
     };
-    let rows = figure_rows(&ra, &rb);
+    let slow = [slow_servers(&spec.a), slow_servers(&spec.b)];
+    let mut rows = figure_rows(&ra, &rb);
+    rows.extend(server_rows(&ra, &rb, &slow, &backlogs));
+    let warnings: Vec<String> = [("A", &backlogs[0]), ("B", &backlogs[1])]
+        .into_iter()
+        .filter_map(|(run, b)| format::backlog_warning(run, b))
+        .collect();
     html! {
         <div class="compare-run">
             <div class="compare-stages">
                 <figure class="compare-stage">
-                    <figcaption>{ format!("A: {}", pairing.a) }</figcaption>
+                    <figcaption>{ format!("A: {}", spec.a_name) }</figcaption>
                     <div class="compare-canvas"><canvas ref={canvas_a} class="compare-a" role="img"
-                        aria-label={format!("Run A, {}", pairing.a)}></canvas></div>
+                        aria-label={format!("Run A, {}", spec.a_name)}></canvas></div>
                 </figure>
                 <figure class="compare-stage">
-                    <figcaption>{ format!("B: {}", pairing.b) }</figcaption>
+                    <figcaption>{ format!("B: {}", spec.b_name) }</figcaption>
                     <div class="compare-canvas"><canvas ref={canvas_b} class="compare-b" role="img"
-                        aria-label={format!("Run B, {}", pairing.b)}></canvas></div>
+                        aria-label={format!("Run B, {}", spec.b_name)}></canvas></div>
                 </figure>
             </div>
+            { for warnings.iter().map(|w| html! { <p class="compare-warning" role="status">{ w }</p> }) }
             <div class="table-scroll">
                 <table class="compare-table">
                     <caption>{ format!("After {} of simulated time, seed {}", format::sim_time(from_s(ra.duration_s)), props.seed) }</caption>
                     <thead><tr>
                         <th scope="col">{ "Figure" }</th>
-                        <th scope="col" class="num">{ format!("A: {}", pairing.a) }</th>
-                        <th scope="col" class="num">{ format!("B: {}", pairing.b) }</th>
+                        <th scope="col" class="num">{ format!("A: {}", spec.a_name) }</th>
+                        <th scope="col" class="num">{ format!("B: {}", spec.b_name) }</th>
                     </tr></thead>
                     <tbody>
                         { for rows.into_iter().map(|(name, a, b)| html! {
@@ -236,10 +447,10 @@ pub fn compare_run(props: &RunProps) -> Html {
 }
 
 /// The table's rows: (figure, A, B).
-pub fn figure_rows(a: &Report, b: &Report) -> Vec<(&'static str, String, String)> {
+pub fn figure_rows(a: &Report, b: &Report) -> Vec<(String, String, String)> {
     let both = |f: &dyn Fn(&Report) -> String| (f(a), f(b));
     let mut rows = Vec::new();
-    let mut push = |name: &'static str, (x, y): (String, String)| rows.push((name, x, y));
+    let mut push = |name: &str, (x, y): (String, String)| rows.push((name.to_string(), x, y));
     push("Requests", both(&|r| format::count(r.requests.arrived)));
     push("Served", both(&|r| format::count(r.requests.completed)));
     push("Failed", both(&|r| format::count(r.requests.failed)));
@@ -258,6 +469,32 @@ pub fn figure_rows(a: &Report, b: &Report) -> Vec<(&'static str, String, String)
         );
         push("Promotions", (db(a, &|d| d.promotions.to_string()), db(b, &|d| d.promotions.to_string())));
     }
+    rows
+}
+
+/// The rows about servers: which are marked slow, each one's share of the requests served,
+/// and whether the backlog settles.
+fn server_rows(
+    a: &Report,
+    b: &Report,
+    slow: &[Vec<NodeId>; 2],
+    backlogs: &[Backlog; 2],
+) -> Vec<(String, String, String)> {
+    let names = |ids: &Vec<NodeId>| match ids.is_empty() {
+        true => "none".to_string(),
+        false => ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(", "),
+    };
+    let mut rows = vec![("Slow server (marked)".to_string(), names(&slow[0]), names(&slow[1]))];
+    let servers = a.by_server.len().max(b.by_server.len());
+    let share = |r: &Report, i: usize| {
+        let served: u64 = r.by_server.iter().map(|s| s.completed).sum();
+        r.by_server.get(i).map_or("–".to_string(), |s| format::share(s.completed, served))
+    };
+    for i in 0..servers {
+        let id = a.by_server.get(i).or(b.by_server.get(i)).map_or(String::new(), |s| s.id.clone());
+        rows.push((format!("{id} share of served"), share(a, i), share(b, i)));
+    }
+    rows.push(("Backlog".to_string(), format::backlog(&backlogs[0]), format::backlog(&backlogs[1])));
     rows
 }
 
@@ -337,6 +574,7 @@ impl LoopInner {
             let options = DrawOptions {
                 particles: true,
                 random_draws: driver.sim.scenario().balancer.random_draws,
+                slow: ServerSet::of(&slow_servers(driver.sim.scenario())),
                 ..DrawOptions::default()
             };
             painter.draw(&view, &options);

@@ -248,6 +248,7 @@ impl FrameState {
                 https: s.security.https,
                 firewall: s.security.firewall,
                 reduced_motion: self.shared.reduced_motion,
+                slow: Default::default(),
             };
             (view, options, report)
         };
