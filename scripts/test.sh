@@ -81,8 +81,8 @@ printf '%-48s %10d %10d\n' total "$total_raw" "$total_gz"
 # presets), 330 KB until application servers became nodes of their own and keepalived a process
 # of its own (Nginx's upstream, the page's keepalived buttons); see the README for what was tried
 # before raising it, and why it is temporary; 340 KB until machines were drawn as machines; 350 KB
-# until the capacity curve panel.
-budget_gz=365000
+# until the capacity curve panel; 365 KB until the side-by-side variant.
+budget_gz=380000
 if ((total_gz > budget_gz)); then
   printf 'page download is %d bytes gzipped, over the budget of %d by %d bytes\n' \
     "$total_gz" "$budget_gz" "$((total_gz - budget_gz))" >&2

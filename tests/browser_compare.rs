@@ -139,6 +139,12 @@ async fn a_slow_web1_is_marked_on_both_drawings_and_its_growing_queue_is_said() 
     assert!(b.starts_with("steady"), "least connections settles: {b}");
     let warning = find::<Element>(&host, ".compare-warning").text_content().unwrap_or_default();
     assert!(warning.starts_with("A: web1's queue grow"), "{warning}");
+    // The sentence appearing above the table must not replace the drawings (it once did: the
+    // new canvases were never painted).
+    sleep(200).await;
+    let c = canvas(&host, "a");
+    let marked = red_on_top_edge(&c, app_rect(&c, &design, 0));
+    assert!(marked > 40, "after the warning, drawing A still shows the slow web1 ({marked} red pixels)");
     assert!(!host.text_content().unwrap_or_default().contains("B: web1's queue"), "B is not said to grow");
     button_with_text(&host, "Stop").click();
     host.remove();

@@ -683,8 +683,8 @@ impl Draw<'_> {
     }
 
     /// The user's pick: a bright outline around the node.
-    /// A slow server: an outline in the error colour and a "slow" tag on its lower edge, where
-    /// neither the chip's lines nor its machine's header are written.
+    /// A slow server: an outline in the error colour and a "slow" tag hanging from its lower
+    /// edge, clear of the chip's lines and of its machine's header.
     fn slow_mark(&self, r: Rect) {
         let c = self.c;
         c.begin_path();
@@ -695,8 +695,9 @@ impl Draw<'_> {
         c.set_stroke_style_str(theme::ERROR);
         c.set_line_width(2.0);
         c.stroke();
-        let (tag_w, tag_h) = (30.0, 13.0);
-        let (x, y) = (r.right() - tag_w - 4.0, r.bottom() - tag_h / 2.0);
+        // Mostly below the chip's lower edge: a short chip's last line runs to its right end.
+        let (tag_w, tag_h) = (28.0, 12.0);
+        let (x, y) = (r.right() - tag_w - 4.0, r.bottom() - 3.0);
         c.set_fill_style_str(theme::ERROR);
         c.fill_rect(x, y, tag_w, tag_h);
         self.text("slow", x + tag_w / 2.0, y + tag_h - 3.0, theme::FONT_TINY, theme::BACKGROUND, "center");

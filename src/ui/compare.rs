@@ -158,6 +158,16 @@ const COMPARE_SPEEDS: [f64; 4] = [1.0, 2.0, 5.0, 10.0];
 /// The option of the comparison menu that runs the design against a variant.
 const VARIANT: &str = "variant";
 
+/// A setting's meaning as the start of a sentence. The meanings start with an ASCII letter;
+/// `char::to_uppercase` would bring Unicode's case tables into the page (about 7 KB).
+fn capitalised(text: &str) -> String {
+    let mut out = text.to_string();
+    if let Some(first) = out.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    out
+}
+
 /// The words of a ready-made variant's button.
 fn example_label(example: VariantExample) -> String {
     match example {
@@ -289,12 +299,8 @@ pub fn compare(props: &CourseProps) -> Html {
     let now_value = setting_value(&design, &key).unwrap_or_else(|| "differs by server".into());
     let meaning = setting(&key)
         .map(|s| {
-            format!(
-                "{} ({}{}); now {now_value}",
-                s.meaning,
-                s.allowed_text(),
-                if s.unit.is_empty() { String::new() } else { format!(" {}", s.unit) }
-            )
+            let unit = if s.unit.is_empty() { String::new() } else { format!(" {}", s.unit) };
+            format!("{}. Allowed: {}{unit}. Now: {now_value}.", capitalised(s.meaning), s.allowed_text())
         })
         .unwrap_or_default();
     html! {
@@ -426,14 +432,18 @@ pub fn compare_run(props: &RunProps) -> Html {
                         aria-label={format!("Run B, {}", spec.b_name)}></canvas></div>
                 </figure>
             </div>
-            { for warnings.iter().map(|w| html! { <p class="compare-warning" role="status">{ w }</p> }) }
+            <div class="compare-warnings" role="status" aria-live="polite">
+                { for warnings.iter().map(|w| html! { <p class="compare-warning">{ w }</p> }) }
+            </div>
             <div class="table-scroll">
                 <table class="compare-table">
-                    <caption>{ format!("After {} of simulated time, seed {}", format::sim_time(from_s(ra.duration_s)), props.seed) }</caption>
+                    <caption>{ format!("After {} of simulated time, seed {}. A: {}; B: {}.", format::sim_time(from_s(ra.duration_s)), props.seed, spec.a_name, spec.b_name) }</caption>
                     <thead><tr>
                         <th scope="col">{ "Figure" }</th>
-                        <th scope="col" class="num">{ format!("A: {}", spec.a_name) }</th>
-                        <th scope="col" class="num">{ format!("B: {}", spec.b_name) }</th>
+                        // A and B are named above the drawings: short headers keep the table
+                        // within a phone's width.
+                        <th scope="col" class="num"><abbr title={format!("A: {}", spec.a_name)}>{ "A" }</abbr></th>
+                        <th scope="col" class="num"><abbr title={format!("B: {}", spec.b_name)}>{ "B" }</abbr></th>
                     </tr></thead>
                     <tbody>
                         { for rows.into_iter().map(|(name, a, b)| html! {
