@@ -21,10 +21,10 @@ pub fn render(s: &Scenario, index: usize) -> String {
         Distribution::Lognormal => format!("log-normal, cv {}", w.service_time_cv),
     };
     let _ = writeln!(out, "# the model gives each request {} ms of application time ({shape}).", w.service_time_ms);
-    if s.security.firewall {
-        out.push_str("# A firewall lets only the balancers reach port 80 here (the model's firewall=true).\n");
+    if crate::sim::design::web_has_firewall(s, index) {
+        out.push_str("# A firewall on this machine lets only the balancers reach port 80 here.\n");
     } else {
-        out.push_str("# No firewall: anyone on the internet can reach this port (the model's firewall=false).\n");
+        out.push_str("# No firewall on this machine: anyone on the internet can reach this port.\n");
     }
     let flags = apps_apart(s);
     let apart: Vec<usize> = (0..flags.len()).filter(|&j| flags[j]).collect();

@@ -418,12 +418,17 @@ impl Draw<'_> {
         }
         c.set_fill_style_str(theme::MACHINE_FILL);
         c.fill();
-        let border = if m.alive { theme::MACHINE } else { theme::ERROR };
+        // A machine with a firewall of its own has a firewall-coloured, heavier frame.
+        let border = match (m.alive, m.firewall) {
+            (false, _) => theme::ERROR,
+            (true, true) => theme::FIREWALL,
+            (true, false) => theme::MACHINE,
+        };
         if !m.alive {
             let _ = c.set_line_dash(&dash(&[5.0, 3.0]));
         }
         c.set_stroke_style_str(border);
-        c.set_line_width(1.2);
+        c.set_line_width(if m.firewall { 2.4 } else { 1.2 });
         c.stroke();
         let _ = c.set_line_dash(&js_sys::Array::new());
         if b.header < MACHINE_HEADER {

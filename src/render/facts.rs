@@ -65,9 +65,56 @@ pub fn sniffed_text(line: &SnifferLine) -> String {
     }
 }
 
+/// Which machines have a firewall of their own; `others_open` when some machine has none.
+pub fn firewalls_text(machines: &[String], others_open: bool) -> String {
+    let named = match machines {
+        [] => return String::new(),
+        [one] => format!("A firewall on {one} lets in only what the design needs of that machine."),
+        [rest @ .., last] => {
+            format!("Firewalls on {} and {last} let in only what the design needs of each machine.", rest.join(", "))
+        }
+    };
+    if others_open {
+        format!("{named} The machines without one are open to the internet.")
+    } else {
+        named
+    }
+}
+
+/// One machine's outside probes.
+pub fn machine_probes_text(m: &crate::sim::MachineProbes) -> String {
+    match (m.reached, m.blocked) {
+        (0, blocked) => format!("{}: {} dropped by its firewall", m.machine, crate::render::format::count(blocked)),
+        (reached, 0) => {
+            format!("{}: {} reached its ports (no firewall)", m.machine, crate::render::format::count(reached))
+        }
+        (reached, blocked) => format!(
+            "{}: {} reached its ports, {} dropped",
+            m.machine,
+            crate::render::format::count(reached),
+            crate::render::format::count(blocked)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn firewalls_are_named_in_a_sentence() {
+        let names = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            firewalls_text(&names(&["balancer1"]), true),
+            "A firewall on balancer1 lets in only what the design needs of that machine. The machines without one are open to the internet."
+        );
+        assert_eq!(
+            firewalls_text(&names(&["balancer1", "server1", "server2"]), false),
+            "Firewalls on balancer1, server1 and server2 let in only what the design needs of each machine."
+        );
+        let m = crate::sim::MachineProbes { machine: "server1".into(), reached: 1200, blocked: 0 };
+        assert_eq!(machine_probes_text(&m), "server1: 1,200 reached its ports (no firewall)");
+    }
     use crate::sim::NodeId;
 
     #[test]

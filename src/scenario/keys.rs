@@ -490,6 +490,24 @@ const fn machines_cores() -> Setting {
     }
 }
 
+/// The machines with a firewall of their own.
+const fn security_firewalls() -> Setting {
+    Setting {
+        key: "security.firewalls",
+        unit: "",
+        allowed: Allowed::List,
+        note: "comma list of machine ids, or none",
+        meaning: "machines with a firewall of their own, letting in only what the design needs of each (e.g. balancer1,server1,server2)",
+        get: |s| Some(if s.security.firewalls.is_empty() { "none".into() } else { s.security.firewalls.0.join(",") }),
+        set: |_, s, v| {
+            s.security.firewalls.0 = super::machines::parse_ids(v)?;
+            Ok(())
+        },
+        // That each names a machine of the design: `machines::check`, from `validate()`.
+        check: |_, _, _| {},
+    }
+}
+
 /// Every setting, in the order `show --keys` lists them.
 pub fn settings() -> &'static [Setting] {
     SETTINGS
@@ -580,7 +598,8 @@ static SETTINGS: &[Setting] = &[
         field!("security.tls_session_s", "s", num(0.0, DAY_S), "", "how long a client reuses its TLS session", security.tls_session_s),
         field!("security.backend_tls", "", SWITCH, "", "the balancer re-encrypts the hop to the web servers (HAProxy ssl on server lines)", security.backend_tls),
         field!("security.backend_tls_cpu_ms", "ms", num(0.0, 1_000.0), "", "CPU time of that encryption per request, on the balancer's machine and on the web server's", security.backend_tls_cpu_ms),
-        field!("security.firewall", "", SWITCH, "", "only the balancer's web ports are reachable from outside", security.firewall),
+        field!("security.firewall", "", SWITCH, "", "a firewall on every machine: from outside only the balancer's web ports are reachable", security.firewall),
+        security_firewalls(),
         field!("security.probe_rate_per_s", "probes/s", num(0.0, 10_000.0), "", "outside connection attempts aimed at web servers and the database", security.probe_rate_per_s),
         field!("monitoring.enabled", "", SWITCH, "", "a monitoring system watches every node and alerts", monitoring.enabled),
         field!("monitoring.check_interval_ms", "ms", num(100.0, HOUR_MS), "", "how often monitoring agents report", monitoring.check_interval_ms),

@@ -348,6 +348,54 @@ pub(super) fn check(s: &Scenario, out: &mut Vec<Problem>) {
         }
     }
     check_runs(s, &mut push);
+    check_firewalls(s, &mut push);
+}
+
+/// Each machine `security.firewalls` names is a machine of the design, named once.
+fn check_firewalls(s: &Scenario, push: &mut impl FnMut(String, String)) {
+    let listed = &s.security.firewalls.0;
+    if listed.is_empty() {
+        return;
+    }
+    let machines: Vec<String> = placement(s).into_iter().map(|m| m.id).collect();
+    for (i, id) in listed.iter().enumerate().take(MAX_COMPONENTS) {
+        let path = format!("security.firewalls[{i}]");
+        if listed[..i].contains(id) {
+            push(path, format!("names {} twice", shown_text(id)));
+        } else if !machines.contains(id) {
+            let message = format!(
+                "names {}, which is not a machine of this design; its machines are {}",
+                shown_text(id),
+                machines.join(", ")
+            );
+            push(path, message);
+        }
+    }
+}
+
+/// The `security.firewalls` setting as text: machine ids separated by commas, or `none`.
+pub fn parse_ids(text: &str) -> Result<Vec<String>, String> {
+    let text = text.trim();
+    if text.is_empty() || text == "none" {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = text.split(',').map(|id| id.trim().to_string()).collect();
+    if ids.len() > MAX_COMPONENTS {
+        return Err(format!("{} machines: a design has at most {MAX_COMPONENTS}", ids.len()));
+    }
+    for id in &ids {
+        // A component's own machine is named after it (web1), so only the characters are checked.
+        if id.is_empty()
+            || id.chars().count() > MAX_MACHINE_ID_CHARS
+            || !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(format!(
+                "'{}' is not a machine id: 1 to {MAX_MACHINE_ID_CHARS} characters of a-z, 0-9 and -",
+                shown_text(id)
+            ));
+        }
+    }
+    Ok(ids)
 }
 
 /// Each name in `runs` is a component of the design, on one machine only, and keepalived i

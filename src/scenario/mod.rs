@@ -360,8 +360,14 @@ pub struct Security {
     pub tls_handshake_cpu_ms: f64,
     /// How long a client reuses its TLS session before a new full handshake, seconds.
     pub tls_session_s: f64,
-    /// A firewall in front of the servers: only the balancer's web ports are reachable from outside.
+    /// A firewall on every machine: from outside only the balancer's web ports are reachable.
     pub firewall: bool,
+    /// Machines with a firewall of their own (ids as the placement names them, `server1` or a
+    /// component's own machine `web1`): it lets in only what the design needs of that machine,
+    /// so outside probes at its other ports are dropped there. The course's secured design has
+    /// three. Empty (and left out of the JSON) when none is listed.
+    #[serde(skip_serializing_if = "MachineIds::is_empty")]
+    pub firewalls: MachineIds,
     /// Connection attempts from the internet aimed straight at the web servers and the database, per second.
     pub probe_rate_per_s: f64,
     /// The balancer re-encrypts the hop to the web servers (HAProxy `ssl` on its server lines):
@@ -379,10 +385,26 @@ impl Default for Security {
             tls_handshake_cpu_ms: 1.0,
             tls_session_s: 300.0,
             firewall: false,
+            firewalls: MachineIds::default(),
             probe_rate_per_s: 2.0,
             backend_tls: false,
             backend_tls_cpu_ms: 0.05,
         }
+    }
+}
+
+/// Machine ids, as a setting or a JSON list names them.
+#[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct MachineIds(pub Vec<String>);
+
+impl MachineIds {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.0.iter().any(|m| m == id)
     }
 }
 
@@ -909,6 +931,7 @@ fill_struct!(Security {
     tls_handshake_cpu_ms,
     tls_session_s,
     firewall,
+    firewalls,
     probe_rate_per_s,
     backend_tls,
     backend_tls_cpu_ms
@@ -990,6 +1013,33 @@ impl Fill for Vec<Machine> {
                 machine
             })
             .collect();
+    }
+}
+
+impl Fill for MachineIds {
+    /// A list of machine ids (whether each names a machine of the design is `validate()`'s).
+    fn fill(&mut self, v: &serde_json::Value, path: &str, problems: &mut Vec<Problem>) {
+        let Some(items) = v.as_array() else {
+            return json::problem(
+                problems,
+                path,
+                format!("expected a list of machine ids, found {}", json::kind_of(v)),
+            );
+        };
+        if items.len() > machines::MAX_COMPONENTS {
+            let message = format!("{} machines: a design has at most {}", items.len(), machines::MAX_COMPONENTS);
+            return json::problem(problems, path, message);
+        }
+        self.0.clear();
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str() {
+                Some(text) => self.0.push(text.to_string()),
+                None => {
+                    let message = format!("expected a machine id such as server1, found {}", json::kind_of(item));
+                    json::problem(problems, &format!("{path}[{i}]"), message);
+                }
+            }
+        }
     }
 }
 

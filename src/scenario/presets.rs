@@ -5,7 +5,7 @@
 //! Link format 1 named presets before machines existed; those live, frozen, in
 //! [`super::presets_v1`].
 
-use super::{Algorithm, Machine, Scenario, WebServer};
+use super::{Algorithm, Machine, MachineIds, Scenario, WebServer};
 
 /// A named scenario with a one-line summary for `infrasim presets` and the page's picker.
 pub struct Preset {
@@ -28,12 +28,12 @@ pub static PRESETS: &[Preset] = &[
     },
     Preset {
         name: "secured-monitored",
-        summary: "The course design with HTTPS at the balancer, a firewall and monitoring",
+        summary: "The course design with HTTPS at the balancer, a firewall on each of its three machines, and monitoring",
         build: || {
             let mut s = three_server();
             s.name = "secured-monitored".into();
             s.security.https = true;
-            s.security.firewall = true;
+            s.security.firewalls = MachineIds(["balancer1", "server1", "server2"].map(String::from).to_vec());
             s.monitoring.enabled = true;
             s
         },

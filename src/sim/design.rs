@@ -111,6 +111,69 @@ pub fn links(s: &Scenario) -> Vec<Link> {
     links
 }
 
+/// Ports the design's programs listen on: SSH on every machine, Nginx, the application server
+/// (gunicorn's 8000, which the Nginx export proxies to) and MySQL.
+pub const SSH_PORT: u16 = 22;
+pub const HTTP_PORT: u16 = 80;
+pub const APP_PORT: u16 = 8000;
+pub const MYSQL_PORT: u16 = 3306;
+
+/// A port an outside probe can try: one a program listens on, on the machine that runs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeTarget {
+    pub machine: String,
+    pub port: u16,
+    /// The node drawn as the probe's target (the machine's first component for SSH).
+    pub node: NodeId,
+    /// The machine's firewall drops it: the design needs that port only from inside.
+    pub firewalled: bool,
+}
+
+/// Every port an attacker on the internet could reach but should not, machine by machine in
+/// placement order: the site's public entry (HAProxy's 80 and 443, or web1's when there is no
+/// balancer) is left out, as is an application server beside its Nginx (it listens on
+/// 127.0.0.1). A machine has a firewall when `security.firewall` puts one on every machine
+/// or `security.firewalls` names it.
+pub fn probe_targets(s: &Scenario) -> Vec<ProbeTarget> {
+    use crate::scenario::machines::{placement, ComponentKind};
+    let apart = apps_apart(s);
+    let mut targets = Vec::new();
+    for m in placement(s) {
+        let firewalled = s.security.firewall || s.security.firewalls.contains(&m.id);
+        let nodes: Vec<(NodeId, Option<u16>)> = m
+            .components
+            .iter()
+            .map(|c| match c.kind {
+                ComponentKind::Lb | ComponentKind::Keepalived => (NodeId::Lb(c.index as u8), None),
+                ComponentKind::Web => (NodeId::Web(c.index as u16), s.balancer.enabled.then_some(HTTP_PORT)),
+                ComponentKind::App => {
+                    (NodeId::App(c.index as u16), apart.get(c.index).copied().unwrap_or(false).then_some(APP_PORT))
+                }
+                ComponentKind::Db => (NodeId::Db(c.index as u8), Some(MYSQL_PORT)),
+            })
+            .collect();
+        let Some(&(first, _)) = nodes.first() else { continue };
+        let mut push = |port, node| targets.push(ProbeTarget { machine: m.id.clone(), port, node, firewalled });
+        push(SSH_PORT, first);
+        for (node, port) in nodes {
+            if let Some(port) = port {
+                push(port, node);
+            }
+        }
+    }
+    targets
+}
+
+/// Whether web server `index` runs on a machine with a firewall.
+pub fn web_has_firewall(s: &Scenario, index: usize) -> bool {
+    use crate::scenario::machines::{placement, ComponentKind};
+    s.security.firewall
+        || placement(s).iter().any(|m| {
+            s.security.firewalls.contains(&m.id)
+                && m.components.iter().any(|c| c.kind == ComponentKind::Web && c.index == index)
+        })
+}
+
 /// A server is marked slow when its application time is at least this many times the fastest's.
 pub const SLOW_FACTOR: f64 = 1.5;
 

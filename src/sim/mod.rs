@@ -27,8 +27,8 @@ pub use command::{Command, CommandKind};
 pub use driver::{Driver, FrameReport};
 pub use engine::{backlog_bound, queue_bound, MAX_LIVE_REQUESTS, TIMELINE_CAPACITY, UNLIMITED_QUEUE_BOUND};
 pub use engine::{
-    Alert, AlertKind, DbRole, DbStats, HealthState, MonitorView, OutsideProbe, SecurityStats, Sim, SnifferLine, Stage,
-    TraceConfig, VrrpRole,
+    Alert, AlertKind, DbRole, DbStats, HealthState, MachineProbes, MonitorView, OutsideProbe, SecurityStats, Sim,
+    SnifferLine, Stage, TraceConfig, VrrpRole,
 };
 pub use engine::{DuplicateAddress, DRAIN_LIMIT_S, TRACK_INTERVAL_MS};
 pub use engine::{ReportedLag, BINLOG_TIMES_CAPACITY, LAG_WHEN_NULL_MS, REBUILD_POSITIONS_PER_S, REBUILD_SETUP_MS};

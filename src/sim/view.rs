@@ -104,6 +104,8 @@ pub struct MachineView {
     pub busy_core_us: u128,
     /// The model's nodes it runs, in placement order (HAProxy and its keepalived are one node).
     pub components: Vec<NodeId>,
+    /// It has a firewall (`security.firewall` on every machine, or named by `security.firewalls`).
+    pub firewall: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -286,6 +288,7 @@ impl Sim {
                 alive: m.alive,
                 busy_core_us: m.cpu.as_ref().map_or(0, |c| c.busy_core_us(now)),
                 components: m.nodes.clone(),
+                firewall: self.scenario().security.firewall || self.scenario().security.firewalls.contains(&m.id),
             })
             .collect();
         for i in 0..self.farm.servers.len() {
@@ -293,7 +296,8 @@ impl Sim {
             let components: Vec<NodeId> = pair.into_iter().filter(|&n| self.machines.of(n).is_none()).collect();
             if let Some(first) = components.first() {
                 let id = first.to_string();
-                out.push(MachineView { id, cores: None, alive: true, busy_core_us: 0, components });
+                let firewall = self.scenario().security.firewall || self.scenario().security.firewalls.contains(&id);
+                out.push(MachineView { id, cores: None, alive: true, busy_core_us: 0, components, firewall });
             }
         }
         out

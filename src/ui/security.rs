@@ -1,5 +1,6 @@
 //! The design's security weaknesses as switches (issue 6): HTTPS at the balancer, with what a
-//! sniffer on the public link reads, and a firewall at the edge, with the outside probes it stops.
+//! sniffer on the public link reads, and firewalls, on every machine or on those the design
+//! names, with the outside probes they stop, machine by machine.
 
 use super::Panel;
 use crate::render::{facts, format};
@@ -39,19 +40,27 @@ pub fn security_panel(props: &Panel) -> Html {
             </p>
             <label class="inline check">
                 <input type="checkbox" name="firewall" checked={w.firewall} onchange={switch(|on| CommandKind::SetFirewall { on })} />
-                { "Firewall (only the balancer's web ports are open)" }
+                { "A firewall on every machine (only the balancer's web ports are open)" }
             </label>
-            <p class="hint">
-                { if w.firewall {
-                    "Connection attempts from the internet to the web servers and to MySQL's port are dropped at the edge."
-                } else {
-                    "With no firewall, anyone on the internet can knock on the web servers and on MySQL's port 3306 directly (the magenta arrows)."
-                } }
-            </p>
-            <p class={classes!("counts", (w.probes_reached > 0 && !w.firewall).then_some("bad"))}>
-                { format!("{} outside probes reached a server · {} dropped at the edge",
+            if w.firewall {
+                <p class="hint">{ "Every machine has a firewall: connection attempts from the internet to SSH, the web servers and MySQL's port are dropped." }</p>
+            } else if w.unprotected_machines > 0 {
+                <p class="hint">{ "A machine without a firewall lets anyone on the internet knock on its SSH port, its web server and MySQL's port 3306 directly (the magenta arrows)." }</p>
+            }
+            if !w.firewalls.is_empty() && !w.firewall {
+                <p class="hint">{ facts::firewalls_text(&w.firewalls, w.unprotected_machines > 0) }</p>
+            }
+            <p class={classes!("counts", (w.probes_reached > 0).then_some("bad"))}>
+                { format!("{} outside probes reached a port the internet should not see · {} dropped by a firewall",
                     format::count(w.probes_reached), format::count(w.probes_blocked)) }
             </p>
+            if !w.probes_by_machine.is_empty() {
+                <ul class="probe-machines">
+                    { for w.probes_by_machine.iter().map(|m| html! {
+                        <li class={classes!((m.reached > 0).then_some("bad"))}>{ facts::machine_probes_text(m) }</li>
+                    }) }
+                </ul>
+            }
         </section>
     }
 }

@@ -64,6 +64,11 @@ pub struct Watch {
     pub tls_handshakes: u64,
     pub probes_reached: u64,
     pub probes_blocked: u64,
+    /// Outside probes machine by machine, and the machines with a firewall of their own.
+    pub probes_by_machine: Vec<crate::sim::MachineProbes>,
+    pub firewalls: Vec<String>,
+    /// Machines with no firewall.
+    pub unprotected_machines: usize,
     pub known_down: Vec<NodeId>,
     pub alerts: Vec<Alert>,
     pub lag_alert_ms: f64,
@@ -81,6 +86,9 @@ impl Watch {
             tls_handshakes: stats.tls_handshakes,
             probes_reached: stats.probes_reached,
             probes_blocked: stats.probes_blocked,
+            probes_by_machine: stats.probes_by_machine,
+            firewalls: Vec::new(),
+            unprotected_machines: 0,
             known_down: Vec::new(),
             alerts: Vec::new(),
             lag_alert_ms: 0.0,
@@ -232,6 +240,8 @@ impl Snapshot {
                 known_down: view.monitor.known_down.clone(),
                 alerts: view.monitor.alerts.clone(),
                 lag_alert_ms: sc.monitoring.lag_alert_ms,
+                firewalls: sc.security.firewalls.0.clone(),
+                unprotected_machines: view.machines.iter().filter(|m| !m.firewall).count(),
                 ..Watch::new(sim.security_stats())
             },
             series: sim.metrics.series.iter().skip(skip).cloned().collect(),

@@ -3,7 +3,7 @@
 //! outside probes. Its handlers: the TLS handshake, the public link's count and sniffer, and
 //! the probes.
 
-use super::security::{OutsideProbe, SecurityStats, SnifferLine, PROBES_KEPT};
+use super::security::{MachineProbes, OutsideProbe, SecurityStats, SnifferLine, PROBES_KEPT};
 use super::timer::Timer;
 use super::{Ev, ReqRef, Sim, Stage};
 use crate::sim::metrics::Ring;
@@ -127,22 +127,34 @@ impl Sim {
     #[inline(never)]
     pub(super) fn on_probe(&mut self) {
         self.schedule_probe();
-        // Targets in turn: every web server and every database node (the MySQL port).
-        let mut targets: Vec<NodeId> = (0..self.farm.servers.len() as u16)
-            .filter(|&i| self.farm.servers[i as usize].active)
-            .map(NodeId::Web)
-            .collect();
-        targets.extend((0..self.db.nodes.len() as u8).map(NodeId::Db));
+        // Targets in turn: every port of every machine that the internet should not reach.
+        let targets = crate::sim::design::probe_targets(&self.scenario);
         if targets.is_empty() {
             return;
         }
-        let target = targets[(self.edge.probes_sent % targets.len() as u64) as usize];
+        let at = &targets[(self.edge.probes_sent % targets.len() as u64) as usize];
         self.edge.probes_sent += 1;
-        let blocked = self.scenario.security.firewall;
+        let (target, blocked) = (at.node, at.firewalled);
+        let security = &mut self.edge.security;
         if blocked {
-            self.edge.security.probes_blocked += 1;
+            security.probes_blocked += 1;
         } else {
-            self.edge.security.probes_reached += 1;
+            security.probes_reached += 1;
+        }
+        // One entry per machine probed: at most the design's machines.
+        let entry = match security.probes_by_machine.iter().position(|m| m.machine == at.machine) {
+            Some(i) => &mut security.probes_by_machine[i],
+            None => {
+                security
+                    .probes_by_machine
+                    .push(MachineProbes { machine: at.machine.clone(), ..MachineProbes::default() });
+                security.probes_by_machine.last_mut().expect("just pushed")
+            }
+        };
+        if blocked {
+            entry.blocked += 1;
+        } else {
+            entry.reached += 1;
         }
         let travel = self.client_latency().max(from_ms(20.0));
         let (seq, sent_at) = (self.edge.probes_sent - 1, self.kernel.now);

@@ -71,7 +71,7 @@ pub use database::{DbRole, ReportedLag, LAG_WHEN_NULL_MS, REBUILD_POSITIONS_PER_
 pub use deploy::DRAIN_LIMIT_S;
 pub use ha::{HealthState, VrrpRole};
 pub use keepalived::{DuplicateAddress, TRACK_INTERVAL_MS};
-pub use security::{Alert, AlertKind, MonitorView, OutsideProbe, SecurityStats, SnifferLine};
+pub use security::{Alert, AlertKind, MachineProbes, MonitorView, OutsideProbe, SecurityStats, SnifferLine};
 
 #[rustfmt::skip]
 // Comparable so a machine can find the piece of work a dying component leaves.

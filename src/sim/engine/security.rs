@@ -24,6 +24,19 @@ pub struct SecurityStats {
     pub probes_reached: u64,
     /// Outside connection attempts the firewall dropped at the edge.
     pub probes_blocked: u64,
+    /// The same, machine by machine (machines the probes reached so far, in that order).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub probes_by_machine: Vec<MachineProbes>,
+}
+
+/// Outside probes at one machine's ports.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MachineProbes {
+    pub machine: String,
+    /// Probes that reached a port the design does not serve to the internet.
+    pub reached: u64,
+    /// Probes its firewall dropped.
+    pub blocked: u64,
 }
 
 /// The latest request a sniffer on the clients ↔ balancer link saw: its fields, not its words
