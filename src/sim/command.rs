@@ -84,6 +84,9 @@ pub enum CommandKind {
     SetHttps { on: bool },
     SetFirewall { on: bool },
     SetMonitoring { on: bool },
+    /// Re-encrypt the balancer-to-server hop (`security.backend_tls`, HAProxy `ssl` on its
+    /// server lines). Last, so the older commands keep their places.
+    SetBackendTls { on: bool },
 }
 
 /// Kinds of node that fail at random with their own rates.
@@ -290,7 +293,7 @@ pub fn machine_id(text: String) -> Result<String, String> {
 const COMMAND_NAMES: &str = "set_arrival_rate, set_write_ratio, set_algorithm, set_random_draws, set_weight, \
 set_server_count, set_maxconn, set_maxqueue, set_timeout_queue, pause, resume, set_speed, kill, stop, restore, \
 kill_keepalived, stop_keepalived, restore_keepalived, deploy, kill_machine, restore_machine, slow_machine, slow, cut, heal, set_backup, set_all_backups, set_retries, set_redispatch, set_failure_rate, set_replication, set_read_from, \
-set_failover, set_apply_rate, set_fencing, rebuild, set_https, set_firewall, set_monitoring";
+set_failover, set_apply_rate, set_fencing, rebuild, set_https, set_firewall, set_monitoring, set_backend_tls";
 
 /// The fields of one command in JSON (`{"set_weight":{"server":0,"weight":3}}`).
 struct Fields<'a> {
@@ -373,6 +376,7 @@ impl CommandKind {
             "set_https" => SetHttps { on: f.get("on")? },
             "set_firewall" => SetFirewall { on: f.get("on")? },
             "set_monitoring" => SetMonitoring { on: f.get("on")? },
+            "set_backend_tls" => SetBackendTls { on: f.get("on")? },
             _ => return Err(format!("unknown command '{name}'; allowed: {COMMAND_NAMES}")),
         })
     }
@@ -448,6 +452,7 @@ mod tests {
             CommandKind::SetHttps { on: true },
             CommandKind::SetFirewall { on: true },
             CommandKind::SetMonitoring { on: true },
+            CommandKind::SetBackendTls { on: true },
         ];
         for (i, what) in all.into_iter().enumerate() {
             let command = Command { at_us: i as u64 * 1_000, what };

@@ -93,7 +93,30 @@ pub fn node_actions(props: &Panel) -> Html {
             { body }
             <LinkActions shared={props.shared.clone()} snap={props.snap.clone()} on_result={props.on_result.clone()}
                 {links} />
+            { deploy_actions(props) }
         </section>
+    }
+}
+
+/// New code for every application server: all at once, or one at a time, each drained from
+/// the balancer first.
+fn deploy_actions(props: &Panel) -> Html {
+    let restart_s = props.shared.scenario().map_or(0.0, |s| s.deploy.restart_s);
+    let deploy = |rolling: bool| {
+        let (shared, on_result) = (props.shared.clone(), props.on_result.clone());
+        Callback::from(move |_: MouseEvent| on_result.emit(shared.send(CommandKind::Deploy { rolling })))
+    };
+    html! {
+        <div class="deploy">
+            <h3>{ "Deploy new code" }</h3>
+            <p class="hint">
+                { format!("Every application server restarts with the new code and is down for {restart_s} s. All at once, the site is down meanwhile; rolling, one server at a time is taken out of the balancer, restarted and put back.") }
+            </p>
+            <div class="run-buttons">
+                <button type="button" name="deploy-all" onclick={deploy(false)}>{ "Deploy to all at once" }</button>
+                <button type="button" name="deploy-rolling" onclick={deploy(true)}>{ "Rolling deploy" }</button>
+            </div>
+        </div>
     }
 }
 

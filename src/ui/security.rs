@@ -10,15 +10,7 @@ use yew::prelude::*;
 pub fn security_panel(props: &Panel) -> Html {
     let w = &props.snap.watch;
     let switch = |make: fn(bool) -> CommandKind| super::controls::switch_command(&props.shared, &props.on_result, make);
-    let sniffed = match &w.sniffer {
-        None => html! { <p class="sniffer empty">{ "Nothing has crossed the link yet." }</p> },
-        Some(line) => html! {
-            <p class={classes!("sniffer", if line.encrypted { "encrypted" } else { "plain" })}>
-                <span class="visually-hidden">{ if line.encrypted { "Ciphertext: " } else { "Plaintext: " } }</span>
-                <code>{ facts::sniffed_text(line) }</code>
-            </p>
-        },
-    };
+    let sniffed = sniffer_line(w.sniffer.as_ref(), "Nothing has crossed the link yet.");
     html! {
         <section class="card security" aria-labelledby="sec-title">
             <h2 id="sec-title">{ "Security" }</h2>
@@ -37,6 +29,22 @@ pub fn security_panel(props: &Panel) -> Html {
             <p class="counts">
                 { format!("{} requests crossed in plain text · {} encrypted · {} TLS handshakes",
                     format::count(w.plaintext_requests), format::count(w.encrypted_requests), format::count(w.tls_handshakes)) }
+            </p>
+            <label class="inline check">
+                <input type="checkbox" name="backend-tls" checked={w.backend_tls} onchange={switch(|on| CommandKind::SetBackendTls { on })} />
+                { "Re-encrypt from the balancer to the servers (HAProxy ssl on its server lines)" }
+            </label>
+            <p class="hint">
+                { match (w.https, w.backend_tls) {
+                    (_, true) => "The hop from lb1 to the web servers is encrypted too: a sniffer inside the data centre sees only TLS records. Both ends pay for it in CPU.",
+                    (true, false) => "HTTPS ends at lb1: from there to the web servers requests travel in plain text, readable by anyone who can listen inside the data centre. The latest one:",
+                    (false, false) => "Inside the data centre, from lb1 to the web servers, requests travel in plain text. The latest one:",
+                } }
+            </p>
+            { sniffer_line(w.backend_sniffer.as_ref(), "Nothing has reached a web server yet.") }
+            <p class={classes!("counts", (w.https && w.backend_plaintext_requests > 0 && !w.backend_tls).then_some("bad"))}>
+                { format!("{} requests crossed the data centre in plain text · {} re-encrypted",
+                    format::count(w.backend_plaintext_requests), format::count(w.backend_encrypted_requests)) }
             </p>
             <label class="inline check">
                 <input type="checkbox" name="firewall" checked={w.firewall} onchange={switch(|on| CommandKind::SetFirewall { on })} />
@@ -62,5 +70,18 @@ pub fn security_panel(props: &Panel) -> Html {
                 </ul>
             }
         </section>
+    }
+}
+
+/// What a sniffer read last, or that nothing has passed it yet.
+fn sniffer_line(line: Option<&crate::sim::SnifferLine>, nothing: &'static str) -> Html {
+    match line {
+        None => html! { <p class="sniffer empty">{ nothing }</p> },
+        Some(line) => html! {
+            <p class={classes!("sniffer", if line.encrypted { "encrypted" } else { "plain" })}>
+                <span class="visually-hidden">{ if line.encrypted { "Ciphertext: " } else { "Plaintext: " } }</span>
+                <code>{ facts::sniffed_text(line) }</code>
+            </p>
+        },
     }
 }

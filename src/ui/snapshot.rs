@@ -64,6 +64,12 @@ pub struct Watch {
     pub tls_handshakes: u64,
     pub probes_reached: u64,
     pub probes_blocked: u64,
+    /// The balancer-to-server hop: re-encrypted or not, what crossed it, and what a sniffer in
+    /// the data centre read last.
+    pub backend_tls: bool,
+    pub backend_plaintext_requests: u64,
+    pub backend_encrypted_requests: u64,
+    pub backend_sniffer: Option<SnifferLine>,
     /// Outside probes machine by machine, and the machines with a firewall of their own.
     pub probes_by_machine: Vec<crate::sim::MachineProbes>,
     pub firewalls: Vec<String>,
@@ -86,6 +92,10 @@ impl Watch {
             tls_handshakes: stats.tls_handshakes,
             probes_reached: stats.probes_reached,
             probes_blocked: stats.probes_blocked,
+            backend_tls: false,
+            backend_plaintext_requests: stats.backend_plaintext_requests,
+            backend_encrypted_requests: stats.backend_encrypted_requests,
+            backend_sniffer: None,
             probes_by_machine: stats.probes_by_machine,
             firewalls: Vec::new(),
             unprotected_machines: 0,
@@ -241,6 +251,8 @@ impl Snapshot {
                 alerts: view.monitor.alerts.clone(),
                 lag_alert_ms: sc.monitoring.lag_alert_ms,
                 firewalls: sc.security.firewalls.0.clone(),
+                backend_tls: sc.security.backend_tls,
+                backend_sniffer: sim.backend_sniffer(),
                 unprotected_machines: view.machines.iter().filter(|m| !m.firewall).count(),
                 ..Watch::new(sim.security_stats())
             },

@@ -618,6 +618,7 @@ impl Sim {
         match *what {
             CommandKind::SetHttps { on } => self.scenario.security.https = on,
             CommandKind::SetFirewall { on } => self.scenario.security.firewall = on,
+            CommandKind::SetBackendTls { on } => self.scenario.security.backend_tls = on,
             CommandKind::SetMonitoring { on } => {
                 self.scenario.monitoring.enabled = on;
                 self.schedule_monitoring();
