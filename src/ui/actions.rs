@@ -110,7 +110,7 @@ fn deploy_actions(props: &Panel) -> Html {
         <div class="deploy">
             <h3>{ "Deploy new code" }</h3>
             <p class="hint">
-                { format!("Every application server restarts with the new code and is down for {restart_s} s. All at once, the site is down meanwhile; rolling, one server at a time is taken out of the balancer, restarted and put back.") }
+                { format!("Every application server restarts with the new code and is down for {restart_s} s. All at once, every request that needs the application fails meanwhile; rolling, one server at a time is taken out of the balancer, restarted and put back.") }
             </p>
             <div class="run-buttons">
                 <button type="button" name="deploy-all" onclick={deploy(false)}>{ "Deploy to all at once" }</button>
