@@ -687,37 +687,29 @@ impl Draw<'_> {
         self.tag("floating IP", r.right() - 8.0, r.y + 7.0, theme::LB);
     }
 
-    /// The user's pick: a bright outline around the node.
-    /// A slow server: an outline in the error colour and a "slow" tag hanging from its lower
-    /// edge, clear of the chip's lines and of its machine's header.
-    fn slow_mark(&self, r: Rect) {
+    /// A rounded outline `pad` outside `r`.
+    fn outline(&self, r: Rect, pad: f64, radius: f64, colour: &str) {
         let c = self.c;
         c.begin_path();
-        let pad = 2.0;
-        if c.round_rect_with_f64(r.x - pad, r.y - pad, r.w + 2.0 * pad, r.h + 2.0 * pad, 7.0).is_err() {
+        if c.round_rect_with_f64(r.x - pad, r.y - pad, r.w + 2.0 * pad, r.h + 2.0 * pad, radius).is_err() {
             c.rect(r.x - pad, r.y - pad, r.w + 2.0 * pad, r.h + 2.0 * pad);
         }
-        c.set_stroke_style_str(theme::ERROR);
+        c.set_stroke_style_str(colour);
         c.set_line_width(2.0);
         c.stroke();
-        // Mostly below the chip's lower edge: a short chip's last line runs to its right end.
-        let (tag_w, tag_h) = (28.0, 12.0);
-        let (x, y) = (r.right() - tag_w - 4.0, r.bottom() - 3.0);
-        c.set_fill_style_str(theme::ERROR);
-        c.fill_rect(x, y, tag_w, tag_h);
-        self.text("slow", x + tag_w / 2.0, y + tag_h - 3.0, theme::FONT_TINY, theme::BACKGROUND, "center");
     }
 
+    /// A slow server: an outline in the error colour and a "slow" tag hanging from its lower
+    /// edge (mostly below it: a short chip's last line runs to its right end), clear of the
+    /// chip's lines and of its machine's header.
+    fn slow_mark(&self, r: Rect) {
+        self.outline(r, 2.0, 7.0, theme::ERROR);
+        self.tag("slow", r.right() - 4.0, r.bottom() - 3.0, theme::ERROR);
+    }
+
+    /// The user's pick: a bright outline around the node.
     fn selection(&self, r: Rect) {
-        let c = self.c;
-        c.begin_path();
-        let pad = 4.0;
-        if c.round_rect_with_f64(r.x - pad, r.y - pad, r.w + 2.0 * pad, r.h + 2.0 * pad, 9.0).is_err() {
-            c.rect(r.x - pad, r.y - pad, r.w + 2.0 * pad, r.h + 2.0 * pad);
-        }
-        c.set_stroke_style_str(theme::SELECTED);
-        c.set_line_width(2.0);
-        c.stroke();
+        self.outline(r, 4.0, 9.0, theme::SELECTED);
     }
 
     /// A balancer: name, HAProxy's `balance` line, its state in a pair and the queue it holds.

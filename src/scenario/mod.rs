@@ -1016,29 +1016,45 @@ impl Fill for Vec<Machine> {
     }
 }
 
+/// What a list of ids in a scenario names, for its messages: ("machine id", "machines",
+/// "server1") or ("component id", "components", "web1").
+struct IdList {
+    id: &'static str,
+    things: &'static str,
+    example: &'static str,
+}
+
+/// A JSON list of ids (at most a design's components), each problem reported at its path;
+/// `None` when the value is not a list or is too long.
+fn fill_ids(v: &serde_json::Value, path: &str, problems: &mut Vec<Problem>, what: IdList) -> Option<Vec<String>> {
+    let Some(items) = v.as_array() else {
+        json::problem(problems, path, format!("expected a list of {}s, found {}", what.id, json::kind_of(v)));
+        return None;
+    };
+    if items.len() > machines::MAX_COMPONENTS {
+        let message = format!("{} {}: a design has at most {}", items.len(), what.things, machines::MAX_COMPONENTS);
+        json::problem(problems, path, message);
+        return None;
+    }
+    let mut ids = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match item.as_str() {
+            Some(text) => ids.push(text.to_string()),
+            None => {
+                let message = format!("expected a {} such as {}, found {}", what.id, what.example, json::kind_of(item));
+                json::problem(problems, &format!("{path}[{i}]"), message);
+            }
+        }
+    }
+    Some(ids)
+}
+
 impl Fill for MachineIds {
     /// A list of machine ids (whether each names a machine of the design is `validate()`'s).
     fn fill(&mut self, v: &serde_json::Value, path: &str, problems: &mut Vec<Problem>) {
-        let Some(items) = v.as_array() else {
-            return json::problem(
-                problems,
-                path,
-                format!("expected a list of machine ids, found {}", json::kind_of(v)),
-            );
-        };
-        if items.len() > machines::MAX_COMPONENTS {
-            let message = format!("{} machines: a design has at most {}", items.len(), machines::MAX_COMPONENTS);
-            return json::problem(problems, path, message);
-        }
-        self.0.clear();
-        for (i, item) in items.iter().enumerate() {
-            match item.as_str() {
-                Some(text) => self.0.push(text.to_string()),
-                None => {
-                    let message = format!("expected a machine id such as server1, found {}", json::kind_of(item));
-                    json::problem(problems, &format!("{path}[{i}]"), message);
-                }
-            }
+        let what = IdList { id: "machine id", things: "machines", example: "server1" };
+        if let Some(ids) = fill_ids(v, path, problems, what) {
+            self.0 = ids;
         }
     }
 }
@@ -1046,26 +1062,9 @@ impl Fill for MachineIds {
 impl Fill for Vec<String> {
     /// A list of component ids.
     fn fill(&mut self, v: &serde_json::Value, path: &str, problems: &mut Vec<Problem>) {
-        let Some(items) = v.as_array() else {
-            return json::problem(
-                problems,
-                path,
-                format!("expected a list of component ids, found {}", json::kind_of(v)),
-            );
-        };
-        if items.len() > machines::MAX_COMPONENTS {
-            let message = format!("{} components: a design has at most {}", items.len(), machines::MAX_COMPONENTS);
-            return json::problem(problems, path, message);
-        }
-        *self = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            match item.as_str() {
-                Some(text) => self.push(text.to_string()),
-                None => {
-                    let message = format!("expected a component id such as web1, found {}", json::kind_of(item));
-                    json::problem(problems, &format!("{path}[{i}]"), message);
-                }
-            }
+        let what = IdList { id: "component id", things: "components", example: "web1" };
+        if let Some(ids) = fill_ids(v, path, problems, what) {
+            *self = ids;
         }
     }
 }

@@ -139,7 +139,7 @@ pub fn probe_targets(s: &Scenario) -> Vec<ProbeTarget> {
     let apart = apps_apart(s);
     let mut targets = Vec::new();
     for m in placement(s) {
-        let firewalled = s.security.firewall || s.security.firewalls.contains(&m.id);
+        let firewalled = has_firewall(s, &m.id);
         let nodes: Vec<(NodeId, Option<u16>)> = m
             .components
             .iter()
@@ -164,14 +164,20 @@ pub fn probe_targets(s: &Scenario) -> Vec<ProbeTarget> {
     targets
 }
 
+/// Whether the machine `machine` has a firewall: `security.firewall` puts one on every
+/// machine, `security.firewalls` on those it names. The one rule the probes, the drawing and
+/// the Nginx export follow.
+pub fn has_firewall(s: &Scenario, machine: &str) -> bool {
+    s.security.firewall || s.security.firewalls.contains(machine)
+}
+
 /// Whether web server `index` runs on a machine with a firewall.
 pub fn web_has_firewall(s: &Scenario, index: usize) -> bool {
     use crate::scenario::machines::{placement, ComponentKind};
-    s.security.firewall
-        || placement(s).iter().any(|m| {
-            s.security.firewalls.contains(&m.id)
-                && m.components.iter().any(|c| c.kind == ComponentKind::Web && c.index == index)
-        })
+    placement(s)
+        .iter()
+        .find(|m| m.components.iter().any(|c| c.kind == ComponentKind::Web && c.index == index))
+        .is_some_and(|m| has_firewall(s, &m.id))
 }
 
 /// A server is marked slow when its application time is at least this many times the fastest's.

@@ -163,10 +163,7 @@ impl BacklogWatch {
                     .iter()
                     .skip(SAMPLES - SAMPLES / 3)
                     .all(|s| s.by_server.iter().any(|x| x.id == w.id && x.is_nearly_full()));
-                match trend(&times, &levels) {
-                    _ if full => (w.id, Trend::Full { waiting: w.waiting }),
-                    t => (w.id, t),
-                }
+                (w.id, if full { Trend::Full { waiting: w.waiting } } else { trend(&times, &levels) })
             })
             .collect();
         Backlog { total, by_server }

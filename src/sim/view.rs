@@ -288,7 +288,7 @@ impl Sim {
                 alive: m.alive,
                 busy_core_us: m.cpu.as_ref().map_or(0, |c| c.busy_core_us(now)),
                 components: m.nodes.clone(),
-                firewall: self.scenario().security.firewall || self.scenario().security.firewalls.contains(&m.id),
+                firewall: crate::sim::design::has_firewall(self.scenario(), &m.id),
             })
             .collect();
         for i in 0..self.farm.servers.len() {
@@ -296,7 +296,7 @@ impl Sim {
             let components: Vec<NodeId> = pair.into_iter().filter(|&n| self.machines.of(n).is_none()).collect();
             if let Some(first) = components.first() {
                 let id = first.to_string();
-                let firewall = self.scenario().security.firewall || self.scenario().security.firewalls.contains(&id);
+                let firewall = crate::sim::design::has_firewall(self.scenario(), &id);
                 out.push(MachineView { id, cores: None, alive: true, busy_core_us: 0, components, firewall });
             }
         }

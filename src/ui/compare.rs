@@ -124,11 +124,13 @@ impl RunSpec {
     }
 }
 
-/// Two runs, advanced together, each with a watch on its backlog.
+/// Two runs, advanced together, each with a watch on its backlog and its slow servers (the
+/// scenarios do not change during a comparison, so they are found once).
 pub struct Pair {
     pub a: Driver,
     pub b: Driver,
     pub watches: [BacklogWatch; 2],
+    pub slow: [Vec<NodeId>; 2],
 }
 
 impl Pair {
@@ -141,7 +143,8 @@ impl Pair {
             let _ = a.sim.apply(command.clone());
             let _ = b.sim.apply(command);
         }
-        Pair { a, b, watches: [BacklogWatch::new(), BacklogWatch::new()] }
+        let slow = [slow_servers(&spec.a), slow_servers(&spec.b)];
+        Pair { a, b, watches: [BacklogWatch::new(), BacklogWatch::new()], slow }
     }
 
     pub fn advance(&mut self, wall_dt_ms: f64) {
@@ -154,6 +157,11 @@ impl Pair {
 
 /// The speeds both runs can go at: a growing queue needs the watch's 20 s window to be said.
 const COMPARE_SPEEDS: [f64; 4] = [1.0, 2.0, 5.0, 10.0];
+
+/// The fixed pairing a menu choice names (`None`: the variant).
+fn pairing_of(choice: &str) -> Option<&'static Pairing> {
+    choice.parse::<usize>().ok().and_then(|i| PAIRINGS.get(i))
+}
 
 /// The option of the comparison menu that runs the design against a variant.
 const VARIANT: &str = "variant";
@@ -207,7 +215,7 @@ pub fn compare(props: &CourseProps) -> Html {
         let (running, error, shared) = (running.clone(), error.clone(), shared.clone());
         move |choice: &str, key: &str, value: &str| {
             let seed = shared.driver.try_borrow().map(|d| d.sim.scenario().seed).unwrap_or(1);
-            let spec = match choice.parse::<usize>().ok().and_then(|i| PAIRINGS.get(i)) {
+            let spec = match pairing_of(choice) {
                 Some(pairing) => Ok(RunSpec::of_pairing(pairing, seed)),
                 None => variant_spec(&shared.scenario().unwrap_or_default(), key, value),
             };
@@ -277,8 +285,8 @@ pub fn compare(props: &CourseProps) -> Html {
             }
         })
     };
-    let is_variant = choice.parse::<usize>().ok().and_then(|i| PAIRINGS.get(i)).is_none();
-    let note = match choice.parse::<usize>().ok().and_then(|i| PAIRINGS.get(i)) {
+    let is_variant = pairing_of(&choice).is_none();
+    let note = match pairing_of(&choice) {
         Some(pairing) => pairing.note.to_string(),
         None => "Your design as it is now, from the start, against a copy with one setting changed. Pick a setting \
                  and type its new value, or take an example. A per-server setting takes one value for all \
@@ -411,7 +419,7 @@ pub fn compare_run(props: &RunProps) -> Html {
         let p = pair.borrow();
         (Report::from_sim(&p.a.sim), Report::from_sim(&p.b.sim), [p.watches[0].verdict(), p.watches[1].verdict()])
     };
-    let slow = [slow_servers(&spec.a), slow_servers(&spec.b)];
+    let slow = pair.borrow().slow.clone();
     let mut rows = figure_rows(&ra, &rb);
     rows.extend(server_rows(&ra, &rb, &slow, &backlogs));
     let warnings: Vec<String> = [("A", &backlogs[0]), ("B", &backlogs[1])]
@@ -572,7 +580,7 @@ impl LoopInner {
         let Ok(mut pair) = self.pair.try_borrow_mut() else { return };
         pair.advance(dt);
         let Ok(mut painters) = self.painters.try_borrow_mut() else { return };
-        for (k, driver) in [&pair.a, &pair.b].into_iter().enumerate() {
+        for (k, (driver, slow)) in [&pair.a, &pair.b].into_iter().zip(&pair.slow).enumerate() {
             if painters[k].is_none() {
                 if let Some(canvas) = self.canvases[k].cast::<HtmlCanvasElement>() {
                     painters[k] = Painter::new(canvas).ok();
@@ -584,7 +592,7 @@ impl LoopInner {
             let options = DrawOptions {
                 particles: true,
                 random_draws: driver.sim.scenario().balancer.random_draws,
-                slow: ServerSet::of(&slow_servers(driver.sim.scenario())),
+                slow: ServerSet::of(slow),
                 ..DrawOptions::default()
             };
             painter.draw(&view, &options);
