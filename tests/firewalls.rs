@@ -89,6 +89,30 @@ fn the_switch_for_every_machine_still_blocks_everything() {
     assert_eq!(stats.probes_by_machine.iter().map(|m| m.blocked).sum::<u64>(), stats.probes_blocked);
 }
 
+/// Links made before firewalls belonged to machines turned `secured-monitored`'s firewall off
+/// with the setting or the page's switch: both still leave no firewall at all.
+#[test]
+fn turning_the_firewall_off_leaves_none_as_old_links_meant() {
+    let mut by_setting = preset("secured-monitored").unwrap();
+    apply_setting(&mut by_setting, "security.firewall", "false").unwrap();
+    assert!(by_setting.security.firewalls.is_empty());
+    let stats = probed(by_setting);
+    assert_eq!(stats.probes_blocked, 0, "no firewall anywhere: {stats:?}");
+
+    let mut s = preset("secured-monitored").unwrap();
+    s.security.probe_rate_per_s = 10.0;
+    let mut sim = Sim::new(s, TraceConfig { enabled: false, capacity: 1 });
+    sim.apply(infrasim::sim::Command {
+        at_us: from_s(1.0),
+        what: infrasim::sim::CommandKind::SetFirewall { on: false },
+    })
+    .unwrap();
+    sim.run_until(from_s(30.0), u64::MAX);
+    assert!(sim.scenario().security.firewalls.is_empty(), "the switch took the machines' firewalls off too");
+    let stats = sim.security_stats();
+    assert!(stats.probes_blocked <= 15 && stats.probes_reached > 200, "{stats:?}");
+}
+
 #[test]
 fn the_ports_follow_the_design() {
     // One machine and no balancer: web1's port 80 is the site itself.

@@ -393,6 +393,18 @@ impl Default for Security {
     }
 }
 
+impl Security {
+    /// The firewall switch of the page and of `security.firewall`: on puts a firewall on every
+    /// machine; off leaves no firewall anywhere, the machines' own included, which is what it
+    /// meant before firewalls belonged to machines (old links turn it off this way).
+    pub fn set_firewall_everywhere(&mut self, on: bool) {
+        self.firewall = on;
+        if !on {
+            self.firewalls = MachineIds::default();
+        }
+    }
+}
+
 /// Machine ids, as a setting or a JSON list names them.
 #[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
 #[serde(transparent)]

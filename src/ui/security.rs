@@ -48,7 +48,7 @@ pub fn security_panel(props: &Panel) -> Html {
             </p>
             <label class="inline check">
                 <input type="checkbox" name="firewall" checked={w.firewall} onchange={switch(|on| CommandKind::SetFirewall { on })} />
-                { "A firewall on every machine (only the balancer's web ports are open)" }
+                { "A firewall on every machine (only the balancer's web ports are open; off: none at all)" }
             </label>
             if w.firewall {
                 <p class="hint">{ "Every machine has a firewall: connection attempts from the internet to SSH, the web servers and MySQL's port are dropped." }</p>

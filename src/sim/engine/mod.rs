@@ -617,7 +617,7 @@ impl Sim {
     fn edge_command(&mut self, what: &CommandKind) -> bool {
         match *what {
             CommandKind::SetHttps { on } => self.scenario.security.https = on,
-            CommandKind::SetFirewall { on } => self.scenario.security.firewall = on,
+            CommandKind::SetFirewall { on } => self.scenario.security.set_firewall_everywhere(on),
             CommandKind::SetBackendTls { on } => self.scenario.security.backend_tls = on,
             CommandKind::SetMonitoring { on } => {
                 self.scenario.monitoring.enabled = on;
