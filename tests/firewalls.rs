@@ -154,6 +154,23 @@ fn security_firewalls_names_machines_of_the_design() {
     assert!(lab.validate().is_empty(), "{:?}", lab.validate());
 }
 
+/// At most as many names as a design has components (265), in a setting or in JSON.
+#[test]
+fn a_firewall_list_is_bounded() {
+    let ids: Vec<String> = (0..300).map(|i| format!("m{i}")).collect();
+    let mut s = preset("three-server").unwrap();
+    let e = apply_setting(&mut s, "security.firewalls", &ids.join(",")).unwrap_err();
+    assert!(e.message.contains("300 machines: a design has at most 265"), "{e}");
+    let text = format!(r#"{{"version": 1, "security": {{"firewalls": {}}}}}"#, serde_json::to_string(&ids).unwrap());
+    let problems = Scenario::from_json(&text).expect_err("too long");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.path == "security.firewalls" && p.message == "300 machines: a design has at most 265"),
+        "{problems:?}"
+    );
+}
+
 #[test]
 fn json_lists_firewalls_by_machine_and_names_a_bad_entry() {
     let text = r#"{"version": 1, "security": {"firewalls": ["server1", 3]}}"#;

@@ -213,6 +213,24 @@ fn trend(ts: &[f64], ys: &[f64]) -> Trend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::preset;
+    use crate::sim::TraceConfig;
+
+    /// However long a run is watched, the watch keeps its last `SAMPLES` only.
+    #[test]
+    fn the_watch_keeps_a_bounded_window() {
+        let mut sim = Sim::new(preset("three-server").unwrap(), TraceConfig { enabled: false, capacity: 1 });
+        let mut watch = BacklogWatch::new();
+        for second in 0..100 {
+            sim.run_until(from_s(second as f64), u64::MAX);
+            watch.observe(&sim);
+            watch.observe(&sim);
+            assert!(watch.samples.len() <= SAMPLES);
+        }
+        assert_eq!(watch.samples.len(), SAMPLES);
+        let first = to_s(watch.samples[0].at_us);
+        assert_eq!(first, 80.0, "the oldest kept sample is 20 s old");
+    }
 
     fn seconds() -> Vec<f64> {
         (0..SAMPLES).map(|i| i as f64).collect()
