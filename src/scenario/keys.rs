@@ -490,25 +490,6 @@ const fn machines_cores() -> Setting {
     }
 }
 
-/// The switch for every machine's firewall. Before firewalls belonged to machines it was the
-/// design's only firewall, so turning it off leaves none: links that turned off
-/// `secured-monitored`'s firewall keep meaning a design without one.
-const fn security_firewall() -> Setting {
-    Setting {
-        key: "security.firewall",
-        unit: "",
-        allowed: SWITCH,
-        note: "",
-        meaning: "a firewall on every machine: from outside only the balancer's web ports are reachable (false: no firewall anywhere, security.firewalls emptied)",
-        get: |s| Some(Leaf::text(&s.security.firewall)),
-        set: |row, s, v| {
-            s.security.set_firewall_everywhere(Leaf::read(v, row)?);
-            Ok(())
-        },
-        check: |_, _, _| {},
-    }
-}
-
 /// The machines with a firewall of their own.
 const fn security_firewalls() -> Setting {
     Setting {
@@ -617,7 +598,7 @@ static SETTINGS: &[Setting] = &[
         field!("security.tls_session_s", "s", num(0.0, DAY_S), "", "how long a client reuses its TLS session", security.tls_session_s),
         field!("security.backend_tls", "", SWITCH, "", "the balancer re-encrypts the hop to the web servers (HAProxy ssl on server lines)", security.backend_tls),
         field!("security.backend_tls_cpu_ms", "ms", num(0.0, 1_000.0), "", "CPU time of that encryption per request, on the balancer's machine and on the web server's", security.backend_tls_cpu_ms),
-        security_firewall(),
+        field!("security.firewall", "", SWITCH, "", "a firewall on every machine: from outside only the balancer's web ports are reachable", security.firewall),
         security_firewalls(),
         field!("security.probe_rate_per_s", "probes/s", num(0.0, 10_000.0), "", "outside connection attempts aimed at web servers and the database", security.probe_rate_per_s),
         field!("monitoring.enabled", "", SWITCH, "", "a monitoring system watches every node and alerts", monitoring.enabled),

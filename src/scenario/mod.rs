@@ -394,9 +394,11 @@ impl Default for Security {
 }
 
 impl Security {
-    /// The firewall switch of the page and of `security.firewall`: on puts a firewall on every
+    /// The page's firewall switch (the `set_firewall` command): on puts a firewall on every
     /// machine; off leaves no firewall anywhere, the machines' own included, which is what it
-    /// meant before firewalls belonged to machines (old links turn it off this way).
+    /// meant before firewalls belonged to machines (links made then turn it off this way). The
+    /// `security.firewall` setting stays the field alone, so every value `show --keys` prints
+    /// writes back unchanged.
     pub fn set_firewall_everywhere(&mut self, on: bool) {
         self.firewall = on;
         if !on {
